@@ -1,0 +1,85 @@
+"""Personas shared by every test: alice (admin), bob (editor limited to one account),
+carol (auditor) in one organization, and charlie, an admin of another organization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import ChannelAccount
+from governance.models import Membership, Organization, Role, User
+from tests.factories import (
+    ChannelAccountFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class Personas:
+    org: Organization
+    other_org: Organization
+    alice: User  # admin
+    bob: User  # editor limited to ``bob_account``
+    carol: User  # auditor
+    charlie: User  # admin of other_org: an outsider
+    bob_account: ChannelAccount
+    other_account: ChannelAccount  # in org, not visible to bob
+    outsider_account: ChannelAccount  # in other_org
+
+    def membership(self, user: User) -> Membership:
+        return Membership.objects.get(user=user)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    org = OrganizationFactory(name="City of Example", slug="example")
+    other = OrganizationFactory(name="Other Agency", slug="other")
+    alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
+    bob = UserFactory(email="bob@example.org", full_name="Bob Editor")
+    carol = UserFactory(email="carol@example.org", full_name="Carol Auditor")
+    charlie = UserFactory(email="charlie@other.example", full_name="Charlie Outsider")
+    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
+    bob_membership = MembershipFactory(
+        organization=org, user=bob, role=Role.EDITOR, all_accounts=False
+    )
+    MembershipFactory(organization=org, user=carol, role=Role.AUDITOR)
+    MembershipFactory(organization=other, user=charlie, role=Role.ADMIN)
+    bob_account = ChannelAccountFactory(organization=org, handle="city-news")
+    bob_account.limited_members.add(bob_membership)
+    other_account = ChannelAccountFactory(organization=org, handle="city-mayor")
+    outsider_account = ChannelAccountFactory(organization=other, handle="agency")
+    return Personas(
+        org=org,
+        other_org=other,
+        alice=alice,
+        bob=bob,
+        carol=carol,
+        charlie=charlie,
+        bob_account=bob_account,
+        other_account=other_account,
+        outsider_account=outsider_account,
+    )
+
+
+def login_verified(client: Client, user: User) -> TOTPDevice:
+    """Log ``user`` in with a confirmed authenticator, as if they had entered a code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDeviceFactory(
+        user=user
+    )
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return device
+
+
+@pytest.fixture
+def login():
+    """``login(client, user)``: a logged-in client whose second factor is verified."""
+    return login_verified

@@ -1,0 +1,96 @@
+"""Request middleware: pick the membership, enforce two-factor, apply the user's time zone."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.models import Membership
+
+SESSION_ORG_KEY = "govsocial_org_id"
+
+# Paths a logged-in person without a verified second factor may still reach.
+TWO_FACTOR_EXEMPT_PREFIXES = (
+    "/auth/",
+    "/static/",
+    "/i18n/",
+    "/healthz",
+    "/invite/",
+    "/favicon.ico",
+)
+
+
+class ActiveMembershipMiddleware:
+    """Attach ``request.membership`` and ``request.organization`` (None when not a member)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        membership: Membership | None = None
+        if request.user.is_authenticated:
+            memberships = Membership.objects.select_related("organization").filter(
+                user=request.user, is_active=True
+            )
+            wanted = request.session.get(SESSION_ORG_KEY)
+            if wanted:
+                membership = memberships.filter(organization_id=wanted).first()
+            if membership is None:
+                membership = memberships.order_by("joined_at", "pk").first()
+        request.membership = membership  # type: ignore[attr-defined]
+        request.organization = membership.organization if membership else None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def two_factor_required(request: HttpRequest) -> bool:
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(
+        user=user, is_active=True, organization__require_2fa=True
+    ).exists()
+
+
+class TwoFactorRequiredMiddleware:
+    """A member of an organization that requires 2FA reaches nothing but enrolment
+    and verification until they have proved a second factor in this session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.user.is_authenticated
+            and not request.user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(TWO_FACTOR_EXEMPT_PREFIXES)
+            and two_factor_required(request)
+        ):
+            from django_otp import user_has_device
+
+            target = "governance:verify" if user_has_device(request.user) else "governance:enrol"
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": "Two-factor authentication is required.", "code": "otp_required"},
+                    status=403,
+                )
+            return HttpResponseRedirect(reverse(target))
+        return self.get_response(request)
+
+
+class UserPreferencesMiddleware:
+    """Show times in the person's own time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
+        except zoneinfo.ZoneInfoNotFoundError:
+            timezone.deactivate()
+        return self.get_response(request)

@@ -1,0 +1,95 @@
+"""The access layer: who may see and do what, inside which organization.
+
+Every view, API endpoint and task reads org-owned objects through selectors that
+take the user. An object of another organization is a 404 (``Http404``), never a
+403 that would confirm it exists; a permitted object with a forbidden action is a
+403 (``PermissionDenied``).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest
+
+from governance.models import Membership, Organization, Role, User
+
+M = TypeVar("M", bound=models.Model)
+
+# What each role may do. One table, read by views, the API and tasks alike.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "org.view": frozenset(Role.values),
+    "org.manage": frozenset({Role.ADMIN}),
+    "members.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "members.manage": frozenset({Role.ADMIN}),
+    "audit.view": frozenset({Role.ADMIN, Role.AUDITOR}),
+    "accounts.view": frozenset(Role.values),
+    "accounts.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    "posts.view": frozenset(Role.values),
+    "posts.write": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR}),
+    "posts.approve": frozenset({Role.ADMIN, Role.MANAGER, Role.REVIEWER}),
+    "publishing.pause": frozenset({Role.ADMIN, Role.MANAGER}),
+    "inbox.view": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.REVIEWER, Role.AUDITOR}),
+    "inbox.reply": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR}),
+    "analytics.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "registry.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "registry.manage": frozenset({Role.ADMIN}),
+    "vault.reveal": frozenset({Role.ADMIN, Role.MANAGER}),
+    "tokens.manage": frozenset(Role.values),
+}
+
+
+def membership_for_user(user: User | object, organization_id: int | None = None) -> Membership:
+    """The user's active membership (in the given organization, or their first one).
+
+    Raises Http404 when there is none: an organization the user is not part of
+    does not exist for them.
+    """
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        raise Http404
+    memberships = Membership.objects.select_related("organization").filter(
+        user=user, is_active=True
+    )
+    if organization_id is not None:
+        memberships = memberships.filter(organization_id=organization_id)
+    membership = memberships.order_by("joined_at", "pk").first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def request_membership(request: HttpRequest) -> Membership:
+    """The membership the middleware chose for this request (404 without one)."""
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def has_perm(membership: Membership | None, perm: str) -> bool:
+    if membership is None or not membership.is_active:
+        return False
+    if perm not in PERMISSIONS:
+        raise KeyError(f"Unknown permission {perm!r}")
+    return membership.role in PERMISSIONS[perm]
+
+
+def require_perm(membership: Membership | None, perm: str) -> None:
+    """Raise PermissionDenied (403) unless the membership's role grants ``perm``."""
+    if not has_perm(membership, perm):
+        raise PermissionDenied
+
+
+def org_scoped(queryset: models.QuerySet[M], organization: Organization) -> models.QuerySet[M]:
+    """Limit a queryset of org-owned objects to one organization."""
+    return queryset.filter(organization=organization)
+
+
+def get_in_org(queryset: models.QuerySet[M], organization: Organization, **lookup: object) -> M:
+    """Fetch one org-owned object; another organization's object is a 404."""
+    try:
+        return org_scoped(queryset, organization).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

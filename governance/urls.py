@@ -1,0 +1,11 @@
+"""Governance pages. Each area keeps its routes in its own module; all share one namespace."""
+
+from governance.urls_audit import urlpatterns as audit_urls
+from governance.urls_auth import urlpatterns as auth_urls
+from governance.urls_members import urlpatterns as members_urls
+from governance.urls_overview import urlpatterns as overview_urls
+from governance.urls_tokens import urlpatterns as tokens_urls
+
+app_name = "governance"
+
+urlpatterns = [*auth_urls, *members_urls, *audit_urls, *tokens_urls, *overview_urls]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GovsocialConfig(AppConfig):
+    name = "govsocial"
+    verbose_name = "GovSocial"

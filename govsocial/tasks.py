@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+from governance.models import WorkerHeartbeat
+
+
+@shared_task(name="govsocial.tasks.heartbeat", ignore_result=True, time_limit=30)
+def heartbeat() -> None:
+    """Beat sends this every 30 s; a worker that runs it proves the pipeline is alive."""
+    WorkerHeartbeat.objects.update_or_create(
+        name="worker", defaults={"beat_at": timezone.now(), "hostname": socket.gethostname()}
+    )
