@@ -92,17 +92,59 @@ class ChainReport:
 
 
 def audit_verify_chain() -> ChainReport:
-    """Walk the whole chain in order; name the first entry whose hash or link is wrong."""
+    """Walk the whole chain in order; name the first entry whose hash or link is wrong.
+
+    Catches an entry edited in place (its content no longer matches its hash),
+    one removed or re-hashed (the next entry's link breaks), and entries cut
+    from the end or slipped in after it (the chain head, written in the same
+    transaction as every entry, no longer agrees with the last entry). The walk
+    takes no lock, so entries written while it runs are not mistaken for forgeries.
+    """
     expected_prev = GENESIS_HASH
     checked = 0
+    last_id: int | None = None
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.pk, "previous-hash link does not match")
+            reason = (
+                "the first entry does not start from the genesis hash"
+                if last_id is None
+                else f"its previous-hash link does not match entry #{last_id} "
+                "(an entry between them was removed, or that entry was altered)"
+            )
+            return ChainReport(checked, event.pk, reason)
         if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.pk, "content does not match its hash")
+            return ChainReport(checked, event.pk, "its content does not match its hash")
         expected_prev = event.hash
+        last_id = event.pk
         checked += 1
+    # Read the head after the walk: anything it knows of beyond our last entry
+    # was committed while we walked, and is checked by the next run.
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and checked and head.last_hash != expected_prev:
-        return ChainReport(checked, head.last_event_id, "newest entries are missing")
-    return ChainReport(checked, None, "")
+    if head is None:
+        if checked:
+            return ChainReport(checked, last_id, "the chain head record is missing")
+        return ChainReport(0, None, "")
+    if head.last_hash == expected_prev:
+        return ChainReport(checked, None, "")
+    if head.last_event_id is not None and (last_id is None or head.last_event_id > last_id):
+        if AuditEvent.objects.filter(pk=head.last_event_id).exists():
+            return ChainReport(checked, None, "")
+        return ChainReport(
+            checked, head.last_event_id, "the newest entries are missing (cut from the end)"
+        )
+    if (
+        head.last_event_id is not None
+        and AuditEvent.objects.filter(pk=head.last_event_id, hash=head.last_hash).exists()
+    ):
+        # The head points inside the chain: what follows was not written through audit_record.
+        intruder = AuditEvent.objects.filter(pk__gt=head.last_event_id).order_by("id").first()
+        return ChainReport(
+            checked,
+            intruder.pk if intruder is not None else head.last_event_id,
+            "it was appended outside the audit log (the chain head does not know it)",
+        )
+    return ChainReport(
+        checked,
+        head.last_event_id or last_id or 0,
+        "the chain head does not match the newest entry",
+    )
