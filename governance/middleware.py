@@ -5,11 +5,13 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import user_has_device
 
-from governance.models import Membership
+from governance.models import Membership, User
 
 SESSION_ORG_KEY = "govsocial_org_id"
 
@@ -46,13 +48,25 @@ class ActiveMembershipMiddleware:
         return self.get_response(request)
 
 
-def two_factor_required(request: HttpRequest) -> bool:
-    user = request.user
+def second_factor_required(user: User | AnonymousUser) -> bool:
+    """Whether ``user`` must prove a second factor in each session: a membership of an
+    organization whose policy requires it, or an authenticator they set up themselves
+    (a device someone enrolled protects them even where the policy is off)."""
     if not user.is_authenticated:
         return False
+    return organization_requires_second_factor(user) or bool(user_has_device(user))
+
+
+def organization_requires_second_factor(user: User | AnonymousUser) -> bool:
+    """Whether one of the person's active memberships is in an organization whose
+    policy requires two-factor authentication."""
     return Membership.objects.filter(
-        user=user, is_active=True, organization__require_2fa=True
+        user=user.pk, is_active=True, organization__require_2fa=True
     ).exists()
+
+
+def two_factor_required(request: HttpRequest) -> bool:
+    return second_factor_required(request.user)
 
 
 class TwoFactorRequiredMiddleware:
@@ -65,12 +79,10 @@ class TwoFactorRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             request.user.is_authenticated
-            and not request.user.is_verified()  # type: ignore[union-attr]
+            and not request.user.is_verified()  # type: ignore[attr-defined]
             and not request.path.startswith(TWO_FACTOR_EXEMPT_PREFIXES)
             and two_factor_required(request)
         ):
-            from django_otp import user_has_device
-
             target = "governance:verify" if user_has_device(request.user) else "governance:enrol"
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -7,4 +7,5 @@ urlpatterns = [
     path("auth/logout/", auth.logout_view, name="logout"),
     path("auth/2fa/enrol/", auth.enrol_view, name="enrol"),
     path("auth/2fa/verify/", auth.verify_view, name="verify"),
+    path("auth/2fa/backup-codes/", auth.backup_codes_view, name="backup_codes"),
 ]
