@@ -1,0 +1,51 @@
+from governance.models import AuditEvent
+
+
+def test_profile_shows_name_and_security_links(client, personas, login):
+    login(client, personas.bob)
+    response = client.get("/me/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<h1>Your profile</h1>" in body
+    assert 'value="Bob Editor"' in body
+    assert "City of Example (Editor)" in body
+    assert 'href="/me/tokens/"' in body
+    assert "backup-codes" in body
+
+
+def test_profile_change_is_saved_and_audited(client, personas, login):
+    login(client, personas.bob)
+    response = client.post(
+        "/me/",
+        {"full_name": "Robert Editor", "preferred_language": "sv", "time_zone": "Europe/Stockholm"},
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "sv"
+    personas.bob.refresh_from_db()
+    assert personas.bob.full_name == "Robert Editor"
+    assert personas.bob.preferred_language == "sv"
+    assert personas.bob.time_zone == "Europe/Stockholm"
+    event = AuditEvent.objects.get(action="user.profile_changed")
+    assert event.actor == personas.bob
+    assert event.organization == personas.org
+    assert event.old_values == {
+        "full_name": "Bob Editor",
+        "preferred_language": "",
+        "time_zone": "Europe/Helsinki",
+    }
+    assert event.new_values["full_name"] == "Robert Editor"
+
+
+def test_profile_needs_a_name(client, personas, login):
+    login(client, personas.bob)
+    response = client.post("/me/", {"full_name": "", "time_zone": "Europe/Helsinki"})
+    assert response.status_code == 400
+    assert 'id="id_full_name_error"' in response.content.decode()
+    personas.bob.refresh_from_db()
+    assert personas.bob.full_name == "Bob Editor"
+
+
+def test_profile_needs_login(client, db):
+    response = client.get("/me/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/auth/login/")
