@@ -19,6 +19,8 @@ from tests.factories import (
     UserFactory,
 )
 
+pytest_plugins = ["tests.mastodon_server.fixtures", "tests.bsky_fixtures"]
+
 
 @dataclass
 class Personas:

@@ -5,6 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.connectors.base import ErrorKind, OAuthClient
+from accounts.fields import EncryptedJSONField, EncryptedTextField
+
 
 class AccountStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
@@ -34,6 +37,22 @@ class ChannelAccount(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Base address of the account's server: a Mastodon instance, a Bluesky PDS.
+    server_url = models.URLField(_("server address"), max_length=255, blank=True)
+    # Tokens, refresh tokens, app passwords and session JWTs, encrypted at rest.
+    credentials = EncryptedJSONField(_("credentials"), default=dict, blank=True, editable=False)
+    credentials_expire_at = models.DateTimeField(_("sign-in expires at"), null=True, blank=True)
+    scopes = models.JSONField(_("granted scopes"), default=list, blank=True)
+    # Limits the network reported for this account (Mastodon: the instance's
+    # configuration), overriding the connector's defaults when validating.
+    network_limits = models.JSONField(_("network limits"), default=dict, blank=True)
+    connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
+    last_health_check_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_kind = models.CharField(
+        _("kind of last error"), max_length=20, choices=ErrorKind.choices, blank=True
+    )
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("channel account")
@@ -47,3 +66,102 @@ class ChannelAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handle} ({self.network})"
+
+
+class MastodonApp(models.Model):
+    """Our app's registration on one Mastodon instance, made on the first connect there."""
+
+    server_url = models.CharField(_("instance address"), max_length=255, unique=True)
+    client_id = models.CharField(_("client id"), max_length=255)
+    client_secret = EncryptedTextField(_("client secret"))
+    scopes = models.CharField(_("scopes"), max_length=500)
+    redirect_uri = models.CharField(_("redirect URI"), max_length=500)
+    remote_app_id = models.CharField(_("app id on the instance"), max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Mastodon app registration")
+        verbose_name_plural = _("Mastodon app registrations")
+
+    def __str__(self) -> str:
+        return self.server_url
+
+    def as_client(self) -> OAuthClient:
+        return OAuthClient(
+            server_url=self.server_url,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redirect_uri=self.redirect_uri,
+            scopes=tuple(self.scopes.split()),
+            remote_app_id=self.remote_app_id,
+        )
+
+
+class SandboxPost(models.Model):
+    """A post in the Sandbox network's feed: the account's own, or one by a
+    simulated citizen answering it. The feed lives inside the app."""
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="sandbox_posts"
+    )
+    remote_id = models.CharField(max_length=40, unique=True)
+    # False for the simulated audience's replies, mentions and messages.
+    is_own = models.BooleanField(default=True)
+    author_handle = models.CharField(max_length=255)
+    author_name = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    # [{"mime_type", "alt_text", "size", "sha256"}]: the feed keeps no image bytes.
+    media = models.JSONField(default=list, blank=True)
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    thread_root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quote_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="quotes"
+    )
+    visibility = models.CharField(max_length=20, default="public")
+    language = models.CharField(max_length=16, blank=True)
+    content_warning = models.CharField(max_length=500, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    likes = models.PositiveIntegerField(default=0)
+    reposts = models.PositiveIntegerField(default=0)
+    impressions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sandbox post")
+        verbose_name_plural = _("sandbox posts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="uniq_sandbox_post_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_handle}: {self.text[:40]}"
+
+
+class SandboxFollower(models.Model):
+    """A simulated citizen following a Sandbox account."""
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="sandbox_followers"
+    )
+    handle = models.CharField(max_length=255)
+    followed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox follower")
+        verbose_name_plural = _("sandbox followers")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "handle"], name="uniq_sandbox_follower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.handle

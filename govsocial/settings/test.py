@@ -11,3 +11,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The connector tests talk to servers on 127.0.0.1.
+CONNECTORS_ALLOW_PRIVATE_NETWORKS = True

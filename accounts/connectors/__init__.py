@@ -1,0 +1,1 @@
+"""One module per network, each a subclass of ``base.Connector``, found through ``registry``."""

@@ -1,0 +1,494 @@
+"""The small base every network's connector builds on.
+
+A connector is stateless: one instance per network (see ``registry``), and
+every call names the ``ChannelAccount`` it acts for. Connectors never see a
+Django request and never write the app's own tables: they return typed
+results, and the services store them. (The Sandbox is the exception that
+proves it: its "network" lives in the app's database.)
+
+Every failure is raised as one of five kinds, classified here once, so callers
+decide by kind and never parse messages:
+
+==================  ===========================================================
+``AuthError``       token revoked or expired beyond refresh: reconnect
+``RateLimited``     wait ``retry_after`` seconds, then try again
+``Rejected``        the network refused this content: permanent, tell the author
+``TransientError``  try again later, with back-off
+``UnknownOutcome``  a write may or may not have happened: reconcile before resending
+==================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts import http
+
+if TYPE_CHECKING:
+    from accounts.models import ChannelAccount
+
+
+class ErrorKind(models.TextChoices):
+    AUTH = "auth", _("Needs reconnecting")
+    RATE_LIMITED = "rate_limited", _("Rate limited")
+    REJECTED = "rejected", _("Rejected by the network")
+    TRANSIENT = "transient", _("Temporary failure")
+    UNKNOWN_OUTCOME = "unknown_outcome", _("Outcome unknown")
+
+
+# --- errors -------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """A call to a network failed. ``message`` is readable by the people using the app."""
+
+    kind: ClassVar[ErrorKind]
+    default_message: ClassVar[str | Promise] = _("The network could not be reached.")
+
+    def __init__(
+        self,
+        message: str | Promise | None = None,
+        *,
+        status_code: int | None = None,
+        detail: str = "",
+    ) -> None:
+        self.message = str(message if message is not None else self.default_message)
+        self.status_code = status_code
+        # What the network said, verbatim (for logs and the account page).
+        self.detail = detail
+        super().__init__(self.message)
+
+
+class AuthError(ConnectorError):
+    kind = ErrorKind.AUTH
+    default_message = _(
+        "The network no longer accepts this account's sign-in. Reconnect the account."
+    )
+
+
+class RateLimited(ConnectorError):
+    kind = ErrorKind.RATE_LIMITED
+    default_message = _("The network asks us to slow down. We will try again later.")
+
+    def __init__(
+        self,
+        retry_after: float | None,
+        message: str | Promise | None = None,
+        *,
+        status_code: int | None = None,
+        detail: str = "",
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status_code=status_code, detail=detail)
+
+
+class Rejected(ConnectorError):
+    kind = ErrorKind.REJECTED
+    default_message = _("The network refused this.")
+
+    def __init__(
+        self,
+        reason: str | Promise = "",
+        message: str | Promise | None = None,
+        *,
+        status_code: int | None = None,
+        detail: str = "",
+    ) -> None:
+        self.reason = str(reason)
+        if message is None and reason:
+            message = gettext("The network refused this: %(reason)s") % {"reason": reason}
+        super().__init__(message, status_code=status_code, detail=detail or str(reason))
+
+
+class NotSupported(Rejected):
+    """The network has no such capability (the UI should have read ``capabilities``)."""
+
+    def __init__(self, what: str | Promise) -> None:
+        super().__init__(
+            reason=str(what),
+            message=gettext("This network does not support %(what)s.") % {"what": what},
+        )
+
+
+class TransientError(ConnectorError):
+    kind = ErrorKind.TRANSIENT
+    default_message = _("The network is not answering properly just now. We will try again.")
+
+
+class UnknownOutcome(ConnectorError):
+    kind = ErrorKind.UNKNOWN_OUTCOME
+    default_message = _(
+        "The network did not confirm in time. We will check whether it went through "
+        "before trying again."
+    )
+
+
+# --- what goes in and out -----------------------------------------------------
+
+Visibility = Literal["public", "unlisted", "followers", "direct"]
+InboxKind = Literal["mention", "reply", "quote", "dm"]
+TextCounting = Literal["chars", "graphemes", "chars_url23", "weighted"]
+ConnectMethod = Literal["oauth", "app_password", "none"]
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """A post (or message) on the network: its id, web address and anything else
+    the network needs to point at it (Bluesky: ``uri`` and ``cid``)."""
+
+    remote_id: str
+    url: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    content: bytes
+    mime_type: str
+    alt_text: str = ""
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    text: str
+    media: Sequence[MediaItem] = ()
+    reply_to: RemoteRef | None = None
+    thread_root: RemoteRef | None = None
+    language: str = ""
+    content_warning: str = ""
+    # Chosen by the caller and recorded before the call, so that an unknown
+    # outcome can be reconciled (Mastodon ``Idempotency-Key``, Bluesky rkey…).
+    idempotency_key: str = ""
+    visibility: Visibility = "public"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_id: str
+    url: str = ""
+    published_at: datetime | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> RemoteRef:
+        return RemoteRef(
+            remote_id=self.remote_id,
+            url=self.url,
+            extra={k: str(v) for k, v in self.extra.items()},
+        )
+
+
+@dataclass(frozen=True)
+class RecentPost:
+    """One of the account's own recent posts, to reconcile an unknown outcome."""
+
+    ref: RemoteRef
+    text: str
+    created_at: datetime | None
+    reply_to_id: str = ""
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    remote_id: str
+    kind: InboxKind
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime | None
+    url: str = ""
+    author_id: str = ""
+    in_reply_to: RemoteRef | None = None
+    thread_root: RemoteRef | None = None
+    # A small subset of the network's own record, for the archive; never secrets.
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """Items that arrived after the cursor, oldest first.
+
+    Store ``next_cursor`` and pass it next time; ``has_more`` says that calling
+    again at once would return more.
+    """
+
+    items: Sequence[InboxItem]
+    next_cursor: str | None
+    has_more: bool = False
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    remote_id: str
+    likes: int | None = None
+    shares: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None  # None where the network does not tell
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """The account as the network sees it now (the check raises on failure)."""
+
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    profile_url: str = ""
+    scopes: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    publish: bool = True
+    images: bool = False
+    alt_text: bool = False
+    replies: bool = False
+    threads: bool = False
+    direct_messages: bool = False
+    delete: bool = False
+    inbox: bool = False
+    metrics: bool = False
+    impressions: bool = False
+    content_warning: bool = False
+    visibility: bool = False
+    language: bool = False
+    lookup_recent: bool = False
+    # Credentials expire and the connector can renew them.
+    refresh_credentials: bool = False
+    # Re-sending a publish with the same idempotency key within this many seconds
+    # returns the first post instead of making a second one (0: no such promise).
+    idempotency_window_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_text: int
+    text_counting: TextCounting = "chars"
+    max_media: int = 0
+    max_image_bytes: int = 0
+    alt_text_max: int = 0
+    image_mime_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+    characters_per_url: int = 23
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """The app's registration with an OAuth server (per instance on Mastodon)."""
+
+    server_url: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    remote_app_id: str = ""
+
+
+@dataclass(frozen=True)
+class OAuthStart:
+    """Where to send the person, and what to keep (server-side) until they return."""
+
+    authorization_url: str
+    state: str
+    code_verifier: str
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """What a completed connect flow yields, for the service to store."""
+
+    remote_id: str
+    handle: str
+    display_name: str
+    server_url: str
+    credentials: Mapping[str, Any]
+    credentials_expire_at: datetime | None = None
+    scopes: Sequence[str] = ()
+    profile_url: str = ""
+    limits: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CredentialUpdate:
+    credentials: Mapping[str, Any]
+    expires_at: datetime | None = None
+
+
+# --- the connector ------------------------------------------------------------
+
+
+class Connector:
+    """One network. Subclasses declare what they can do and override those methods;
+    the rest raise :class:`NotSupported`."""
+
+    network: ClassVar[str]
+    label: ClassVar[str | Promise]
+    is_sandbox: ClassVar[bool] = False
+    connect_method: ClassVar[ConnectMethod] = "oauth"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    limits: ClassVar[Limits] = Limits(max_text=500)
+    # (connect, read) seconds for every call this connector makes.
+    timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
+
+    # connect ------------------------------------------------------------------
+
+    def register_client(self, *, server_url: str, redirect_uri: str) -> OAuthClient:
+        """Register the app with the network (Mastodon: once per instance)."""
+        raise NotSupported(_("registering the app"))
+
+    def oauth_start(self, *, client: OAuthClient) -> OAuthStart:
+        raise NotSupported(_("connecting through the network's sign-in page"))
+
+    def oauth_finish(
+        self,
+        *,
+        client: OAuthClient,
+        code: str,
+        returned_state: str,
+        expected_state: str,
+        code_verifier: str,
+    ) -> ConnectedAccount:
+        raise NotSupported(_("connecting through the network's sign-in page"))
+
+    def connect(self, *, server_url: str, identifier: str, secret: str) -> ConnectedAccount:
+        """Connect with a handle and an app password (or, in the Sandbox, nothing)."""
+        raise NotSupported(_("connecting with an app password"))
+
+    def disconnect(self, account: ChannelAccount) -> None:
+        """Give the network back the account's token where it lets us revoke it."""
+
+    def refresh_credentials(self, account: ChannelAccount) -> CredentialUpdate:
+        raise NotSupported(_("renewing the sign-in"))
+
+    def check_health(self, account: ChannelAccount) -> HealthResult:
+        raise NotSupported(_("checking the connection"))
+
+    # posts --------------------------------------------------------------------
+
+    def publish(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
+        raise NotSupported(_("publishing"))
+
+    def reply(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
+        """Publish ``request`` as an answer to ``request.reply_to``."""
+        if not self.capabilities.replies:
+            raise NotSupported(_("replies"))
+        if request.reply_to is None:
+            raise Rejected(_("a reply needs the post it answers"))
+        return self.publish(account, request)
+
+    def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
+        raise NotSupported(_("deleting posts"))
+
+    def lookup_recent(
+        self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20
+    ) -> list[RecentPost]:
+        raise NotSupported(_("looking up recent posts"))
+
+    # inbox and metrics ----------------------------------------------------------
+
+    def fetch_inbox(self, account: ChannelAccount, cursor: str | None = None) -> InboxPage:
+        raise NotSupported(_("the inbox"))
+
+    def fetch_post_metrics(
+        self, account: ChannelAccount, refs: Sequence[RemoteRef]
+    ) -> list[PostMetrics]:
+        raise NotSupported(_("post metrics"))
+
+    def fetch_account_metrics(self, account: ChannelAccount) -> AccountMetrics:
+        raise NotSupported(_("account metrics"))
+
+    # rules ----------------------------------------------------------------------
+
+    def limits_for(self, account: ChannelAccount | None = None) -> Limits:
+        """The limits for ``account``: the network's defaults, overridden by what the
+        network reported for it at connect time (``ChannelAccount.network_limits``)."""
+        reported = dict(getattr(account, "network_limits", None) or {})
+        if not reported:
+            return self.limits
+        known = {name for name in Limits.__dataclass_fields__ if name != "text_counting"}
+        values = {k: v for k, v in reported.items() if k in known}
+        if "image_mime_types" in values:
+            values["image_mime_types"] = tuple(values["image_mime_types"])
+        return Limits(**{**self.limits.__dict__, **values})
+
+    def text_length(self, text: str, *, account: ChannelAccount | None = None) -> int:
+        """The length of ``text`` as this network counts it."""
+        return len(text)
+
+    def validate(
+        self, request: PublishRequest, *, account: ChannelAccount | None = None
+    ) -> list[str]:
+        """Every reason the network would refuse ``request``, in words; empty when fine."""
+        limits = self.limits_for(account)
+        caps = self.capabilities
+        problems: list[str] = []
+        length = self.text_length(request.text, account=account) + (
+            self.text_length(request.content_warning, account=account)
+            if request.content_warning and self._warning_counts_as_text
+            else 0
+        )
+        if not request.text.strip() and not request.media:
+            problems.append(gettext("Write some text."))
+        if length > limits.max_text:
+            problems.append(
+                gettext("The text is %(length)d characters long; the limit is %(limit)d.")
+                % {"length": length, "limit": limits.max_text}
+            )
+        if request.media:
+            if not caps.images:
+                problems.append(gettext("This network does not take images here."))
+            elif len(request.media) > limits.max_media:
+                problems.append(
+                    gettext("Attach at most %(limit)d images.") % {"limit": limits.max_media}
+                )
+            for number, item in enumerate(request.media, start=1):
+                problems.extend(self._media_problems(number, item, limits))
+        if request.reply_to is not None and not caps.replies:
+            problems.append(gettext("This network does not take replies from us."))
+        if request.content_warning and not caps.content_warning:
+            problems.append(gettext("This network has no content warnings."))
+        if request.visibility == "direct" and not caps.direct_messages:
+            problems.append(gettext("This network does not take direct messages from us."))
+        elif request.visibility != "public" and not caps.visibility:
+            problems.append(gettext("On this network every post is public."))
+        return problems
+
+    # Mastodon counts the content warning into the status length.
+    _warning_counts_as_text: ClassVar[bool] = False
+
+    def _media_problems(self, number: int, item: MediaItem, limits: Limits) -> list[str]:
+        problems: list[str] = []
+        if item.mime_type not in limits.image_mime_types:
+            problems.append(
+                gettext("Image %(number)d is a %(type)s file, which this network does not take.")
+                % {"number": number, "type": item.mime_type}
+            )
+        if limits.max_image_bytes and len(item.content) > limits.max_image_bytes:
+            problems.append(
+                gettext("Image %(number)d is larger than %(limit)d MB.")
+                % {"number": number, "limit": max(1, limits.max_image_bytes // (1024 * 1024))}
+            )
+        too_long = limits.alt_text_max and len(item.alt_text) > limits.alt_text_max
+        if self.capabilities.alt_text and too_long:
+            problems.append(
+                gettext("The description of image %(number)d is over %(limit)d characters.")
+                % {"number": number, "limit": limits.alt_text_max}
+            )
+        return problems

@@ -1,0 +1,679 @@
+"""Mastodon (any instance), through its REST API.
+
+The app registers itself once per instance (``POST /api/v1/apps``; the
+services keep the result in ``MastodonApp``), then people connect with OAuth
+(authorization code with PKCE S256 and a state). Tokens never expire and
+cannot be refreshed; a 401 means revoked: reconnect.
+
+Every status is posted with an ``Idempotency-Key`` (the request's key), so
+re-sending the same request within an hour returns the first status instead
+of a second one: that is how an unknown outcome is reconciled.
+
+Facts: NETWORK-APIS.md §1; mastodon/documentation ``methods/{apps,oauth,
+statuses,media,notifications,accounts,instance}.md``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from oauthlib.oauth2 import WebApplicationClient
+from requests_oauthlib import OAuth2Session
+
+from accounts import http
+from accounts.connectors.base import (
+    AccountMetrics,
+    AuthError,
+    Capabilities,
+    ConnectedAccount,
+    Connector,
+    ConnectorError,
+    HealthResult,
+    InboxItem,
+    InboxKind,
+    InboxPage,
+    Limits,
+    MediaItem,
+    OAuthClient,
+    OAuthStart,
+    PostMetrics,
+    PublishRequest,
+    PublishResult,
+    RateLimited,
+    RecentPost,
+    Rejected,
+    RemoteRef,
+    TransientError,
+    UnknownOutcome,
+)
+from accounts.connectors.text import mastodon_length
+from accounts.models import ChannelAccount, MastodonApp
+
+SCOPES = ("read:accounts", "read:statuses", "read:notifications", "write:statuses", "write:media")
+CLIENT_NAME = "GovSocial"
+VISIBILITY = {
+    "public": "public",
+    "unlisted": "unlisted",
+    "followers": "private",
+    "direct": "direct",
+}
+# Waits between looks at an image the instance is still processing (bounded, ~30 s).
+MEDIA_POLL_DELAYS = (0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0)
+INBOX_PAGE_SIZE = 40
+
+
+def normalize_server_url(value: str) -> str:
+    """``mastodon.social``, ``https://Mastodon.Social/`` → ``https://mastodon.social``."""
+    value = value.strip()
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Rejected(gettext("%(value)s is not a web address") % {"value": value})
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise Rejected(gettext("give only the server's address, like mastodon.social"))
+    if parts.path.strip("/"):
+        raise Rejected(gettext("give only the server's address, like mastodon.social"))
+    if parts.scheme == "http" and not getattr(settings, "CONNECTORS_ALLOW_PRIVATE_NETWORKS", False):
+        raise Rejected(gettext("the server must use a secure (https) address"))
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """Mastodon's status HTML as plain text (paragraphs and line breaks kept)."""
+    parser = _TextExtractor()
+    parser.feed(content or "")
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _path_id(remote_id: str) -> str:
+    return quote(str(remote_id), safe="")
+
+
+def _error_text(response: http.HttpResponse) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip()
+    if isinstance(body, dict):
+        parts = [str(body.get("error") or ""), str(body.get("error_description") or "")]
+        return " ".join(p for p in parts if p).strip()
+    return ""
+
+
+class MastodonConnector(Connector):
+    network = "mastodon"
+    label = _("Mastodon")
+    connect_method = "oauth"
+    capabilities = Capabilities(
+        publish=True,
+        images=True,
+        alt_text=True,
+        replies=True,
+        threads=True,
+        direct_messages=True,
+        delete=True,
+        inbox=True,
+        metrics=True,
+        impressions=False,
+        content_warning=True,
+        visibility=True,
+        language=True,
+        lookup_recent=True,
+        refresh_credentials=False,
+        idempotency_window_seconds=3600,
+    )
+    # The documented defaults; each instance reports its own at connect time.
+    limits = Limits(
+        max_text=500,
+        text_counting="chars_url23",
+        max_media=4,
+        max_image_bytes=16 * 1024 * 1024,
+        alt_text_max=1500,
+        image_mime_types=("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"),
+        characters_per_url=23,
+    )
+    _warning_counts_as_text = True
+    inbox_page_size = INBOX_PAGE_SIZE
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        server_url: str,
+        path: str,
+        *,
+        token: str | None = None,
+        outcome_matters: bool = False,
+        ok_statuses: Sequence[int] = (),
+        headers: Mapping[str, str] | None = None,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+    ) -> http.HttpResponse:
+        """One call, with every failure classified. ``outcome_matters`` marks a write
+        that must not happen twice: if it may have reached the server without an
+        answer, that is an :class:`UnknownOutcome`, never a retryable failure."""
+        request_headers = {"Accept": "application/json", **(headers or {})}
+        if token:
+            request_headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = http.http_request(
+                method,
+                server_url + path,
+                headers=request_headers,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                timeout=self.timeout,
+            )
+        except (http.BlockedAddress, http.InvalidURL) as exc:
+            raise Rejected(gettext("this server address is not allowed"), detail=str(exc)) from exc
+        except http.HttpError as exc:
+            if outcome_matters and exc.request_sent:
+                raise UnknownOutcome(detail=str(exc)) from exc
+            raise TransientError(detail=str(exc)) from exc
+        if response.ok or response.status in ok_statuses:
+            return response
+        raise self._classify(response, outcome_matters=outcome_matters)
+
+    def _classify(self, response: http.HttpResponse, *, outcome_matters: bool) -> ConnectorError:
+        status = response.status
+        detail = _error_text(response)
+        if status == 401:
+            return AuthError(status_code=status, detail=detail)
+        if status == 403:
+            lowered = detail.lower()
+            if "scope" in lowered or "token" in lowered:
+                return AuthError(status_code=status, detail=detail)
+            return Rejected(detail or gettext("the server does not allow this"), status_code=status)
+        if status == 429:
+            return RateLimited(response.retry_after, status_code=status, detail=detail)
+        if outcome_matters and status in (409, 502, 504):
+            # A proxy that gave up, or a concurrent request with the same key: the
+            # status may have been created behind it.
+            return UnknownOutcome(status_code=status, detail=detail)
+        if status >= 500 or status == 408:
+            return TransientError(status_code=status, detail=detail)
+        if status == 404:
+            return Rejected(
+                gettext("the post is not on the server"), status_code=status, detail=detail
+            )
+        return Rejected(detail or gettext("the server refused it"), status_code=status)
+
+    def _json(self, response: http.HttpResponse, *, outcome_matters: bool = False) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            error = UnknownOutcome if outcome_matters else TransientError
+            raise error(detail=f"Answer is not JSON ({response.status})") from exc
+
+    def _token(self, account: ChannelAccount) -> str:
+        token = str((account.credentials or {}).get("access_token") or "")
+        if not token or not account.server_url:
+            raise AuthError(gettext("No sign-in is stored for this account. Connect it again."))
+        return token
+
+    # --- connect ----------------------------------------------------------------
+
+    def register_client(self, *, server_url: str, redirect_uri: str) -> OAuthClient:
+        server_url = normalize_server_url(server_url)
+        response = self._request(
+            "POST",
+            server_url,
+            "/api/v1/apps",
+            json={
+                "client_name": CLIENT_NAME,
+                "redirect_uris": redirect_uri,
+                "scopes": " ".join(SCOPES),
+                "website": getattr(settings, "SITE_URL", ""),
+            },
+        )
+        body = self._json(response)
+        if not isinstance(body, dict) or not body.get("client_id") or not body.get("client_secret"):
+            raise TransientError(detail="App registration answered without client credentials")
+        return OAuthClient(
+            server_url=server_url,
+            client_id=str(body["client_id"]),
+            client_secret=str(body["client_secret"]),
+            redirect_uri=redirect_uri,
+            scopes=SCOPES,
+            remote_app_id=str(body.get("id") or ""),
+        )
+
+    def oauth_start(self, *, client: OAuthClient) -> OAuthStart:
+        oauth_client = WebApplicationClient(client.client_id)
+        verifier = oauth_client.create_code_verifier(64)
+        challenge = oauth_client.create_code_challenge(verifier, "S256")
+        session = OAuth2Session(
+            client=oauth_client, redirect_uri=client.redirect_uri, scope=list(client.scopes)
+        )
+        url, state = session.authorization_url(
+            client.server_url + "/oauth/authorize",
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        )
+        return OAuthStart(authorization_url=url, state=state, code_verifier=verifier)
+
+    def oauth_finish(
+        self,
+        *,
+        client: OAuthClient,
+        code: str,
+        returned_state: str,
+        expected_state: str,
+        code_verifier: str,
+    ) -> ConnectedAccount:
+        if not expected_state or not hmac.compare_digest(returned_state, expected_state):
+            raise AuthError(
+                gettext(
+                    "The answer from the sign-in page does not match the request we sent. "
+                    "Start connecting again."
+                )
+            )
+        body = WebApplicationClient(client.client_id).prepare_request_body(
+            code=code,
+            redirect_uri=client.redirect_uri,
+            client_secret=client.client_secret,
+            code_verifier=code_verifier,
+            scope=" ".join(client.scopes),
+        )
+        try:
+            response = self._request(
+                "POST",
+                client.server_url,
+                "/oauth/token",
+                data=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+        except (AuthError, Rejected) as exc:
+            raise AuthError(
+                gettext("The server did not accept the sign-in. Start connecting again."),
+                status_code=exc.status_code,
+                detail=exc.detail,
+            ) from exc
+        token = self._json(response)
+        access_token = str(token.get("access_token") or "") if isinstance(token, dict) else ""
+        if not access_token or str(token.get("token_type", "")).lower() != "bearer":
+            raise TransientError(detail="Token answer without a bearer access token")
+        granted = tuple(str(token.get("scope") or " ".join(client.scopes)).split())
+        missing = [
+            scope for scope in SCOPES if scope not in granted and not _implied(scope, granted)
+        ]
+        if missing:
+            raise AuthError(
+                gettext(
+                    "The server granted less access than GovSocial needs (missing: %(scopes)s)."
+                )
+                % {"scopes": ", ".join(missing)}
+            )
+        profile = self._verify_credentials(client.server_url, access_token)
+        limits, domain = self.fetch_instance(client.server_url)
+        return ConnectedAccount(
+            remote_id=str(profile["id"]),
+            handle=self._handle(profile, domain or urlsplit(client.server_url).netloc),
+            display_name=str(profile.get("display_name") or profile.get("username") or ""),
+            server_url=client.server_url,
+            credentials={
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "created_at": token.get("created_at"),
+            },
+            scopes=granted,
+            profile_url=str(profile.get("url") or ""),
+            limits=limits,
+        )
+
+    def disconnect(self, account: ChannelAccount) -> None:
+        """Revoke the token (``POST /oauth/revoke`` needs the instance's client credentials)."""
+        token = str((account.credentials or {}).get("access_token") or "")
+        app = MastodonApp.objects.filter(server_url=account.server_url).first()
+        if not token or app is None:
+            return
+        client = app.as_client()
+        self._request(
+            "POST",
+            client.server_url,
+            "/oauth/revoke",
+            data={
+                "client_id": client.client_id,
+                "client_secret": client.client_secret,
+                "token": token,
+            },
+        )
+
+    def fetch_instance(self, server_url: str) -> tuple[dict[str, Any], str]:
+        """The instance's limits (for ``ChannelAccount.network_limits``) and its domain.
+
+        Older instances lack ``/api/v2/instance``; then the defaults stand."""
+        try:
+            response = self._request("GET", server_url, "/api/v2/instance")
+            body = self._json(response)
+        except (TransientError, Rejected):
+            return {}, ""
+        if not isinstance(body, dict):
+            return {}, ""
+        config = body.get("configuration") or {}
+        statuses = config.get("statuses") or {}
+        media = config.get("media_attachments") or {}
+        limits: dict[str, Any] = {}
+        for key, value in (
+            ("max_text", statuses.get("max_characters")),
+            ("max_media", statuses.get("max_media_attachments")),
+            ("characters_per_url", statuses.get("characters_reserved_per_url")),
+            ("max_image_bytes", media.get("image_size_limit")),
+            ("alt_text_max", media.get("description_limit")),
+        ):
+            if isinstance(value, int) and value > 0:
+                limits[key] = value
+        mime_types = [
+            m for m in media.get("supported_mime_types") or [] if str(m).startswith("image/")
+        ]
+        if mime_types:
+            limits["image_mime_types"] = mime_types
+        return limits, str(body.get("domain") or "")
+
+    def _verify_credentials(self, server_url: str, token: str) -> dict[str, Any]:
+        response = self._request(
+            "GET", server_url, "/api/v1/accounts/verify_credentials", token=token
+        )
+        profile = self._json(response)
+        if not isinstance(profile, dict) or not profile.get("id"):
+            raise TransientError(detail="verify_credentials answered without an account id")
+        return profile
+
+    @staticmethod
+    def _handle(profile: Mapping[str, Any], domain: str) -> str:
+        acct = str(profile.get("acct") or profile.get("username") or "")
+        return f"@{acct}" if "@" in acct else f"@{acct}@{domain}"
+
+    def check_health(self, account: ChannelAccount) -> HealthResult:
+        profile = self._verify_credentials(account.server_url, self._token(account))
+        return HealthResult(
+            remote_id=str(profile["id"]),
+            handle=self._handle(profile, _local_domain(account)),
+            display_name=str(profile.get("display_name") or profile.get("username") or ""),
+            profile_url=str(profile.get("url") or ""),
+            scopes=tuple(account.scopes or ()),
+        )
+
+    # --- posts ------------------------------------------------------------------
+
+    def text_length(self, text: str, *, account: ChannelAccount | None = None) -> int:
+        return mastodon_length(text, url_length=self.limits_for(account).characters_per_url)
+
+    def publish(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
+        token = self._token(account)
+        media_ids = [self._upload_media(account, token, item) for item in request.media]
+        body: dict[str, Any] = {
+            "status": request.text,
+            "visibility": VISIBILITY[request.visibility],
+        }
+        if media_ids:
+            body["media_ids"] = media_ids
+        if request.reply_to is not None:
+            body["in_reply_to_id"] = request.reply_to.remote_id
+        if request.language:
+            body["language"] = request.language
+        if request.content_warning:
+            body["spoiler_text"] = request.content_warning
+            body["sensitive"] = bool(media_ids)
+        key = request.idempotency_key or uuid.uuid4().hex
+        response = self._request(
+            "POST",
+            account.server_url,
+            "/api/v1/statuses",
+            token=token,
+            json=body,
+            headers={"Idempotency-Key": key},
+            outcome_matters=True,
+        )
+        status = self._json(response, outcome_matters=True)
+        if not isinstance(status, dict) or not status.get("id"):
+            raise UnknownOutcome(detail="Status answer without an id")
+        return PublishResult(
+            remote_id=str(status["id"]),
+            url=str(status.get("url") or status.get("uri") or ""),
+            published_at=_parse_time(status.get("created_at")),
+            extra={"uri": str(status.get("uri") or ""), "idempotency_key": key},
+        )
+
+    def _upload_media(self, account: ChannelAccount, token: str, item: MediaItem) -> str:
+        """Upload one image with its description; wait (bounded) while the instance processes it.
+
+        An upload is not a post: if it fails midway, the orphan is harmless, so
+        failures here are transient rather than unknown outcomes."""
+        extension = item.mime_type.split("/")[-1] if "/" in item.mime_type else "bin"
+        response = self._request(
+            "POST",
+            account.server_url,
+            "/api/v2/media",
+            token=token,
+            files={"file": (item.filename or f"image.{extension}", item.content, item.mime_type)},
+            data={"description": item.alt_text} if item.alt_text else None,
+        )
+        media = self._json(response)
+        if not isinstance(media, dict) or not media.get("id"):
+            raise TransientError(detail="Media answer without an id")
+        media_id = str(media["id"])
+        if response.status == 200 and media.get("url"):
+            return media_id
+        for delay in MEDIA_POLL_DELAYS:
+            http.sleep(delay)
+            polled = self._request(
+                "GET", account.server_url, f"/api/v1/media/{_path_id(media_id)}", token=token
+            )
+            if polled.status == 200:
+                return media_id
+        raise TransientError(
+            gettext("The network is still processing an image. We will try again.")
+        )
+
+    def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
+        # Deleting twice is harmless (the second finds nothing), so no unknown outcome here.
+        self._request(
+            "DELETE",
+            account.server_url,
+            f"/api/v1/statuses/{_path_id(ref.remote_id)}",
+            token=self._token(account),
+            ok_statuses=(404,),
+        )
+
+    def lookup_recent(
+        self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20
+    ) -> list[RecentPost]:
+        response = self._request(
+            "GET",
+            account.server_url,
+            f"/api/v1/accounts/{_path_id(account.remote_id)}/statuses",
+            token=self._token(account),
+            params={"limit": min(max(limit, 1), 40), "exclude_reblogs": "true"},
+        )
+        posts: list[RecentPost] = []
+        for status in self._json(response) or []:
+            created_at = _parse_time(status.get("created_at"))
+            if since is not None and created_at is not None and created_at < since:
+                continue
+            posts.append(
+                RecentPost(
+                    ref=RemoteRef(
+                        remote_id=str(status["id"]),
+                        url=str(status.get("url") or status.get("uri") or ""),
+                    ),
+                    text=html_to_text(str(status.get("content") or "")),
+                    created_at=created_at,
+                    reply_to_id=str(status.get("in_reply_to_id") or ""),
+                )
+            )
+        return posts
+
+    # --- inbox and metrics --------------------------------------------------------
+
+    def fetch_inbox(self, account: ChannelAccount, cursor: str | None = None) -> InboxPage:
+        """Mentions, replies, quotes and direct messages, from the notifications.
+
+        Direct messages come from notifications too (a direct status always
+        mentions us): ``/api/v1/conversations`` shows only each conversation's
+        last status and would drop messages that arrive together."""
+        params: list[tuple[str, str]] = [
+            ("types[]", "mention"),
+            ("types[]", "quote"),
+            ("limit", str(self.inbox_page_size)),
+        ]
+        if cursor:
+            params.append(("min_id", cursor))
+        response = self._request(
+            "GET",
+            account.server_url,
+            "/api/v1/notifications",
+            token=self._token(account),
+            params=params,
+        )
+        notifications = [n for n in self._json(response) or [] if isinstance(n, dict)]
+        newer = parse_qs(urlsplit(response.links.get("prev", "")).query).get("min_id")
+        if newer:
+            next_cursor: str | None = newer[0]
+        elif notifications:
+            next_cursor = str(notifications[0]["id"])
+        else:
+            next_cursor = cursor
+        items = [self._inbox_item(account, n) for n in reversed(notifications) if n.get("status")]
+        return InboxPage(
+            items=items,
+            next_cursor=next_cursor,
+            has_more=bool(cursor) and len(notifications) >= self.inbox_page_size,
+        )
+
+    def _inbox_item(self, account: ChannelAccount, notification: Mapping[str, Any]) -> InboxItem:
+        status = notification["status"]
+        author = status.get("account") or {}
+        kind: InboxKind
+        in_reply_to: RemoteRef | None = None
+        if notification.get("type") == "quote":
+            kind = "quote"
+            quoted = (status.get("quote") or {}).get("quoted_status") or {}
+            if quoted.get("id"):
+                in_reply_to = RemoteRef(remote_id=str(quoted["id"]))
+        elif status.get("visibility") == "direct":
+            kind = "dm"
+        elif status.get("in_reply_to_id") and str(status.get("in_reply_to_account_id")) == str(
+            account.remote_id
+        ):
+            kind = "reply"
+        else:
+            kind = "mention"
+        if in_reply_to is None and status.get("in_reply_to_id"):
+            in_reply_to = RemoteRef(remote_id=str(status["in_reply_to_id"]))
+        return InboxItem(
+            remote_id=str(status["id"]),
+            kind=kind,
+            author_handle=self._handle(author, _local_domain(account)),
+            author_name=str(author.get("display_name") or author.get("username") or ""),
+            author_id=str(author.get("id") or ""),
+            text=html_to_text(str(status.get("content") or "")),
+            created_at=_parse_time(status.get("created_at")),
+            url=str(status.get("url") or status.get("uri") or ""),
+            in_reply_to=in_reply_to,
+            raw={
+                "notification_id": str(notification.get("id") or ""),
+                "type": str(notification.get("type") or ""),
+                "visibility": str(status.get("visibility") or ""),
+                "spoiler_text": str(status.get("spoiler_text") or ""),
+                "language": str(status.get("language") or ""),
+                "uri": str(status.get("uri") or ""),
+            },
+        )
+
+    def fetch_post_metrics(
+        self, account: ChannelAccount, refs: Sequence[RemoteRef]
+    ) -> list[PostMetrics]:
+        token = self._token(account)
+        metrics: list[PostMetrics] = []
+        for ref in refs:
+            response = self._request(
+                "GET",
+                account.server_url,
+                f"/api/v1/statuses/{_path_id(ref.remote_id)}",
+                token=token,
+                ok_statuses=(404,),
+            )
+            if response.status == 404:
+                metrics.append(PostMetrics(remote_id=ref.remote_id, deleted=True))
+                continue
+            status = self._json(response)
+            quotes = status.get("quotes_count")
+            metrics.append(
+                PostMetrics(
+                    remote_id=ref.remote_id,
+                    likes=int(status.get("favourites_count") or 0),
+                    shares=int(status.get("reblogs_count") or 0),
+                    replies=int(status.get("replies_count") or 0),
+                    quotes=int(quotes) if isinstance(quotes, int) else None,
+                    impressions=None,
+                )
+            )
+        return metrics
+
+    def fetch_account_metrics(self, account: ChannelAccount) -> AccountMetrics:
+        profile = self._verify_credentials(account.server_url, self._token(account))
+        return AccountMetrics(
+            followers=int(profile.get("followers_count") or 0),
+            following=int(profile.get("following_count") or 0),
+            posts=int(profile.get("statuses_count") or 0),
+        )
+
+
+def _implied(scope: str, granted: Sequence[str]) -> bool:
+    """``read`` grants every ``read:*``; ``write`` every ``write:*``."""
+    return scope.split(":", 1)[0] in granted
+
+
+def _local_domain(account: ChannelAccount) -> str:
+    """The instance's own domain, as in ``@name@domain`` handles: taken from the
+    account's handle (stored at connect time), which may differ from the server's host."""
+    if account.handle.count("@") == 2:
+        return account.handle.rsplit("@", 1)[-1]
+    return urlsplit(account.server_url).netloc

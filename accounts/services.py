@@ -1,0 +1,381 @@
+"""Writes about channel accounts: connecting, health, errors, disconnecting.
+
+Views, the API and tasks call these; they check permissions themselves
+(``accounts.manage``) before calling. Functions are keyword-only; each state
+change runs in a transaction and writes an audit entry (never with secrets in
+it). Network calls happen outside transactions, except a credential refresh,
+which holds the account's row lock so a single-use refresh token is never
+spent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.connectors.base import (
+    AuthError,
+    ConnectedAccount,
+    ConnectorError,
+    HealthResult,
+)
+from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
+from accounts.connectors.mastodon import normalize_server_url
+from accounts.connectors.registry import UnknownNetwork, get_connector
+from accounts.models import AccountStatus, ChannelAccount, MastodonApp
+from governance.models import Membership, Organization, Role, User
+from governance.services.audit import audit_record
+from governance.services.notifications import notification_send
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MastodonConnectStart:
+    """Send the person to ``authorization_url``; keep ``state`` and ``code_verifier``
+    in their session until the instance sends them back."""
+
+    server_url: str
+    authorization_url: str
+    state: str
+    code_verifier: str
+
+
+# --- connecting -----------------------------------------------------------------
+
+
+def mastodon_app_get_or_register(*, server_url: str, redirect_uri: str) -> MastodonApp:
+    """Our registration on the instance, made there the first time anyone connects it.
+
+    Registered again only when our callback address or needed scopes changed.
+    """
+    server_url = normalize_server_url(server_url)
+    app = MastodonApp.objects.filter(server_url=server_url).first()
+    if (
+        app is not None
+        and app.redirect_uri == redirect_uri
+        and set(MASTODON_SCOPES) <= set(app.scopes.split())
+    ):
+        return app
+    client = get_connector("mastodon").register_client(
+        server_url=server_url, redirect_uri=redirect_uri
+    )
+    values = {
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "scopes": " ".join(client.scopes),
+        "redirect_uri": client.redirect_uri,
+        "remote_app_id": client.remote_app_id,
+    }
+    try:
+        with transaction.atomic():
+            if app is None:
+                app = MastodonApp.objects.create(server_url=server_url, **values)
+            else:
+                for name, value in values.items():
+                    setattr(app, name, value)
+                app.save(update_fields=[*values])
+            audit_record(
+                action="mastodon_app.registered",
+                target=app,
+                new={"server_url": server_url, "redirect_uri": redirect_uri},
+            )
+    except IntegrityError:
+        # Someone connecting the same instance registered first: use theirs, so
+        # every OAuth flow in progress talks to one client id.
+        return MastodonApp.objects.get(server_url=server_url)
+    return app
+
+
+def channel_account_connect_mastodon_start(
+    *, organization: Organization, actor: User, server_url: str, redirect_uri: str
+) -> MastodonConnectStart:
+    """Begin connecting a Mastodon account: register on the instance if needed and
+    build the sign-in address (PKCE S256 and a state)."""
+    app = mastodon_app_get_or_register(server_url=server_url, redirect_uri=redirect_uri)
+    start = get_connector("mastodon").oauth_start(client=app.as_client())
+    return MastodonConnectStart(
+        server_url=app.server_url,
+        authorization_url=start.authorization_url,
+        state=start.state,
+        code_verifier=start.code_verifier,
+    )
+
+
+def channel_account_connect_mastodon_finish(
+    *,
+    organization: Organization,
+    actor: User,
+    server_url: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+    code_verifier: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Finish connecting: check the state, trade the code (with the PKCE verifier)
+    for a token, read the profile, and store the account (new, or reconnected)."""
+    app = MastodonApp.objects.filter(server_url=normalize_server_url(server_url)).first()
+    if app is None:
+        raise AuthError(_("This sign-in was not started here. Start connecting again."))
+    connected = get_connector("mastodon").oauth_finish(
+        client=app.as_client(),
+        code=code,
+        returned_state=returned_state,
+        expected_state=expected_state,
+        code_verifier=code_verifier,
+    )
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="mastodon",
+        connected=connected,
+        request=request,
+    )
+
+
+def channel_account_connect_sandbox(
+    *,
+    organization: Organization,
+    actor: User,
+    handle: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Add a Sandbox account: a practice feed inside the app."""
+    connected = get_connector("sandbox").connect(server_url="", identifier=handle, secret="")
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="sandbox",
+        connected=connected,
+        request=request,
+    )
+
+
+def channel_account_store_connection(
+    *,
+    organization: Organization,
+    actor: User,
+    network: str,
+    connected: ConnectedAccount,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Create the account, or bring an existing one (same handle, or same id on the
+    same server) back to active with its new credentials."""
+    now = timezone.now()
+    values = {
+        "handle": connected.handle,
+        "display_name": connected.display_name[:255],
+        "remote_id": connected.remote_id,
+        "server_url": connected.server_url,
+        "credentials": dict(connected.credentials),
+        "credentials_expire_at": connected.credentials_expire_at,
+        "scopes": list(connected.scopes),
+        "network_limits": dict(connected.limits),
+        "status": AccountStatus.ACTIVE,
+        "connected_at": now,
+        "connected_by": actor,
+        "last_error": "",
+        "last_error_kind": "",
+        "last_error_at": None,
+    }
+    with transaction.atomic():
+        same_remote = Q(remote_id=connected.remote_id, server_url=connected.server_url)
+        account = (
+            ChannelAccount.objects.select_for_update()
+            .filter(organization=organization, network=network)
+            .filter(Q(handle=connected.handle) | (same_remote if connected.remote_id else Q()))
+            .order_by("pk")
+            .first()
+        )
+        old = None
+        if account is None:
+            account = ChannelAccount.objects.create(
+                organization=organization, network=network, **values
+            )
+            action = "channel_account.connected"
+        else:
+            old = {"handle": account.handle, "status": account.status}
+            for name, value in values.items():
+                setattr(account, name, value)
+            account.save(update_fields=list(values))
+            action = "channel_account.reconnected"
+        audit_record(
+            action=action,
+            organization=organization,
+            actor=actor,
+            target=account,
+            old=old,
+            new={
+                "network": network,
+                "handle": account.handle,
+                "server_url": account.server_url,
+                "scopes": list(account.scopes),
+                "status": account.status,
+            },
+            request=request,
+        )
+    return account
+
+
+def channel_account_disconnect(
+    *, account: ChannelAccount, actor: User, request: HttpRequest | None = None
+) -> ChannelAccount:
+    """Revoke the token on the network where possible, forget the credentials and
+    mark the account disconnected. A network that cannot be reached does not stop
+    the disconnect; the audit entry says whether the token was revoked."""
+    revoke_error = ""
+    try:
+        get_connector(account.network).disconnect(account)
+    except ConnectorError as exc:
+        revoke_error = exc.kind
+        logger.warning("Could not revoke the token of account %s: %s", account.pk, exc.detail)
+    with transaction.atomic():
+        old_status = account.status
+        account.status = AccountStatus.DISCONNECTED
+        account.credentials = {}
+        account.credentials_expire_at = None
+        account.save(update_fields=["status", "credentials", "credentials_expire_at"])
+        audit_record(
+            action="channel_account.disconnected",
+            organization=account.organization,
+            actor=actor,
+            target=account,
+            old={"status": old_status},
+            new={
+                "status": account.status,
+                "token_revoked": not revoke_error,
+                "revoke_error": revoke_error,
+            },
+            request=request,
+        )
+    return account
+
+
+# --- health and errors --------------------------------------------------------------
+
+
+def channel_account_check_health(*, account: ChannelAccount) -> HealthResult | None:
+    """Ask the network whether the account's sign-in still works, and record the answer.
+
+    Returns what the network said, or None after a failure (recorded on the
+    account; an auth failure also marks it for reconnecting and tells its people).
+    """
+    try:
+        result = get_connector(account.network).check_health(account)
+    except ConnectorError as exc:
+        channel_account_record_error(account=account, error=exc)
+        ChannelAccount.objects.filter(pk=account.pk).update(last_health_check_at=timezone.now())
+        return None
+    now = timezone.now()
+    fields = {
+        "last_health_check_at": now,
+        "last_error": "",
+        "last_error_kind": "",
+        "last_error_at": None,
+    }
+    if result.display_name and result.display_name != account.display_name:
+        fields["display_name"] = result.display_name[:255]
+    with transaction.atomic():
+        ChannelAccount.objects.filter(pk=account.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(account, name, value)
+    return result
+
+
+def channel_account_record_error(*, account: ChannelAccount, error: ConnectorError) -> None:
+    """Keep the latest failure on the account; an auth failure needs a reconnect."""
+    now = timezone.now()
+    fields = {
+        "last_error": error.message[:2000],
+        "last_error_kind": str(error.kind),
+        "last_error_at": now,
+    }
+    ChannelAccount.objects.filter(pk=account.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(account, name, value)
+    if isinstance(error, AuthError):
+        channel_account_mark_needs_reconnect(account=account, reason=error.message)
+
+
+def channel_account_mark_needs_reconnect(
+    *, account: ChannelAccount, reason: str, actor: User | None = None
+) -> bool:
+    """Move an active or paused account to ``needs_reconnect`` and tell the person who
+    connected it and the organization's admins. Returns False when it already was
+    (or is disconnected): a second failure tells nobody twice."""
+    with transaction.atomic():
+        changed = ChannelAccount.objects.filter(
+            pk=account.pk, status__in=[AccountStatus.ACTIVE, AccountStatus.PAUSED]
+        ).update(status=AccountStatus.NEEDS_RECONNECT)
+        if not changed:
+            return False
+        old_status = account.status
+        account.status = AccountStatus.NEEDS_RECONNECT
+        audit_record(
+            action="channel_account.needs_reconnect",
+            organization=account.organization,
+            actor=actor,
+            target=account,
+            old={"status": old_status},
+            new={"status": account.status, "reason": reason[:500]},
+        )
+        for user in _people_to_tell(account):
+            with translation.override(user.preferred_language or None):
+                message = _("%(handle)s (%(network)s) needs reconnecting: %(reason)s") % {
+                    "handle": account.handle,
+                    "network": _network_label(account.network),
+                    "reason": reason,
+                }
+            notification_send(
+                user=user,
+                organization=account.organization,
+                kind="account.needs_reconnect",
+                message=message,
+                link=reverse("accounts:list"),
+            )
+    return True
+
+
+def _network_label(network: str) -> str:
+    try:
+        return str(get_connector(network).label)
+    except UnknownNetwork:
+        return network
+
+
+def _people_to_tell(account: ChannelAccount) -> list[User]:
+    memberships = Membership.objects.filter(
+        organization_id=account.organization_id, is_active=True, user__is_active=True
+    ).filter(Q(role=Role.ADMIN) | Q(user_id=account.connected_by_id))
+    return [m.user for m in memberships.select_related("user").order_by("user_id")]
+
+
+def channel_account_refresh_credentials(*, account: ChannelAccount) -> ChannelAccount:
+    """Renew the account's credentials (networks whose tokens expire).
+
+    Holds the row lock across the network call: refresh tokens are single-use
+    on some networks, and two workers must never spend the same one. Not
+    audited: it is routine upkeep that changes nothing a person decided.
+    """
+    connector = get_connector(account.network)
+    try:
+        with transaction.atomic():
+            locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+            update = connector.refresh_credentials(locked)
+            locked.credentials = dict(update.credentials)
+            locked.credentials_expire_at = update.expires_at
+            locked.save(update_fields=["credentials", "credentials_expire_at"])
+    except ConnectorError as exc:
+        channel_account_record_error(account=account, error=exc)
+        raise
+    account.credentials = locked.credentials
+    account.credentials_expire_at = locked.credentials_expire_at
+    return account

@@ -1,0 +1,1 @@
+"""A local Mastodon server for tests, and its ``mastodon_server`` fixture."""
