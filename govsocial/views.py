@@ -62,8 +62,9 @@ def _check_broker() -> tuple[bool, str]:
     from govsocial.celery import app
 
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with app.connection_for_write(connect_timeout=2) as conn:
+            # One attempt, no back-off sleep: the prober polling /healthz is the retry.
+            conn.ensure_connection(max_retries=0, timeout=2)
             transport = conn.transport_cls
     except Exception as exc:  # any failure means "down"
         return False, exc.__class__.__name__

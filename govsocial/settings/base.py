@@ -18,13 +18,17 @@ from cryptography.fernet import Fernet
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("GOVSOCIAL_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
-env_file = BASE_DIR / ".env"
+# A .env file at the root fills in variables the environment lacks; GOVSOCIAL_ENV_FILE
+# names another file (tests point it at a missing one to see the bare environment).
+env_file = Path(env.str("GOVSOCIAL_ENV_FILE", default=str(BASE_DIR / ".env")))
 if env_file.exists():
     environ.Env.read_env(str(env_file))
+
+# Read after .env so GOVSOCIAL_VAR_DIR may be set there too.
+VAR_DIR = Path(env.str("GOVSOCIAL_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _dev_secrets() -> dict[str, Any]:
@@ -63,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -178,6 +183,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "governance.views.auth.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Whom the lockout page tells people to contact (a service desk address, say);
+# empty means "an administrator of your organization or your IT service desk".
+LOGIN_HELP_CONTACT = env.str("LOGIN_HELP_CONTACT", default="")
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="GovSocial")
 # How recently a person must have proved their second factor for sensitive acts.
@@ -205,15 +213,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
-)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GovSocial <govsocial@localhost>")
 
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+
+# Connectors refuse loopback, private, link-local and reserved addresses, because a
+# Mastodon instance or PDS address is typed in by a person. Local test servers need this on.
+CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS", default=False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -236,6 +246,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc served from our own static files (drf-spectacular-sidecar):
+    # the CSP allows scripts only from 'self', and a deployment may have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("status") get distinct schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationStatusEnum": "governance.serializers.InvitationStatus",
+        "ApiTokenStatusEnum": "governance.serializers.ApiTokenStatus",
+    },
 }
 
 # Content Security Policy (django-csp 4): no inline script anywhere; behaviour
@@ -290,7 +310,37 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 30.0,
         "options": {"queue": "default", "expires": 25},
     },
+    # The dispatcher's tick: claims due publish jobs in the database. A tick that
+    # waits longer than its interval is dropped (the next one does the same work).
+    "publishing-dispatch-due": {
+        "task": "publishing.tasks.dispatch_due",
+        "schedule": 1.0,
+        "options": {"queue": "publish", "expires": 2},
+    },
+    "publishing-sweep-leases": {
+        "task": "publishing.tasks.sweep_leases",
+        "schedule": 15.0,
+        "options": {"queue": "publish", "expires": 14},
+    },
+    # Channel accounts (accounts/tasks.py): health checks, renewing credentials
+    # that end soon, and the daily notice about sign-ins that end within 14 days.
+    "accounts-check-health": {
+        "task": "accounts.tasks.check_all_health",
+        "schedule": 30 * 60.0,
+        "options": {"queue": "sync", "expires": 25 * 60},
+    },
+    "accounts-refresh-credentials": {
+        "task": "accounts.tasks.refresh_expiring_credentials",
+        "schedule": 15 * 60.0,
+        "options": {"queue": "sync", "expires": 14 * 60},
+    },
+    "accounts-expiring-credentials": {
+        "task": "accounts.tasks.notify_expiring_credentials",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"queue": "sync", "expires": 12 * 60 * 60},
+    },
 }
+CELERY_TASK_ROUTES = {"publishing.tasks.*": {"queue": "publish"}}
 # /healthz calls the worker stale when its last heartbeat is older than this.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

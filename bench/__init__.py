@@ -1,0 +1,50 @@
+"""Benchmarks, run with `python -m bench NAME`; never part of the test suite's pass/fail.
+
+A benchmark is a module ``bench/<name>.py`` with ``run() -> list[tuple[str, float, str]]``
+returning (figure name, value, unit) triples. Helpers shared by benchmarks live here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+Figure = tuple[str, float, str]
+
+BENCH_DATABASE_NAME = "govsocial_bench"
+
+
+def django_setup() -> None:
+    """Configure Django from the environment, as manage.py does."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govsocial.settings.base")
+    django.setup()
+
+
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A freshly migrated database of its own for one benchmark, dropped afterwards.
+
+    On PostgreSQL (DATABASE_URL) it is ``govsocial_bench`` on the same server; on
+    SQLite a temporary file, so figures reflect a real file with its fsyncs rather
+    than an in-memory database. Yields the database's name. Uses Django's test
+    database machinery, so the configured database itself is never touched.
+    """
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    with tempfile.TemporaryDirectory(prefix="govsocial-bench-") as tmp:
+        if connection.vendor == "sqlite":
+            name = str(Path(tmp) / "bench.sqlite3")
+        else:
+            name = BENCH_DATABASE_NAME
+        settings_dict.setdefault("TEST", {})["NAME"] = name
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        try:
+            yield name
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
