@@ -40,22 +40,22 @@ class Personas:
 
 @pytest.fixture
 def personas(db) -> Personas:
-    org = OrganizationFactory(name="City of Example", slug="example")
-    other = OrganizationFactory(name="Other Agency", slug="other")
-    alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
-    bob = UserFactory(email="bob@example.org", full_name="Bob Editor")
-    carol = UserFactory(email="carol@example.org", full_name="Carol Auditor")
-    charlie = UserFactory(email="charlie@other.example", full_name="Charlie Outsider")
-    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
-    bob_membership = MembershipFactory(
+    org = OrganizationFactory.create(name="City of Example", slug="example")
+    other = OrganizationFactory.create(name="Other Agency", slug="other")
+    alice = UserFactory.create(email="alice@example.org", full_name="Alice Admin")
+    bob = UserFactory.create(email="bob@example.org", full_name="Bob Editor")
+    carol = UserFactory.create(email="carol@example.org", full_name="Carol Auditor")
+    charlie = UserFactory.create(email="charlie@other.example", full_name="Charlie Outsider")
+    MembershipFactory.create(organization=org, user=alice, role=Role.ADMIN)
+    bob_membership = MembershipFactory.create(
         organization=org, user=bob, role=Role.EDITOR, all_accounts=False
     )
-    MembershipFactory(organization=org, user=carol, role=Role.AUDITOR)
-    MembershipFactory(organization=other, user=charlie, role=Role.ADMIN)
-    bob_account = ChannelAccountFactory(organization=org, handle="city-news")
+    MembershipFactory.create(organization=org, user=carol, role=Role.AUDITOR)
+    MembershipFactory.create(organization=other, user=charlie, role=Role.ADMIN)
+    bob_account = ChannelAccountFactory.create(organization=org, handle="city-news")
     bob_account.limited_members.add(bob_membership)
-    other_account = ChannelAccountFactory(organization=org, handle="city-mayor")
-    outsider_account = ChannelAccountFactory(organization=other, handle="agency")
+    other_account = ChannelAccountFactory.create(organization=org, handle="city-mayor")
+    outsider_account = ChannelAccountFactory.create(organization=other, handle="agency")
     return Personas(
         org=org,
         other_org=other,
@@ -71,9 +71,9 @@ def personas(db) -> Personas:
 
 def login_verified(client: Client, user: User) -> TOTPDevice:
     """Log ``user`` in with a confirmed authenticator, as if they had entered a code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDeviceFactory(
-        user=user
-    )
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDeviceFactory.create(user=user)
     client.force_login(user)
     session = client.session
     session["otp_device_id"] = device.persistent_id

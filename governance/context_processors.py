@@ -31,7 +31,7 @@ def organization(request: HttpRequest) -> dict[str, Any]:
                 items.append({"url": url, "label": label, "current": current})
     unread = 0
     if request.user.is_authenticated and membership is not None:
-        unread = request.user.notifications.filter(read_at__isnull=True).count()  # type: ignore[union-attr]
+        unread = request.user.notifications.filter(read_at__isnull=True).count()
     return {
         "current_membership": membership,
         "current_org": getattr(request, "organization", None),

@@ -11,7 +11,7 @@ from governance.models import Membership, Organization, Role, User
 DEFAULT_PASSWORD = "correct horse battery staple"
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     class Meta:
         model = Organization
         django_get_or_create = ("slug",)
@@ -20,23 +20,17 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"municipality-{n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     full_name = factory.Sequence(lambda n: f"Person {n}")
-    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
-        if create:
-            obj.save()
+    password = factory.django.Password(DEFAULT_PASSWORD)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -45,7 +39,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.EDITOR
 
 
-class ChannelAccountFactory(factory.django.DjangoModelFactory):
+class ChannelAccountFactory(factory.django.DjangoModelFactory[ChannelAccount]):
     class Meta:
         model = ChannelAccount
 
@@ -55,7 +49,7 @@ class ChannelAccountFactory(factory.django.DjangoModelFactory):
     display_name = factory.Sequence(lambda n: f"Account {n}")
 
 
-class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+class TOTPDeviceFactory(factory.django.DjangoModelFactory[TOTPDevice]):
     class Meta:
         model = TOTPDevice
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
 
@@ -41,13 +42,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-def membership_for_user(user: User | object, organization_id: int | None = None) -> Membership:
+def membership_for_user(
+    user: User | AnonymousUser, organization_id: int | None = None
+) -> Membership:
     """The user's active membership (in the given organization, or their first one).
 
     Raises Http404 when there is none: an organization the user is not part of
     does not exist for them.
     """
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+    if not isinstance(user, User) or not user.is_active:
         raise Http404
     memberships = Membership.objects.select_related("organization").filter(
         user=user, is_active=True
@@ -91,5 +94,5 @@ def get_in_org(queryset: models.QuerySet[M], organization: Organization, **looku
     """Fetch one org-owned object; another organization's object is a 404."""
     try:
         return org_scoped(queryset, organization).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

@@ -52,7 +52,7 @@ def audit_record(
         target_id = target_id or str(target.pk)
         target_label = target_label or str(target)[:300]
     if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user  # type: ignore[assignment]
+        actor = request.user
     label = actor_label or (actor.email if actor is not None else "system")
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
     with transaction.atomic():

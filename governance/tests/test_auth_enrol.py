@@ -67,7 +67,9 @@ def test_reloading_the_enrolment_page_keeps_the_same_key(client, personas):
     first = client.get("/auth/2fa/enrol/").content.decode()
     second = client.get("/auth/2fa/enrol/").content.decode()
     key = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
-    assert key.search(first).group(1) == key.search(second).group(1)
+    first_key, second_key = key.search(first), key.search(second)
+    assert first_key and second_key
+    assert first_key.group(1) == second_key.group(1)
     assert TOTPDevice.objects.filter(user=personas.alice).count() == 1
 
 

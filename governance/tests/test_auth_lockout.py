@@ -51,6 +51,7 @@ def test_the_right_password_is_refused_during_a_lockout(client, personas, frozen
     assert "You can try again in 30 minutes." in response.content.decode()
     assert client.get("/")["Location"].startswith("/auth/login/")
     refused = AuditEvent.objects.order_by("-id").first()
+    assert refused is not None
     assert refused.action == "auth.login_failed"
     assert refused.new_values["reason"] == "locked_out"
 

@@ -26,7 +26,7 @@ def _invite(client, **data):
 
 
 def _link_from_mail():
-    match = LINK.search(mail.outbox[-1].body)
+    match = LINK.search(str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(0)[len("http://testserver") :], match.group("token")
 
@@ -294,6 +294,9 @@ def test_deactivated_person_invited_elsewhere_sets_a_new_password(client, person
 
 
 def test_invitation_mail_names_the_org_the_inviter_and_expiry(personas):
+    # The mail is written in the organization's default language; English here.
+    personas.org.default_language = "en"
+    personas.org.save(update_fields=["default_language"])
     invitation = invitation_create(
         organization=personas.org, actor=personas.alice, email="dana@example.org", role=Role.EDITOR
     )

@@ -31,10 +31,10 @@ def test_audit_chain_detects_tampering(personas):
     first = audit_record(action="test.one", organization=personas.org, actor=personas.alice)
     audit_record(action="test.two", organization=personas.org, actor=personas.alice)
     assert audit_verify_chain().ok
-    from governance.models import AuditEvent
-
     # Bypass the append-only guard the way a database user would.
     from django.db import connection
+
+    from governance.models import AuditEvent
 
     with connection.cursor() as cursor:
         cursor.execute(

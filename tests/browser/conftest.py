@@ -103,7 +103,9 @@ class AxeTracker:
         self.checked.add(self._key(page.url))
         blocking = [v for v in result if v["impact"] in BLOCKING_IMPACTS]
         for v in blocking:
-            self.violations.append(f"{page.url}: [{v['impact']}] {v['id']}: {v['help']} {v['nodes']}")
+            self.violations.append(
+                f"{page.url}: [{v['impact']}] {v['id']}: {v['help']} {v['nodes']}"
+            )
         assert not blocking, "Accessibility violations:\n" + "\n".join(self.violations)
 
     def unchecked(self) -> list[str]:

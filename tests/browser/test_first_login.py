@@ -32,9 +32,9 @@ def _log_in(page, email: str) -> None:
 
 
 def test_first_login_enrol_invite_switch_language_and_audit(page, browser, live_server, mailoutbox):
-    org = OrganizationFactory(name="Kaupunki Example", slug="kaupunki")
-    alice = UserFactory(email="alice@kaupunki.example", full_name="Alice Admin")
-    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
+    org = OrganizationFactory.create(name="Kaupunki Example", slug="kaupunki")
+    alice = UserFactory.create(email="alice@kaupunki.example", full_name="Alice Admin")
+    MembershipFactory.create(organization=org, user=alice, role=Role.ADMIN)
 
     # Password first; the organization requires 2FA, so enrolment is the only way on.
     _log_in(page, "alice@kaupunki.example")
@@ -65,7 +65,9 @@ def test_first_login_enrol_invite_switch_language_and_audit(page, browser, live_
     settle(page)
     assert page.get_by_text("bertta@kaupunki.example").first.is_visible()
     assert len(mailoutbox) == 1
-    link = re.search(r"https?://\S+/invite/\S+/", mailoutbox[0].body).group(0)
+    match = re.search(r"https?://\S+/invite/\S+/", mailoutbox[0].body)
+    assert match, mailoutbox[0].body
+    link = match.group(0)
     invite_path = "/invite/" + link.split("/invite/", 1)[1]
 
     # The colleague accepts in their own browser and is sent on to set up 2FA.
