@@ -53,6 +53,16 @@ class ChannelAccount(models.Model):
         _("kind of last error"), max_length=20, choices=ErrorKind.choices, blank=True
     )
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # The account's entry in the governance registry (owners, login, access reviews).
+    # The link lives here because accounts sits above governance, never below it.
+    registry_entry = models.OneToOneField(
+        "governance.RegistryEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="channel_account",
+        verbose_name=_("registry entry"),
+    )
 
     class Meta:
         verbose_name = _("channel account")

@@ -1,12 +1,79 @@
-"""Reads of channel accounts, always through the user's membership."""
+"""Reads of channel accounts, always through the user's membership (or, for the
+periodic tasks, across organizations by state and never shown to a person)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from accounts.models import ChannelAccount
-from governance.models import Membership
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.connectors.base import Capabilities, Connector, Limits
+from accounts.connectors.registry import UnknownNetwork, get_connector, networks
+from accounts.models import AccountStatus, ChannelAccount, SandboxPost
+from governance.models import AuditEvent, Membership
 from governance.selectors.access import get_in_org
+
+# People are told this long before an account's sign-in ends for good.
+EXPIRY_NOTICE_DAYS = 14
+# The audit entry that records an expiry notice; its ``new_values["expires_at"]``
+# says which expiry was announced, so each one is announced once.
+EXPIRY_NOTICE_ACTION = "channel_account.expiry_notified"
+# Credentials that the connector can renew are renewed this long before they end: a
+# day leaves room for a worker outage (the refresh tick runs every 15 minutes).
+REFRESH_AHEAD = timedelta(days=1)
+SANDBOX_FEED_THREADS = 50
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """What the app knows about a network from its connector, for pages and the API."""
+
+    network: str
+    label: str
+    known: bool
+    is_sandbox: bool
+    connect_method: str
+    capabilities: Capabilities
+    limits: Limits | None
+
+
+def network_summary(network: str) -> NetworkSummary:
+    """The network's label, capabilities and default limits; a network whose connector
+    is not installed is summarised as supporting nothing."""
+    try:
+        connector: Connector | None = get_connector(network)
+    except UnknownNetwork:
+        connector = None
+    if connector is None:
+        return NetworkSummary(
+            network=network,
+            label=network,
+            known=False,
+            is_sandbox=False,
+            connect_method="none",
+            capabilities=Capabilities(publish=False),
+            limits=None,
+        )
+    return NetworkSummary(
+        network=network,
+        label=str(connector.label),
+        known=True,
+        is_sandbox=connector.is_sandbox,
+        connect_method=connector.connect_method,
+        capabilities=connector.capabilities,
+        limits=connector.limits,
+    )
+
+
+def channel_account_limits(account: ChannelAccount) -> Limits | None:
+    """The account's limits: the network's, overridden by what it reported at connect time."""
+    try:
+        return get_connector(account.network).limits_for(account)
+    except UnknownNetwork:
+        return None
 
 
 def channel_accounts_for_membership(membership: Membership) -> QuerySet[ChannelAccount]:
@@ -17,7 +84,140 @@ def channel_accounts_for_membership(membership: Membership) -> QuerySet[ChannelA
     return accounts
 
 
+def channel_account_list_for_membership(membership: Membership) -> QuerySet[ChannelAccount]:
+    """The accounts page's rows: the visible accounts with who connected each."""
+    return (
+        channel_accounts_for_membership(membership)
+        .select_related("connected_by")
+        .order_by("network", "handle", "pk")
+    )
+
+
 def channel_account_get_for_membership(membership: Membership, pk: int) -> ChannelAccount:
     return get_in_org(
-        channel_accounts_for_membership(membership), membership.organization, pk=pk
+        channel_accounts_for_membership(membership).select_related("connected_by"),
+        membership.organization,
+        pk=pk,
     )
+
+
+def sandbox_handle_taken(organization_id: int, handle: str) -> bool:
+    """Whether the organization already has a Sandbox account of this name (connecting
+    it again would reconnect that one instead of adding another)."""
+    return ChannelAccount.objects.filter(
+        organization_id=organization_id, network="sandbox", handle=handle
+    ).exists()
+
+
+# --- periodic upkeep (tasks) ---------------------------------------------------------
+
+
+def channel_accounts_due_for_health_check() -> QuerySet[ChannelAccount]:
+    """Every active account of every organization, on a network we have a connector for."""
+    return ChannelAccount.objects.filter(
+        status=AccountStatus.ACTIVE, network__in=networks()
+    ).order_by("pk")
+
+
+def _refreshable_networks() -> list[str]:
+    return [name for name in networks() if get_connector(name).capabilities.refresh_credentials]
+
+
+def channel_accounts_due_for_refresh(*, now: datetime | None = None) -> QuerySet[ChannelAccount]:
+    """Active accounts whose credentials end within ``REFRESH_AHEAD`` and whose network
+    lets the connector renew them."""
+    now = now or timezone.now()
+    return ChannelAccount.objects.filter(
+        status=AccountStatus.ACTIVE,
+        network__in=_refreshable_networks(),
+        credentials_expire_at__isnull=False,
+        credentials_expire_at__lte=now + REFRESH_AHEAD,
+    ).order_by("credentials_expire_at", "pk")
+
+
+def expiry_key(expires_at: datetime) -> str:
+    """How an expiry is written in the notice's audit entry (UTC, to the second)."""
+    return expires_at.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def channel_account_expiry_notified(account: ChannelAccount) -> bool:
+    """Whether the account's current expiry has already been announced."""
+    if account.credentials_expire_at is None:
+        return False
+    return AuditEvent.objects.filter(
+        action=EXPIRY_NOTICE_ACTION,
+        target_type=ChannelAccount._meta.label_lower,
+        target_id=str(account.pk),
+        new_values__expires_at=expiry_key(account.credentials_expire_at),
+    ).exists()
+
+
+def channel_accounts_with_expiring_credentials(
+    *, now: datetime | None = None, within_days: int = EXPIRY_NOTICE_DAYS
+) -> list[ChannelAccount]:
+    """Accounts in use whose sign-in ends within ``within_days`` and cannot be renewed by
+    the app (a person must reconnect them), leaving out those already announced for
+    this same expiry. Renewable credentials are the refresh task's business: if renewing
+    fails for good, the account is marked for reconnecting and people are told then."""
+    now = now or timezone.now()
+    refreshable = _refreshable_networks()
+    candidates = list(
+        ChannelAccount.objects.filter(
+            status__in=[AccountStatus.ACTIVE, AccountStatus.PAUSED],
+            credentials_expire_at__isnull=False,
+            credentials_expire_at__lte=now + timedelta(days=within_days),
+        )
+        .exclude(network__in=refreshable)
+        .select_related("organization")
+        .order_by("credentials_expire_at", "pk")
+    )
+    if not candidates:
+        return []
+    announced = set(
+        AuditEvent.objects.filter(
+            action=EXPIRY_NOTICE_ACTION,
+            target_type=ChannelAccount._meta.label_lower,
+            target_id__in=[str(account.pk) for account in candidates],
+        ).values_list("target_id", "new_values__expires_at")
+    )
+    return [
+        account
+        for account in candidates
+        if account.credentials_expire_at is not None
+        and (str(account.pk), expiry_key(account.credentials_expire_at)) not in announced
+    ]
+
+
+# --- the Sandbox feed -------------------------------------------------------------------
+
+
+@dataclass
+class SandboxThread:
+    """A post that starts a thread (the account's own, or a citizen's mention, message
+    or quote) and every post under it, oldest first."""
+
+    post: SandboxPost
+    replies: list[SandboxPost] = field(default_factory=list)
+
+
+def sandbox_feed(
+    account: ChannelAccount, *, limit: int = SANDBOX_FEED_THREADS
+) -> list[SandboxThread]:
+    """The latest threads of a Sandbox account's feed, newest first. Two queries."""
+    roots = list(
+        SandboxPost.objects.filter(account=account, in_reply_to__isnull=True)
+        .select_related("quote_of")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    by_root: dict[int, list[SandboxPost]] = defaultdict(list)
+    if roots:
+        for reply in (
+            SandboxPost.objects.filter(
+                account=account, thread_root_id__in=[root.pk for root in roots]
+            )
+            .exclude(in_reply_to__isnull=True)
+            .order_by("created_at", "pk")
+        ):
+            assert reply.thread_root_id is not None
+            by_root[reply.thread_root_id].append(reply)
+    return [SandboxThread(post=root, replies=by_root.get(root.pk, [])) for root in roots]

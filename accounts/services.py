@@ -11,13 +11,18 @@ spent twice.
 from __future__ import annotations
 
 import logging
+import secrets
+import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.connectors.base import (
@@ -25,11 +30,20 @@ from accounts.connectors.base import (
     ConnectedAccount,
     ConnectorError,
     HealthResult,
+    RateLimited,
+    Rejected,
 )
+from accounts.connectors.bluesky import NotAnAppPassword, UnknownHandle
 from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
+from accounts.connectors.sandbox import AudienceActivity, simulate_audience
 from accounts.models import AccountStatus, ChannelAccount, MastodonApp
+from accounts.selectors import (
+    EXPIRY_NOTICE_ACTION,
+    channel_account_expiry_notified,
+    expiry_key,
+)
 from governance.models import Membership, Organization, Role, User
 from governance.services.audit import audit_record
 from governance.services.notifications import notification_send
@@ -154,6 +168,64 @@ def channel_account_connect_sandbox(
         organization=organization,
         actor=actor,
         network="sandbox",
+        connected=connected,
+        request=request,
+    )
+
+
+def channel_account_connect_bluesky(
+    *,
+    organization: Organization,
+    actor: User,
+    handle: str,
+    app_password: str,
+    server_url: str = "",
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Connect a Bluesky account (new, or reconnected) with its handle and an app password.
+
+    The app password opens one session and is not kept: only the session is stored,
+    and it renews itself. ``server_url`` names a self-hosted server (PDS); without it
+    the handle leads to the account's server. What the person typed wrong is raised
+    as a ``ValidationError`` on that field; a rate limit as ``RateLimited``.
+    """
+    try:
+        connected = get_connector("bluesky").connect(
+            server_url=server_url, identifier=handle, secret=app_password
+        )
+    except UnknownHandle as exc:
+        raise ValidationError({"handle": exc.message}, code="unknown_handle") from exc
+    except NotAnAppPassword as exc:
+        raise ValidationError({"app_password": exc.message}, code="main_password") from exc
+    except AuthError as exc:
+        raise ValidationError({"app_password": exc.message}, code="bad_credentials") from exc
+    except RateLimited:
+        raise
+    except Rejected as exc:
+        if server_url:
+            message = _("GovSocial cannot use %(server)s: %(reason)s") % {
+                "server": server_url,
+                "reason": exc.reason or exc.message,
+            }
+            raise ValidationError({"server_url": message}, code="bad_server") from exc
+        raise ValidationError(
+            _("Bluesky refused the connection: %(reason)s") % {"reason": exc.reason or exc.message},
+            code="refused",
+        ) from exc
+    except ConnectorError as exc:
+        if server_url:
+            message = _(
+                "No Bluesky server answered at %(server)s. Check the address, or try again later."
+            ) % {"server": server_url}
+            raise ValidationError({"server_url": message}, code="unreachable") from exc
+        raise ValidationError(
+            _("Bluesky could not be reached just now. Try again in a few minutes."),
+            code="unreachable",
+        ) from exc
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="bluesky",
         connected=connected,
         request=request,
     )
@@ -358,24 +430,123 @@ def _people_to_tell(account: ChannelAccount) -> list[User]:
     return [m.user for m in memberships.select_related("user").order_by("user_id")]
 
 
-def channel_account_refresh_credentials(*, account: ChannelAccount) -> ChannelAccount:
+def channel_account_refresh_credentials(
+    *, account: ChannelAccount, stale_credentials: Mapping[str, Any] | None = None
+) -> ChannelAccount:
     """Renew the account's credentials (networks whose tokens expire).
 
     Holds the row lock across the network call: refresh tokens are single-use
     on some networks, and two workers must never spend the same one. Not
     audited: it is routine upkeep that changes nothing a person decided.
+
+    ``stale_credentials``: renew only while these are still the stored ones. A
+    connector whose call was refused for an expired token passes the credentials it
+    used; if another worker renewed them while this one waited for the lock, theirs
+    are used instead of renewing again.
     """
     connector = get_connector(account.network)
     try:
         with transaction.atomic():
             locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
-            update = connector.refresh_credentials(locked)
-            locked.credentials = dict(update.credentials)
-            locked.credentials_expire_at = update.expires_at
-            locked.save(update_fields=["credentials", "credentials_expire_at"])
+            if stale_credentials is None or dict(locked.credentials or {}) == dict(
+                stale_credentials
+            ):
+                update = connector.refresh_credentials(locked)
+                locked.credentials = dict(update.credentials)
+                locked.credentials_expire_at = update.expires_at
+                locked.save(update_fields=["credentials", "credentials_expire_at"])
     except ConnectorError as exc:
         channel_account_record_error(account=account, error=exc)
         raise
     account.credentials = locked.credentials
     account.credentials_expire_at = locked.credentials_expire_at
     return account
+
+
+# --- expiry notices and the Sandbox audience (the Accounts pages and tasks) -----------
+
+
+def channel_account_notify_expiring_credentials(*, account: ChannelAccount) -> bool:
+    """Tell the person who connected the account and the organization's admins (in the
+    app and by e-mail) that its sign-in ends soon and it needs reconnecting before then.
+
+    Once per expiry: the audit entry records which expiry was announced, and a
+    reconnect that brings a new expiry will be announced again when it nears.
+    Returns False when there was nothing (more) to tell.
+    """
+    with transaction.atomic():
+        # The row lock makes two runs of the daily check (two beats) announce once.
+        locked = (
+            ChannelAccount.objects.select_for_update()
+            .select_related("organization")
+            .filter(pk=account.pk)
+            .first()
+        )
+        if (
+            locked is None
+            or locked.credentials_expire_at is None
+            or locked.status not in (AccountStatus.ACTIVE, AccountStatus.PAUSED)
+            or channel_account_expiry_notified(locked)
+        ):
+            return False
+        expires_at = locked.credentials_expire_at
+        people = _people_to_tell(locked)
+        audit_record(
+            action=EXPIRY_NOTICE_ACTION,
+            organization=locked.organization,
+            target=locked,
+            new={
+                "expires_at": expiry_key(expires_at),
+                "notified": [person.email for person in people],
+            },
+        )
+        try:
+            zone = zoneinfo.ZoneInfo(locked.organization.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        link = reverse("accounts:detail", args=[locked.pk])
+        for person in people:
+            with translation.override(person.preferred_language or None):
+                message = _(
+                    "The sign-in of %(handle)s (%(network)s) ends on %(date)s. Reconnect the "
+                    "account before then, or its scheduled posts will not go out."
+                ) % {
+                    "handle": locked.handle,
+                    "network": _network_label(locked.network),
+                    "date": formats.date_format(
+                        timezone.localtime(expires_at, zone), "DATE_FORMAT"
+                    ),
+                }
+            notification_send(
+                user=person,
+                organization=locked.organization,
+                kind="account.credentials_expiring",
+                message=message,
+                link=link,
+            )
+    return True
+
+
+def sandbox_audience_simulate(
+    *,
+    account: ChannelAccount,
+    actor: User,
+    mood: str = "everyday",
+    actions: int = 10,
+    request: HttpRequest | None = None,
+) -> AudienceActivity:
+    """Let the simulated citizens react to a Sandbox account's feed (training, drills).
+
+    The seed is recorded in the audit entry, so a drill can be replayed."""
+    seed = secrets.token_hex(8)
+    with transaction.atomic():
+        activity = simulate_audience(account, seed=seed, actions=actions, mood=mood)
+        audit_record(
+            action="sandbox.audience_simulated",
+            organization=account.organization,
+            actor=actor,
+            target=account,
+            new={"seed": seed, "mood": mood, "actions": actions, **activity.__dict__},
+            request=request,
+        )
+    return activity

@@ -1,18 +1,20 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from govsocial.views import coming_soon
+from accounts.views import connect, pages, sandbox
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "",
-        coming_soon,
-        {
-            "area": _("Accounts"),
-            "description": _("connect the organization's Bluesky, Mastodon and other accounts."),
-        },
-        name="list",
-    ),
+    path("", pages.account_list_view, name="list"),
+    path("connect/", connect.connect_choose_view, name="connect"),
+    path("connect/bluesky/", connect.connect_bluesky_view, name="connect_bluesky"),
+    path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),
+    path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
+    path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
+    path("<int:pk>/", pages.account_detail_view, name="detail"),
+    path("<int:pk>/check/", pages.account_check_view, name="check"),
+    path("<int:pk>/disconnect/", pages.account_disconnect_view, name="disconnect"),
+    path("<int:pk>/reconnect/", pages.account_reconnect_view, name="reconnect"),
+    path("<int:pk>/sandbox/", sandbox.sandbox_feed_view, name="sandbox_feed"),
+    path("<int:pk>/sandbox/simulate/", sandbox.sandbox_simulate_view, name="sandbox_simulate"),
 ]

@@ -14,6 +14,7 @@ from accounts.connectors.base import Connector
 CONNECTORS: dict[str, str | type[Connector]] = {
     "sandbox": "accounts.connectors.sandbox.SandboxConnector",
     "mastodon": "accounts.connectors.mastodon.MastodonConnector",
+    "bluesky": "accounts.connectors.bluesky.BlueskyConnector",
 }
 
 _instances: dict[str, Connector] = {}

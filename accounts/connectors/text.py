@@ -49,9 +49,15 @@ BLUESKY_MAX_GRAPHEMES = 300
 BLUESKY_MAX_BYTES = 3000
 BLUESKY_MAX_TAG_LENGTH = 64
 
+# Letters and digits beyond ASCII may appear in a link's host and path (hämeenlinna.fi,
+# /fi/päätöksenteko); the guide's ASCII-only pattern cut such links short, where the
+# Bluesky app links them whole. Non-ASCII punctuation still ends a link.
+_NON_ASCII_WORD = r"[^\W\x00-\x7f]"
 _BSKY_URL_RE = re.compile(
-    r"(?<![\w/])(https?://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,63}\b"
-    r"(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*[-a-zA-Z0-9@%_+~#/=])?)"
+    rf"(?<![\w/])(https?://(?:www\.)?(?:[-a-zA-Z0-9@:%._+~#=]|{_NON_ASCII_WORD}){{1,256}}"
+    r"\.[a-zA-Z0-9()]{1,63}\b"
+    rf"(?:(?:[-a-zA-Z0-9()@:%_+.~#?&/=]|{_NON_ASCII_WORD})*"
+    rf"(?:[-a-zA-Z0-9@%_+~#/=)]|{_NON_ASCII_WORD}))?)"
 )
 # A handle is a domain name (atproto.com/specs/handle); not inside an e-mail address.
 _BSKY_MENTION_RE = re.compile(
@@ -90,9 +96,12 @@ def bluesky_facet_spans(text: str) -> list[FacetSpan]:
     spans: list[tuple[int, int, FacetSpan]] = []
     for match in _BSKY_URL_RE.finditer(text):
         start, end = match.span(1)
-        spans.append(
-            (start, end, FacetSpan("link", byte_offset(start), byte_offset(end), match.group(1)))
-        )
+        url = match.group(1)
+        # A closing parenthesis belongs to the link only when the link opened one
+        # (wiki/Python_(language)); otherwise it closes the sentence's "(see https://…)".
+        while url[-1] in ".,;:!?" or (url.endswith(")") and url.count(")") > url.count("(")):
+            url, end = url[:-1], end - 1
+        spans.append((start, end, FacetSpan("link", byte_offset(start), byte_offset(end), url)))
     links = [(start, end) for start, end, _ in spans]
 
     def inside_link(start: int, end: int) -> bool:

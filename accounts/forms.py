@@ -1,0 +1,99 @@
+"""Forms of the Accounts pages. They only read input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ChannelAccount
+from accounts.selectors import sandbox_handle_taken
+from governance.models import Organization
+
+SANDBOX_TAKEN = _("The organization already has a Sandbox account with this name.")
+
+
+class MastodonConnectForm(forms.Form):
+    instance = forms.CharField(
+        label=_("Mastodon server"),
+        max_length=255,
+        help_text=_(
+            "The address of the server (instance) the account is on, like mastodon.social "
+            "or social.example.gov. You will sign in there and allow GovSocial to post."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "url", "spellcheck": "false"}),
+    )
+
+
+class BlueskyConnectForm(forms.Form):
+    handle = forms.CharField(
+        label=_("Handle"),
+        max_length=253,
+        help_text=_("Like cityofexample.bsky.social, or the organization's own domain."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"}
+        ),
+    )
+    app_password = forms.CharField(
+        label=_("App password"),
+        max_length=100,
+        strip=True,
+        help_text=_("Four groups of four letters and digits, like abcd-efgh-ijkl-mnop."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    server_url = forms.CharField(
+        label=_("Server address (optional)"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Only for an account on a self-hosted server (PDS), like https://pds.example.gov. "
+            "Leave it empty for accounts on Bluesky's own servers."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "url", "spellcheck": "false"}),
+    )
+
+    def clean_handle(self) -> str:
+        return str(self.cleaned_data["handle"]).strip().lstrip("@")
+
+
+class SandboxConnectForm(forms.Form):
+    handle = forms.SlugField(
+        label=_("Name of the practice account"),
+        max_length=60,
+        help_text=_("Letters, digits, hyphens and underscores. Only your organization sees it."),
+    )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_handle(self) -> str:
+        handle = str(self.cleaned_data["handle"])
+        if sandbox_handle_taken(self.organization.pk, handle):
+            raise forms.ValidationError(SANDBOX_TAKEN, code="taken")
+        return handle
+
+
+def suggested_sandbox_handle(organization: Organization) -> str:
+    """A free name for a new practice account: ``<org>-training``, then ``-2``, ``-3``…"""
+    base = f"{organization.slug or 'org'}-training"[:50]
+    taken = set(
+        ChannelAccount.objects.filter(
+            organization=organization, network="sandbox", handle__startswith=base
+        ).values_list("handle", flat=True)
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+class SimulateAudienceForm(forms.Form):
+    MOODS = [
+        ("everyday", _("An ordinary day")),
+        ("crisis", _("A crisis drill (worried, many questions)")),
+    ]
+    mood = forms.ChoiceField(label=_("Audience mood"), choices=MOODS, initial="everyday")

@@ -1,0 +1,162 @@
+"""The accounts list and one account: check, disconnect, reconnect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.connect_flow import (
+    PendingFlow,
+    connect_error_message,
+    mastodon_redirect_uri,
+    pending_flow_keep,
+    send_to_sign_in,
+)
+from accounts.connectors.base import ConnectorError
+from accounts.models import AccountStatus
+from accounts.selectors import (
+    channel_account_get_for_membership,
+    channel_account_limits,
+    channel_account_list_for_membership,
+)
+from accounts.views.common import (
+    TEXT_COUNTING,
+    account_view,
+    capability_rows,
+    membership_with,
+    user_of,
+)
+from governance.selectors.access import has_perm
+
+
+@login_required
+@require_GET
+def account_list_view(request: HttpRequest) -> HttpResponse:
+    membership = membership_with(request, "accounts.view")
+    rows = [account_view(account) for account in channel_account_list_for_membership(membership)]
+    return render(
+        request,
+        "accounts/list.html",
+        {"rows": rows, "can_manage": has_perm(membership, "accounts.manage")},
+    )
+
+
+@login_required
+@require_GET
+def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_with(request, "accounts.view")
+    account = channel_account_get_for_membership(membership, pk)
+    row = account_view(account)
+    limits = channel_account_limits(account)
+    return render(
+        request,
+        "accounts/detail.html",
+        {
+            "row": row,
+            "account": account,
+            "capabilities": capability_rows(row.network),
+            "limits": limits,
+            "counting_label": TEXT_COUNTING.get(limits.text_counting, "") if limits else "",
+            "can_manage": has_perm(membership, "accounts.manage"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def account_check_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_with(request, "accounts.manage")
+    account = channel_account_get_for_membership(membership, pk)
+    result = services.channel_account_check_health(account=account)
+    if result is not None:
+        messages.success(
+            request,
+            _("The connection works: the network answered as %(handle)s.")
+            % {"handle": result.handle or account.handle},
+        )
+    else:
+        account.refresh_from_db()
+        message = _("The check failed: %(error)s") % {"error": account.last_error}
+        if account.status == AccountStatus.NEEDS_RECONNECT:
+            message += " " + _("The account needs reconnecting.")
+        messages.error(request, message)
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_disconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_with(request, "accounts.manage")
+    account = channel_account_get_for_membership(membership, pk)
+    if request.method == "POST":
+        if account.status == AccountStatus.DISCONNECTED:
+            messages.info(
+                request, _("%(handle)s was already disconnected.") % {"handle": account.handle}
+            )
+        else:
+            services.channel_account_disconnect(
+                account=account, actor=user_of(request), request=request
+            )
+            messages.success(
+                request,
+                _(
+                    "%(handle)s is disconnected. GovSocial no longer holds its sign-in, and "
+                    "gave the access back to the network where the network allows it."
+                )
+                % {"handle": account.handle},
+            )
+        return redirect("accounts:detail", pk=account.pk)
+    return render(
+        request, "accounts/disconnect.html", {"row": account_view(account), "account": account}
+    )
+
+
+@login_required
+@require_POST
+def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Connect the same account again through its network's own flow; the services
+    recognise it (same handle, or the same id on the same server) and update it."""
+    membership = membership_with(request, "accounts.manage")
+    account = channel_account_get_for_membership(membership, pk)
+    if account.network == "sandbox":
+        services.channel_account_connect_sandbox(
+            organization=membership.organization,
+            actor=user_of(request),
+            handle=account.handle,
+            request=request,
+        )
+        messages.success(request, _("%(handle)s is connected again.") % {"handle": account.handle})
+        return redirect("accounts:detail", pk=account.pk)
+    if account.network == "bluesky":
+        return redirect(f"{reverse('accounts:connect_bluesky')}?account={account.pk}")
+    if account.network == "mastodon" and account.server_url:
+        try:
+            start = services.channel_account_connect_mastodon_start(
+                organization=membership.organization,
+                actor=user_of(request),
+                server_url=account.server_url,
+                redirect_uri=mastodon_redirect_uri(request),
+            )
+        except ConnectorError as error:
+            messages.error(request, connect_error_message(error, server=account.server_url))
+            return redirect("accounts:detail", pk=account.pk)
+        pending_flow_keep(
+            request,
+            PendingFlow(
+                state=start.state,
+                code_verifier=start.code_verifier,
+                server_url=start.server_url,
+                organization_id=membership.organization_id,
+                user_id=user_of(request).pk,
+                reconnect_account_id=account.pk,
+            ),
+        )
+        return send_to_sign_in(request, start.authorization_url, start.server_url)
+    messages.error(request, _("GovSocial cannot reconnect accounts of this network."))
+    return redirect("accounts:detail", pk=account.pk)
