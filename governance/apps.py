@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Governance")
+
+    def ready(self) -> None:
+        # Governance's own handover and records providers, beside those the apps
+        # above register; and the records tasks, so Celery knows them.
+        from governance import handover_providers, records_providers, tasks_records  # noqa: F401
+        from governance.providers import HANDOVER, RECORDS, register_provider
+
+        register_provider(HANDOVER, handover_providers.RegistryRolesProvider())
+        register_provider(HANDOVER, handover_providers.NativeAccessProvider())
+        register_provider(HANDOVER, handover_providers.VaultSecretsProvider())
+        register_provider(RECORDS, records_providers.AuditEntriesRecords())
+        register_provider(RECORDS, records_providers.VaultAccessRecords())

@@ -50,6 +50,59 @@ AUDIT_LABELS: dict[str, Promise] = {
     "api_token.revoked": _("Revoked an API token"),
     # The audit log itself
     "audit.exported": _("Exported the audit log"),
+    # The account registry and access reviews
+    "registry.entry_created": _("Added an account to the registry"),
+    "registry.entry_updated": _("Changed a registry entry"),
+    "registry.entry_deleted": _("Removed an account from the registry"),
+    "registry.channel_account_linked": _("Linked a connected account to its registry entry"),
+    "registry.native_admin_added": _("Recorded a person with native access to an account"),
+    "registry.native_admin_removed": _("Removed a person with native access to an account"),
+    "registry.access_reviewed": _("Reviewed who has access to an account"),
+    "registry.review_reminder_sent": _("Reminded an owner of a due access review"),
+    # The credential vault
+    "vault.secret_created": _("Stored a secret in the vault"),
+    "vault.secret_updated": _("Changed a vault secret's details"),
+    "vault.secret_rotated": _("Rotated a vault secret"),
+    "vault.secret_deleted": _("Deleted a vault secret"),
+    "vault.secret_revealed": _("Revealed a vault secret"),
+    "vault.reveal_refused": _("Was refused a vault secret"),
+    "vault.rotation_reminder_sent": _("Reminded about a vault secret past its rotation date"),
+    # Policies and the governance model's review
+    "policy.created": _("Published a policy"),
+    "policy.version_published": _("Published a new version of a policy"),
+    "policy.acknowledged": _("Acknowledged a policy"),
+    "governance.review_scheduled": _("Scheduled the governance model's review"),
+    "governance.reviewed": _("Reviewed the governance model"),
+    "governance.review_reminder_sent": _("Reminded admins of the governance model's review"),
+    # Handover of a leaving member's responsibilities
+    "handover.case_opened": _("Opened a handover"),
+    "handover.case_refreshed": _("Listed again what a leaving member holds"),
+    "handover.items_reassigned": _("Gave a leaving member's items to a new holder"),
+    "handover.case_signed_off": _("Signed off a handover"),
+    "post.author_changed": _("Changed a post's author"),
+    "approval_policy.approver_replaced": _("Replaced an approver in an approval policy"),
+    "channel_account.holder_changed": _("Changed who looks after a channel account"),
+    "registry.native_admin_replaced": _("Replaced a person with native access to an account"),
+    "vault.rotation_requested": _("Asked for a vault secret to be rotated"),
+    # Records: retention, legal holds, disposal and records-request exports
+    "records.retention_rule_saved": _("Set a retention rule"),
+    "records.retention_rule_deleted": _("Removed a retention rule"),
+    "records.legal_hold_placed": _("Placed a legal hold"),
+    "records.legal_hold_released": _("Released a legal hold"),
+    "records.disposed": _("Disposed of records past their retention"),
+    "records.export_requested": _("Asked for a records export"),
+    "records.export_built": _("Built a records export"),
+    "records.export_failed": _("A records export failed"),
+    "records.export_downloaded": _("Downloaded a records export"),
+    # Analytics: goals and scheduled e-mail reports
+    "analytics.goal_set": _("Set an analytics goal"),
+    "analytics.goal_changed": _("Changed an analytics goal"),
+    "analytics.goal_removed": _("Removed an analytics goal"),
+    "analytics.report_scheduled": _("Scheduled an analytics report"),
+    "analytics.report_changed": _("Changed a scheduled analytics report"),
+    "analytics.report_removed": _("Removed a scheduled analytics report"),
+    "analytics.report_sent": _("Sent a scheduled analytics report"),
+    "analytics.report_failed": _("A scheduled analytics report could not be sent"),
 }
 
 # The part of a code before the first dot names its kind; the filter offers these.
@@ -61,6 +114,13 @@ AUDIT_CATEGORIES: dict[str, Promise] = {
     "user": _("Profiles"),
     "api_token": _("API tokens"),
     "audit": _("Audit log"),
+    "registry": _("Account registry"),
+    "vault": _("Credential vault"),
+    "policy": _("Policies"),
+    "governance": _("Governance model"),
+    "handover": _("Handover"),
+    "records": _("Records"),
+    "analytics": _("Analytics"),
 }
 
 

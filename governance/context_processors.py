@@ -11,6 +11,7 @@ from governance.selectors.access import has_perm
 # The main navigation: (url name, label, permission needed to see it).
 NAV = [
     ("home", _("Home"), "org.view"),
+    ("publishing:post_list", _("Posts"), "posts.view"),
     ("publishing:calendar", _("Calendar"), "posts.view"),
     ("inbox:index", _("Inbox"), "inbox.view"),
     ("analytics:index", _("Analytics"), "analytics.view"),

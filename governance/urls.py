@@ -2,10 +2,22 @@
 
 from governance.urls_audit import urlpatterns as audit_urls
 from governance.urls_auth import urlpatterns as auth_urls
+from governance.urls_handover import urlpatterns as handover_urls
 from governance.urls_members import urlpatterns as members_urls
 from governance.urls_overview import urlpatterns as overview_urls
+from governance.urls_records import urlpatterns as records_urls
+from governance.urls_registry import urlpatterns as registry_urls
 from governance.urls_tokens import urlpatterns as tokens_urls
 
 app_name = "governance"
 
-urlpatterns = [*auth_urls, *members_urls, *audit_urls, *tokens_urls, *overview_urls]
+urlpatterns = [
+    *auth_urls,
+    *members_urls,
+    *audit_urls,
+    *tokens_urls,
+    *overview_urls,
+    *registry_urls,
+    *handover_urls,
+    *records_urls,
+]

@@ -1,19 +1,65 @@
 from governance.models.audit import AuditChainHead, AuditEvent
+from governance.models.handover import HandoverCase, HandoverItem, HandoverReason, HandoverStatus
 from governance.models.notifications import Notification
 from governance.models.org import Invitation, Membership, Organization, Role
+from governance.models.policies import (
+    GovernanceReview,
+    Policy,
+    PolicyAcknowledgement,
+    PolicyKind,
+    PolicyVersion,
+)
+from governance.models.records import (
+    DisposalLog,
+    ExportStatus,
+    LegalHold,
+    RecordsExport,
+    RetentionAction,
+    RetentionRule,
+)
+from governance.models.registry import (
+    AccessReview,
+    NativeAdmin,
+    RegistryEntry,
+    RegistryNetwork,
+    ReviewCadence,
+)
 from governance.models.system import WorkerHeartbeat
 from governance.models.tokens import ApiToken
 from governance.models.users import User
+from governance.models.vault import SecretKind, VaultSecret
 
 __all__ = [
+    "AccessReview",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "DisposalLog",
+    "ExportStatus",
+    "GovernanceReview",
+    "HandoverCase",
+    "HandoverItem",
+    "HandoverReason",
+    "HandoverStatus",
     "Invitation",
+    "LegalHold",
     "Membership",
+    "NativeAdmin",
     "Notification",
     "Organization",
+    "Policy",
+    "PolicyAcknowledgement",
+    "PolicyKind",
+    "PolicyVersion",
+    "RecordsExport",
+    "RegistryEntry",
+    "RegistryNetwork",
+    "RetentionAction",
+    "RetentionRule",
+    "ReviewCadence",
     "Role",
+    "SecretKind",
     "User",
+    "VaultSecret",
     "WorkerHeartbeat",
 ]

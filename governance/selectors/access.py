@@ -34,11 +34,29 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "publishing.pause": frozenset({Role.ADMIN, Role.MANAGER}),
     "inbox.view": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.REVIEWER, Role.AUDITOR}),
     "inbox.reply": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR}),
+    # Approving replies held for approval; the inbox's rules (response policy, signature,
+    # watch words, saved replies).
+    "inbox.approve": frozenset({Role.ADMIN, Role.MANAGER, Role.REVIEWER}),
+    "inbox.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     "analytics.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    # Goals and scheduled e-mail reports.
+    "analytics.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     "registry.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
     "registry.manage": frozenset({Role.ADMIN}),
     "vault.reveal": frozenset({Role.ADMIN, Role.MANAGER}),
+    # Seeing that secrets exist (names, rotation dates, reveal history), not their values.
+    "vault.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "vault.manage": frozenset({Role.ADMIN}),
+    "policies.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     "tokens.manage": frozenset(Role.values),
+    # Handover of a leaving member's responsibilities; a manager or admin signs it off.
+    "handover.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "handover.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    "handover.sign_off": frozenset({Role.ADMIN, Role.MANAGER}),
+    # Records: retention rules and legal holds (admins), records-request exports.
+    "records.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "records.manage": frozenset({Role.ADMIN}),
+    "records.export": frozenset({Role.ADMIN, Role.MANAGER}),
 }
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from governance.models import ApiToken, Invitation, Membership, Organization, Role, User
+from governance.models.handover import HandoverReason
 from governance.models.org import LIMITABLE_ROLES
 from governance.selectors.members import (
     channel_account_label,
@@ -33,6 +34,7 @@ from governance.selectors.members import (
     organization_channel_accounts,
 )
 from governance.services.audit import audit_record
+from governance.services.handover import handover_case_open
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -531,6 +533,11 @@ def member_set_leaving_date(
         new={"leaving_on": leaving_on.isoformat() if leaving_on else None},
         request=request,
     )
+    if leaving_on is not None:
+        # A known leaving date starts the handover while the person is still here.
+        handover_case_open(
+            membership=membership, actor=actor, reason=HandoverReason.LEAVING_DATE, request=request
+        )
     return membership
 
 
@@ -625,6 +632,10 @@ def member_deactivate(
             "user_login_disabled": "is_active" in user_fields,
         },
         request=request,
+    )
+    # Whatever they held (posts, approvals, registry roles, secrets) needs a new holder.
+    handover_case_open(
+        membership=membership, actor=actor, reason=HandoverReason.DEACTIVATED, request=request
     )
     return membership
 

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 
 from governance.selectors.access import has_perm, request_membership
 from governance.selectors.notifications import notifications_for_user
+from governance.selectors.policies import governance_review_for_org, governance_review_is_due
+from governance.selectors.registry import local_today
 from governance.services.notifications import notification_mark_all_read
 
 NOTIFICATIONS_PAGE_SIZE = 50
@@ -51,44 +53,68 @@ def _areas() -> list[Area]:
             _("Name, time zone, default language and the two-factor policy."),
             "/governance/settings/",
         ),
+        Area(
+            _("Account registry"),
+            _(
+                "For each official account: its owners, who holds the login, where its "
+                "two-factor authentication lives, and when access was last reviewed."
+            ),
+            reverse("governance:registry"),
+            "registry.view",
+        ),
+        Area(
+            _("Credential vault"),
+            _("Secrets encrypted at rest, revealed only after a fresh two-factor check."),
+            reverse("governance:vault"),
+            "vault.view",
+        ),
+        Area(
+            _("Risk report"),
+            _(
+                "Accounts that depend on one person or a personal address, overdue reviews "
+                "and rotations, sign-ins about to end."
+            ),
+            reverse("governance:risks"),
+            "registry.view",
+        ),
+        Area(
+            _("Policies"),
+            _("Tone of voice, hashtag sets and signature rules that staff acknowledge."),
+            reverse("governance:policies"),
+        ),
+        Area(
+            _("Handover"),
+            _("When someone leaves: everything they hold, each item given a new owner."),
+            reverse("governance:handover_list"),
+            "handover.view",
+        ),
+        Area(
+            _("Records"),
+            _("Retention rules, legal holds and records-request exports."),
+            reverse("governance:records"),
+            "records.view",
+        ),
     ]
 
 
-COMING_AREAS = [
-    Area(
-        _("Account registry"),
-        _(
-            "For each official account: its owners, who holds the login, where its "
-            "two-factor authentication lives, and when access was last reviewed."
-        ),
-    ),
-    Area(
-        _("Credential vault"),
-        _("Secrets encrypted at rest, revealed only after a fresh two-factor check."),
-    ),
-    Area(
-        _("Handover"),
-        _("When someone leaves: everything they hold, each item given a new owner."),
-    ),
-    Area(
-        _("Policies"),
-        _("Tone of voice, hashtag sets and signature rules that staff acknowledge."),
-    ),
-    Area(
-        _("Records"),
-        _("Retention rules, legal holds and records-request exports."),
-    ),
-]
+# Areas planned but not built yet (none at the moment); the page lists them apart.
+COMING_AREAS: list[Area] = []
 
 
 @login_required
 def index_view(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     areas = [(area, has_perm(membership, area.perm)) for area in _areas()]
+    review = governance_review_for_org(membership.organization)
     return render(
         request,
         "governance/index.html",
-        {"areas": areas, "coming_areas": COMING_AREAS},
+        {
+            "areas": areas,
+            "coming_areas": COMING_AREAS,
+            "review": review,
+            "review_due": governance_review_is_due(review, local_today(membership.organization)),
+        },
     )
 
 
