@@ -1,18 +1,8 @@
-from django.urls import path
-from django.utils.translation import gettext_lazy as _
+"""Publishing pages. Each area keeps its routes in its own module; all share one namespace."""
 
-from govsocial.views import coming_soon
+from publishing.urls_calendar import urlpatterns as calendar_urls
+from publishing.urls_posts import urlpatterns as posts_urls
 
 app_name = "publishing"
 
-urlpatterns = [
-    path(
-        "calendar/",
-        coming_soon,
-        {
-            "area": _("Calendar"),
-            "description": _("write posts, get them approved and schedule them on a calendar."),
-        },
-        name="calendar",
-    ),
-]
+urlpatterns = [*posts_urls, *calendar_urls]

@@ -1,0 +1,429 @@
+"""Posts and the media library through the REST API (/api/v1/posts/, /api/v1/media/).
+
+The same access layer and services as the pages: another organization's post
+(or one a limited member cannot see) is a 404; a visible post with an action the
+caller may not take is a 403 that says why; a service's refusal (a network rule,
+a state that does not allow the move) is a 400 with the reasons in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import channel_accounts_for_membership
+from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.models import Membership
+from governance.selectors.access import request_membership, require_perm
+from publishing.forms import ComposedVariant, composed_from_variant
+from publishing.models import Post, Variant
+from publishing.selectors import (
+    PostFilters,
+    media_assets_for_membership,
+    post_approval_state,
+    post_get_for_user,
+    post_targets,
+    posts_for_membership,
+    posts_in_range,
+)
+from publishing.serializers import (
+    CancelSerializer,
+    CommentSerializer,
+    MediaAssetSerializer,
+    MediaUploadSerializer,
+    PostCreateSerializer,
+    PostDetailSerializer,
+    PostRangeSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+    ScheduleSerializer,
+)
+from publishing.services import approval as approval_services
+from publishing.services import media as media_services
+from publishing.services import posts as post_services
+from publishing.validation import publishing_rules, variants_with_content
+
+TAGS = ["posts"]
+# A service's error codes and the input field each one is about.
+FIELDS_BY_CODE = {
+    "no_targets": "variants",
+    "naive_time": "at",
+    "comment_required": "comment",
+    "not_an_image": "file",
+    "damaged": "file",
+    "format": "file",
+    "too_large": "file",
+    "too_many_pixels": "file",
+    "empty": "file",
+}
+
+
+def _membership(request: Request, perm: str) -> Membership:
+    membership = request_membership(request)
+    require_perm(membership, perm)
+    return membership
+
+
+def _post(request: Request, pk: int, perm: str) -> tuple[Membership, Post]:
+    # Visibility first (404 for a post the caller cannot see), then the permission (403).
+    membership = _membership(request, "posts.view")
+    post = post_get_for_user(membership, pk)
+    require_perm(membership, perm)
+    return membership, post
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A service's refusal as the API's error: 400 naming the field, or 403 saying why."""
+    try:
+        with service_errors(**FIELDS_BY_CODE):
+            yield
+    except PermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from exc
+
+
+def _detail(membership: Membership, post: Post) -> Response:
+    post = post_get_for_user(membership, post.pk)
+    context = {
+        "membership": membership,
+        "require_alt_text": publishing_rules(membership.organization_id).require_alt_text,
+        "approval_state": post_approval_state(post),
+        "variants": variants_with_content(post),
+        "jobs": post_targets(post),
+    }
+    return Response(PostDetailSerializer(post, context=context).data)
+
+
+def _composed(item: dict[str, Any]) -> ComposedVariant:
+    texts = [item["text"], *item["thread"]]
+    media: list[list[Any]] = [[] for _text in texts]
+    for slot in item["media"]:
+        index = slot["thread_index"]
+        if index >= len(media):
+            raise exceptions.ValidationError(
+                {"variants": ["An image is attached to a post the thread does not have."]}
+            )
+        media[index].append(slot["asset"])
+    return ComposedVariant(
+        account=item["channel_account"],
+        language=item["language"],
+        texts=texts,
+        media=media,
+        content_warning=item["content_warning"],
+        visibility=item["visibility"],
+    )
+
+
+def _save_variants(
+    request: Request,
+    membership: Membership,
+    post: Post,
+    items: list[dict[str, Any]],
+    *,
+    replace: bool,
+) -> None:
+    """Save each given variant that differs from what is stored; with ``replace``, remove
+    the caller's own variants that are not given."""
+    usable = set(channel_accounts_for_membership(membership).values_list("pk", flat=True))
+    stored: dict[str, Variant] = {}
+    for variant in variants_with_content(post):
+        stored[f"{variant.channel_account_id}-{variant.language}"] = variant
+    given: set[str] = set()
+    for item in items:
+        composed = _composed(item)
+        given.add(composed.key)
+        old = stored.get(composed.key)
+        if old is not None and composed_from_variant(old).signature() == composed.signature():
+            continue
+        post_services.variant_save(
+            post=post,
+            membership=membership,
+            channel_account=composed.account,
+            language=composed.language,
+            text=composed.texts[0],
+            content_warning=composed.content_warning,
+            visibility=composed.visibility,
+            thread_parts=composed.texts[1:],
+            media=composed.media_slots(),
+            request=request._request,
+        )
+    if replace:
+        for key, variant in stored.items():
+            if key not in given and variant.channel_account_id in usable:
+                post_services.variant_delete(
+                    variant=variant, membership=membership, request=request._request
+                )
+
+
+class PostListView(generics.GenericAPIView[Post]):
+    serializer_class = PostSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "membership": request_membership(self.request)}
+
+    def get_queryset(self) -> QuerySet[Post]:
+        membership = _membership(self.request, "posts.view")
+        return (
+            posts_for_membership(membership)
+            .select_related("campaign", "created_by")
+            .prefetch_related(
+                Prefetch("variants", queryset=Variant.objects.select_related("channel_account"))
+            )
+            .order_by("-created_at", "-pk")
+        )
+
+    @extend_schema(
+        summary="Posts",
+        description="The posts the caller may see, newest first; with start and end, the "
+        "posts due (or published) in [start, end), earliest first.",
+        parameters=[PostRangeSerializer],
+        responses={200: PostSerializer(many=True), **READ_ERRORS},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        membership = _membership(request, "posts.view")
+        params = PostRangeSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        posts: Any
+        if "start" in data:
+            filters = PostFilters(statuses=[data["status"]] if data.get("status") else [])
+            posts = posts_in_range(membership, data["start"], data["end"], filters)
+        else:
+            posts = self.get_queryset()
+            if data.get("status"):
+                posts = posts.filter(status=data["status"])
+        page = self.paginate_queryset(posts)
+        serializer = PostSerializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        summary="Write a post",
+        description="A draft with one variant per account and language. Network rules are "
+        "checked when it is submitted for review (see each variant's problems).",
+        request=PostCreateSerializer,
+        responses={201: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        membership = _membership(request, "posts.write")
+        serializer = PostCreateSerializer(data=request.data, context={"membership": membership})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with _refusals(), transaction.atomic():
+            post = post_services.post_create(
+                membership=membership,
+                title=data["title"],
+                campaign=data["campaign"],
+                request=request._request,
+            )
+            _save_variants(request, membership, post, data["variants"], replace=False)
+        response = _detail(membership, post)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class PostDetailView(APIView):
+    @extend_schema(
+        summary="One post",
+        description="With its variants (and each one's counts and problems), its review's "
+        "progress while in review, and each target's publishing outcome.",
+        responses={200: PostDetailSerializer, **READ_ERRORS},
+        tags=TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.view")
+        return _detail(membership, post)
+
+    @extend_schema(
+        summary="Edit a post",
+        description="Give only what changes. A changed variant of a post that is in review, "
+        "approved or scheduled sends it back to review (and off the schedule).",
+        request=PostUpdateSerializer,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        # Not ``partial``: that would make each given variant's own fields optional too.
+        serializer = PostUpdateSerializer(data=request.data, context={"membership": membership})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with _refusals(), transaction.atomic():
+            if "title" in data or "campaign" in data:
+                post = post_services.post_update(
+                    post=post,
+                    membership=membership,
+                    title=data.get("title"),
+                    **({"campaign": data["campaign"]} if "campaign" in data else {}),
+                    request=request._request,
+                )
+            if "variants" in data:
+                _save_variants(request, membership, post, data["variants"], replace=True)
+        return _detail(membership, post)
+
+
+class PostSubmitView(APIView):
+    @extend_schema(
+        summary="Submit for review",
+        description="Refused (400, with every reason) while a variant breaks its network's "
+        "rules. A policy with no stages approves at once.",
+        request=None,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        with _refusals():
+            post = post_services.post_submit_for_review(
+                post=post, membership=membership, request=request._request
+            )
+        return _detail(membership, post)
+
+
+class PostApproveView(APIView):
+    @extend_schema(
+        summary="Approve",
+        description="Approves at every stage the caller may decide on now. 403 with the "
+        "reason for one's own post (unless the policy allows it) or a post not waiting "
+        "for the caller.",
+        request=CommentSerializer,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.view")
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _refusals():
+            post = approval_services.post_approve(
+                post=post,
+                membership=membership,
+                comment=serializer.validated_data["comment"],
+                request=request._request,
+            )
+        return _detail(membership, post)
+
+
+class PostRequestChangesView(APIView):
+    @extend_schema(
+        summary="Request changes",
+        description="Sends the post back to its author; the comment says what to change.",
+        request=CommentSerializer,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.view")
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _refusals():
+            post = approval_services.post_request_changes(
+                post=post,
+                membership=membership,
+                comment=serializer.validated_data["comment"],
+                request=request._request,
+            )
+        return _detail(membership, post)
+
+
+class PostScheduleView(APIView):
+    @extend_schema(
+        summary="Schedule",
+        description="Schedules an approved post (or moves a scheduled one) to the given "
+        "time. Every variant is checked against its network's rules and the "
+        "organization's alt-text rule first.",
+        request=ScheduleSerializer,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        serializer = ScheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        at = serializer.validated_data["at"]
+        with _refusals():
+            if post.status == "scheduled":
+                post = post_services.post_reschedule(
+                    post=post, membership=membership, at=at, request=request._request
+                )
+            else:
+                post = post_services.post_schedule(
+                    post=post, membership=membership, at=at, request=request._request
+                )
+        return _detail(membership, post)
+
+
+class PostCancelView(APIView):
+    @extend_schema(
+        summary="Cancel",
+        description="Cancels a post that has not started publishing, with its jobs.",
+        request=CancelSerializer,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        serializer = CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _refusals():
+            post = post_services.post_cancel(
+                post=post,
+                membership=membership,
+                reason=serializer.validated_data["reason"],
+                request=request._request,
+            )
+        return _detail(membership, post)
+
+
+class MediaListView(generics.GenericAPIView[Any]):
+    serializer_class = MediaAssetSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> Any:
+        membership = _membership(self.request, "posts.view")
+        return media_assets_for_membership(membership).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        summary="Media library",
+        description="The organization's images, newest first, with their alt text.",
+        responses={200: MediaAssetSerializer(many=True), **READ_ERRORS},
+        tags=["media"],
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MediaAssetSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Upload an image",
+        description="Multipart: the file and its alt text per language (alt_fi, alt_sv …). "
+        "The type and size are checked; a file that is not an image we take is a 400 "
+        "saying why.",
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={201: MediaAssetSerializer, **WRITE_ERRORS},
+        tags=["media"],
+    )
+    def post(self, request: Request) -> Response:
+        membership = _membership(request, "posts.write")
+        serializer = MediaUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _refusals():
+            asset = media_services.media_asset_upload(
+                membership=membership,
+                file=serializer.validated_data["file"],
+                alt_texts=serializer.alt_texts(),
+                request=request._request,
+            )
+        asset = media_assets_for_membership(membership).get(pk=asset.pk)
+        return Response(MediaAssetSerializer(asset).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,742 @@
+"""Forms of the publishing pages: compose, review, schedule, media library, approval policies.
+
+Forms parse and check what a person typed. The rules live in the services
+(``publishing.services``) and, for what a network refuses, in each network's
+connector through ``publishing.validation``; a service's ``ValidationError`` is
+attached back to a field by the view.
+
+The compose page is one form per post (:class:`PostForm`) plus one
+:class:`VariantForm` per target: a channel account in a language. Field names of
+a variant start with ``v-<account id>-<language>-``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.connectors.base import Connector, Limits
+from accounts.connectors.registry import UnknownNetwork, get_connector
+from accounts.models import AccountStatus, ChannelAccount
+from governance.models import Membership, Role
+from publishing.models import (
+    Campaign,
+    MediaAsset,
+    PublishingSettings,
+    Variant,
+    Visibility,
+)
+from publishing.services.approval import StageInput
+from publishing.services.media import MAX_ALT_TEXT
+from publishing.services.posts import MediaSlot
+from publishing.validation import variant_problems
+
+# A thread longer than this is better written as a blog post and linked.
+MAX_THREAD_PARTS = 20
+# How many of the library's newest images each variant offers to attach.
+PICKER_SIZE = 24
+
+# How each network counts text, in words (the connector's ``Limits.text_counting``).
+TEXT_COUNTING: dict[str, Any] = {
+    "chars": _("Counted in characters."),
+    "graphemes": _("Counted in characters as people see them: an emoji counts as one."),
+    "chars_url23": _("Every web address counts as 23 characters."),
+    "weighted": _("Some characters, such as Chinese or emoji, count double."),
+}
+
+
+def language_name(code: str) -> str:
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
+def network_connector(account: ChannelAccount) -> Connector | None:
+    try:
+        return get_connector(account.network)
+    except UnknownNetwork:
+        return None
+
+
+def network_label(account: ChannelAccount) -> str:
+    connector = network_connector(account)
+    return str(connector.label) if connector else account.network
+
+
+def account_label(account: ChannelAccount) -> str:
+    label = f"{account.handle} · {network_label(account)}"
+    if account.status != AccountStatus.ACTIVE:
+        label += f" ({AccountStatus(account.status).label})"
+    return label
+
+
+# --- a variant as typed ----------------------------------------------------------------
+
+
+@dataclass
+class TextCount:
+    number: int  # 1 for the first post of the thread
+    length: int
+    limit: int
+
+    @property
+    def over(self) -> int:
+        return max(0, self.length - self.limit)
+
+
+@dataclass
+class ComposedVariant:
+    """One target's content as the compose page holds it, saved or not."""
+
+    account: ChannelAccount
+    language: str
+    texts: list[str]  # the first post, then each later post of the thread
+    media: list[list[MediaAsset]]  # images of each post of the thread
+    content_warning: str = ""
+    visibility: str = Visibility.PUBLIC
+
+    @property
+    def key(self) -> str:
+        return target_key(self.account.pk, self.language)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    @property
+    def network_label(self) -> str:
+        return network_label(self.account)
+
+    @property
+    def is_sandbox(self) -> bool:
+        connector = network_connector(self.account)
+        return bool(connector and connector.is_sandbox)
+
+    @property
+    def posts(self) -> list[tuple[int, str, list[tuple[MediaAsset, str]]]]:
+        """``(number, text, [(image, its alt text in this language)])`` of each post of
+        the thread, numbered from 1."""
+        return [
+            (
+                index + 1,
+                text,
+                [
+                    (asset, asset.alt_text_for(self.language))
+                    for asset in (self.media[index] if index < len(self.media) else [])
+                ],
+            )
+            for index, text in enumerate(self.texts)
+        ]
+
+    def signature(self) -> tuple[object, ...]:
+        """What a save would change: equal signatures need no save."""
+        return (
+            tuple(text.replace("\r\n", "\n") for text in self.texts),
+            tuple(tuple(asset.pk for asset in images) for images in self.media),
+            self.content_warning.strip(),
+            self.visibility,
+        )
+
+    def media_slots(self) -> list[MediaSlot]:
+        return [
+            MediaSlot(asset=asset, thread_index=index)
+            for index, images in enumerate(self.media)
+            for asset in images
+        ]
+
+    def limits(self) -> Limits | None:
+        connector = network_connector(self.account)
+        return connector.limits_for(self.account) if connector else None
+
+    def counts(self) -> list[TextCount]:
+        """Each post's length as its network counts it, against the network's limit."""
+        connector = network_connector(self.account)
+        if connector is None:
+            return []
+        limit = connector.limits_for(self.account).max_text
+        return [
+            TextCount(
+                number=index + 1,
+                length=connector.text_length(text, account=self.account),
+                limit=limit,
+            )
+            for index, text in enumerate(self.texts)
+        ]
+
+    def counting_label(self) -> str:
+        limits = self.limits()
+        return str(TEXT_COUNTING.get(limits.text_counting, "")) if limits else ""
+
+    def problems(self, *, require_alt_text: bool) -> list[str]:
+        """Every reason the network (and, with ``require_alt_text``, the organization's
+        alt-text rule) would refuse this content; the same check the services make."""
+        return variant_problems(
+            cast(Variant, _UnsavedVariant(self)), require_alt_text=require_alt_text
+        )
+
+
+def composed_from_variant(variant: Variant) -> ComposedVariant:
+    """A saved variant (loaded with ``validation.variants_with_content``) as the page holds it."""
+    parts = list(variant.parts.all())
+    texts = [variant.text] + [part.text for part in parts]
+    media: list[list[MediaAsset]] = [[] for _text in texts]
+    for slot in variant.media.all():
+        if slot.thread_index < len(media):
+            media[slot.thread_index].append(slot.asset)
+    return ComposedVariant(
+        account=variant.channel_account,
+        language=variant.language,
+        texts=texts,
+        media=media,
+        content_warning=variant.content_warning,
+        visibility=variant.visibility,
+    )
+
+
+class _Rows:
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+
+@dataclass
+class _Part:
+    thread_index: int
+    text: str
+
+
+@dataclass
+class _Slot:
+    thread_index: int
+    asset: MediaAsset
+
+
+class _UnsavedVariant:
+    """A typed variant that reads like a saved ``Variant`` with its parts and media
+    loaded, so ``publishing.validation`` checks it with the very rules it applies at
+    review and scheduling time (nothing is written to check it)."""
+
+    def __init__(self, composed: ComposedVariant) -> None:
+        self.channel_account = composed.account
+        self.language = composed.language
+        self.text = composed.texts[0] if composed.texts else ""
+        self.content_warning = composed.content_warning
+        self.visibility = composed.visibility
+        self.parts = _Rows(
+            [_Part(index, text) for index, text in enumerate(composed.texts[1:], start=1)]
+        )
+        self.media = _Rows(
+            [_Slot(index, asset) for index, images in enumerate(composed.media) for asset in images]
+        )
+
+
+def target_key(account_id: int, language: str) -> str:
+    return f"{account_id}-{language}"
+
+
+def parse_target_key(key: str) -> tuple[int, str] | None:
+    account, _sep, language = key.partition("-")
+    if not account.isdigit() or language not in dict(settings.LANGUAGES):
+        return None
+    return int(account), language
+
+
+# --- compose -------------------------------------------------------------------------
+
+
+class AccountChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return account_label(obj)
+
+
+class PostForm(forms.Form):
+    """The post as a whole: its internal title, campaign, accounts and languages."""
+
+    title = forms.CharField(
+        label=_("Internal title"),
+        max_length=200,
+        required=False,
+        help_text=_("For lists and the calendar. It is not published."),
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label=_("No campaign"),
+    )
+    new_campaign = forms.CharField(
+        label=_("Or start a new campaign"),
+        max_length=200,
+        required=False,
+        help_text=_("Type a name to make a new campaign and put this post in it."),
+    )
+    accounts = AccountChoiceField(
+        label=_("Publish to"),
+        queryset=ChannelAccount.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={
+            "invalid_choice": _("You cannot write posts for one of the chosen accounts."),
+        },
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Each language gets its own text on every account."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        accounts: Iterable[ChannelAccount],
+        campaigns: Iterable[Campaign],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        accounts_field = cast(AccountChoiceField, self.fields["accounts"])
+        account_ids = [account.pk for account in accounts]
+        accounts_field.queryset = ChannelAccount.objects.filter(pk__in=account_ids).order_by(
+            "network", "handle", "pk"
+        )
+        campaign_field = cast(forms.ModelChoiceField, self.fields["campaign"])
+        campaign_field.queryset = Campaign.objects.filter(
+            pk__in=[campaign.pk for campaign in campaigns]
+        ).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "accounts" in data and not data["accounts"] and not self.has_error("accounts"):
+            self.add_error("accounts", gettext("Choose at least one account to publish to."))
+        if "languages" in data and not data["languages"]:
+            self.add_error("languages", gettext("Choose at least one language."))
+        return data
+
+
+@dataclass
+class Picker:
+    """The library images offered for one post of a thread, ticked where attached."""
+
+    number: int
+    field: forms.BoundField
+    options: list[tuple[MediaAsset, bool, str, str]]
+    attached: int
+
+
+class VariantForm(forms.Form):
+    """One target's text, thread, images and options.
+
+    ``parts`` (hidden) says how many later posts the thread has; ``part_<n>`` holds
+    post ``n + 1`` and ``media_<n>`` the images of post ``n + 1`` (``media_0``: the first).
+    """
+
+    text = forms.CharField(required=False, strip=False)
+    parts = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=0, max_value=MAX_THREAD_PARTS, initial=0
+    )
+    present = forms.CharField(widget=forms.HiddenInput, initial="1")
+
+    def __init__(
+        self,
+        *args: Any,
+        account: ChannelAccount,
+        language: str,
+        part_count: int,
+        picker: Sequence[MediaAsset],
+        **kwargs: Any,
+    ) -> None:
+        self.account = account
+        self.language = language
+        self.part_count = max(0, min(part_count, MAX_THREAD_PARTS))
+        self.picker = list(picker)
+        self.assets = {str(asset.pk): asset for asset in self.picker}
+        kwargs.setdefault("prefix", f"v-{target_key(account.pk, language)}")
+        super().__init__(*args, **kwargs)
+        connector = network_connector(account)
+        self.capabilities = connector.capabilities if connector else None
+        where = {"language": language_name(language), "account": account.handle}
+        text_field = self.fields["text"]
+        text_field.label = _("Text in %(language)s for %(account)s") % where
+        text_field.widget = forms.Textarea(attrs={"rows": 5, "lang": language, "cols": 40})
+        for number in range(1, self.part_count + 1):
+            self.fields[f"part_{number}"] = forms.CharField(
+                label=_("Post %(number)d of the thread in %(language)s for %(account)s")
+                % {"number": number + 1, **where},
+                required=False,
+                strip=False,
+                widget=forms.Textarea(attrs={"rows": 3, "lang": language, "cols": 40}),
+            )
+        choices = [(key, str(asset)) for key, asset in self.assets.items()]
+        images = bool(self.capabilities and self.capabilities.images)
+        for index in range(self.part_count + 1):
+            if images:
+                self.fields[f"media_{index}"] = forms.MultipleChoiceField(
+                    label=_("Images for post %(number)d") % {"number": index + 1},
+                    choices=choices,
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                    error_messages={
+                        "invalid_choice": _("That image is not in your organization's library.")
+                    },
+                )
+        if self.capabilities and self.capabilities.content_warning:
+            self.fields["content_warning"] = forms.CharField(
+                label=_("Content warning in %(language)s for %(account)s") % where,
+                max_length=500,
+                required=False,
+                help_text=_("Shown before the text; readers open the post to see it."),
+            )
+        if self.capabilities and self.capabilities.visibility:
+            self.fields["visibility"] = forms.ChoiceField(
+                label=_("Who can see it (%(language)s, %(account)s)") % where,
+                choices=Visibility.choices,
+                initial=Visibility.PUBLIC,
+                required=False,
+            )
+
+    @property
+    def key(self) -> str:
+        return target_key(self.account.pk, self.language)
+
+    @property
+    def threads(self) -> bool:
+        return bool(self.capabilities and self.capabilities.threads)
+
+    def part_fields(self) -> list[tuple[int, forms.BoundField, Picker | None]]:
+        """``(post number, text field, image picker)`` of each later post of the thread."""
+        return [
+            (number + 1, self[f"part_{number}"], self.picker_for(number))
+            for number in range(1, self.part_count + 1)
+        ]
+
+    def first_picker(self) -> Picker | None:
+        return self.picker_for(0)
+
+    def picker_for(self, index: int) -> Picker | None:
+        name = f"media_{index}"
+        if name not in self.fields:
+            return None
+        options = self.media_options(index)
+        return Picker(
+            number=index + 1,
+            field=self[name],
+            options=options,
+            attached=sum(1 for option in options if option[1]),
+        )
+
+    def media_options(self, index: int) -> list[tuple[MediaAsset, bool, str, str]]:
+        """``(image, checked, input id, alt text in this language)`` for the image picker
+        of post ``index + 1``."""
+        name = f"media_{index}"
+        if name not in self.fields:
+            return []
+        chosen = {str(value) for value in (self[name].value() or [])}
+        auto_id = self[name].auto_id
+        return [
+            (asset, key in chosen, f"{auto_id}_{position}", asset.alt_text_for(self.language))
+            for position, (key, asset) in enumerate(self.assets.items())
+        ]
+
+    def focus(self, auto_id: str) -> None:
+        """Put the keyboard focus on the field with this id when the page loads."""
+        for name in self.fields:
+            if self[name].auto_id == auto_id:
+                self.fields[name].widget.attrs["autofocus"] = True
+
+    def raw(self, name: str, default: str = "") -> str:
+        """The value as typed (bound) or as it was (unbound), valid or not."""
+        value = self[name].value() if name in self.fields else None
+        return default if value is None else str(value)
+
+    def composed(self) -> ComposedVariant:
+        """The variant as typed, valid or not (the live count shows even bad input)."""
+        texts = [self.raw("text")] + [
+            self.raw(f"part_{number}") for number in range(1, self.part_count + 1)
+        ]
+        media: list[list[MediaAsset]] = []
+        for index in range(self.part_count + 1):
+            name = f"media_{index}"
+            values = (self[name].value() or []) if name in self.fields else []
+            media.append([self.assets[str(v)] for v in values if str(v) in self.assets])
+        visibility = self.raw("visibility", Visibility.PUBLIC)
+        if visibility not in Visibility.values:
+            visibility = Visibility.PUBLIC
+        return ComposedVariant(
+            account=self.account,
+            language=self.language,
+            texts=[text.replace("\r\n", "\n") for text in texts],
+            media=media,
+            content_warning=self.raw("content_warning"),
+            visibility=visibility,
+        )
+
+
+def initial_for(composed: ComposedVariant) -> dict[str, Any]:
+    """Unbound initial values of a variant form showing ``composed``."""
+    initial: dict[str, Any] = {
+        "text": composed.texts[0] if composed.texts else "",
+        "parts": max(0, len(composed.texts) - 1),
+        "present": "1",
+        "content_warning": composed.content_warning,
+        "visibility": composed.visibility,
+    }
+    for number, text in enumerate(composed.texts[1:], start=1):
+        initial[f"part_{number}"] = text
+    for index, images in enumerate(composed.media):
+        initial[f"media_{index}"] = [str(asset.pk) for asset in images]
+    return initial
+
+
+# --- review, schedule, cancel ------------------------------------------------------------
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=_("Needed when you ask for changes: say what should change."),
+    )
+
+
+class ScheduleForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("Publish at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    # A mistyped date should not publish at once: only a moment ago counts as "now".
+    GRACE = timedelta(minutes=5)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        self.fields["at"].help_text = _(
+            "In your time zone (%(zone)s). Change your time zone in your profile."
+        ) % {"zone": zone}
+
+    @staticmethod
+    def default_time() -> datetime:
+        """The next full hour, in the person's time zone."""
+        now = timezone.localtime()
+        return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+    def clean_at(self) -> datetime:
+        at: datetime = self.cleaned_data["at"]
+        if at < timezone.now() - self.GRACE:
+            raise forms.ValidationError(
+                _("That time has already passed. Choose a time from now on.")
+            )
+        return at
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+
+
+# --- media library ------------------------------------------------------------------------
+
+
+def _alt_text_field(language: str) -> forms.CharField:
+    return forms.CharField(
+        label=_("Alt text in %(language)s") % {"language": language_name(language)},
+        required=False,
+        max_length=MAX_ALT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40, "lang": language}),
+    )
+
+
+class AltTextFieldsMixin:
+    """One alt-text field per language the app publishes in (``alt_<code>``)."""
+
+    fields: dict[str, forms.Field]
+
+    def add_alt_text_fields(self) -> None:
+        for code, _name in settings.LANGUAGES:
+            self.fields[f"alt_{code}"] = _alt_text_field(code)
+
+    def alt_field_names(self) -> list[str]:
+        return [f"alt_{code}" for code, _name in settings.LANGUAGES]
+
+
+class MediaUploadForm(AltTextFieldsMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Image file"),
+        help_text=_("JPEG, PNG, GIF or WebP, at most 16 MB."),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_alt_text_fields()
+        for name in self.alt_field_names():
+            self.fields[name].help_text = _(
+                "Say what the image shows, for people who cannot see it."
+            )
+
+    def alt_texts(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"alt_{code}", "") for code, _name in settings.LANGUAGES
+        }
+
+
+class AltTextForm(AltTextFieldsMixin, forms.Form):
+    def __init__(self, *args: Any, asset: MediaAsset, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {f"alt_{code}": asset.alt_text_for(code) for code, _name in settings.LANGUAGES},
+        )
+        super().__init__(*args, **kwargs)
+        self.add_alt_text_fields()
+
+    def changed_texts(self) -> dict[str, str]:
+        return {
+            name.removeprefix("alt_"): self.cleaned_data.get(name, "")
+            for name in self.changed_data
+            if name.startswith("alt_")
+        }
+
+
+class PublishingRulesForm(forms.Form):
+    require_alt_text = forms.BooleanField(
+        label=_("Every image needs alt text in the post's language before it can be scheduled"),
+        required=False,
+    )
+    late_cutoff_minutes = forms.IntegerField(
+        label=_("Late cut-off (minutes)"),
+        min_value=1,
+        max_value=24 * 60,
+        help_text=_(
+            "A post that cannot go out within this many minutes of its time is not "
+            "published late: it fails and its author is told."
+        ),
+    )
+
+    @classmethod
+    def for_settings(cls, rules: PublishingSettings, data: Any = None) -> PublishingRulesForm:
+        return cls(
+            data,
+            initial={
+                "require_alt_text": rules.require_alt_text,
+                "late_cutoff_minutes": rules.late_cutoff_minutes,
+            },
+        )
+
+
+# --- approval policies -----------------------------------------------------------------
+
+APPROVER_ROLES = [Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.REVIEWER]
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    channel_account = forms.ChoiceField(
+        label=_("Applies to"),
+        required=False,
+        help_text=_(
+            "The organization's default applies to every account without a policy of its own."
+        ),
+    )
+    allow_self_approval = forms.BooleanField(
+        label=_("Authors may approve their own posts"),
+        required=False,
+        help_text=_("Leave this off unless a second pair of eyes is truly not needed."),
+    )
+
+    def __init__(self, *args: Any, accounts: Iterable[ChannelAccount], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts = {str(account.pk): account for account in accounts}
+        choice_field = cast(forms.ChoiceField, self.fields["channel_account"])
+        choice_field.choices = [("", gettext("The organization's default"))] + [
+            (key, account_label(account)) for key, account in self.accounts.items()
+        ]
+
+    def account(self) -> ChannelAccount | None:
+        return self.accounts.get(self.cleaned_data.get("channel_account") or "")
+
+
+class StageForm(forms.Form):
+    name = forms.CharField(label=_("Stage name"), max_length=200, required=False)
+    role = forms.ChoiceField(
+        label=_("Who approves"),
+        required=False,
+        help_text=_("Everyone with this role, unless you name people below."),
+    )
+    reviewers = forms.MultipleChoiceField(
+        label=_("Named people"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    require_all = forms.BooleanField(
+        label=_("All of them must approve (otherwise one is enough)"), required=False
+    )
+
+    def __init__(self, *args: Any, members: Sequence[Membership] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role_field = cast(forms.ChoiceField, self.fields["role"])
+        role_field.choices = [("", gettext("Only the people named below"))] + [
+            (role.value, role.label) for role in APPROVER_ROLES
+        ]
+        reviewers_field = cast(forms.MultipleChoiceField, self.fields["reviewers"])
+        reviewers_field.choices = [
+            (
+                str(member.pk),
+                f"{member.user.full_name or member.user.email} ({Role(member.role).label})",
+            )
+            for member in members
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        unnamed = not data.get("role") and not data.get("reviewers")
+        if not data.get("DELETE") and unnamed and (self.has_changed() or not self.empty_permitted):
+            raise forms.ValidationError(
+                _("Choose a role or name the people who approve at this stage.")
+            )
+        return data
+
+    def stage_input(self) -> StageInput:
+        data = self.cleaned_data
+        return StageInput(
+            name=data.get("name", ""),
+            role=data.get("role", ""),
+            reviewer_ids=[int(pk) for pk in data.get("reviewers", [])],
+            require_all=bool(data.get("require_all")),
+        )
+
+
+class BaseStageFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, members: Sequence[Membership] = (), **kwargs: Any) -> None:
+        self.members = members
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "members": self.members}
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this stage")
+
+
+StageFormSet = cast(
+    type[BaseStageFormSet],
+    forms.formset_factory(
+        StageForm, formset=BaseStageFormSet, extra=0, can_delete=True, max_num=10, absolute_max=10
+    ),
+)

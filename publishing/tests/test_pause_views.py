@@ -1,0 +1,269 @@
+"""Crisis pause pages: pause with a reason (a banner on every page), held posts on
+resume (publish now, reschedule, cancel), emergency publishers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from governance.models import AuditEvent
+from publishing.models import EmergencyPublisher, JobStatus, PublishingPause, PublishJob
+from publishing.services.pause import emergency_publisher_add, publishing_pause_start
+from publishing.tests.calendar_helpers import approved_post, helsinki, scheduled_post
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def early_2026():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def held(team, run_due, early_2026):
+    """A post that fell due during a pause: its job is held."""
+    post = scheduled_post(team, START + timedelta(minutes=5), "Held during the storm.")
+    publishing_pause_start(membership=team.manny, reason="Storm warning")
+    early_2026.shift(timedelta(minutes=6))
+    run_due()
+    job = PublishJob.objects.get(post=post)
+    assert job.status == JobStatus.HELD
+    return job
+
+
+def test_manager_pauses_publishing_with_a_reason(client, login, team):
+    login(client, team.manny.user)
+
+    response = client.post("/publishing/pause/start/", {"scope": "", "reason": "Storm warning"})
+
+    assert response.status_code == 302
+    pause = PublishingPause.objects.get()
+    assert pause.reason == "Storm warning" and pause.channel_account is None
+    assert AuditEvent.objects.filter(action="publishing.paused").exists()
+
+
+def test_manager_pauses_one_account(client, login, team):
+    login(client, team.manny.user)
+
+    client.post("/publishing/pause/start/", {"scope": str(team.account.pk), "reason": "Hacked?"})
+
+    assert PublishingPause.objects.get().channel_account == team.account
+    page = client.get("/publishing/pause/").content.decode()
+    assert "Publishing to city-news is paused." in page
+
+
+def test_a_pause_needs_a_reason(client, login, team):
+    login(client, team.manny.user)
+
+    response = client.post("/publishing/pause/start/", {"scope": "", "reason": "  "})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not PublishingPause.objects.exists()
+
+
+def test_pausing_twice_says_it_is_already_paused(client, login, team):
+    publishing_pause_start(membership=team.manny, reason="Storm warning")
+    login(client, team.manny.user)
+
+    response = client.post("/publishing/pause/start/", {"scope": "", "reason": "Again"})
+
+    assert response.status_code == 400
+    assert "Publishing is already paused." in response.content.decode()
+
+
+def test_banner_with_the_reason_shows_on_every_page(client, login, team):
+    publishing_pause_start(membership=team.manny, reason="Storm warning: hold all posts")
+    login(client, team.bob.user)
+
+    for path in ["/", "/publishing/calendar/", "/accounts/", "/governance/profile/"]:
+        page = client.get(path).content.decode()
+        assert 'role="region" aria-labelledby="pause-banner-heading"' in page, path
+        assert "Publishing is paused" in page, path
+        assert "Storm warning: hold all posts" in page, path
+
+
+def test_no_banner_when_publishing_runs(client, login, team):
+    login(client, team.bob.user)
+
+    assert "pause-banner" not in client.get("/publishing/calendar/").content.decode()
+
+
+def test_other_organizations_do_not_see_the_banner(client, login, team, personas):
+    publishing_pause_start(membership=team.manny, reason="Storm warning")
+    login(client, personas.charlie)
+
+    assert "Storm warning" not in client.get("/").content.decode()
+
+
+def test_editor_cannot_pause_or_resume(client, login, team):
+    pause = publishing_pause_start(membership=team.manny, reason="Storm warning")
+    login(client, team.eddie.user)
+
+    assert client.post("/publishing/pause/start/", {"reason": "x"}).status_code == 403
+    assert client.post(f"/publishing/pause/{pause.pk}/end/").status_code == 403
+    assert client.get("/publishing/pause/held/").status_code == 403
+    page = client.get("/publishing/pause/").content.decode()
+    assert "Storm warning" in page
+    assert "Resume publishing" not in page
+
+
+def test_outsider_cannot_end_the_pause(client, login, team, personas):
+    pause = publishing_pause_start(membership=team.manny, reason="Storm warning")
+    login(client, personas.charlie)
+
+    assert client.post(f"/publishing/pause/{pause.pk}/end/").status_code == 404
+
+
+def test_resume_lists_the_held_posts(client, login, team, held):
+    login(client, team.manny.user)
+    pause = PublishingPause.objects.get()
+
+    response = client.post(f"/publishing/pause/{pause.pk}/end/")
+
+    assert response["Location"] == "/publishing/pause/held/"
+    page = client.get("/publishing/pause/held/").content.decode()
+    assert "1 held posts are waiting" in page or "held posts are waiting" in page
+    assert "city-news: Held during the storm." in page
+    assert "Publish now" in page and "Reschedule" in page and "Cancel this post" in page
+    assert "pause-banner" not in page
+    assert AuditEvent.objects.filter(action="publishing.resumed").exists()
+
+
+def test_publish_now_releases_a_held_post(client, login, team, held):
+    pause = PublishingPause.objects.get()
+    login(client, team.manny.user)
+    client.post(f"/publishing/pause/{pause.pk}/end/")
+
+    response = client.post(f"/publishing/pause/held/{held.pk}/publish-now/")
+
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.status == JobStatus.PENDING
+    assert AuditEvent.objects.filter(action="publish_job.released").exists()
+
+
+def test_publish_now_during_the_pause_is_refused_clearly(client, login, team, held):
+    login(client, team.manny.user)
+
+    response = client.post(f"/publishing/pause/held/{held.pk}/publish-now/", follow=True)
+
+    assert "Publishing is still paused." in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == JobStatus.HELD
+
+
+def test_reschedule_a_held_post(client, login, team, held):
+    pause = PublishingPause.objects.get()
+    login(client, team.manny.user)
+    client.post(f"/publishing/pause/{pause.pk}/end/")
+
+    response = client.post(
+        f"/publishing/pause/held/{held.pk}/reschedule/",
+        {f"job{held.pk}-date": "2026-03-02", f"job{held.pk}-time": "09:00"},
+    )
+
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.status == JobStatus.PENDING
+    assert held.due_at == helsinki(2026, 3, 2, 9)
+    assert AuditEvent.objects.filter(action="publish_job.rescheduled").exists()
+
+
+def test_reschedule_needs_a_date_and_time(client, login, team, held):
+    login(client, team.manny.user)
+
+    response = client.post(f"/publishing/pause/held/{held.pk}/reschedule/", {})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+
+
+def test_cancel_a_held_post(client, login, team, held):
+    login(client, team.manny.user)
+
+    response = client.post(
+        f"/publishing/pause/held/{held.pk}/cancel/", {f"cancel{held.pk}-reason": "Outdated"}
+    )
+
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.status == JobStatus.CANCELLED
+    event = AuditEvent.objects.get(action="publish_job.cancelled")
+    assert event.new_values["reason"] == "Outdated"
+
+
+def test_held_posts_of_another_organization_are_not_found(client, login, team, held, personas):
+    login(client, personas.charlie)
+
+    assert client.post(f"/publishing/pause/held/{held.pk}/cancel/").status_code == 404
+
+
+def test_manager_names_and_removes_an_emergency_publisher(client, login, team):
+    login(client, team.manny.user)
+
+    response = client.post(
+        "/publishing/pause/emergency-publishers/add/", {"member": str(team.eddie.pk)}
+    )
+
+    assert response.status_code == 302
+    assert EmergencyPublisher.objects.filter(membership=team.eddie).exists()
+    assert "Eddie Editor" in client.get("/publishing/pause/").content.decode()
+
+    client.post(f"/publishing/pause/emergency-publishers/{team.eddie.pk}/remove/")
+
+    assert not EmergencyPublisher.objects.exists()
+    assert AuditEvent.objects.filter(action="emergency_publisher.removed").exists()
+
+
+def test_auditors_are_not_offered_as_emergency_publishers(client, login, team):
+    login(client, team.manny.user)
+
+    page = client.get("/publishing/pause/").content.decode()
+
+    assert "Eddie Editor (Editor)" in page
+    assert "Carol Auditor" not in page
+
+
+def test_emergency_publisher_publishes_through_the_pause(client, login, team):
+    post = approved_post(team, "Evacuation route open.")
+    emergency_publisher_add(membership=team.manny, member=team.eddie)
+    publishing_pause_start(membership=team.manny, reason="Storm warning")
+    login(client, team.eddie.user)
+
+    page = client.get("/publishing/pause/").content.decode()
+    assert "Publish during the pause" in page
+    assert f"/publishing/pause/emergency-publish/{post.pk}/" in page
+
+    response = client.post(
+        f"/publishing/pause/emergency-publish/{post.pk}/", {"reason": "People need the route now"}
+    )
+
+    assert response.status_code == 302
+    job = PublishJob.objects.get(post=post)
+    assert job.emergency and job.status == JobStatus.PENDING
+    event = AuditEvent.objects.get(action="publishing.emergency_publish")
+    assert event.new_values["reason"] == "People need the route now"
+
+
+def test_emergency_publish_needs_a_reason(client, login, team):
+    post = approved_post(team)
+    emergency_publisher_add(membership=team.manny, member=team.eddie)
+    login(client, team.eddie.user)
+
+    response = client.post(f"/publishing/pause/emergency-publish/{post.pk}/", {"reason": ""})
+
+    assert response.status_code == 400
+    assert not PublishJob.objects.filter(post=post).exists()
+
+
+def test_only_emergency_publishers_may_publish_through_a_pause(client, login, team):
+    post = approved_post(team)
+    login(client, team.eddie.user)
+
+    assert client.get(f"/publishing/pause/emergency-publish/{post.pk}/").status_code == 403

@@ -1,0 +1,45 @@
+"""The calendar, its iCalendar feed, and the crisis pause pages."""
+
+from django.urls import URLPattern, path
+
+from publishing.views import calendar, pause
+
+urlpatterns: list[URLPattern] = [
+    path("calendar/", calendar.calendar_month_view, name="calendar"),
+    path("calendar/week/", calendar.calendar_week_view, name="calendar_week"),
+    path("calendar/list/", calendar.calendar_list_view, name="calendar_list"),
+    path("calendar/posts/<int:pk>/move/", calendar.calendar_move_view, name="calendar_move"),
+    path("calendar/feed/new/", calendar.calendar_feed_create_view, name="calendar_feed_create"),
+    path("calendar/feed/revoke/", calendar.calendar_feed_revoke_view, name="calendar_feed_revoke"),
+    path("calendar/feed/<str:token>.ics", calendar.calendar_feed_view, name="calendar_feed"),
+    path("pause/", pause.pause_view, name="pause"),
+    path("pause/start/", pause.pause_start_view, name="pause_start"),
+    path("pause/<int:pk>/end/", pause.pause_end_view, name="pause_end"),
+    path("pause/held/", pause.held_jobs_view, name="held_jobs"),
+    path(
+        "pause/held/<int:pk>/publish-now/",
+        pause.held_job_publish_now_view,
+        name="held_job_publish_now",
+    ),
+    path(
+        "pause/held/<int:pk>/reschedule/",
+        pause.held_job_reschedule_view,
+        name="held_job_reschedule",
+    ),
+    path("pause/held/<int:pk>/cancel/", pause.held_job_cancel_view, name="held_job_cancel"),
+    path(
+        "pause/emergency-publishers/add/",
+        pause.emergency_publisher_add_view,
+        name="emergency_publisher_add",
+    ),
+    path(
+        "pause/emergency-publishers/<int:pk>/remove/",
+        pause.emergency_publisher_remove_view,
+        name="emergency_publisher_remove",
+    ),
+    path(
+        "pause/emergency-publish/<int:pk>/",
+        pause.emergency_publish_view,
+        name="emergency_publish",
+    ),
+]

@@ -1,0 +1,165 @@
+"""The media library: upload images with their alt text, describe them in each
+language, serve them to the organization's own pages, remove them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from governance.selectors.access import has_perm, request_membership, require_perm
+from publishing.forms import AltTextForm, MediaUploadForm, language_name
+from publishing.models import MediaAsset
+from publishing.selectors import media_asset_get_for_user, media_assets_for_membership
+from publishing.services import media as media_services
+from publishing.validation import publishing_rules
+from publishing.views.posts import render_page
+
+IMAGES_PER_PAGE = 48
+
+
+def _languages() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code, _name in settings.LANGUAGES]
+
+
+def _alt_rows(asset: MediaAsset) -> list[tuple[str, str, str]]:
+    """``(code, language, alt text)`` for every language, "" where there is none."""
+    return [(code, name, asset.alt_text_for(code)) for code, name in _languages()]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def media_library_view(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    can_write = has_perm(membership, "posts.write")
+    form = MediaUploadForm()
+    status = 200
+    if request.method == "POST":
+        require_perm(membership, "posts.write")
+        form = MediaUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                asset = media_services.media_asset_upload(
+                    membership=membership,
+                    file=form.cleaned_data["file"],
+                    alt_texts=form.alt_texts(),
+                    request=request,
+                )
+            except ValidationError as error:
+                # Type, size and damage are checked by the service; say so next to the file.
+                for message in error.messages:
+                    form.add_error("file" if error.code != "alt_text_length" else None, message)
+            else:
+                messages.success(request, _("%(name)s is in the library.") % {"name": str(asset)})
+                return redirect("publishing:media")
+        status = 400
+    assets = media_assets_for_membership(membership).order_by("-created_at", "-pk")
+    page = Paginator(assets, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
+    return render_page(
+        request,
+        "publishing/media/library.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(asset, _alt_rows(asset)) for asset in page.object_list],
+            "can_write": can_write,
+            "require_alt_text": publishing_rules(membership.organization_id).require_alt_text,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def media_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    form = AltTextForm(asset=asset)
+    status = 200
+    if request.method == "POST":
+        require_perm(membership, "posts.write")
+        form = AltTextForm(request.POST, asset=asset)
+        if form.is_valid():
+            try:
+                for language, text in form.changed_texts().items():
+                    media_services.media_alt_text_set(
+                        asset=asset,
+                        membership=membership,
+                        language=language,
+                        text=text,
+                        request=request,
+                    )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("Alt text saved."))
+                return redirect("publishing:media_detail", pk=asset.pk)
+        status = 400
+    uses = (
+        asset.uses.select_related("variant__post", "variant__channel_account")
+        .filter(variant__post__organization_id=membership.organization_id)
+        .order_by("-variant__post__created_at")
+    )
+    return render_page(
+        request,
+        "publishing/media/detail.html",
+        {
+            "asset": asset,
+            "form": form,
+            "alt_rows": _alt_rows(asset),
+            # The picture on this page is described in the reader's language where possible.
+            "display_alt": asset.alt_text_for(translation.get_language() or "")
+            or next((alt for _code, _name, alt in _alt_rows(asset) if alt), ""),
+            "uses": list(uses),
+            "can_write": has_perm(membership, "posts.write"),
+            "require_alt_text": publishing_rules(membership.organization_id).require_alt_text,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def media_file_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The image itself, for the organization's own pages (the media folder is not public)."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    try:
+        handle = asset.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=asset.mime_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def media_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    require_perm(membership, "posts.write")
+    if request.method == "POST":
+        name = str(asset)
+        try:
+            media_services.media_asset_delete(asset=asset, membership=membership, request=request)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("publishing:media_detail", pk=asset.pk)
+        messages.success(request, _("%(name)s was removed from the library.") % {"name": name})
+        return redirect("publishing:media")
+    return render_page(request, "publishing/media/delete.html", {"asset": asset})
