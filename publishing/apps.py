@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class PublishingConfig(AppConfig):
     name = "publishing"
     verbose_name = _("Publishing")
+
+    def ready(self) -> None:
+        # Governance (the floor below) learns about posts only through these providers.
+        from governance.providers import HANDOVER, RECORDS, register_provider
+        from publishing import providers
+
+        register_provider(HANDOVER, providers.AuthoredPostsProvider())
+        register_provider(HANDOVER, providers.ApprovalPoliciesProvider())
+        register_provider(RECORDS, providers.PublishedPostsRecords())

@@ -1,1 +1,724 @@
+"""Posts, their variants and media, approval, and the jobs that publish them.
 
+A **Post** is one message. It reaches each channel account in each language
+through a **Variant** (its own text, media and options; a thread continues in
+``VariantPart`` rows). A post moves through ``PostStatus`` only by the
+services in ``publishing.services`` (one service per transition, each a
+conditional update that checks the current state and writes an audit entry).
+
+Publishing is done by **PublishJob** rows, one per variant, claimed by the
+dispatcher in the database and run by Celery workers; every call to a network
+is a **PublishAttempt** written before the call. The broker only carries "run
+job 42 now": the database is the record of what is due.
+
+All times are aware datetimes stored in UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.connectors.base import ErrorKind
+
+# --- organization settings ----------------------------------------------------------
+
+
+class PublishingSettings(models.Model):
+    """The organization's publishing rules (one row per organization, made on first use)."""
+
+    organization = models.OneToOneField(
+        "governance.Organization", on_delete=models.CASCADE, related_name="publishing_settings"
+    )
+    require_alt_text = models.BooleanField(
+        _("alt text required"),
+        default=True,
+        help_text=_("Refuse to schedule an image without a description in the post's language."),
+    )
+    late_cutoff_minutes = models.PositiveIntegerField(
+        _("late cut-off (minutes)"),
+        default=30,
+        help_text=_(
+            "A post that cannot go out within this many minutes of its time is not "
+            "published late: it fails and its author is told."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("publishing settings")
+        verbose_name_plural = _("publishing settings")
+
+    def __str__(self) -> str:
+        return f"Publishing settings of {self.organization_id}"
+
+
+class Campaign(models.Model):
+    """A label grouping posts (a season's campaign, an event), for the calendar's filters."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="campaigns"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="uniq_campaign_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- media library ---------------------------------------------------------------------
+
+
+def media_upload_to(instance: MediaAsset, filename: str) -> str:
+    # A random name: the original may carry personal data, and names collide.
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+    ext = extension.get(instance.mime_type, "bin")
+    return f"media/{instance.organization_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class MediaAsset(models.Model):
+    """An image in the organization's library. Type and size were checked with
+    Pillow on upload (``media_asset_upload``); its alt text is per language."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="media_assets"
+    )
+    file = models.FileField(_("file"), upload_to=media_upload_to, max_length=255)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    mime_type = models.CharField(_("type"), max_length=50)
+    size_bytes = models.PositiveBigIntegerField(_("size in bytes"))
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"image {self.pk}"
+
+    def alt_text_for(self, language: str) -> str:
+        """The description in ``language`` ("" when there is none). Uses prefetched rows."""
+        for alt in self.alt_texts.all():
+            if alt.language == language:
+                return alt.text
+        return ""
+
+
+class MediaAltText(models.Model):
+    """What the image shows, in words, in one language (read aloud by screen readers)."""
+
+    asset = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="alt_texts")
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("alt text"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("alt text")
+        verbose_name_plural = _("alt texts")
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "language"], name="uniq_alt_text_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.text[:40]}"
+
+
+# --- posts ----------------------------------------------------------------------------
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Every move a post may make; the services refuse anything else. An edit of an
+# in-review, approved or scheduled post goes (back) to in_review.
+POST_TRANSITIONS: dict[str, frozenset[str]] = {
+    PostStatus.DRAFT: frozenset({PostStatus.IN_REVIEW, PostStatus.CANCELLED}),
+    PostStatus.IN_REVIEW: frozenset(
+        {
+            PostStatus.IN_REVIEW,
+            PostStatus.APPROVED,
+            PostStatus.CHANGES_REQUESTED,
+            PostStatus.DRAFT,
+            PostStatus.CANCELLED,
+        }
+    ),
+    PostStatus.CHANGES_REQUESTED: frozenset(
+        {PostStatus.IN_REVIEW, PostStatus.DRAFT, PostStatus.CANCELLED}
+    ),
+    PostStatus.APPROVED: frozenset(
+        {PostStatus.SCHEDULED, PostStatus.IN_REVIEW, PostStatus.CANCELLED}
+    ),
+    PostStatus.SCHEDULED: frozenset(
+        {
+            PostStatus.PUBLISHING,
+            PostStatus.APPROVED,
+            PostStatus.IN_REVIEW,
+            PostStatus.CANCELLED,
+            # Every target held by a pause was cancelled, or all finished at once.
+            PostStatus.PUBLISHED,
+            PostStatus.FAILED,
+        }
+    ),
+    PostStatus.PUBLISHING: frozenset(
+        {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.CANCELLED}
+    ),
+    PostStatus.FAILED: frozenset({PostStatus.PUBLISHING}),
+    PostStatus.PUBLISHED: frozenset(),
+    PostStatus.CANCELLED: frozenset(),
+}
+
+# States whose content may still change (an edit after approval goes back to review).
+EDITABLE_STATUSES = frozenset(
+    {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.CHANGES_REQUESTED,
+        PostStatus.APPROVED,
+        PostStatus.SCHEDULED,
+    }
+)
+CANCELLABLE_STATUSES = EDITABLE_STATUSES
+
+
+class Post(models.Model):
+    """One message, published through one variant per channel account and language."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="posts"
+    )
+    # An internal name for lists and the calendar; the published text is in the variants.
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    # When it is to go out (UTC); set while scheduling, kept after publishing.
+    scheduled_at = models.DateTimeField(_("publish at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Bumped by every content edit; a review round counts decisions on one version.
+    version = models.PositiveIntegerField(default=1)
+    # Each submission for review starts a new round; decisions of older rounds are history.
+    review_round = models.PositiveIntegerField(default=0)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "scheduled_at"], name="post_org_scheduled_idx"),
+            models.Index(fields=["organization", "status"], name="post_org_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"Post {self.pk}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in POST_TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.status in CANCELLABLE_STATUSES
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    UNLISTED = "unlisted", _("Unlisted")
+    FOLLOWERS = "followers", _("Followers only")
+
+
+class Variant(models.Model):
+    """The post as it goes to one channel account in one language.
+
+    ``text`` is the first (or only) post; a thread continues in ``parts``
+    (``VariantPart`` with ``thread_index`` 1, 2, …) where the network has threads.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="variants")
+    channel_account = models.ForeignKey(
+        "accounts.ChannelAccount", on_delete=models.PROTECT, related_name="post_variants"
+    )
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("text"), blank=True)
+    content_warning = models.CharField(_("content warning"), max_length=500, blank=True)
+    visibility = models.CharField(
+        _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["post", "channel_account_id", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "channel_account", "language"], name="uniq_variant_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}/{self.channel_account_id}/{self.language}"
+
+
+class VariantPart(models.Model):
+    """A later post of a thread: ``thread_index`` 1 answers the variant's own text, 2
+    answers 1, and so on."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="parts")
+    thread_index = models.PositiveSmallIntegerField()
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("thread part")
+        verbose_name_plural = _("thread parts")
+        ordering = ["variant", "thread_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "thread_index"], name="uniq_variant_part_index"
+            ),
+            models.CheckConstraint(
+                condition=Q(thread_index__gte=1), name="variant_part_index_from_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}#{self.thread_index}"
+
+
+class VariantMedia(models.Model):
+    """An image attached to a variant's post number ``thread_index`` (0: the first)."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="media")
+    thread_index = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+    asset = models.ForeignKey(MediaAsset, on_delete=models.PROTECT, related_name="uses")
+
+    class Meta:
+        verbose_name = _("attached image")
+        verbose_name_plural = _("attached images")
+        ordering = ["variant", "thread_index", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "thread_index", "position"], name="uniq_variant_media_slot"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}#{self.thread_index}:{self.position}"
+
+
+# --- approval ---------------------------------------------------------------------------
+
+
+class ApprovalPolicy(models.Model):
+    """Who must approve posts to one channel account, or (``channel_account`` empty)
+    to every account of the organization that has no policy of its own.
+
+    A post reaching several accounts needs every stage of every policy that
+    applies to them. Stages of one policy are taken in order.
+    """
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="approval_policies"
+    )
+    channel_account = models.OneToOneField(
+        "accounts.ChannelAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="approval_policy",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    allow_self_approval = models.BooleanField(
+        _("authors may approve their own posts"), default=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(channel_account__isnull=True),
+                name="uniq_default_approval_policy",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalStage(models.Model):
+    """One step of a policy: the people named here (or, when none are named, every
+    member with ``role``) may approve; one of them, or all of them."""
+
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(
+        _("role"),
+        max_length=16,
+        blank=True,
+        help_text=_("Members with this role may approve (when no people are named)."),
+    )
+    reviewers = models.ManyToManyField(
+        "governance.Membership", blank=True, related_name="approval_stages"
+    )
+    require_all = models.BooleanField(_("all of them must approve"), default=False)
+
+    class Meta:
+        verbose_name = _("approval stage")
+        verbose_name_plural = _("approval stages")
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "position"], name="uniq_approval_stage_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}.{self.position} {self.name}"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("Approved")
+    REQUEST_CHANGES = "request_changes", _("Changes requested")
+
+
+class ApprovalDecision(models.Model):
+    """One reviewer's decision in one review round. ``stage`` is empty when the
+    organization has no policy (any approver may then approve, once)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.ForeignKey(
+        ApprovalStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    # The stage's name at the time, so history reads right after a policy changes.
+    stage_name = models.CharField(max_length=200, blank=True)
+    review_round = models.PositiveIntegerField()
+    post_version = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("approval decision")
+        verbose_name_plural = _("approval decisions")
+        ordering = ["post", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} {self.decision} by {self.reviewer_id}"
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    CLAIMED = "claimed", _("Queued")
+    RUNNING = "running", _("Publishing")
+    HELD = "held", _("Held")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+ACTIVE_JOB_STATUSES = frozenset(
+    {JobStatus.PENDING, JobStatus.CLAIMED, JobStatus.RUNNING, JobStatus.HELD}
+)
+FINAL_JOB_STATUSES = frozenset({JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class HoldReason(models.TextChoices):
+    PAUSE = "pause", _("Publishing is paused")
+    ACCOUNT = "account", _("The account cannot publish")
+
+
+class PublishJob(models.Model):
+    """Publishing one variant to its channel account.
+
+    ``next_attempt_at`` is when the dispatcher may next claim it (its due time
+    at first, later the back-off); ``idempotency_key`` is fixed at creation and
+    sent with every attempt so that the network can recognise a repeat.
+    """
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="publish_jobs"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="jobs")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="jobs")
+    channel_account = models.ForeignKey(
+        "accounts.ChannelAccount", on_delete=models.PROTECT, related_name="publish_jobs"
+    )
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
+    )
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    # The last try did not say whether the post went out: look before sending again.
+    needs_reconcile = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=20, choices=HoldReason.choices, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    # Published during a pause by an emergency publisher (the pause check is skipped).
+    emergency = models.BooleanField(default=False)
+    last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
+    last_error_message = models.TextField(blank=True)
+    remote_id = models.CharField(max_length=255, blank=True)
+    remote_url = models.URLField(max_length=500, blank=True)
+    # The network's references of every post of the thread, in order:
+    # [{"remote_id", "url", "extra"}]; the first is the job's remote_id.
+    remote_parts = models.JSONField(default=list, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("publish job")
+        verbose_name_plural = _("publish jobs")
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="job_status_next_idx"),
+            models.Index(fields=["status", "leased_until"], name="job_status_lease_idx"),
+            models.Index(fields=["organization", "status"], name="job_org_status_idx"),
+        ]
+        constraints = [
+            # At most one live job per variant: a doubled schedule cannot publish twice.
+            models.UniqueConstraint(
+                fields=["variant"],
+                condition=Q(status__in=["pending", "claimed", "running", "held", "published"]),
+                name="uniq_live_job_per_variant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.status})"
+
+    def part_key(self, thread_index: int) -> str:
+        """The idempotency key of post ``thread_index`` of the thread (the job's own for 0)."""
+        if thread_index == 0:
+            return str(self.idempotency_key)
+        return str(uuid.uuid5(self.idempotency_key, f"part-{thread_index}"))
+
+
+class AttemptStatus(models.TextChoices):
+    STARTED = "started", _("Started")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    RECONCILED = "reconciled", _("Found on the network")
+    NOT_FOUND = "not_found", _("Not found on the network")
+
+
+class AttemptKind(models.TextChoices):
+    PUBLISH = "publish", _("Publish")
+    RECONCILE = "reconcile", _("Look up")
+    DELETE = "delete", _("Delete")
+
+
+class PublishAttempt(models.Model):
+    """One call to a network for a job, written before the call (``started``) and
+    completed after it. A ``started`` row whose lease has expired means the worker
+    died mid-call: the outcome is unknown."""
+
+    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=AttemptKind.choices, default=AttemptKind.PUBLISH)
+    thread_index = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.STARTED
+    )
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
+    error_message = models.TextField(blank=True)
+    remote_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("publish attempt")
+        verbose_name_plural = _("publish attempts")
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="uniq_attempt_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} attempt {self.number} ({self.status})"
+
+
+# --- crisis pause ---------------------------------------------------------------------------
+
+
+class PublishingPause(models.Model):
+    """Publishing stopped for the organization (or one account) until a manager ends it.
+    Due jobs are held meanwhile, never dropped."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="publishing_pauses"
+    )
+    channel_account = models.ForeignKey(
+        "accounts.ChannelAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="publishing_pauses",
+    )
+    reason = models.TextField(_("reason"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("publishing pause")
+        verbose_name_plural = _("publishing pauses")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(ended_at__isnull=True, channel_account__isnull=True),
+                name="uniq_active_org_pause",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "channel_account"],
+                condition=Q(ended_at__isnull=True, channel_account__isnull=False),
+                name="uniq_active_account_pause",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pause {self.pk} of {self.organization_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class EmergencyPublisher(models.Model):
+    """A member who may publish while publishing is paused (each such publish is audited)."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="emergency_publishers"
+    )
+    membership = models.ForeignKey(
+        "governance.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("emergency publisher")
+        verbose_name_plural = _("emergency publishers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership"], name="uniq_emergency_publisher"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency publisher {self.membership_id}"
+
+
+# --- calendar feed ---------------------------------------------------------------------------
+
+
+class CalendarFeedToken(models.Model):
+    """A member's secret iCalendar feed address. Only the token's SHA-256 is stored:
+    the address is shown once, and regenerating it revokes the old one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_tokens"
+    )
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="calendar_feed_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed address")
+        verbose_name_plural = _("calendar feed addresses")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"],
+                condition=Q(revoked_at__isnull=True),
+                name="uniq_active_calendar_feed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.pk} of {self.user_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

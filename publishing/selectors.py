@@ -1,0 +1,423 @@
+"""Reads of posts, approval state, jobs, pauses and media, always through a membership.
+
+An object of another organization, or on a channel account a limited member
+cannot see, is a 404 (``Http404``), never a 403.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import ChannelAccount
+from accounts.selectors import channel_accounts_for_membership
+from governance.models import AuditEvent, Membership, Organization, Role
+from governance.selectors.access import PERMISSIONS, get_in_org
+from publishing.models import (
+    ACTIVE_JOB_STATUSES,
+    ApprovalDecision,
+    ApprovalPolicy,
+    ApprovalStage,
+    Decision,
+    EmergencyPublisher,
+    JobStatus,
+    MediaAsset,
+    Post,
+    PostStatus,
+    PublishingPause,
+    PublishJob,
+    Variant,
+)
+
+# --- posts ------------------------------------------------------------------------------
+
+
+def posts_for_membership(membership: Membership) -> QuerySet[Post]:
+    """The posts this member may see: all of the organization's, or for a member limited
+    to some accounts, those reaching one of their accounts (and their own drafts)."""
+    posts = Post.objects.filter(organization_id=membership.organization_id)
+    if membership.all_accounts:
+        return posts
+    visible = channel_accounts_for_membership(membership).values("pk")
+    reaches_visible = Exists(
+        Variant.objects.filter(post=OuterRef("pk"), channel_account__in=visible)
+    )
+    return posts.filter(reaches_visible | Q(created_by_id=membership.user_id))
+
+
+def post_get_for_user(membership: Membership, pk: int | str) -> Post:
+    """One post the member may see (404 otherwise)."""
+    return get_in_org(
+        posts_for_membership(membership).select_related("campaign", "created_by"),
+        membership.organization,
+        pk=pk,
+    )
+
+
+@dataclass(frozen=True)
+class PostFilters:
+    """Calendar filters; empty means "any"."""
+
+    channel_account_ids: Sequence[int] = ()
+    campaign_ids: Sequence[int] = ()
+    statuses: Sequence[str] = ()
+    languages: Sequence[str] = ()
+
+
+def posts_in_range(
+    membership: Membership,
+    start: datetime,
+    end: datetime,
+    filters: PostFilters | None = None,
+) -> list[Post]:
+    """Posts due (or published) in ``[start, end)``, with their variants, accounts and
+    campaign loaded: a fixed number of queries however many posts there are."""
+    filters = filters or PostFilters()
+    posts = posts_for_membership(membership).filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    if filters.statuses:
+        posts = posts.filter(status__in=list(filters.statuses))
+    if filters.campaign_ids:
+        posts = posts.filter(campaign_id__in=list(filters.campaign_ids))
+    variant_filter = Q()
+    if filters.channel_account_ids:
+        variant_filter &= Q(channel_account_id__in=list(filters.channel_account_ids))
+    if filters.languages:
+        variant_filter &= Q(language__in=list(filters.languages))
+    if variant_filter:
+        posts = posts.filter(Exists(Variant.objects.filter(variant_filter, post=OuterRef("pk"))))
+    return list(
+        posts.select_related("campaign", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "variants",
+                queryset=Variant.objects.select_related("channel_account").order_by(
+                    "channel_account__handle", "language"
+                ),
+            )
+        )
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def post_history(post: Post) -> QuerySet[AuditEvent]:
+    """The post's story from the audit log: every transition, decision and publish."""
+    return (
+        AuditEvent.objects.filter(target_type=Post._meta.label_lower, target_id=str(post.pk))
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+def post_targets(post: Post) -> list[PublishJob]:
+    """The post's publish jobs, one per target (the latest for each variant), with the
+    account and variant loaded: what went where, and what failed and why."""
+    jobs = (
+        PublishJob.objects.filter(post=post)
+        .select_related("channel_account", "variant")
+        .order_by("variant_id", "-created_at", "-id")
+    )
+    latest: dict[int, PublishJob] = {}
+    for job in jobs:
+        latest.setdefault(job.variant_id, job)
+    return list(latest.values())
+
+
+# --- approval ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageState:
+    """One stage a post must pass in its current review round."""
+
+    policy_name: str
+    stage: ApprovalStage | None  # None: the organization has no policy (any approver, once)
+    name: str
+    require_all: bool
+    eligible_user_ids: frozenset[int]
+    approved_user_ids: frozenset[int]
+    # The stages before it in its policy are passed, so its reviewers may decide now.
+    is_open: bool
+
+    @property
+    def satisfied(self) -> bool:
+        if self.require_all:
+            return bool(self.eligible_user_ids) and self.eligible_user_ids <= self.approved_user_ids
+        return bool(self.approved_user_ids)
+
+    @property
+    def waiting_for_user_ids(self) -> frozenset[int]:
+        if not self.is_open or self.satisfied:
+            return frozenset()
+        return self.eligible_user_ids - self.approved_user_ids
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    stages: list[StageState] = field(default_factory=list)
+
+    @property
+    def approved(self) -> bool:
+        return all(stage.satisfied for stage in self.stages)
+
+    def open_stages_for(self, user_id: int) -> list[StageState]:
+        """The stages this person may decide on now."""
+        return [s for s in self.stages if user_id in s.waiting_for_user_ids]
+
+    @property
+    def waiting_for_user_ids(self) -> frozenset[int]:
+        waiting: set[int] = set()
+        for stage in self.stages:
+            waiting |= stage.waiting_for_user_ids
+        return frozenset(waiting)
+
+
+@dataclass
+class _OrgApprovalContext:
+    """An organization's policies and people, loaded once for many posts."""
+
+    policy_by_account: dict[int, ApprovalPolicy]
+    default_policy: ApprovalPolicy | None
+    members: list[Membership]
+    limited_accounts: dict[int, set[int]]  # membership id → account ids it is limited to
+
+    def sees_all(self, membership: Membership, account_ids: Iterable[int]) -> bool:
+        if membership.all_accounts:
+            return True
+        return set(account_ids) <= self.limited_accounts.get(membership.pk, set())
+
+
+def _approval_context(organization_id: int) -> _OrgApprovalContext:
+    policies = list(
+        ApprovalPolicy.objects.filter(organization_id=organization_id).prefetch_related(
+            Prefetch(
+                "stages",
+                queryset=ApprovalStage.objects.order_by("position").prefetch_related(
+                    Prefetch(
+                        "reviewers",
+                        queryset=Membership.objects.filter(is_active=True, user__is_active=True),
+                    )
+                ),
+            )
+        )
+    )
+    members = list(
+        Membership.objects.filter(
+            organization_id=organization_id, is_active=True, user__is_active=True
+        )
+    )
+    limited: dict[int, set[int]] = defaultdict(set)
+    through = ChannelAccount.limited_members.through
+    for membership_id, account_id in through.objects.filter(
+        membership__organization_id=organization_id
+    ).values_list("membership_id", "channelaccount_id"):
+        limited[membership_id].add(account_id)
+    return _OrgApprovalContext(
+        policy_by_account={p.channel_account_id: p for p in policies if p.channel_account_id},
+        default_policy=next((p for p in policies if p.channel_account_id is None), None),
+        members=members,
+        limited_accounts=limited,
+    )
+
+
+def _state_for(
+    post: Post,
+    account_ids: set[int],
+    context: _OrgApprovalContext,
+    decisions: Sequence[ApprovalDecision],
+) -> ApprovalState:
+    authors = {uid for uid in (post.created_by_id, post.submitted_by_id) if uid}
+    # Which policy governs which of the post's accounts.
+    groups: dict[int | None, set[int]] = defaultdict(set)
+    for account_id in account_ids:
+        policy = context.policy_by_account.get(account_id) or context.default_policy
+        groups[policy.pk if policy else None].add(account_id)
+    policies = {p.pk: p for p in [*context.policy_by_account.values(), context.default_policy] if p}
+    approved_by_stage: dict[int | None, set[int]] = defaultdict(set)
+    for decision in decisions:
+        if (
+            decision.review_round == post.review_round
+            and decision.decision == Decision.APPROVE
+            and decision.reviewer_id is not None
+        ):
+            approved_by_stage[decision.stage_id].add(decision.reviewer_id)
+
+    def members_with(roles: Iterable[str], accounts: set[int]) -> set[int]:
+        wanted = set(roles)
+        return {
+            m.user_id
+            for m in context.members
+            if m.role in wanted and m.role != Role.AUDITOR and context.sees_all(m, accounts)
+        }
+
+    stages: list[StageState] = []
+    for policy_id in sorted(groups, key=lambda pk: (pk is None, pk or 0)):
+        accounts = groups[policy_id]
+        policy = policies.get(policy_id) if policy_id is not None else None
+        if policy is None:
+            eligible = members_with(PERMISSIONS["posts.approve"], accounts) - authors
+            stages.append(
+                StageState(
+                    policy_name="",
+                    stage=None,
+                    name="",
+                    require_all=False,
+                    eligible_user_ids=frozenset(eligible),
+                    approved_user_ids=frozenset(approved_by_stage[None]),
+                    is_open=True,
+                )
+            )
+            continue
+        previous_passed = True
+        for stage in policy.stages.all():
+            named = {m.user_id for m in stage.reviewers.all() if m.role != Role.AUDITOR}
+            eligible = named if named else members_with([stage.role], accounts)
+            if not policy.allow_self_approval:
+                eligible -= authors
+            state = StageState(
+                policy_name=policy.name,
+                stage=stage,
+                name=stage.name,
+                require_all=stage.require_all,
+                eligible_user_ids=frozenset(eligible),
+                approved_user_ids=frozenset(approved_by_stage[stage.pk]),
+                is_open=previous_passed,
+            )
+            stages.append(state)
+            previous_passed = previous_passed and state.satisfied
+    return ApprovalState(stages=stages)
+
+
+def post_approval_state(post: Post) -> ApprovalState:
+    """Which stages the post must pass in this review round, who may decide each, and
+    who already approved. A post with no targets yet needs the default stage(s)."""
+    account_ids = set(post.variants.values_list("channel_account_id", flat=True))
+    decisions = list(post.decisions.filter(review_round=post.review_round))
+    return _state_for(post, account_ids, _approval_context(post.organization_id), decisions)
+
+
+def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
+    """Posts in review whose open stage this member may decide on and has not yet.
+
+    A fixed number of queries however many posts are in review."""
+    if not membership.is_active:
+        return []
+    posts = list(
+        Post.objects.filter(organization_id=membership.organization_id, status=PostStatus.IN_REVIEW)
+        .select_related("created_by", "campaign")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.select_related("channel_account"))
+        )
+        .order_by("submitted_at", "pk")
+    )
+    if not posts:
+        return []
+    context = _approval_context(membership.organization_id)
+    decisions: dict[int, list[ApprovalDecision]] = defaultdict(list)
+    for decision in ApprovalDecision.objects.filter(post__in=posts):
+        decisions[decision.post_id].append(decision)
+    waiting = []
+    for post in posts:
+        account_ids = {v.channel_account_id for v in post.variants.all()}
+        state = _state_for(post, account_ids, context, decisions[post.pk])
+        if membership.user_id in state.waiting_for_user_ids:
+            waiting.append(post)
+    return waiting
+
+
+def approval_policies_for(organization: Organization) -> QuerySet[ApprovalPolicy]:
+    return (
+        ApprovalPolicy.objects.filter(organization=organization)
+        .select_related("channel_account")
+        .prefetch_related("stages__reviewers__user")
+        .order_by("channel_account__handle", "pk")
+    )
+
+
+# --- jobs, pauses, emergency publishers --------------------------------------------------
+
+
+def active_pauses(organization: Organization | int) -> QuerySet[PublishingPause]:
+    organization_id = organization if isinstance(organization, int) else organization.pk
+    return PublishingPause.objects.filter(
+        organization_id=organization_id, ended_at__isnull=True
+    ).select_related("channel_account", "started_by")
+
+
+def pause_applies(organization_id: int, channel_account_id: int) -> PublishingPause | None:
+    """The active pause that stops publishing to this account, if any."""
+    return (
+        PublishingPause.objects.filter(organization_id=organization_id, ended_at__isnull=True)
+        .filter(Q(channel_account__isnull=True) | Q(channel_account_id=channel_account_id))
+        .order_by("started_at")
+        .first()
+    )
+
+
+def held_jobs(membership: Membership) -> QuerySet[PublishJob]:
+    """Jobs held by a pause or an account that cannot publish, for a manager to review."""
+    visible = channel_accounts_for_membership(membership).values("pk")
+    return (
+        PublishJob.objects.filter(
+            organization_id=membership.organization_id,
+            status=JobStatus.HELD,
+            channel_account__in=visible,
+        )
+        .select_related("post", "variant", "channel_account")
+        .order_by("due_at", "pk")
+    )
+
+
+def publish_job_get_for_user(membership: Membership, pk: int | str) -> PublishJob:
+    visible = channel_accounts_for_membership(membership).values("pk")
+    return get_in_org(
+        PublishJob.objects.filter(channel_account__in=visible).select_related(
+            "post", "variant", "channel_account"
+        ),
+        membership.organization,
+        pk=pk,
+    )
+
+
+def is_emergency_publisher(membership: Membership) -> bool:
+    return (
+        membership.is_active
+        and EmergencyPublisher.objects.filter(
+            organization_id=membership.organization_id, membership=membership
+        ).exists()
+    )
+
+
+def emergency_publishers(organization: Organization) -> QuerySet[EmergencyPublisher]:
+    return EmergencyPublisher.objects.filter(organization=organization).select_related(
+        "membership__user"
+    )
+
+
+def live_jobs(post: Post) -> QuerySet[PublishJob]:
+    return PublishJob.objects.filter(post=post, status__in=list(ACTIVE_JOB_STATUSES))
+
+
+# --- media ----------------------------------------------------------------------------------
+
+
+def media_assets_for_membership(membership: Membership) -> QuerySet[MediaAsset]:
+    return MediaAsset.objects.filter(organization_id=membership.organization_id).prefetch_related(
+        "alt_texts"
+    )
+
+
+def media_asset_get_for_user(membership: Membership, pk: int | str) -> MediaAsset:
+    return get_in_org(media_assets_for_membership(membership), membership.organization, pk=pk)
+
+
+def channel_account_get_for_posting(membership: Membership, pk: int | str) -> ChannelAccount:
+    """An account the member may write posts for (404 for one they cannot see)."""
+    try:
+        return channel_accounts_for_membership(membership).get(pk=pk)
+    except (ChannelAccount.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

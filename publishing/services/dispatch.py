@@ -1,0 +1,969 @@
+"""The dispatcher: publish every due job exactly once, on time, or say why not.
+
+How a job travels::
+
+    pending ──claim (dispatcher)──▶ claimed ──start (worker)──▶ running ──▶ published
+       ▲                               │                           │  ├──▶ failed
+       └──── back-off / sweeper ◀──────┴───────────────────────────┘  └──▶ held
+
+- **Claim before you act.** :func:`dispatch_due` claims due jobs in the
+  database (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; one conditional
+  ``UPDATE`` per job elsewhere, whose row count says who won), gives each a
+  lease, and enqueues ``publish_job(job_id)`` only once that commits. Two
+  dispatchers (a doubled beat) never claim the same job: the second finds it
+  locked or no longer pending.
+- **Start exactly once.** A worker moves the job ``claimed → running`` with a
+  conditional update under the post's row lock; a duplicate or stale message
+  finds nothing to do.
+- **Re-check at run time**: the post is still scheduled, the account active, no
+  pause applies, the late cut-off has not passed (past it the job fails with
+  that reason; nothing is ever published silently late).
+- **Record before the call.** A ``PublishAttempt`` row (``started``) is
+  committed before the connector is called, and completed after.
+- **Never resend blindly.** An unknown outcome (a timeout, or a ``started``
+  attempt left by a worker that died, found by :func:`leases_sweep`) marks the
+  job ``needs_reconcile``; before anything is sent again the network is asked,
+  either by resending with the same idempotency key inside the window in which
+  the network promises to recognise it (Mastodon: 1 h; Sandbox: by key), or by
+  looking through the account's recent posts.
+- **Back-off lives in the database** (``next_attempt_at``), never in a Celery
+  countdown or ETA, so losing the broker loses nothing: the sweeper frees
+  expired leases and the dispatcher claims those jobs again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.connectors.base import (
+    AuthError,
+    Connector,
+    ConnectorError,
+    ErrorKind,
+    RateLimited,
+    RecentPost,
+    Rejected,
+    RemoteRef,
+    TransientError,
+    UnknownOutcome,
+)
+from accounts.connectors.registry import UnknownNetwork, get_connector
+from accounts.models import AccountStatus, ChannelAccount
+from accounts.selectors import channel_accounts_for_membership
+from accounts.services import channel_account_record_error
+from governance.models import Membership
+from governance.selectors.access import require_perm
+from governance.services.audit import audit_record
+from publishing.models import (
+    AttemptKind,
+    AttemptStatus,
+    HoldReason,
+    JobStatus,
+    Post,
+    PostStatus,
+    PublishAttempt,
+    PublishJob,
+    Variant,
+)
+from publishing.selectors import pause_applies
+from publishing.services._base import job_facts, job_update, lock_post, post_move, post_settle
+from publishing.services._notify import notify_users, post_label
+from publishing.validation import (
+    publishing_rules,
+    variant_request,
+    variant_thread_texts,
+    variants_with_content,
+)
+
+logger = logging.getLogger(__name__)
+
+# Defaults; each can be changed in settings (read at call time) as PUBLISHING_<NAME>.
+DEFAULTS: dict[str, float] = {
+    # Jobs claimed per dispatcher tick, and at most this many claimed but not yet started.
+    "DISPATCH_BATCH": 100,
+    "MAX_QUEUED": 400,
+    # A claimed job's message must be picked up within this long, else the sweeper frees it.
+    "CLAIM_LEASE_SECONDS": 120,
+    # Longer than the publish task's hard time limit: a live worker never loses its lease.
+    "RUN_LEASE_SECONDS": 180,
+    "MAX_ATTEMPTS": 10,
+    "BACKOFF_BASE_SECONDS": 5,
+    "BACKOFF_MAX_SECONDS": 300,
+    "RATE_LIMIT_DEFAULT_WAIT_SECONDS": 60,
+    # Resend with the same key only this far inside the network's idempotency window.
+    "IDEMPOTENCY_MARGIN_SECONDS": 120,
+}
+# kombu's Redis transport serves priority 0 (and none) first; 6 is its third step.
+PUBLISH_PRIORITY = 6
+# How far back to look for a post whose outcome is unknown, before its first attempt.
+LOOKUP_SLACK = timedelta(minutes=5)
+LOOKUP_LIMIT = 40
+
+
+def setting(name: str) -> float:
+    return float(getattr(settings, f"PUBLISHING_{name}", DEFAULTS[name]))
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _enqueue_publish(job_ids: Sequence[int]) -> None:
+    # Imported here: tasks import this module.
+    from publishing.tasks import publish_job
+
+    # The queue comes from CELERY_TASK_ROUTES ("publish"). On Redis a lower priority
+    # than the dispatcher's and sweeper's ticks (which carry none, the highest), so a
+    # backlog of publishes never holds up the next tick on the same queue.
+    for job_id in job_ids:
+        publish_job.apply_async(args=[job_id], priority=PUBLISH_PRIORITY)
+
+
+# --- claiming ------------------------------------------------------------------------------
+
+
+def dispatch_due(
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    enqueue: Callable[[Sequence[int]], None] | None = None,
+) -> list[int]:
+    """Claim the jobs that are due and enqueue one ``publish_job`` message for each once
+    the claim commits. Returns the claimed ids; safe to call from any number of
+    processes at once (each job is claimed by exactly one)."""
+    now = now or timezone.now()
+    batch = int(limit if limit is not None else setting("DISPATCH_BATCH"))
+    # Back-pressure: do not pile up more messages than workers are taking.
+    queued = PublishJob.objects.filter(status=JobStatus.CLAIMED).count()
+    batch = min(batch, max(0, int(setting("MAX_QUEUED")) - queued))
+    if batch <= 0:
+        return []
+    owner = f"dispatch:{uuid.uuid4().hex[:12]}"
+    lease = {
+        "status": JobStatus.CLAIMED,
+        "leased_until": now + timedelta(seconds=setting("CLAIM_LEASE_SECONDS")),
+        "lease_owner": owner,
+        "updated_at": now,
+    }
+    due = PublishJob.objects.filter(status=JobStatus.PENDING, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "pk"
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch])
+            # Rows we hold locks on: all of them are ours.
+            PublishJob.objects.filter(pk__in=ids).update(**lease)
+        else:
+            ids = [
+                pk
+                for pk in due.values_list("pk", flat=True)[:batch]
+                if PublishJob.objects.filter(pk=pk, status=JobStatus.PENDING).update(**lease)
+            ]
+        if ids:
+            send = enqueue or _enqueue_publish
+            transaction.on_commit(lambda: send(ids), robust=True)
+    return ids
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    claims_freed: int = 0
+    runs_orphaned: int = 0
+
+
+def leases_sweep(*, now: datetime | None = None) -> SweepReport:
+    """Free jobs whose lease expired.
+
+    A *claimed* job whose message never started (lost with a broker restart)
+    goes back to pending and is claimed again on the next tick. A *running* job
+    whose worker died: its ``started`` attempt becomes ``unknown`` and the job
+    must be reconciled with the network before anything is sent again.
+    """
+    now = now or timezone.now()
+    freed = PublishJob.objects.filter(status=JobStatus.CLAIMED, leased_until__lt=now).update(
+        status=JobStatus.PENDING,
+        next_attempt_at=now,
+        leased_until=None,
+        lease_owner="",
+        updated_at=now,
+    )
+    orphaned = 0
+    expired = list(
+        PublishJob.objects.filter(status=JobStatus.RUNNING, leased_until__lt=now).values_list(
+            "pk", "lease_owner"
+        )
+    )
+    for pk, owner in expired:
+        with transaction.atomic():
+            started = PublishAttempt.objects.filter(job_id=pk, status=AttemptStatus.STARTED)
+            unknown = started.exists()
+            taken = PublishJob.objects.filter(
+                pk=pk, status=JobStatus.RUNNING, lease_owner=owner, leased_until__lt=now
+            ).update(
+                status=JobStatus.PENDING,
+                next_attempt_at=now,
+                leased_until=None,
+                lease_owner="",
+                needs_reconcile=True if unknown else F("needs_reconcile"),
+                last_error_kind=ErrorKind.UNKNOWN_OUTCOME if unknown else F("last_error_kind"),
+                last_error_message=(
+                    _("The worker stopped while publishing; we will check the network first.")
+                    if unknown
+                    else F("last_error_message")
+                ),
+                updated_at=now,
+            )
+            if taken:
+                orphaned += 1
+                started.update(
+                    status=AttemptStatus.UNKNOWN,
+                    finished_at=now,
+                    error_kind=ErrorKind.UNKNOWN_OUTCOME,
+                    error_message="worker lost (lease expired)",
+                )
+    if freed or orphaned:
+        logger.warning("Sweeper freed %s claimed and %s running jobs", freed, orphaned)
+    return SweepReport(claims_freed=freed, runs_orphaned=orphaned)
+
+
+# --- running one job ------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    job: PublishJob
+    post: Post
+    variant: Variant
+    account: ChannelAccount
+    connector: Connector
+    worker: str
+    late: bool
+    cutoff_minutes: int
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    action: str  # "hold", "fail", "cancel"
+    message: str
+    hold_reason: str = ""
+    error_kind: str = ""
+
+
+def _due_text(job: PublishJob, post: Post) -> str:
+    zone = ZoneInfo(post.organization.time_zone or "UTC")
+    return timezone.localtime(job.due_at, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _runtime_check(
+    job: PublishJob, post: Post, now: datetime, cutoff_minutes: int
+) -> _Verdict | None:
+    """What was true when the post was scheduled may not be true now."""
+    if post.status not in (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.FAILED):
+        return _Verdict("cancel", _("The post is no longer scheduled."))
+    account = job.channel_account
+    if account.status == AccountStatus.DISCONNECTED:
+        return _Verdict(
+            "fail",
+            _("%(account)s is disconnected, so the post was not published.")
+            % {"account": account.handle},
+            error_kind=ErrorKind.AUTH,
+        )
+    if account.status != AccountStatus.ACTIVE:
+        return _Verdict(
+            "hold",
+            _("%(account)s cannot publish until it is reconnected or resumed.")
+            % {"account": account.handle},
+            hold_reason=HoldReason.ACCOUNT,
+        )
+    if not job.emergency:
+        pause = pause_applies(job.organization_id, job.channel_account_id)
+        if pause is not None:
+            return _Verdict(
+                "hold",
+                _("Publishing is paused: %(reason)s") % {"reason": pause.reason},
+                hold_reason=HoldReason.PAUSE,
+            )
+    late = now > job.due_at + timedelta(minutes=cutoff_minutes)
+    if late and not job.remote_parts and not job.needs_reconcile:
+        return _late_verdict(job, post, cutoff_minutes)
+    return None
+
+
+def _late_verdict(job: PublishJob, post: Post, cutoff_minutes: int) -> _Verdict:
+    return _Verdict(
+        "fail",
+        _(
+            "Not published: it was due at %(due)s and could not go out within "
+            "%(minutes)d minutes, so it was not published late."
+        )
+        % {"due": _due_text(job, post), "minutes": cutoff_minutes},
+        error_kind="late",
+    )
+
+
+def publish_job_run(*, job_id: int, worker: str = "") -> str:
+    """Run one claimed job (the ``publish_job`` task calls this). Returns what happened,
+    for the worker's log: ``published``, ``retry``, ``held``, ``failed``, ``skipped``…"""
+    worker = worker or default_worker_name()
+    run_or_outcome = _start(job_id, worker)
+    if isinstance(run_or_outcome, str):
+        return run_or_outcome
+    run = run_or_outcome
+    texts = variant_thread_texts(run.variant)
+    for index in range(len(run.job.remote_parts), len(texts)):
+        if run.job.needs_reconcile:
+            found = _reconcile(run, index)
+            if found == "found":
+                continue
+            if found != "resend":
+                return found
+        outcome = _publish_part(run, index)
+        if outcome:
+            return outcome
+    if run.job.status == JobStatus.PUBLISHED:
+        return "published"
+    return _finish_published(run)
+
+
+def _start(job_id: int, worker: str) -> _Run | str:
+    with transaction.atomic():
+        job = (
+            PublishJob.objects.select_related("channel_account", "organization")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None:
+            return "missing"
+        if job.status != JobStatus.CLAIMED:
+            return f"skipped ({job.status})"
+        post = lock_post(Post(pk=job.post_id))
+        now = timezone.now()
+        lease = {
+            "status": JobStatus.RUNNING,
+            "lease_owner": worker,
+            "leased_until": now + timedelta(seconds=setting("RUN_LEASE_SECONDS")),
+            "updated_at": now,
+        }
+        # Conditional on the state read under the post's lock: one start per claim.
+        if not PublishJob.objects.filter(pk=job_id, status=JobStatus.CLAIMED).update(**lease):
+            return "skipped (taken)"
+        for name, value in lease.items():
+            setattr(job, name, value)
+        cutoff = publishing_rules(job.organization_id).late_cutoff_minutes
+        verdict = _runtime_check(job, post, now, cutoff)
+        if verdict is not None:
+            return _apply_verdict(job, post, verdict)
+        try:
+            connector = get_connector(job.channel_account.network)
+        except UnknownNetwork:
+            return _apply_verdict(
+                job,
+                post,
+                _Verdict(
+                    "fail",
+                    _("GovSocial cannot publish to %(network)s.")
+                    % {"network": job.channel_account.network},
+                    error_kind=ErrorKind.REJECTED,
+                ),
+            )
+        variant = variants_with_content(post, variant_id=job.variant_id)[0]
+        if post.status in (PostStatus.SCHEDULED, PostStatus.FAILED):
+            # Last in the transaction: the audit chain's lock is held until the commit.
+            post_move(
+                post=post,
+                to=PostStatus.PUBLISHING,
+                doing=_("published"),
+                action="post.publishing",
+                actor=None,
+                new={"job": job.pk},
+            )
+    return _Run(
+        job=job,
+        post=post,
+        variant=variant,
+        account=job.channel_account,
+        connector=connector,
+        worker=worker,
+        late=now > job.due_at + timedelta(minutes=cutoff),
+        cutoff_minutes=cutoff,
+    )
+
+
+def _apply_verdict(job: PublishJob, post: Post, verdict: _Verdict) -> str:
+    now = timezone.now()
+    if verdict.action == "hold":
+        job_update(
+            job,
+            status=JobStatus.HELD,
+            hold_reason=verdict.hold_reason,
+            held_at=now,
+            last_error_message=verdict.message,
+        )
+        audit_record(
+            action="publish_job.held",
+            organization=post.organization,
+            target=post,
+            new=job_facts(job, reason=verdict.message, hold_reason=verdict.hold_reason),
+        )
+        return "held"
+    if verdict.action == "cancel":
+        job_update(job, status=JobStatus.CANCELLED, last_error_message=verdict.message)
+        audit_record(
+            action="publish_job.cancelled",
+            organization=post.organization,
+            target=post,
+            new=job_facts(job, reason=verdict.message),
+        )
+        post_settle(post)
+        return "cancelled"
+    _job_fail(job, post, kind=verdict.error_kind, message=verdict.message)
+    return "failed"
+
+
+def _network_label(network: str) -> str:
+    try:
+        return str(get_connector(network).label)
+    except UnknownNetwork:
+        return network
+
+
+def _job_fail(job: PublishJob, post: Post, *, kind: str, message: str) -> None:
+    """Fail the job for good (post row locked), tell the author why, settle the post."""
+    job_update(
+        job,
+        status=JobStatus.FAILED,
+        needs_reconcile=False,
+        last_error_kind=kind if kind in ErrorKind.values else "",
+        last_error_message=message,
+    )
+    audit_record(
+        action="publish_job.failed",
+        organization=post.organization,
+        target=post,
+        new=job_facts(job, error_kind=kind, reason=message),
+    )
+    label = post_label(post)
+    handle = job.channel_account.handle
+    notify_users(
+        post=post,
+        user_ids=[post.created_by_id, post.submitted_by_id],
+        kind="post.publish_failed",
+        message=lambda: (
+            _("“%(post)s” was not published to %(account)s: %(reason)s")
+            % {"post": label, "account": handle, "reason": message}
+        ),
+    )
+    post_settle(post)
+
+
+# --- network calls ------------------------------------------------------------------------
+
+
+def _attempt_begin(run: _Run, *, kind: AttemptKind, index: int) -> PublishAttempt:
+    """Count and record an attempt, committed before the network is called."""
+    with transaction.atomic():
+        PublishJob.objects.filter(pk=run.job.pk).update(attempts=F("attempts") + 1)
+        number = PublishJob.objects.values_list("attempts", flat=True).get(pk=run.job.pk)
+        run.job.attempts = number
+        return PublishAttempt.objects.create(
+            job=run.job,
+            number=number,
+            kind=kind,
+            thread_index=index,
+            worker=run.worker,
+        )
+
+
+def _attempt_end(attempt: PublishAttempt, started: float, **values: Any) -> None:
+    values = _attempt_values(started, **values)
+    PublishAttempt.objects.filter(pk=attempt.pk).update(**values)
+    for name, value in values.items():
+        setattr(attempt, name, value)
+
+
+def _part_ref(part: dict[str, Any]) -> RemoteRef:
+    return RemoteRef(
+        remote_id=str(part["remote_id"]),
+        url=str(part.get("url") or ""),
+        extra={k: str(v) for k, v in (part.get("extra") or {}).items()},
+    )
+
+
+def _publish_part(run: _Run, index: int) -> str:
+    """Publish post ``index`` of the variant's thread. Returns "" on success, else the
+    job's outcome (it has been recorded)."""
+    parts = run.job.remote_parts
+    try:
+        request = variant_request(
+            run.variant,
+            index,
+            idempotency_key=run.job.part_key(index),
+            reply_to=_part_ref(parts[index - 1]) if index else None,
+            thread_root=_part_ref(parts[0]) if index else None,
+        )
+    except OSError:
+        return _fail_run(
+            run,
+            kind=ErrorKind.REJECTED,
+            message=_("An image of this post is missing from the media library."),
+        )
+    attempt = _attempt_begin(run, kind=AttemptKind.PUBLISH, index=index)
+    started = time.monotonic()
+    try:
+        result = run.connector.publish(run.account, request)
+    except ConnectorError as exc:
+        return _attempt_failed(run, attempt, started, exc)
+    except Exception as exc:
+        # Anything else after the request may have gone out (a bug, a soft time limit):
+        # treat it as an unknown outcome, never as "not sent".
+        logger.exception("Publish job %s: unexpected error from the connector", run.job.pk)
+        return _attempt_failed(run, attempt, started, UnknownOutcome(detail=repr(exc)[:500]))
+    _record_part(
+        run,
+        index,
+        result.remote_id,
+        result.url,
+        dict(result.extra),
+        attempt=attempt,
+        attempt_values=_attempt_values(
+            started, status=AttemptStatus.SUCCEEDED, remote_id=result.remote_id[:255]
+        ),
+    )
+    return ""
+
+
+def _record_part(
+    run: _Run,
+    index: int,
+    remote_id: str,
+    url: str,
+    extra: dict[str, Any],
+    *,
+    attempt: PublishAttempt,
+    attempt_values: dict[str, Any],
+) -> None:
+    """Keep what the network said about post ``index`` (once, whoever reports it) with
+    its attempt's outcome; after the thread's last post, the job is published."""
+    last = index == len(variant_thread_texts(run.variant)) - 1
+    with transaction.atomic():
+        post = lock_post(run.post) if last else run.post
+        job = PublishJob.objects.select_for_update().get(pk=run.job.pk)
+        PublishAttempt.objects.filter(pk=attempt.pk).update(**attempt_values)
+        parts = list(job.remote_parts)
+        if len(parts) == index:
+            parts.append({"remote_id": remote_id, "url": url, "extra": _jsonable(extra)})
+        elif len(parts) > index and parts[index]["remote_id"] != remote_id:
+            logger.error(
+                "Publish job %s part %s: network reported %s, already recorded %s",
+                job.pk,
+                index,
+                remote_id,
+                parts[index]["remote_id"],
+            )
+        values: dict[str, Any] = {
+            "remote_parts": parts,
+            "needs_reconcile": False,
+            "updated_at": timezone.now(),
+        }
+        if index == 0:
+            values["remote_id"] = remote_id[:255]
+            values["remote_url"] = url[:500]
+        PublishJob.objects.filter(pk=job.pk).update(**values)
+        for name, value in values.items():
+            setattr(run.job, name, value)
+        if last:
+            run.job.status = job.status  # as locked: another run may have finished it
+            _mark_published(run.job, post)
+
+
+def _attempt_values(started: float, **values: Any) -> dict[str, Any]:
+    values["finished_at"] = timezone.now()
+    values["duration_ms"] = int((time.monotonic() - started) * 1000)
+    return values
+
+
+def _jsonable(extra: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in extra.items()}
+
+
+def _backoff(attempts: int) -> float:
+    base, cap = setting("BACKOFF_BASE_SECONDS"), setting("BACKOFF_MAX_SECONDS")
+    return float(min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _still_ours(run: _Run) -> Any:
+    """Jobs this run still holds (the sweeper may have taken an overdue one back)."""
+    return PublishJob.objects.filter(
+        pk=run.job.pk, status=JobStatus.RUNNING, lease_owner=run.worker
+    )
+
+
+def _fail_run(run: _Run, *, kind: str, message: str) -> str:
+    """Fail the job for good, unless the sweeper has taken it back meanwhile."""
+    with transaction.atomic():
+        post = lock_post(run.post)
+        if not _still_ours(run).exists():
+            return "lost lease"
+        _job_fail(run.job, post, kind=kind, message=message)
+    return "failed"
+
+
+def _attempt_failed(run: _Run, attempt: PublishAttempt, started: float, exc: ConnectorError) -> str:
+    """Record the failure and decide by its kind, once, here."""
+    unknown = isinstance(exc, UnknownOutcome)
+    _attempt_end(
+        attempt,
+        started,
+        status=AttemptStatus.UNKNOWN if unknown else AttemptStatus.FAILED,
+        http_status=exc.status_code,
+        error_kind=exc.kind,
+        error_message=(exc.detail or exc.message)[:2000],
+    )
+    now = timezone.now()
+    max_attempts = int(setting("MAX_ATTEMPTS"))
+    outcome = "retry"
+    with transaction.atomic():
+        post = lock_post(run.post)
+        if not _still_ours(run).exists():
+            # The sweeper took the job back (it ran past its lease); it will be reconciled.
+            return "lost lease"
+        retry: dict[str, Any] = {
+            "status": JobStatus.PENDING,
+            "last_error_kind": exc.kind,
+            "last_error_message": exc.message,
+        }
+        if isinstance(exc, Rejected):
+            network = _network_label(run.account.network)
+            reason = exc.reason or exc.message
+            _job_fail(
+                run.job,
+                post,
+                kind=ErrorKind.REJECTED,
+                message=_("%(network)s refused the post: %(reason)s")
+                % {"network": network, "reason": reason},
+            )
+            outcome = "failed"
+        elif isinstance(exc, AuthError):
+            job_update(
+                run.job,
+                status=JobStatus.HELD,
+                hold_reason=HoldReason.ACCOUNT,
+                held_at=now,
+                last_error_kind=exc.kind,
+                last_error_message=exc.message,
+            )
+            audit_record(
+                action="publish_job.held",
+                organization=post.organization,
+                target=post,
+                new=job_facts(run.job, reason=exc.message, hold_reason=HoldReason.ACCOUNT),
+            )
+            account, error = run.account, exc
+            transaction.on_commit(
+                lambda: channel_account_record_error(account=account, error=error)
+            )
+            outcome = "held"
+        elif isinstance(exc, RateLimited):
+            wait = (
+                exc.retry_after
+                if exc.retry_after is not None
+                else setting("RATE_LIMIT_DEFAULT_WAIT_SECONDS")
+            )
+            job_update(run.job, next_attempt_at=now + timedelta(seconds=max(1.0, wait)), **retry)
+        elif run.job.attempts >= max_attempts:
+            message = (
+                _("We could not confirm that the network received it after %(n)d tries.")
+                if unknown
+                else _("The network kept failing after %(n)d tries: %(error)s")
+            ) % {"n": run.job.attempts, "error": exc.message}
+            _job_fail(run.job, post, kind=exc.kind, message=message)
+            outcome = "failed"
+        elif unknown:
+            job_update(
+                run.job,
+                needs_reconcile=True,
+                next_attempt_at=now + timedelta(seconds=_backoff(run.job.attempts)),
+                **retry,
+            )
+        else:
+            job_update(
+                run.job,
+                next_attempt_at=now + timedelta(seconds=_backoff(run.job.attempts)),
+                **retry,
+            )
+    return outcome
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _matches(post: RecentPost, key: str, text: str, reply_to_id: str, since: datetime) -> bool:
+    recorded_key = post.ref.extra.get("idempotency_key")
+    if recorded_key:
+        return recorded_key == key
+    if post.created_at is not None and post.created_at < since:
+        return False
+    if reply_to_id and post.reply_to_id != reply_to_id:
+        return False
+    return _normalized(post.text) == _normalized(text)
+
+
+def _reconcile(run: _Run, index: int) -> str:
+    """Find out whether post ``index`` reached the network before sending it again.
+
+    Returns "found" (recorded), "resend" (safe to send: the network recognises our
+    key, or a look-up showed it is not there), or the job's recorded outcome."""
+    job, caps = run.job, run.connector.capabilities
+    key = job.part_key(index)
+    first = (
+        PublishAttempt.objects.filter(job=job, thread_index=index, kind=AttemptKind.PUBLISH)
+        .order_by("number")
+        .first()
+    )
+    first_sent = first.started_at if first else job.due_at
+    age = (timezone.now() - first_sent).total_seconds()
+    window = caps.idempotency_window_seconds - setting("IDEMPOTENCY_MARGIN_SECONDS")
+    if caps.idempotency_window_seconds and not run.late and age < window:
+        return "resend"
+    if not caps.lookup_recent:
+        return _fail_run(
+            run,
+            kind=ErrorKind.UNKNOWN_OUTCOME,
+            message=_(
+                "We could not confirm whether the post reached the network. "
+                "Check the account before trying again."
+            ),
+        )
+    request = variant_request(run.variant, index, idempotency_key=key, load_media=False)
+    parts = job.remote_parts
+    reply_to_id = str(parts[index - 1]["remote_id"]) if index else ""
+    attempt = _attempt_begin(run, kind=AttemptKind.RECONCILE, index=index)
+    started = time.monotonic()
+    try:
+        recent = run.connector.lookup_recent(
+            run.account, since=first_sent - LOOKUP_SLACK, limit=LOOKUP_LIMIT
+        )
+    except ConnectorError as exc:
+        if isinstance(exc, Rejected):
+            # The look-up itself was refused: we still do not know, so never resend.
+            exc = TransientError(exc.message, status_code=exc.status_code, detail=exc.detail)
+        return _attempt_failed(run, attempt, started, exc)
+    since = first_sent - timedelta(minutes=2)
+    match = next((p for p in recent if _matches(p, key, request.text, reply_to_id, since)), None)
+    if match is not None:
+        _record_part(
+            run,
+            index,
+            match.ref.remote_id,
+            match.ref.url,
+            dict(match.ref.extra),
+            attempt=attempt,
+            attempt_values=_attempt_values(
+                started, status=AttemptStatus.RECONCILED, remote_id=match.ref.remote_id[:255]
+            ),
+        )
+        return "found"
+    _attempt_end(attempt, started, status=AttemptStatus.NOT_FOUND)
+    if run.late:
+        verdict = _late_verdict(job, run.post, run.cutoff_minutes)
+        return _fail_run(run, kind=verdict.error_kind, message=verdict.message)
+    PublishJob.objects.filter(pk=job.pk).update(needs_reconcile=False)
+    job.needs_reconcile = False
+    return "resend"
+
+
+def _finish_published(run: _Run) -> str:
+    """Publish a job whose every post was recorded by an earlier run."""
+    with transaction.atomic():
+        post = lock_post(run.post)
+        job = (
+            PublishJob.objects.select_for_update(of=("self",))
+            .select_related("channel_account")
+            .get(pk=run.job.pk)
+        )
+        _mark_published(job, post)
+    return "published"
+
+
+def _mark_published(job: PublishJob, post: Post) -> None:
+    """The network has every post of the job: that is the truth, whoever holds the lease
+    now (post and job rows locked)."""
+    if job.status == JobStatus.PUBLISHED:
+        return
+    job_update(
+        job,
+        status=JobStatus.PUBLISHED,
+        published_at=timezone.now(),
+        needs_reconcile=False,
+        hold_reason="",
+        last_error_kind="",
+        last_error_message="",
+    )
+    # Audit entries go last, so the audit chain's lock is held only until the commit.
+    audits: list[Callable[[], object]] = [
+        partial(
+            audit_record,
+            action="publish_job.published",
+            organization=post.organization,
+            target=post,
+            new=job_facts(
+                job,
+                remote_id=job.remote_id,
+                url=job.remote_url,
+                thread_length=len(job.remote_parts),
+                emergency=job.emergency,
+            ),
+        )
+    ]
+    post_settle(post, audits=audits)
+    for entry in audits:
+        entry()
+
+
+# --- people acting on jobs ---------------------------------------------------------------
+
+
+def _require_job_access(membership: Membership, job: PublishJob) -> None:
+    if job.organization_id != membership.organization_id:
+        raise PermissionDenied
+    if not channel_accounts_for_membership(membership).filter(pk=job.channel_account_id).exists():
+        raise PermissionDenied
+
+
+def publish_job_retry(
+    *, job: PublishJob, membership: Membership, request: HttpRequest | None = None
+) -> PublishJob:
+    """Try a failed target again, now. Its due time becomes now, so the late cut-off
+    counts from this decision; an outcome that was unknown is looked up first."""
+    require_perm(membership, "posts.write")
+    _require_job_access(membership, job)
+    with transaction.atomic():
+        post = lock_post(job.post)
+        job = (
+            PublishJob.objects.select_for_update(of=("self",))
+            .select_related("channel_account")
+            .get(pk=job.pk)
+        )
+        if job.status != JobStatus.FAILED:
+            raise ValidationError(_("Only a failed target can be tried again."), code="not_failed")
+        try:
+            caps = get_connector(job.channel_account.network).capabilities
+        except UnknownNetwork:
+            raise ValidationError(_("GovSocial cannot publish to this network.")) from None
+        now = timezone.now()
+        if post.status == PostStatus.FAILED:
+            post_move(
+                post=post,
+                to=PostStatus.PUBLISHING,
+                doing=_("tried again"),
+                action="post.retried",
+                actor=membership.user,
+                request=request,
+                new={"job": job.pk},
+            )
+        job_update(
+            job,
+            status=JobStatus.PENDING,
+            due_at=now,
+            next_attempt_at=now,
+            needs_reconcile=(
+                job.last_error_kind == ErrorKind.UNKNOWN_OUTCOME and caps.lookup_recent
+            ),
+        )
+        audit_record(
+            action="publish_job.retried",
+            organization=post.organization,
+            actor=membership.user,
+            target=post,
+            new=job_facts(job),
+            request=request,
+        )
+    return job
+
+
+def published_variant_delete(
+    *, job: PublishJob, membership: Membership, request: HttpRequest | None = None
+) -> PublishJob:
+    """Delete a published target from the network (every post of its thread, last
+    first). A network error is recorded and raised as a ValidationError in words."""
+    require_perm(membership, "posts.write")
+    _require_job_access(membership, job)
+    job = PublishJob.objects.select_related("channel_account", "post__organization").get(pk=job.pk)
+    if job.status != JobStatus.PUBLISHED or job.deleted_at is not None:
+        raise ValidationError(
+            _("Only a published post that is still on the network can be deleted."),
+            code="not_published",
+        )
+    try:
+        connector = get_connector(job.channel_account.network)
+    except UnknownNetwork:
+        raise ValidationError(_("GovSocial cannot reach this network.")) from None
+    if not connector.capabilities.delete:
+        raise ValidationError(
+            _("%(network)s does not let us delete posts; delete it on the network itself.")
+            % {"network": connector.label}
+        )
+    run = _Run(
+        job=job,
+        post=job.post,
+        variant=job.variant,
+        account=job.channel_account,
+        connector=connector,
+        worker=f"delete:{membership.user_id}",
+        late=False,
+        cutoff_minutes=0,
+    )
+    refs = [_part_ref(part) for part in job.remote_parts] or [RemoteRef(remote_id=job.remote_id)]
+    for index in reversed(range(len(refs))):
+        attempt = _attempt_begin(run, kind=AttemptKind.DELETE, index=index)
+        started = time.monotonic()
+        try:
+            connector.delete(job.channel_account, refs[index])
+        except ConnectorError as exc:
+            _attempt_end(
+                attempt,
+                started,
+                status=AttemptStatus.FAILED,
+                http_status=exc.status_code,
+                error_kind=exc.kind,
+                error_message=(exc.detail or exc.message)[:2000],
+            )
+            if isinstance(exc, AuthError):
+                channel_account_record_error(account=job.channel_account, error=exc)
+            raise ValidationError(exc.message, code=str(exc.kind)) from exc
+        _attempt_end(
+            attempt, started, status=AttemptStatus.SUCCEEDED, remote_id=refs[index].remote_id
+        )
+    with transaction.atomic():
+        now = timezone.now()
+        PublishJob.objects.filter(pk=job.pk).update(deleted_at=now, updated_at=now)
+        job.deleted_at = now
+        audit_record(
+            action="publish_job.deleted_from_network",
+            organization=job.post.organization,
+            actor=membership.user,
+            target=job.post,
+            new=job_facts(job, remote_id=job.remote_id, url=job.remote_url),
+            request=request,
+        )
+    return job

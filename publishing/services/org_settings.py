@@ -1,0 +1,58 @@
+"""The organization's publishing rules."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from governance.models import Membership
+from governance.selectors.access import require_perm
+from governance.services.audit import audit_record
+from publishing.models import PublishingSettings
+
+MAX_LATE_CUTOFF_MINUTES = 24 * 60
+
+
+def publishing_settings_update(
+    *,
+    membership: Membership,
+    require_alt_text: bool | None = None,
+    late_cutoff_minutes: int | None = None,
+    request: HttpRequest | None = None,
+) -> PublishingSettings:
+    """Change the organization's publishing rules (admins). Unchanged when None."""
+    require_perm(membership, "org.manage")
+    if late_cutoff_minutes is not None and not 1 <= late_cutoff_minutes <= MAX_LATE_CUTOFF_MINUTES:
+        raise ValidationError(
+            _("The late cut-off must be between 1 and %(max)d minutes.")
+            % {"max": MAX_LATE_CUTOFF_MINUTES},
+            code="late_cutoff",
+        )
+    with transaction.atomic():
+        settings, _created = PublishingSettings.objects.select_for_update().get_or_create(
+            organization=membership.organization
+        )
+        old = {
+            "require_alt_text": settings.require_alt_text,
+            "late_cutoff_minutes": settings.late_cutoff_minutes,
+        }
+        if require_alt_text is not None:
+            settings.require_alt_text = require_alt_text
+        if late_cutoff_minutes is not None:
+            settings.late_cutoff_minutes = late_cutoff_minutes
+        settings.save()
+        audit_record(
+            action="publishing_settings.updated",
+            organization=membership.organization,
+            actor=membership.user,
+            target=settings,
+            old=old,
+            new={
+                "require_alt_text": settings.require_alt_text,
+                "late_cutoff_minutes": settings.late_cutoff_minutes,
+            },
+            request=request,
+        )
+    return settings

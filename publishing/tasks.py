@@ -1,0 +1,55 @@
+"""Celery tasks of publishing: thin, each loads by id and calls one service.
+
+Everything runs on the ``publish`` queue so a slow metric pull never delays a
+post. No task here retries itself or uses a countdown: back-off lives in the
+database (``PublishJob.next_attempt_at``) and the dispatcher picks it up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from publishing.services.dispatch import (
+    default_worker_name,
+    leases_sweep,
+    publish_job_run,
+)
+from publishing.services.dispatch import (
+    dispatch_due as dispatch_due_service,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="publishing.tasks.dispatch_due", ignore_result=True, soft_time_limit=20, time_limit=30
+)
+def dispatch_due() -> int:
+    """Beat's tick (every second): claim what is due and enqueue it."""
+    return len(dispatch_due_service())
+
+
+# The hard limit stays below PUBLISHING_RUN_LEASE_SECONDS (180), so a live worker
+# never outlives its lease; a killed one leaves a "started" attempt the sweeper finds.
+@shared_task(
+    name="publishing.tasks.publish_job",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def publish_job(job_id: int) -> str:
+    outcome = publish_job_run(job_id=job_id, worker=default_worker_name())
+    logger.info("publish job %s: %s", job_id, outcome)
+    return outcome
+
+
+@shared_task(
+    name="publishing.tasks.sweep_leases", ignore_result=True, soft_time_limit=20, time_limit=30
+)
+def sweep_leases() -> None:
+    """Every ~15 s: free jobs whose lease expired (lost messages, dead workers)."""
+    leases_sweep()

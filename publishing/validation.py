@@ -1,0 +1,146 @@
+"""A variant as the network will receive it, and every reason it would be refused.
+
+Rules come from the variant's connector (``validate``, ``text_length``,
+``limits_for``), so text length is counted the way each network counts it;
+the organization's own rule (alt text required) is added here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from accounts.connectors.base import MediaItem, PublishRequest, RemoteRef, Visibility
+from accounts.connectors.registry import UnknownNetwork, get_connector
+from publishing.models import MediaAsset, Post, PublishingSettings, Variant, VariantMedia
+
+
+def variants_with_content(post: Post, *, variant_id: int | None = None) -> list[Variant]:
+    """The post's variants (or the one ``variant_id``) with everything publishing needs,
+    in four queries."""
+    variants = post.variants.all() if variant_id is None else post.variants.filter(pk=variant_id)
+    return list(
+        variants.select_related("channel_account")
+        .prefetch_related(
+            "parts",
+            Prefetch(
+                "media",
+                queryset=VariantMedia.objects.select_related("asset").prefetch_related(
+                    "asset__alt_texts"
+                ),
+            ),
+        )
+        .order_by("channel_account__handle", "language", "pk")
+    )
+
+
+def variant_thread_texts(variant: Variant) -> list[str]:
+    """The texts of the variant's posts in order: its own, then each thread part."""
+    return [variant.text] + [part.text for part in variant.parts.all()]
+
+
+def _media_item(asset: MediaAsset, language: str, *, load: bool) -> MediaItem:
+    content = b""
+    if load:
+        with asset.file.open("rb") as handle:
+            content = handle.read()
+    else:
+        # Validation needs the size only; a stand-in of the right length costs no disk read.
+        content = bytes(asset.size_bytes)
+    return MediaItem(
+        content=content,
+        mime_type=asset.mime_type,
+        alt_text=asset.alt_text_for(language),
+        filename=asset.original_name,
+    )
+
+
+def variant_request(
+    variant: Variant,
+    thread_index: int,
+    *,
+    idempotency_key: str = "",
+    reply_to: RemoteRef | None = None,
+    thread_root: RemoteRef | None = None,
+    load_media: bool = True,
+) -> PublishRequest:
+    """Post ``thread_index`` of the variant as a connector request."""
+    texts = variant_thread_texts(variant)
+    media = [
+        _media_item(slot.asset, variant.language, load=load_media)
+        for slot in variant.media.all()
+        if slot.thread_index == thread_index
+    ]
+    visibility: Visibility = variant.visibility  # type: ignore[assignment]
+    return PublishRequest(
+        text=texts[thread_index],
+        media=media,
+        reply_to=reply_to,
+        thread_root=thread_root,
+        language=variant.language,
+        content_warning=variant.content_warning,
+        idempotency_key=idempotency_key,
+        visibility=visibility,
+    )
+
+
+def variant_problems(variant: Variant, *, require_alt_text: bool) -> list[str]:
+    """Every reason the variant cannot be published as it is, in words; empty when fine."""
+    account = variant.channel_account
+    try:
+        connector = get_connector(account.network)
+    except UnknownNetwork:
+        return [_("GovSocial cannot publish to %(network)s.") % {"network": account.network}]
+    problems: list[str] = []
+    if variant.language not in {code for code, _name in settings.LANGUAGES}:
+        problems.append(
+            _("%(language)s is not a language we publish in.") % {"language": variant.language}
+        )
+    texts = variant_thread_texts(variant)
+    if len(texts) > 1 and not connector.capabilities.threads:
+        problems.append(_("This network does not take threads from us; write one post."))
+    for index in range(len(texts)):
+        request = variant_request(variant, index, load_media=False)
+        prefix = (
+            _("Post %(number)d of the thread: ") % {"number": index + 1} if len(texts) > 1 else ""
+        )
+        problems.extend(
+            prefix + problem for problem in connector.validate(request, account=account)
+        )
+    if require_alt_text:
+        for number, slot in enumerate(variant.media.all(), start=1):
+            if not slot.asset.alt_text_for(variant.language).strip():
+                problems.append(
+                    _("Image %(number)d (%(name)s) has no alt text in %(language)s.")
+                    % {
+                        "number": number,
+                        "name": str(slot.asset),
+                        "language": _language_name(variant.language),
+                    }
+                )
+    return problems
+
+
+def _language_name(code: str) -> str:
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
+def post_problems(post: Post, *, require_alt_text: bool | None = None) -> dict[Variant, list[str]]:
+    """Problems of every variant that has any (an empty dict: ready to publish).
+
+    ``require_alt_text`` defaults to the organization's rule."""
+    if require_alt_text is None:
+        require_alt_text = publishing_rules(post.organization_id).require_alt_text
+    result: dict[Variant, list[str]] = {}
+    for variant in variants_with_content(post):
+        problems = variant_problems(variant, require_alt_text=require_alt_text)
+        if problems:
+            result[variant] = problems
+    return result
+
+
+def publishing_rules(organization_id: int) -> PublishingSettings:
+    """The organization's settings, or the defaults when it never changed them."""
+    found = PublishingSettings.objects.filter(organization_id=organization_id).first()
+    return found or PublishingSettings(organization_id=organization_id)

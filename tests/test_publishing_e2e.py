@@ -1,0 +1,89 @@
+"""End to end: posts scheduled a few seconds ahead go out through a real Celery beat
+and worker (separate processes, Redis broker, PostgreSQL) and appear on the network
+exactly once.
+
+Parametrized by network; add Bluesky to ``NETWORKS`` when its connector exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ChannelAccount, SandboxPost
+from publishing.models import JobStatus, Post, PostStatus, PublishJob
+from publishing.services.posts import post_schedule
+from publishing.tests.fixtures import Team, approved
+from publishing.tests.processes import CeleryProcesses, require_postgres_and_redis
+
+POSTS_PER_NETWORK = 3
+
+
+@dataclass
+class Network:
+    account: ChannelAccount
+    # The texts of the account's own posts as the network has them.
+    published_texts: Callable[[], list[str]]
+
+
+def sandbox_network(request: pytest.FixtureRequest, team: Team) -> Network:
+    account = team.account
+
+    def texts() -> list[str]:
+        return list(
+            SandboxPost.objects.filter(account=account, is_own=True).values_list("text", flat=True)
+        )
+
+    return Network(account, texts)
+
+
+def mastodon_network(request: pytest.FixtureRequest, team: Team) -> Network:
+    server = request.getfixturevalue("mastodon_server")
+    account = ChannelAccount.objects.create(
+        organization=team.alice.organization,
+        network="mastodon",
+        handle="@comms@social.example",
+        server_url=server.base_url,
+        remote_id=server.user.id,
+        credentials={"access_token": server.issue_token()},
+    )
+    return Network(account, lambda: [s.text for s in server.statuses_of(server.user)])
+
+
+NETWORKS: dict[str, Callable[[pytest.FixtureRequest, Team], Network]] = {
+    "sandbox": sandbox_network,
+    "mastodon": mastodon_network,
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("network_name", sorted(NETWORKS))
+def test_scheduled_posts_appear_on_the_network_exactly_once(request, team, tmp_path, network_name):
+    broker_url = require_postgres_and_redis()
+    network = NETWORKS[network_name](request, team)
+    texts = [f"Notice {n} from the city ({network_name})" for n in range(POSTS_PER_NETWORK)]
+    with CeleryProcesses(tmp_path, broker_url=broker_url) as celery:
+        celery.start_worker()
+        celery.start_beat()
+        due = timezone.now() + timedelta(seconds=3)
+        posts = []
+        for text in texts:
+            post = approved(team, text, account=network.account)
+            post_schedule(post=post, membership=team.eddie, at=due)
+            posts.append(post)
+        ids = [p.pk for p in posts]
+        celery.wait_for(
+            lambda: (
+                Post.objects.filter(pk__in=ids, status=PostStatus.PUBLISHED).count() == len(ids)
+            ),
+            "every post to be published",
+        )
+    assert sorted(network.published_texts()) == sorted(texts)
+    jobs = PublishJob.objects.filter(post_id__in=ids)
+    assert {j.status for j in jobs} == {JobStatus.PUBLISHED}
+    assert {j.attempts for j in jobs} == {1}
+    assert all(j.published_at and j.published_at >= j.due_at for j in jobs)  # never early

@@ -1,0 +1,342 @@
+"""Faults: a worker killed mid-publish, Redis restarted mid-flight, and a network that
+answers 500, 429, 401, 422 or not at all. In every case each post reaches the network
+exactly once, or fails with a reason a person can read; none is lost or doubled.
+
+The first two run real Celery worker and beat processes (PostgreSQL + Redis); the
+network-answer tests run the same services in this process against the Mastodon
+test server, with time moved by time-machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+import time_machine
+from django.utils import timezone
+
+from accounts.connectors.registry import get_connector
+from accounts.models import AccountStatus, ChannelAccount
+from publishing.models import (
+    AttemptKind,
+    AttemptStatus,
+    HoldReason,
+    JobStatus,
+    Post,
+    PostStatus,
+    PublishAttempt,
+    PublishJob,
+)
+from publishing.services.posts import post_schedule
+from publishing.tests.fixtures import Team, approved
+from publishing.tests.processes import (
+    CeleryProcesses,
+    require_postgres_and_redis,
+    skip_or_fail,
+)
+from tests.mastodon_server.server import MastodonTestServer
+
+STATUSES = "/api/v1/statuses"
+
+
+def mastodon_account(team: Team, server: MastodonTestServer) -> ChannelAccount:
+    return ChannelAccount.objects.create(
+        organization=team.alice.organization,
+        network="mastodon",
+        handle="@comms@social.example",
+        server_url=server.base_url,
+        remote_id=server.user.id,
+        credentials={"access_token": server.issue_token()},
+    )
+
+
+def schedule(team: Team, account: ChannelAccount, text: str, at) -> Post:
+    post = approved(team, text, account=account)
+    post_schedule(post=post, membership=team.eddie, at=at)
+    return post
+
+
+def texts_on(server: MastodonTestServer) -> list[str]:
+    return sorted(s.text for s in server.statuses_of(server.user))
+
+
+def keys_sent(server: MastodonTestServer) -> list[str]:
+    return [r.headers.get("Idempotency-Key", "") for r in server.requests_to("POST", STATUSES)]
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+# Short leases and a fast sweeper, so a dead worker's job comes back within seconds.
+FAST_RECOVERY = {
+    "PUBLISHING_TEST_RUN_LEASE": "6",
+    "PUBLISHING_TEST_CLAIM_LEASE": "5",
+    "PUBLISHING_TEST_SWEEP_SECONDS": "1",
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_the_network_is_slow_publishes_exactly_once(
+    team, mastodon_server, tmp_path
+):
+    broker_url = require_postgres_and_redis()
+    account = mastodon_account(team, mastodon_server)
+    # The instance takes the status but holds its answer: the worker waits for it.
+    mastodon_server.hang(method="POST", path_prefix=STATUSES, after_processing=True)
+    with CeleryProcesses(tmp_path, broker_url=broker_url, overrides=FAST_RECOVERY) as celery:
+        celery.start_worker()
+        celery.start_beat()
+        post = schedule(team, account, "Water outage on Main Street", timezone.now())
+        celery.wait_for(
+            lambda: (
+                PublishAttempt.objects.filter(job__post=post, status=AttemptStatus.STARTED).exists()
+                and mastodon_server.requests_to("POST", STATUSES)
+            ),
+            "the worker to be waiting for the network",
+        )
+        celery.kill_worker()
+        mastodon_server.release()
+        assert texts_on(mastodon_server) == ["Water outage on Main Street"]
+        celery.start_worker()
+        celery.wait_for(
+            lambda: Post.objects.filter(pk=post.pk, status=PostStatus.PUBLISHED).exists(),
+            "the post to be published after the restart",
+        )
+    assert texts_on(mastodon_server) == ["Water outage on Main Street"]
+    job = PublishJob.objects.get(post=post)
+    [status] = mastodon_server.statuses_of(mastodon_server.user)
+    assert job.remote_id == status.id
+    attempts = list(job.attempt_rows.order_by("number").values_list("status", flat=True))
+    assert attempts == [AttemptStatus.UNKNOWN, AttemptStatus.SUCCEEDED]
+    # The second send carried the same key, so the instance answered with the first status.
+    assert set(keys_sent(mastodon_server)) == {str(job.idempotency_key)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A Redis of the test's own (never the shared one), that it can stop and start."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Shut down without saving: every queued message is gone."""
+        if self.process is None:
+            return
+        # Shutting down closes the connection under the client.
+        with contextlib.suppress(redis.ConnectionError):
+            redis.Redis.from_url(self.url).shutdown(nosave=True)
+        self.process.wait(timeout=30)
+        self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        skip_or_fail("needs the redis-server program to start a Redis of the test's own")
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_restarted_mid_flight_loses_and_doubles_nothing(
+    team, mastodon_server, tmp_path, private_redis
+):
+    require_postgres_and_redis()
+    account = mastodon_account(team, mastodon_server)
+    mastodon_server.hang(method="POST", path_prefix=STATUSES, after_processing=True)
+    texts = [f"Road closure notice {n}" for n in range(4)]
+    with CeleryProcesses(
+        tmp_path, broker_url=private_redis.url, concurrency=2, overrides=FAST_RECOVERY
+    ) as celery:
+        celery.start_worker()
+        celery.start_beat()
+        now = timezone.now()
+        posts = [schedule(team, account, text, now) for text in texts]
+        ids = [p.pk for p in posts]
+        # Two jobs wait on the slow network; the other two are claimed, their messages
+        # waiting in Redis.
+        celery.wait_for(
+            lambda: (
+                len(mastodon_server.requests_to("POST", STATUSES)) >= 2
+                and PublishJob.objects.filter(post_id__in=ids, status=JobStatus.CLAIMED).count()
+                == 2
+            ),
+            "two jobs running and two queued",
+        )
+        private_redis.stop()  # the queued messages are lost
+        private_redis.start()
+        mastodon_server.release()
+        celery.wait_for(
+            lambda: Post.objects.filter(pk__in=ids, status=PostStatus.PUBLISHED).count() == 4,
+            "every post to be published after the broker came back",
+            seconds=120,
+        )
+    assert texts_on(mastodon_server) == sorted(texts)
+    keys = keys_sent(mastodon_server)
+    # Any second send reused its job's key; the instance made one status per key.
+    assert len(set(keys)) == 4
+
+
+# --- the network's answers (in this process) ---------------------------------------------------
+
+
+@pytest.fixture
+def due_on_mastodon(team, mastodon_server):
+    account = mastodon_account(team, mastodon_server)
+    at = timezone.now() + timedelta(hours=1)
+    post = schedule(team, account, "Snow ploughs are out tonight.", at)
+    return post, at, account
+
+
+def job_of(post: Post) -> PublishJob:
+    return PublishJob.objects.get(post=post)
+
+
+@pytest.mark.django_db
+def test_a_500_is_retried_later_with_the_same_key(mastodon_server, due_on_mastodon, run_due):
+    post, at, _account = due_on_mastodon
+    mastodon_server.fail_next(500, method="POST", path_prefix=STATUSES)
+    with time_machine.travel(at, tick=False):
+        assert run_due() == ["retry"]
+        job = job_of(post)
+        assert (job.last_error_kind, job.attempts) == ("transient", 1)
+        assert texts_on(mastodon_server) == []
+    with time_machine.travel(job.next_attempt_at, tick=False):
+        assert run_due() == ["published"]
+    assert texts_on(mastodon_server) == ["Snow ploughs are out tonight."]
+    assert keys_sent(mastodon_server) == [str(job.idempotency_key)] * 2
+
+
+@pytest.mark.django_db
+def test_a_429_waits_for_the_time_the_network_gives(mastodon_server, due_on_mastodon, run_due):
+    post, at, _account = due_on_mastodon
+    mastodon_server.fail_next(
+        429,
+        method="POST",
+        path_prefix=STATUSES,
+        body={"error": "Too many requests"},
+        headers={"Retry-After": "90"},
+    )
+    with time_machine.travel(at, tick=False):
+        assert run_due() == ["retry"]
+        job = job_of(post)
+        assert job.last_error_kind == "rate_limited"
+        assert job.next_attempt_at == timezone.now() + timedelta(seconds=90)
+    with time_machine.travel(at + timedelta(seconds=89), tick=False):
+        assert run_due() == []
+    with time_machine.travel(at + timedelta(seconds=90), tick=False):
+        assert run_due() == ["published"]
+    assert texts_on(mastodon_server) == ["Snow ploughs are out tonight."]
+
+
+@pytest.mark.django_db
+def test_a_timeout_is_reconciled_by_the_key_not_sent_twice(
+    mastodon_server, due_on_mastodon, run_due, monkeypatch
+):
+    post, at, _account = due_on_mastodon
+    monkeypatch.setattr(get_connector("mastodon"), "timeout", (2.0, 0.5))
+    mastodon_server.hang(method="POST", path_prefix=STATUSES, after_processing=True)
+    with time_machine.travel(at, tick=False):
+        assert run_due() == ["retry"]
+    job = job_of(post)
+    assert job.needs_reconcile and job.last_error_kind == "unknown_outcome"
+    assert texts_on(mastodon_server) == ["Snow ploughs are out tonight."]  # it did land
+    mastodon_server.release()
+    with time_machine.travel(job.next_attempt_at, tick=False):
+        assert run_due() == ["published"]
+    assert texts_on(mastodon_server) == ["Snow ploughs are out tonight."]
+    [status] = mastodon_server.statuses_of(mastodon_server.user)
+    assert job_of(post).remote_id == status.id
+
+
+@pytest.mark.django_db
+def test_a_timeout_past_the_idempotency_window_is_looked_up(
+    mastodon_server, due_on_mastodon, run_due, monkeypatch, settings
+):
+    """Past the key's window (here shrunk to nothing), the recent posts are read instead."""
+    settings.PUBLISHING_IDEMPOTENCY_MARGIN_SECONDS = 3600
+    post, at, _account = due_on_mastodon
+    monkeypatch.setattr(get_connector("mastodon"), "timeout", (2.0, 0.5))
+    mastodon_server.hang(method="POST", path_prefix=STATUSES, after_processing=True)
+    with time_machine.travel(at, tick=False):
+        run_due()
+    mastodon_server.release()
+    with time_machine.travel(job_of(post).next_attempt_at, tick=False):
+        assert run_due() == ["published"]
+    assert len(mastodon_server.requests_to("POST", STATUSES)) == 1
+    kinds = list(PublishAttempt.objects.order_by("number").values_list("kind", "status"))
+    assert kinds == [
+        (AttemptKind.PUBLISH, AttemptStatus.UNKNOWN),
+        (AttemptKind.RECONCILE, AttemptStatus.RECONCILED),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_holds_the_job_and_asks_for_a_reconnect(
+    mastodon_server, due_on_mastodon, run_due
+):
+    post, at, account = due_on_mastodon
+    mastodon_server.fail_next(401, method="POST", body={"error": "The access token is invalid"})
+    with time_machine.travel(at, tick=False):
+        assert run_due() == ["held"]
+    job = job_of(post)
+    assert (job.status, job.hold_reason) == (JobStatus.HELD, HoldReason.ACCOUNT)
+    account.refresh_from_db()
+    assert account.status == AccountStatus.NEEDS_RECONNECT
+
+
+@pytest.mark.django_db
+def test_a_refusal_fails_with_the_instances_reason(mastodon_server, due_on_mastodon, run_due):
+    post, at, _account = due_on_mastodon
+    mastodon_server.fail_next(
+        422,
+        method="POST",
+        body={"error": "Validation failed: Text character limit of 500 exceeded"},
+    )
+    with time_machine.travel(at, tick=False):
+        assert run_due() == ["failed"]
+    message = job_of(post).last_error_message
+    assert message.startswith("Mastodon refused the post:")
+    assert "Text character limit of 500 exceeded" in message
