@@ -2,7 +2,8 @@
 and worker (separate processes, Redis broker, PostgreSQL) and appear on the network
 exactly once.
 
-Parametrized by network; add Bluesky to ``NETWORKS`` when its connector exists.
+Parametrized by network: the Sandbox, the Mastodon test server and the real local
+Bluesky PDS (``@atproto/dev-env``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,38 @@ def mastodon_network(request: pytest.FixtureRequest, team: Team) -> Network:
     return Network(account, lambda: [s.text for s in server.statuses_of(server.user)])
 
 
+def bluesky_network(request: pytest.FixtureRequest, team: Team) -> Network:
+    """An account on the real local Bluesky PDS, connected with an app password."""
+    from accounts.services import channel_account_connect_bluesky
+
+    bsky = request.getfixturevalue("bsky_network")
+    settings = request.getfixturevalue("settings")
+    settings.CONNECTORS_ALLOW_PRIVATE_NETWORKS = True
+    settings.BLUESKY_PLC_URL = bsky.plc_url
+    settings.BLUESKY_DEFAULT_SERVICE = bsky.pds_url
+    remote = bsky.create_account("cityhall")
+    account = channel_account_connect_bluesky(
+        organization=team.alice.organization,
+        actor=team.alice.user,
+        handle=remote.handle,
+        app_password=bsky.create_app_password(remote, "GovSocial"),
+    )
+
+    def texts() -> list[str]:
+        listed = bsky.call(
+            "GET",
+            "com.atproto.repo.listRecords",
+            params={"repo": remote.did, "collection": "app.bsky.feed.post", "limit": 100},
+        )
+        return [record["value"]["text"] for record in listed["records"]]
+
+    return Network(account, texts)
+
+
 NETWORKS: dict[str, Callable[[pytest.FixtureRequest, Team], Network]] = {
     "sandbox": sandbox_network,
     "mastodon": mastodon_network,
+    "bluesky": bluesky_network,
 }
 
 
