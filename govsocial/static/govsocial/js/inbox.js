@@ -1,0 +1,175 @@
+// The inbox's keyboard navigation, new-row announcements, saved replies and the
+// "is replying" mark. Everything hangs on data- attributes (no inline script: CSP);
+// without JavaScript every page still works through its links and forms.
+(() => {
+  "use strict";
+
+  const REPLYING_EVERY_MS = 10000;
+
+  function typingInField(event) {
+    const target = event.target;
+    if (!(target instanceof HTMLElement)) return false;
+    return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+  }
+
+  function csrfToken() {
+    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  // --- the list: j/k and arrow keys move between items -----------------------------
+
+  function itemLinks() {
+    return Array.from(document.querySelectorAll("[data-inbox-list] [data-inbox-item-link]"));
+  }
+
+  function moveFocus(step) {
+    const links = itemLinks();
+    if (!links.length) return;
+    const current = links.indexOf(document.activeElement);
+    let next = current === -1 ? (step > 0 ? 0 : links.length - 1) : current + step;
+    next = Math.max(0, Math.min(links.length - 1, next));
+    links[next].focus();
+    links[next].closest("tr")?.scrollIntoView({ block: "nearest" });
+  }
+
+  function toggleSelection() {
+    const row = document.activeElement?.closest("tr[data-item-id]");
+    const box = row?.querySelector("[data-inbox-select]");
+    if (box) box.checked = !box.checked;
+  }
+
+  function onListKey(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || typingInField(event)) return;
+    const inList = document.activeElement?.closest("[data-inbox-list]");
+    if (event.key === "j" || (inList && event.key === "ArrowDown")) {
+      event.preventDefault();
+      moveFocus(1);
+    } else if (event.key === "k" || (inList && event.key === "ArrowUp")) {
+      event.preventDefault();
+      moveFocus(-1);
+    } else if (event.key === "x" && inList) {
+      event.preventDefault();
+      toggleSelection();
+    }
+  }
+
+  // --- the item page: j/k to older/newer, r to reply, u back --------------------------
+
+  function follow(selector) {
+    const link = document.querySelector(selector);
+    if (link) window.location.assign(link.href);
+  }
+
+  function onItemKey(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || typingInField(event)) return;
+    if (event.key === "j") follow("[data-inbox-next]");
+    else if (event.key === "k") follow("[data-inbox-prev]");
+    else if (event.key === "u") follow("[data-inbox-back]");
+    else if (event.key === "r") {
+      const box = document.querySelector("[data-inbox-reply-box]");
+      if (box) {
+        event.preventDefault();
+        box.focus();
+      }
+    }
+  }
+
+  // --- new rows: the poll asks for rows newer than the newest shown ------------------
+
+  function newestId() {
+    let newest = 0;
+    document.querySelectorAll("#inbox-rows [data-item-id]").forEach((row) => {
+      newest = Math.max(newest, Number(row.getAttribute("data-item-id")) || 0);
+    });
+    return newest;
+  }
+
+  function setUpPolling() {
+    const poller = document.querySelector("[data-inbox-poll]");
+    if (!poller) return;
+    poller.addEventListener("htmx:configRequest", (event) => {
+      event.detail.parameters.after = String(newestId());
+    });
+    document.body.addEventListener("inboxNewItems", (event) => {
+      const announcer = document.getElementById("inbox-announcer");
+      if (announcer && event.detail && event.detail.message) {
+        announcer.textContent = event.detail.message;
+      }
+    });
+  }
+
+  // --- saved replies fill the reply box ------------------------------------------------
+
+  function setUpSavedReplies() {
+    const picker = document.querySelector(".inbox-pick select");
+    const form = document.querySelector("[data-inbox-reply-form]");
+    if (!picker || !form) return;
+    picker.addEventListener("change", () => {
+      const template = document.querySelector(`template[data-saved-reply="${picker.value}"]`);
+      if (!template) return;
+      const box = form.querySelector("[data-inbox-reply-box]");
+      const hidden = form.querySelector("input[name=saved_reply]");
+      box.value = template.content.textContent;
+      if (hidden) hidden.value = picker.value;
+      box.focus();
+    });
+  }
+
+  // --- "Bertta is replying…": renew the mark while the reply box is in use ------------
+
+  function setUpReplyingMark() {
+    const form = document.querySelector("[data-inbox-reply-form]");
+    if (!form) return;
+    const url = form.getAttribute("data-replying-url");
+    const box = form.querySelector("[data-inbox-reply-box]");
+    let timer = null;
+
+    const send = (stop) => {
+      const body = new URLSearchParams({ csrfmiddlewaretoken: csrfToken() });
+      if (stop) body.set("stop", "1");
+      fetch(url, {
+        method: "POST",
+        body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken() },
+        keepalive: Boolean(stop),
+      }).catch(() => {});
+    };
+    const inUse = () => form.contains(document.activeElement) || (box && box.value.trim() !== "");
+    const start = () => {
+      if (timer) return;
+      send(false);
+      timer = window.setInterval(() => {
+        if (inUse()) send(false);
+        else stop();
+      }, REPLYING_EVERY_MS);
+    };
+    const stop = () => {
+      if (!timer) return;
+      window.clearInterval(timer);
+      timer = null;
+      send(true);
+    };
+    form.addEventListener("focusin", start);
+    form.addEventListener("submit", () => {
+      if (timer) window.clearInterval(timer);
+      timer = null;
+    });
+    window.addEventListener("pagehide", () => {
+      if (timer) stop();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (document.querySelector("[data-inbox-list]")) {
+      document.addEventListener("keydown", onListKey);
+      setUpPolling();
+    }
+    if (document.querySelector("[data-inbox-back]")) {
+      document.addEventListener("keydown", onItemKey);
+      setUpSavedReplies();
+      setUpReplyingMark();
+    }
+  });
+})();

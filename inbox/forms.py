@@ -1,0 +1,386 @@
+"""Forms of the inbox pages: they parse input; the services decide."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ChannelAccount
+from accounts.selectors import channel_accounts_for_membership, network_summary
+from governance.models import Membership, User
+from inbox.models import (
+    InboxSettings,
+    ItemStatus,
+    Priority,
+    PriorityWord,
+    ResponsePolicy,
+    SavedReply,
+    SignatureRule,
+    Tag,
+)
+from inbox.selectors import InboxFilters, assignable_members, tags_for
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+def _person_label(user: User) -> str:
+    return user.get_full_name()
+
+
+class FilterForm(forms.Form):
+    """The list's filters (GET). Unknown or foreign values are simply ignored."""
+
+    account = forms.TypedChoiceField(
+        label=_("Account"), required=False, coerce=int, empty_value=None
+    )
+    network = forms.ChoiceField(label=_("Network"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *ItemStatus.choices],
+    )
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any priority")), *[(str(v), label) for v, label in Priority.choices]],
+    )
+    overdue = forms.BooleanField(label=_("Only overdue"), required=False)
+
+    def __init__(self, data: QueryDict | None, *, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        accounts = list(channel_accounts_for_membership(membership).order_by("network", "handle"))
+        _set_choices(
+            self,
+            "account",
+            [("", _("All accounts"))]
+            + [(str(a.pk), f"{a.handle} ({network_summary(a.network).label})") for a in accounts],
+        )
+        networks = sorted({a.network for a in accounts})
+        _set_choices(
+            self,
+            "network",
+            [("", _("All networks"))] + [(name, network_summary(name).label) for name in networks],
+        )
+        people = assignable_members(membership.organization_id)
+        _set_choices(
+            self,
+            "assignee",
+            [
+                ("", _("Anyone or nobody")),
+                ("me", _("Me")),
+                ("none", _("Nobody")),
+                *[(str(user.pk), _person_label(user)) for user in people],
+            ],
+        )
+        _set_choices(
+            self,
+            "tag",
+            [("", _("Any tag"))]
+            + [(str(tag.pk), tag.name) for tag in tags_for(membership.organization)],
+        )
+
+    def filters(self, before: str = "") -> InboxFilters:
+        """The valid filters (invalid ones dropped), and the page position."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        assignee: Any = data.get("assignee") or ""
+        if assignee not in ("", "me", "none"):
+            assignee = int(assignee)
+        return InboxFilters(
+            account=data.get("account"),
+            network=data.get("network") or "",
+            status=data.get("status") or "",
+            assignee=assignee,
+            tag=data.get("tag"),
+            priority=data.get("priority"),
+            overdue=bool(data.get("overdue")),
+            before=parse_before(before),
+        )
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # A filter that does not validate is dropped (``cleaned_data`` leaves it out),
+        # not shown as an error: a stale bookmark must still list the inbox.
+        self._errors = ErrorDict()
+
+
+def parse_before(value: str) -> tuple[datetime, int] | None:
+    """``<ISO time>_<id>`` → (time, id); anything else → None (the first page)."""
+    moment, _sep, pk = (value or "").rpartition("_")
+    parsed = parse_datetime(moment) if moment else None
+    if parsed is None or not pk.isdigit():
+        return None
+    return parsed, int(pk)
+
+
+def format_before(position: tuple[datetime, int]) -> str:
+    return f"{position[0].isoformat()}_{position[1]}"
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+
+    def __init__(self, *args: Any, organization_id: int, account_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {user.pk: user for user in assignable_members(organization_id, account_id)}
+        _set_choices(
+            self,
+            "assignee",
+            [("", _("Nobody"))]
+            + [(str(pk), _person_label(user)) for pk, user in self.people.items()],
+        )
+
+    def chosen_person(self) -> User | None:
+        value = self.cleaned_data.get("assignee")
+        return self.people.get(int(value)) if value else None
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ItemStatus.choices)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with commas. New tags are created as you use them."),
+    )
+
+    def names(self) -> list[str]:
+        return [name for name in self.cleaned_data.get("tags", "").split(",") if name.strip()]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 5, "data-inbox-reply-box": ""}),
+        max_length=5000,
+    )
+    saved_reply = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the saved-reply picker beside it has a field of the same name.
+        kwargs.setdefault("auto_id", "reply_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SavedReplyPickForm(forms.Form):
+    """Choosing a saved reply to start from (GET: fills the reply box)."""
+
+    saved_reply = forms.ChoiceField(label=_("Saved reply"), required=False)
+
+    def __init__(self, *args: Any, saved_replies: list[SavedReply], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        languages = dict(settings.LANGUAGES)
+        _set_choices(
+            self,
+            "saved_reply",
+            [("", _("Choose a saved reply"))]
+            + [
+                (str(reply.pk), f"{reply.title} ({languages.get(reply.language, reply.language)})")
+                for reply in saved_replies
+            ],
+        )
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("", _("Choose an action")),
+        ("assign", _("Assign to")),
+        ("status", _("Set status")),
+        ("tag", _("Add tag")),
+        ("priority", _("Set priority")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    assignee = forms.ChoiceField(label=_("Person"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", "—"), *ItemStatus.choices]
+    )
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *[(str(v), label) for v, label in Priority.choices]],
+    )
+    items = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(
+        self, *args: Any, organization_id: int, item_ids: list[int], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {user.pk: user for user in assignable_members(organization_id)}
+        _set_choices(
+            self,
+            "assignee",
+            [("", _("Nobody"))]
+            + [(str(pk), _person_label(user)) for pk, user in self.people.items()],
+        )
+        _set_choices(self, "items", [(str(pk), str(pk)) for pk in item_ids])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if not data.get("items"):
+            raise forms.ValidationError(_("Select at least one item."), code="items")
+        if action == "status" and not data.get("status"):
+            self.add_error("status", _("Choose a status."))
+        if action == "tag" and not (data.get("tag") or "").strip():
+            self.add_error("tag", _("Write the tag."))
+        if action == "priority" and data.get("priority") is None:
+            self.add_error("priority", _("Choose a priority."))
+        return data
+
+    def value(self) -> Any:
+        action = self.cleaned_data["action"]
+        if action == "assign":
+            value = self.cleaned_data.get("assignee")
+            return self.people.get(int(value)) if value else None
+        return self.cleaned_data.get(action)
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of the view"), max_length=80)
+    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+
+class ResponsePolicyForm(forms.ModelForm):
+    working_days = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    holidays = forms.CharField(
+        label=_("Holidays"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Dates that are not working days, one per line, as YYYY-MM-DD."),
+    )
+
+    class Meta:
+        model = ResponsePolicy
+        fields = [
+            "working_days",
+            "work_starts",
+            "work_ends",
+            "target_hours",
+            "high_priority_target_hours",
+        ]
+        widgets = {
+            "work_starts": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "work_ends": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["holidays"] = "\n".join(self.instance.holidays or [])
+
+    def clean_holidays(self) -> list[date]:
+        days: list[date] = []
+        for line in (self.cleaned_data.get("holidays") or "").split():
+            try:
+                days.append(date.fromisoformat(line.strip()))
+            except ValueError as exc:
+                raise forms.ValidationError(
+                    _("%(value)s is not a date written as YYYY-MM-DD.") % {"value": line}
+                ) from exc
+        return days
+
+
+class AccountsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: ChannelAccount) -> str:
+        return f"{obj.handle} ({network_summary(obj.network).label})"
+
+
+class InboxSettingsForm(forms.Form):
+    signature_rule = forms.ChoiceField(
+        label=_("Sign replies with"), choices=SignatureRule.choices, widget=forms.RadioSelect
+    )
+    approval_accounts = AccountsField(
+        label=_("Replies from these accounts need approval"),
+        queryset=ChannelAccount.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    approval_tags = forms.ModelMultipleChoiceField(
+        label=_("Replies to items with these tags need approval"),
+        queryset=Tag.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self, *args: Any, membership: Membership, instance: InboxSettings, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        organization = membership.organization
+        accounts = ChannelAccount.objects.filter(organization=organization).order_by("handle")
+        accounts_field = self.fields["approval_accounts"]
+        tags_field = self.fields["approval_tags"]
+        assert isinstance(accounts_field, forms.ModelMultipleChoiceField)
+        assert isinstance(tags_field, forms.ModelMultipleChoiceField)
+        accounts_field.queryset = accounts
+        tags_field.queryset = tags_for(organization)
+        if not self.is_bound:
+            self.initial["signature_rule"] = instance.signature_rule
+            if instance.pk:
+                self.initial["approval_accounts"] = list(instance.approval_accounts.all())
+                self.initial["approval_tags"] = list(instance.approval_tags.all())
+
+
+class PriorityWordForm(forms.ModelForm):
+    class Meta:
+        model = PriorityWord
+        fields = ["word", "language", "match_prefix", "level"]
+
+
+class SavedReplyForm(forms.ModelForm):
+    class Meta:
+        model = SavedReply
+        fields = ["title", "language", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "body": _(
+                "{author} becomes the name of the person you answer, {first_name} your own "
+                "first name, {organization} the organization's name."
+            )
+        }

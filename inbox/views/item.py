@@ -1,0 +1,371 @@
+"""One item: its thread, triage, and the reply box (with approval and retries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.selectors import network_summary
+from governance.models import Membership, User
+from governance.selectors.access import has_perm
+from inbox import presence, services
+from inbox.forms import (
+    AssignForm,
+    DecisionForm,
+    PriorityForm,
+    ReplyForm,
+    SavedReplyPickForm,
+    StatusForm,
+    TagsForm,
+)
+from inbox.models import InboxItem, ReplyStatus
+from inbox.selectors import (
+    inbox_item_get_for_membership,
+    inbox_neighbours,
+    inbox_settings_for,
+    inbox_thread,
+    reply_get_for_membership,
+    saved_replies_for,
+)
+from inbox.services.replies import reply_blocker, reply_needs_approval
+from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
+from inbox.views.common import error_text, membership_with, user_of
+
+
+def _item_url(item: InboxItem, anchor: str = "") -> str:
+    return reverse("inbox:item", args=[item.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _page(
+    request: HttpRequest,
+    membership: Membership,
+    item: InboxItem,
+    *,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = user_of(request)
+    can_reply = has_perm(membership, "inbox.reply")
+    can_approve = has_perm(membership, "inbox.approve")
+    thread = inbox_thread(item)
+    newer, older = inbox_neighbours(membership, item)
+    settings = inbox_settings_for(item.organization)
+    context: dict[str, Any] = {
+        "item": item,
+        "network": network_summary(item.network),
+        "thread": thread,
+        "newer": newer,
+        "older": older,
+        "tags": list(item.tags.order_by("name")),
+        "can_reply": can_reply,
+        "can_approve": can_approve,
+        "is_overdue": item.is_overdue(),
+        "pending": [
+            entry.reply
+            for entry in thread.entries
+            if entry.reply is not None
+            and entry.reply.item_id == item.pk
+            and entry.reply.status == ReplyStatus.PENDING_APPROVAL
+        ],
+        "reply_statuses": ReplyStatus,
+    }
+    if can_reply:
+        saved = list(saved_replies_for(item.organization))
+        filled = {
+            reply.pk: fill_placeholders(
+                reply.body,
+                author=item.author_label,
+                first_name=user.first_name,
+                organization=item.organization.name,
+            )
+            for reply in saved
+        }
+        chosen = request.GET.get("saved_reply", "")
+        if reply_form is None:
+            initial: dict[str, Any] = {}
+            if chosen.isdigit() and int(chosen) in filled:
+                initial = {"body": filled[int(chosen)], "saved_reply": int(chosen)}
+            reply_form = ReplyForm(initial=initial)
+        signature = signature_for(
+            settings.signature_rule, user=user, organization=item.organization
+        )
+        context.update(
+            {
+                "assign_form": AssignForm(
+                    organization_id=item.organization_id,
+                    account_id=item.channel_account_id,
+                    initial={"assignee": item.assignee_id or ""},
+                ),
+                "status_form": StatusForm(initial={"status": item.status}),
+                "priority_form": PriorityForm(initial={"priority": item.priority}),
+                "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in context["tags"])}),
+                "reply_form": reply_form,
+                "pick_form": SavedReplyPickForm(
+                    initial={"saved_reply": chosen}, saved_replies=saved
+                ),
+                "saved_texts": filled,
+                "blocker": reply_blocker(item),
+                "needs_approval": reply_needs_approval(item, settings),
+                "signature_line": f"{SIGNATURE_DASH} {signature}" if signature else "",
+            }
+        )
+    if can_approve:
+        context["decision_form"] = DecisionForm()
+    return render(request, "inbox/item.html", context, status=status)
+
+
+@login_required
+@require_GET
+def inbox_item(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_with(request, "inbox.view")
+    item = inbox_item_get_for_membership(membership, pk)
+    return _page(request, membership, item)
+
+
+def _triage(request: HttpRequest, pk: int) -> tuple[Membership, InboxItem]:
+    membership = membership_with(request, "inbox.reply")
+    return membership, inbox_item_get_for_membership(membership, pk)
+
+
+@login_required
+@require_POST
+def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, item = _triage(request, pk)
+    form = AssignForm(
+        request.POST, organization_id=item.organization_id, account_id=item.channel_account_id
+    )
+    assignee: User | None
+    if request.POST.get("assign_to_me"):
+        assignee = user_of(request)
+    elif form.is_valid():
+        assignee = form.chosen_person()
+    else:
+        messages.error(request, _("Choose someone who may answer for this account."))
+        return redirect(_item_url(item, "handling"))
+    try:
+        services.inbox_item_assign(
+            item=item,
+            assignee=assignee,
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("Assigned to %(name)s.") % {"name": assignee}
+            if assignee
+            else _("Nobody is assigned now."),
+        )
+    return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
+def item_status(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, item = _triage(request, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.inbox_item_set_status(
+                item=item,
+                status=form.cleaned_data["status"],
+                actor=user_of(request),
+                membership=membership,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(
+                request, _("Status: %(status)s.") % {"status": item.get_status_display()}
+            )
+    return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
+def item_priority(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, item = _triage(request, pk)
+    form = PriorityForm(request.POST)
+    if form.is_valid():
+        services.inbox_item_set_priority(
+            item=item,
+            priority=form.cleaned_data["priority"],
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+        messages.success(
+            request, _("Priority: %(priority)s.") % {"priority": item.get_priority_display()}
+        )
+    return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
+def item_tags(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, item = _triage(request, pk)
+    form = TagsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.inbox_item_set_tags(
+                item=item,
+                names=form.names(),
+                actor=user_of(request),
+                membership=membership,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("Tags saved."))
+    return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
+def item_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, item = _triage(request, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, membership, item, reply_form=form, status=400)
+    saved = None
+    saved_id = form.cleaned_data.get("saved_reply")
+    if saved_id:
+        saved = saved_replies_for(item.organization).filter(pk=saved_id).first()
+    try:
+        reply = services.inbox_reply_create(
+            item=item,
+            body=form.cleaned_data["body"],
+            saved_reply=saved,
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("body", message)
+        return _page(request, membership, item, reply_form=form, status=400)
+    presence.replying_clear(item.pk, user_of(request))
+    if reply.status == ReplyStatus.SENT:
+        messages.success(request, _("Your reply was sent."))
+    elif reply.status == ReplyStatus.PENDING_APPROVAL:
+        messages.success(request, _("Your reply waits for approval; it is sent once approved."))
+    elif reply.status == ReplyStatus.UNKNOWN:
+        messages.error(
+            request,
+            _("The network did not confirm your reply. Check the conversation, then try again."),
+        )
+    else:
+        messages.error(
+            request, _("Your reply could not be sent: %(error)s") % {"error": reply.error_message}
+        )
+    return redirect(_item_url(item, "conversation"))
+
+
+def _reply_action(request: HttpRequest, pk: int, perm: str) -> tuple[Membership, Any]:
+    membership = membership_with(request, perm)
+    return membership, reply_get_for_membership(membership, pk)
+
+
+@login_required
+@require_POST
+def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, reply = _reply_action(request, pk, "inbox.approve")
+    form = DecisionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        reply = services.inbox_reply_approve(
+            reply=reply,
+            actor=user_of(request),
+            membership=membership,
+            comment=comment,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        if reply.status == ReplyStatus.SENT:
+            messages.success(request, _("Approved and sent."))
+        else:
+            messages.error(
+                request,
+                _("Approved, but it could not be sent: %(error)s") % {"error": reply.error_message},
+            )
+    return redirect(_item_url(reply.item, "conversation"))
+
+
+@login_required
+@require_POST
+def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, reply = _reply_action(request, pk, "inbox.approve")
+    form = DecisionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        services.inbox_reply_reject(
+            reply=reply,
+            actor=user_of(request),
+            membership=membership,
+            comment=comment,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The reply was turned down; its author has been told."))
+    return redirect(_item_url(reply.item, "conversation"))
+
+
+@login_required
+@require_POST
+def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, reply = _reply_action(request, pk, "inbox.reply")
+    try:
+        reply = services.inbox_reply_retry(
+            reply=reply, actor=user_of(request), membership=membership, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        if reply.status == ReplyStatus.SENT:
+            messages.success(request, _("Your reply was sent."))
+        else:
+            messages.error(
+                request,
+                _("It still could not be sent: %(error)s") % {"error": reply.error_message},
+            )
+    return redirect(_item_url(reply.item, "conversation"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_replying(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: who else is writing a reply (a small partial, polled). POST: the caller is
+    writing one (``stop=1``: stopped). The mark lives a few seconds in the cache."""
+    membership = membership_with(request, "inbox.view")
+    item = inbox_item_get_for_membership(membership, pk)
+    user = user_of(request)
+    if request.method == "POST":
+        if not has_perm(membership, "inbox.reply"):
+            return HttpResponse(status=403)
+        if request.POST.get("stop"):
+            presence.replying_clear(item.pk, user)
+        else:
+            presence.replying_mark(item.pk, user)
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "inbox/_replying.html",
+        {"names": presence.replying_others(item.pk, user)},
+    )
