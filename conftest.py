@@ -19,7 +19,11 @@ from tests.factories import (
     UserFactory,
 )
 
-pytest_plugins = ["tests.mastodon_server.fixtures", "tests.bsky_fixtures"]
+pytest_plugins = [
+    "tests.mastodon_server.fixtures",
+    "tests.bsky_fixtures",
+    "publishing.tests.fixtures",
+]
 
 
 @dataclass

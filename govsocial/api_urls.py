@@ -4,4 +4,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("governance.api_urls")),
+    path("", include("accounts.api_urls")),
+    path("", include("publishing.api_urls")),
+    path("", include("inbox.api_urls")),
+    path("", include("analytics.api_urls")),
 ]

@@ -10,11 +10,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from governance.models import WorkerHeartbeat
+from governance.selectors.access import has_perm
+from publishing.selectors import posts_waiting_for_reviewer
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    # How many posts wait for this reviewer ("Waiting for me"); None for people who
+    # do not review.
+    membership = getattr(request, "membership", None)
+    review_waiting = None
+    if membership is not None and has_perm(membership, "posts.approve"):
+        review_waiting = len(posts_waiting_for_reviewer(membership))
+    return render(request, "home.html", {"review_waiting": review_waiting})
 
 
 @login_required

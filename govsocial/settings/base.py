@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.organization",
+                "publishing.context_processors.pause_banner",
             ],
         },
     },
@@ -224,6 +225,10 @@ INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 # Connectors refuse loopback, private, link-local and reserved addresses, because a
 # Mastodon instance or PDS address is typed in by a person. Local test servers need this on.
 CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS", default=False)
+# Bluesky: the PLC directory that maps did:plc identities to their servers (PDS), and
+# the service that resolves a handle typed in by a person when no server is given.
+BLUESKY_PLC_URL = env.str("BLUESKY_PLC_URL", default="https://plc.directory")
+BLUESKY_DEFAULT_SERVICE = env.str("BLUESKY_DEFAULT_SERVICE", default="https://bsky.social")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -255,6 +260,23 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InvitationStatusEnum": "governance.serializers.InvitationStatus",
         "ApiTokenStatusEnum": "governance.serializers.ApiTokenStatus",
+        "ChannelAccountStatusEnum": "accounts.models.AccountStatus",
+        "ErrorKindEnum": "accounts.connectors.base.ErrorKind",
+        "PostStatusEnum": "publishing.models.PostStatus",
+        "PublishJobStatusEnum": "publishing.models.JobStatus",
+        "HandoverStatusEnum": "governance.models.handover.HandoverStatus",
+        "RecordsExportStatusEnum": "governance.models.records.ExportStatus",
+        "RegistryNetworkEnum": "governance.models.registry.RegistryNetwork",
+        "VaultSecretKindEnum": "governance.models.vault.SecretKind",
+        "PolicyKindEnum": "governance.models.policies.PolicyKind",
+        "LoginIdentityKindEnum": "governance.selectors.registry.IDENTITY_KINDS",
+        "InboxItemStatusEnum": "inbox.models.ItemStatus",
+        "InboxItemKindEnum": "inbox.models.ItemKind",
+        "InboxReplyStatusEnum": "inbox.models.ReplyStatus",
+        "InboxPriorityEnum": "inbox.models.Priority",
+        # The interface languages, whatever the field is called (language,
+        # default_language, preferred_language).
+        "LanguageEnum": LANGUAGES,
     },
 }
 
@@ -280,12 +302,14 @@ CONTENT_SECURITY_POLICY = {
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "celery-broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Broadcast (pidbox) exchanges; kombu's default is ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -338,6 +362,67 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "accounts.tasks.notify_expiring_credentials",
         "schedule": 24 * 60 * 60.0,
         "options": {"queue": "sync", "expires": 12 * 60 * 60},
+    },
+    # Inbox (inbox/tasks.py): one sync task per account every minute, from its stored
+    # cursor; and a look-up of recent items now and then to notice deletions.
+    "inbox-sync-all": {
+        "task": "inbox.tasks.sync_all",
+        "schedule": 60.0,
+        "options": {"queue": "sync", "expires": 55},
+    },
+    "inbox-check-deleted": {
+        "task": "inbox.tasks.check_deleted_all",
+        "schedule": 30 * 60.0,
+        "options": {"queue": "sync", "expires": 25 * 60},
+    },
+    # Analytics (analytics/tasks.py): every minute, track newly published posts and send
+    # one metrics pull per account with something due (due times live in the database);
+    # hourly, bring the recent days' rollups up to date and send the scheduled reports
+    # that fell due (Mondays and the 1st at 07:00 local time).
+    "analytics-pull-due": {
+        "task": "analytics.tasks.pull_due",
+        "schedule": 60.0,
+        "options": {"queue": "sync", "expires": 55},
+    },
+    "analytics-rebuild-recent": {
+        "task": "analytics.tasks.rebuild_recent",
+        "schedule": 60 * 60.0,
+        "options": {"queue": "default", "expires": 55 * 60},
+    },
+    "analytics-send-due-reports": {
+        "task": "analytics.tasks.send_due_reports",
+        "schedule": 60 * 60.0,
+        "options": {"queue": "default", "expires": 55 * 60},
+    },
+    # Governance reminders (governance/tasks.py), daily: access reviews that fell due,
+    # vault secrets past their rotation date, the governance model's own review.
+    # Each reminder is claimed in the database, so it goes out once per due date.
+    "governance-remind-access-reviews": {
+        "task": "governance.tasks.remind_access_reviews",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"queue": "default", "expires": 12 * 60 * 60},
+    },
+    "governance-remind-vault-rotations": {
+        "task": "governance.tasks.remind_vault_rotations",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"queue": "default", "expires": 12 * 60 * 60},
+    },
+    "governance-remind-governance-reviews": {
+        "task": "governance.tasks.remind_governance_reviews",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"queue": "default", "expires": 12 * 60 * 60},
+    },
+    # Records (governance/tasks_records.py): the daily disposal run under the retention
+    # rules and legal holds, and re-sending export builds whose message was lost.
+    "governance-dispose-records": {
+        "task": "governance.tasks_records.dispose_records",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"queue": "default", "expires": 12 * 60 * 60},
+    },
+    "governance-sweep-records-exports": {
+        "task": "governance.tasks_records.sweep_records_exports",
+        "schedule": 15 * 60.0,
+        "options": {"queue": "default", "expires": 14 * 60},
     },
 }
 CELERY_TASK_ROUTES = {"publishing.tasks.*": {"queue": "publish"}}

@@ -42,12 +42,13 @@ def database_url() -> str:
 def filesystem_transport_options(var_dir: Path) -> dict[str, Any]:
     # The same folders govsocial.settings.base derives from GOVSOCIAL_VAR_DIR.
     folder = var_dir / "celery-broker"
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "out"),
         "data_folder_out": str(folder / "out"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
 
