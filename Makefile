@@ -66,9 +66,10 @@ messages: $(INSTALLED)
 
 run: $(INSTALLED) compilemessages
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py bootstrap_demo
+	SITE_URL="$${SITE_URL:-http://localhost:$(PORT)}" $(PY) manage.py bootstrap_demo
 	$(PY) manage.py collectstatic --noinput -v 0
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
+	SITE_URL="$${SITE_URL:-http://localhost:$(PORT)}" PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/honcho -f Procfile.dev start -p $(PORT)
 
 # Every check runs even when an earlier one fails, so one run shows everything;
 # pytest runs last and the target fails if any step failed. The local Bluesky network

@@ -1,9 +1,11 @@
-"""Create the demo organization and its admin, once.
+"""Create the demo organization, its admin and a Sandbox account, once.
 
-`make run` calls this on every start. The first run creates "Demo Municipality"
-and an admin with a generated password, and prints the password: it is shown
-this one time and stored only as a hash. Later runs change nothing and say how
-to set a new password.
+`make run` calls this on every start. The first run creates "Demo Municipality",
+an admin with a generated password, and a Sandbox channel account (the training
+network inside the app), and prints the password: it is shown this one time and
+stored only as a hash. Later runs change nothing and say how to set a new password.
+
+It lives in the top-level package because it wires governance and accounts together.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.models import ChannelAccount
+from accounts.services import channel_account_connect_sandbox
 from governance.models import Membership, Organization, Role, User
 from governance.services.audit import audit_record
 
 DEMO_ORG_NAME = "Demo Municipality"
 DEMO_ORG_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
+DEMO_SANDBOX_HANDLE = "demo-training"
 # Who the audit log names for what this command creates: nobody logged in did it.
 ACTOR_LABEL = "system (bootstrap_demo)"
 
@@ -32,6 +37,7 @@ class DemoResult:
     admin: User
     # The generated password when the admin was created by this call, else None.
     password: str | None
+    sandbox: ChannelAccount
 
 
 def demo_bootstrap(
@@ -43,7 +49,8 @@ def demo_bootstrap(
     """Ensure the demo organization, its admin and the admin's membership exist.
 
     Idempotent: whatever already exists is left as it is (a password is never
-    reset here). Each thing created is written to the audit log.
+    reset here). Each thing created is written to the audit log. The organization
+    gets a Sandbox account so a fresh install has something to publish to.
     """
     with transaction.atomic():
         organization, org_created = Organization.objects.get_or_create(
@@ -83,7 +90,12 @@ def demo_bootstrap(
                 new={"email": admin.email, "role": membership.role},
                 actor_label=ACTOR_LABEL,
             )
-    return DemoResult(organization=organization, admin=admin, password=password)
+        sandbox = ChannelAccount.objects.filter(
+            organization=organization, network="sandbox"
+        ).first() or channel_account_connect_sandbox(
+            organization=organization, actor=admin, handle=DEMO_SANDBOX_HANDLE
+        )
+    return DemoResult(organization=organization, admin=admin, password=password, sandbox=sandbox)
 
 
 class Command(BaseCommand):
@@ -99,6 +111,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Log in at {site}/auth/login/ with")
             self.stdout.write(f"  e-mail:   {result.admin.email}")
             self.stdout.write(f"  password: {result.password}")
+            self.stdout.write(f"Sandbox (training) account: {result.sandbox.handle}")
             self.stdout.write("The password is shown only now. Two-factor enrolment follows.")
             self.stdout.write(rule)
             return
