@@ -66,6 +66,16 @@ def _require_same_org(membership: Membership, post: Post) -> None:
         raise PermissionDenied
 
 
+def _require_every_account(membership: Membership, post: Post) -> None:
+    """A member limited to some accounts may not move or stop a post that also goes
+    to accounts outside their limit."""
+    if membership.all_accounts:
+        return
+    allowed = channel_accounts_for_membership(membership).values("pk")
+    if post.variants.exclude(channel_account__in=allowed).exists():
+        raise PermissionDenied(_("This post also goes to accounts you cannot use."))
+
+
 def post_create(
     *,
     membership: Membership,
@@ -449,6 +459,7 @@ def post_schedule(
     idempotency key fixed now."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
+    _require_every_account(membership, post)
     at = max(_aware(at), timezone.now())
     with transaction.atomic():
         post = lock_post(post)
@@ -496,6 +507,7 @@ def post_reschedule(
     """Move a scheduled post to another time (the calendar's drag and drop)."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
+    _require_every_account(membership, post)
     at = max(_aware(at), timezone.now())
     with transaction.atomic():
         post = lock_post(post)
@@ -532,6 +544,7 @@ def post_unschedule(
     """Take a scheduled post off the schedule; it stays approved."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
+    _require_every_account(membership, post)
     with transaction.atomic():
         post = lock_post(post)
         if post.status != PostStatus.SCHEDULED:
@@ -559,6 +572,7 @@ def post_cancel(
     """Cancel a post that has not started publishing; its jobs are cancelled too."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
+    _require_every_account(membership, post)
     with transaction.atomic():
         post = lock_post(post)
         if not post.is_cancellable:
