@@ -31,6 +31,7 @@ def test_limited_editor_cannot_reschedule_a_post_that_also_goes_to_other_account
         post_cancel(post=post, membership=team.bob, reason="")
     post.refresh_from_db()
     assert post.status == PostStatus.SCHEDULED
+    assert post.scheduled_at is not None
     assert post.scheduled_at < later
 
 
