@@ -46,8 +46,8 @@ from accounts.serializers import (
     SandboxConnectSerializer,
 )
 from governance.api import ERROR_RESPONSE, READ_ERRORS, WRITE_ERRORS, service_errors
-from governance.models import Membership, User
-from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_membership_with_perm as _membership
+from governance.selectors.access import request_user as _actor
 
 TAGS = ["channel accounts"]
 CONNECT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 429: ERROR_RESPONSE, 502: ERROR_RESPONSE}
@@ -74,18 +74,6 @@ def connector_errors(*, field: str, server: str = "") -> Iterator[None]:
         ) from exc
     except ConnectorError as exc:
         raise NetworkUnavailable(connect_error_message(exc, server=server)) from exc
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # IsAuthenticated ran first
-    return user
-
-
-def _membership(request: Request, perm: str) -> Membership:
-    membership = request_membership(request)
-    require_perm(membership, perm)
-    return membership
 
 
 def _account(request: Request, pk: int, perm: str) -> ChannelAccount:

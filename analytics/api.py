@@ -55,7 +55,8 @@ from analytics.services.goals import goal_delete, goal_save
 from analytics.services.reports import scheduled_report_delete, scheduled_report_save
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
 from governance.models import Membership
-from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_membership_with_perm as _membership
+from governance.selectors.access import require_perm
 from publishing.models import Campaign
 
 TAGS = ["analytics"]
@@ -68,12 +69,6 @@ REPORT_FIELDS = {
     "recipients": "recipients",
     "language": "language",
 }
-
-
-def _membership(request: Request, perm: str) -> Membership:
-    membership = request_membership(request)
-    require_perm(membership, perm)
-    return membership
 
 
 def _dashboard(request: Request, membership: Membership) -> Dashboard:

@@ -44,16 +44,11 @@ from analytics.selectors import (
 from analytics.services.goals import goal_delete, goal_save
 from analytics.services.reports import scheduled_report_delete, scheduled_report_save
 from governance.models import Membership
-from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import has_perm, require_perm
+from governance.selectors.access import request_membership_with_perm as _membership
 
 GOALS_LISTED = 100
 EXPORT_FORMATS = ("csv", "pdf")
-
-
-def _membership(request: HttpRequest, perm: str) -> Membership:
-    membership = request_membership(request)
-    require_perm(membership, perm)
-    return membership
 
 
 def _dashboard(

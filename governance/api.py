@@ -27,9 +27,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import api_schema  # noqa: F401  (registers the auth schemes)
-from governance.models import ApiToken, AuditEvent, Invitation, Membership, User
+from governance.models import ApiToken, AuditEvent, Invitation, Membership
 from governance.models.org import LIMITABLE_ROLES
 from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_user as _actor
 from governance.selectors.audit import AuditFilters, audit_events_for_user
 from governance.selectors.members import (
     invitations_expired_for_org,
@@ -79,12 +80,6 @@ VALIDATION_ERROR_RESPONSE = inline_serializer(
 )
 READ_ERRORS: dict[int, Any] = {401: ERROR_RESPONSE, 403: ERROR_RESPONSE, 404: ERROR_RESPONSE}
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: VALIDATION_ERROR_RESPONSE}
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # IsAuthenticated ran first
-    return user
 
 
 @contextmanager

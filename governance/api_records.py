@@ -34,10 +34,10 @@ from governance.models import (
     RecordsExport,
     RetentionAction,
     RetentionRule,
-    User,
 )
 from governance.models.handover import HandoverReason, HandoverStatus
 from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_user as _actor
 from governance.selectors.handover import (
     handover_case_get_for_org,
     handover_cases_for_org,
@@ -56,12 +56,6 @@ from governance.selectors.records import (
 )
 from governance.services import handover as handover_services
 from governance.services import records as records_services
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # IsAuthenticated ran first
-    return user
 
 
 def _allowed(request: Request, perm: str) -> Membership:

@@ -35,10 +35,10 @@ from governance.models import (
     RegistryNetwork,
     ReviewCadence,
     SecretKind,
-    User,
     VaultSecret,
 )
 from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_user as _actor
 from governance.selectors.policies import (
     policies_for_member,
     policy_acknowledged_by,
@@ -72,12 +72,6 @@ from governance.services.registry import (
 from governance.services.vault import VaultSecretData, vault_secret_create, vault_secret_reveal
 
 _PEOPLE_FIELDS = ("business_owner", "technical_custodian", "backup_owner", "two_factor_holder")
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # IsAuthenticated ran first
-    return user
 
 
 # ---------------------------------------------------------------------------

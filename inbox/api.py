@@ -19,8 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
-from governance.models import Membership, User
-from governance.selectors.access import request_membership, require_perm
+from governance.models import Membership
+from governance.selectors.access import request_membership_with_perm as _membership
+from governance.selectors.access import request_user as _actor
 from inbox import services
 from inbox.forms import format_before, parse_before
 from inbox.models import InboxItem, Reply
@@ -50,18 +51,6 @@ from inbox.serializers import (
 )
 
 TAGS = ["inbox"]
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # IsAuthenticated ran first
-    return user
-
-
-def _membership(request: Request, perm: str) -> Membership:
-    membership = request_membership(request)
-    require_perm(membership, perm)
-    return membership
 
 
 def _item(request: Request, pk: int, perm: str) -> tuple[Membership, InboxItem]:

@@ -26,6 +26,7 @@ from accounts.selectors import channel_accounts_for_membership
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
 from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_membership_with_perm as _membership
 from publishing.forms import ComposedVariant, composed_from_variant
 from publishing.models import Post, Variant
 from publishing.selectors import (
@@ -67,12 +68,6 @@ FIELDS_BY_CODE = {
     "too_many_pixels": "file",
     "empty": "file",
 }
-
-
-def _membership(request: Request, perm: str) -> Membership:
-    membership = request_membership(request)
-    require_perm(membership, perm)
-    return membership
 
 
 def _post(request: Request, pk: int, perm: str) -> tuple[Membership, Post]:

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
+from rest_framework.request import Request
 
 from governance.models import Membership, Organization, Role, User
 
@@ -86,6 +87,21 @@ def request_membership(request: HttpRequest) -> Membership:
     membership: Membership | None = getattr(request, "membership", None)
     if membership is None:
         raise Http404
+    return membership
+
+
+def request_user(request: HttpRequest | Request) -> User:
+    """The person behind a request that login (or DRF's IsAuthenticated) already admitted."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+def request_membership_with_perm(request: HttpRequest | Request, perm: str) -> Membership:
+    """The request's membership, if its role grants ``perm`` (404 without one, else 403)."""
+    membership = request_membership(request)
+    require_perm(membership, perm)
     return membership
 
 

@@ -17,8 +17,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.forms.handover import OpenCaseForm, ReassignForm, SignOffForm
-from governance.models import HandoverCase, HandoverReason, Membership, User
+from governance.models import HandoverCase, HandoverReason, Membership
 from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import request_user as _user
 from governance.selectors.handover import (
     handover_case_get_for_org,
     handover_cases_for_org,
@@ -27,12 +28,6 @@ from governance.selectors.handover import (
     handover_source_label,
 )
 from governance.services import handover as services
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _case_for(request: HttpRequest, pk: int, perm: str) -> tuple[Membership, HandoverCase]:

@@ -33,6 +33,7 @@ from governance.forms.members import (
 from governance.middleware import SESSION_ORG_KEY
 from governance.models import Membership, Role, User
 from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import request_user as _user
 from governance.selectors.members import (
     active_admin_count,
     invitation_get_by_token,
@@ -74,12 +75,6 @@ def _attach_errors(form: Form, error: ValidationError, default: str | None = Non
         if field is not None and field not in form.fields:
             field = None
         form.add_error(field, item)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _posted(request: HttpRequest) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,8 +15,8 @@ from governance.forms.registry import (
     GovernanceReviewScheduleForm,
     PolicyForm,
 )
-from governance.models import User
 from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import request_user as _actor
 from governance.selectors.policies import (
     governance_review_for_org,
     governance_review_is_due,
@@ -37,10 +35,6 @@ from governance.services.policies import (
     policy_publish_version,
 )
 from governance.views.registry import attach_service_errors
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 @login_required

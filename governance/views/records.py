@@ -22,8 +22,9 @@ from governance.forms.records import (
     ReleaseHoldForm,
     RetentionRuleForm,
 )
-from governance.models import ExportStatus, Membership, RecordsExport, User
+from governance.models import ExportStatus, Membership, RecordsExport
 from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import request_user as _user
 from governance.selectors.records import (
     DISPOSAL_LOG_SHOWN,
     disposal_logs_for_org,
@@ -57,12 +58,6 @@ def _attach_errors(form: Form, error: ValidationError) -> None:
         if field is not None and field not in form.fields:
             field = "record_types" if "record_types" in form.fields else None
         form.add_error(field, item)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _allowed(request: HttpRequest, perm: str) -> Membership:

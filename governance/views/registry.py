@@ -3,7 +3,7 @@ access review. Views parse a form, call one service and render."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.forms.registry import AccessReviewForm, NativeAdminForm, RegistryEntryForm
-from governance.models import Membership, RegistryEntry, User
+from governance.models import Membership, RegistryEntry
 from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import request_user as _actor
 from governance.selectors.registry import (
     access_reviews_for_entry,
     connected_account_for_entry,
@@ -48,10 +49,6 @@ def attach_service_errors(form: Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _entry_for(request: HttpRequest, pk: int) -> tuple[Membership, RegistryEntry]:

@@ -19,8 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.forms.tokens import ApiTokenCreateForm
-from governance.models import Membership, User
+from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
+from governance.selectors.access import request_user as _user
 from governance.selectors.tokens import api_token_get_for_membership, api_tokens_for_membership
 from governance.services.tokens import api_token_create, api_token_revoke
 
@@ -29,12 +30,6 @@ def _membership(request: HttpRequest) -> Membership:
     membership = request_membership(request)
     require_perm(membership, "tokens.manage")
     return membership
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _list(request: HttpRequest, membership: Membership, form: ApiTokenCreateForm) -> HttpResponse:

@@ -4,8 +4,6 @@ clears itself after a minute."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,8 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from governance.forms.registry import RevealForm, VaultSecretForm
-from governance.models import Membership, User, VaultSecret
+from governance.models import Membership, VaultSecret
 from governance.selectors.access import has_perm, request_membership, require_perm
+from governance.selectors.access import request_user as _actor
 from governance.selectors.registry import local_today
 from governance.selectors.vault import (
     vault_reveal_history,
@@ -39,10 +38,6 @@ from governance.views.registry import attach_service_errors
 
 # How long a revealed value stays on screen before the page's script clears it.
 REVEAL_VISIBLE_SECONDS = 60
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _secret_for(request: HttpRequest, pk: int, perm: str) -> tuple[Membership, VaultSecret]:
