@@ -36,7 +36,7 @@ from publishing.models import (
 )
 from publishing.services.approval import StageInput
 from publishing.services.media import MAX_ALT_TEXT
-from publishing.services.posts import MediaSlot
+from publishing.services.posts import TIME_GRACE, MediaSlot
 from publishing.validation import variant_problems
 
 # A thread longer than this is better written as a blog post and linked.
@@ -257,6 +257,30 @@ class AccountChoiceField(forms.ModelMultipleChoiceField):
         return account_label(obj)
 
 
+class LocalTimeField(forms.DateTimeField):
+    """A date and time typed in the person's time zone (a ``datetime-local`` input),
+    cleaned to an aware instant; a time already passed is refused."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    # A time already saved may stay after it has passed (the rest of the post is edited).
+    kept: datetime | None = None
+
+    def clean(self, value: Any) -> datetime | None:
+        at: datetime | None = super().clean(value)
+        if at is not None and at != self.kept and at < timezone.now() - TIME_GRACE:
+            raise forms.ValidationError(
+                _("That time has already passed. Choose a time from now on."), code="past_time"
+            )
+        return at
+
+
+def local_time_help() -> str:
+    """Names the zone a :class:`LocalTimeField` is read in (worked out per request)."""
+    return _("In your time zone (%(zone)s). Change your time zone in your profile.") % {
+        "zone": timezone.get_current_timezone_name()
+    }
+
+
 class PostForm(forms.Form):
     """The post as a whole: its internal title, campaign, accounts and languages."""
 
@@ -294,15 +318,31 @@ class PostForm(forms.Form):
         required=False,
         help_text=_("Each language gets its own text on every account."),
     )
+    planned_at = LocalTimeField(label=_("Planned publication time"), required=False)
 
     def __init__(
         self,
         *args: Any,
         accounts: Iterable[ChannelAccount],
         campaigns: Iterable[Campaign],
+        planned_was: datetime | None = None,
+        plannable: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # A scheduled post's time is changed on its page (rescheduling moves its jobs).
+        if not plannable:
+            del self.fields["planned_at"]
+        else:
+            planned = cast(LocalTimeField, self.fields["planned_at"])
+            planned.help_text = " ".join(
+                [
+                    gettext("Optional: when it should go out; the calendar shows it then."),
+                    local_time_help(),
+                ]
+            )
+            if planned_was is not None:
+                planned.kept = planned_was.replace(second=0, microsecond=0)
         accounts_field = cast(AccountChoiceField, self.fields["accounts"])
         account_ids = [account.pk for account in accounts]
         accounts_field.queryset = ChannelAccount.objects.filter(pk__in=account_ids).order_by(
@@ -510,34 +550,20 @@ class ReviewForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    at = forms.DateTimeField(
-        label=_("Publish at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    at = LocalTimeField(label=_("Publish at"))
 
     # A mistyped date should not publish at once: only a moment ago counts as "now".
-    GRACE = timedelta(minutes=5)
+    GRACE = TIME_GRACE
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        zone = timezone.get_current_timezone_name()
-        self.fields["at"].help_text = _(
-            "In your time zone (%(zone)s). Change your time zone in your profile."
-        ) % {"zone": zone}
+        self.fields["at"].help_text = local_time_help()
 
     @staticmethod
     def default_time() -> datetime:
         """The next full hour, in the person's time zone."""
         now = timezone.localtime()
         return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-
-    def clean_at(self) -> datetime:
-        at: datetime = self.cleaned_data["at"]
-        if at < timezone.now() - self.GRACE:
-            raise forms.ValidationError(
-                _("That time has already passed. Choose a time from now on.")
-            )
-        return at
 
 
 class CancelForm(forms.Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -40,6 +40,14 @@ from publishing.selectors import post_approval_state
 from publishing.services._base import lock_post, post_move, refuse
 from publishing.services._notify import notify_users, post_label
 from publishing.validation import post_problems
+
+# A time typed a moment ago still counts as "from now on" (the form took a while to send).
+TIME_GRACE = timedelta(minutes=5)
+# States whose planned time is kept on the post only (no jobs): a scheduled post's time
+# belongs to its jobs and moves with post_reschedule.
+PLANNABLE_STATUSES = frozenset(
+    {PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED, PostStatus.APPROVED}
+)
 
 # Jobs a content edit, an unschedule or a cancel may stop (a running one may not be).
 STOPPABLE_JOB_STATUSES = (JobStatus.PENDING, JobStatus.CLAIMED, JobStatus.HELD)
@@ -76,31 +84,50 @@ def _require_every_account(membership: Membership, post: Post) -> None:
         raise PermissionDenied(_("This post also goes to accounts you cannot use."))
 
 
+def _planned(at: datetime | None) -> datetime | None:
+    """Check a planned time: aware, and not already passed."""
+    if at is None:
+        return None
+    if _aware(at) < timezone.now() - TIME_GRACE:
+        raise ValidationError(
+            _("That time has already passed. Choose a time from now on."), code="past_time"
+        )
+    return at
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at else None
+
+
 def post_create(
     *,
     membership: Membership,
     title: str = "",
     campaign: Campaign | None = None,
+    planned_at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Post:
     """Start a draft. Its variants (one per account and language) are added with
-    :func:`variant_save`."""
+    :func:`variant_save`. ``planned_at`` is when it should go out: it shows on the
+    calendar, and no job is made until :func:`post_schedule`."""
     require_perm(membership, "posts.write")
     if campaign is not None and campaign.organization_id != membership.organization_id:
         raise PermissionDenied
+    planned_at = _planned(planned_at)
     with transaction.atomic():
         post = Post.objects.create(
             organization=membership.organization,
             title=title.strip()[:200],
             campaign=campaign,
             created_by=membership.user,
+            scheduled_at=planned_at,
         )
         audit_record(
             action="post.created",
             organization=membership.organization,
             actor=membership.user,
             target=post,
-            new={"title": post.title, "status": post.status},
+            new={"title": post.title, "status": post.status, "scheduled_at": _iso(planned_at)},
             request=request,
         )
     return post
@@ -112,18 +139,29 @@ def post_update(
     membership: Membership,
     title: str | None = None,
     campaign: Campaign | object | None = _UNSET,
+    planned_at: datetime | object | None = _UNSET,
     request: HttpRequest | None = None,
 ) -> Post:
-    """Change the post's internal title or campaign. These are not published, so the
-    post keeps its approval."""
+    """Change the post's internal title, campaign or planned time (``None`` clears it).
+    These are not published, so the post keeps its approval. A scheduled post's time
+    is changed with :func:`post_reschedule` instead, which moves its jobs."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
     with transaction.atomic():
         post = lock_post(post)
         if post.status in (PostStatus.PUBLISHED, PostStatus.CANCELLED):
             raise refuse(post, _("changed"))
-        old = {"title": post.title, "campaign": post.campaign_id}
+        old = {
+            "title": post.title,
+            "campaign": post.campaign_id,
+            "scheduled_at": _iso(post.scheduled_at),
+        }
         fields = ["updated_at"]
+        if planned_at is not _UNSET and planned_at != post.scheduled_at:
+            if post.status not in PLANNABLE_STATUSES:
+                raise refuse(post, _("given a planned time"))
+            post.scheduled_at = _planned(planned_at if isinstance(planned_at, datetime) else None)
+            fields.append("scheduled_at")
         if title is not None:
             post.title = title.strip()[:200]
             fields.append("title")
@@ -143,7 +181,11 @@ def post_update(
             actor=membership.user,
             target=post,
             old=old,
-            new={"title": post.title, "campaign": post.campaign_id},
+            new={
+                "title": post.title,
+                "campaign": post.campaign_id,
+                "scheduled_at": _iso(post.scheduled_at),
+            },
             request=request,
         )
     return post

@@ -231,6 +231,28 @@ def test_drafts_without_a_time_are_listed_apart(client, login, team):
     assert "Approved, waiting for a time." in unscheduled
 
 
+def test_a_draft_with_a_planned_time_is_on_the_grid_on_its_local_day(client, login, team):
+    # 00:30 on 11 March in Helsinki is still 10 March in UTC.
+    post = post_create(membership=team.eddie, title="Plan", planned_at=helsinki(2026, 3, 11, 0, 30))
+    variant_save(
+        post=post,
+        membership=team.eddie,
+        channel_account=team.account,
+        language="fi",
+        text="Planned for the small hours.",
+    )
+    login(client, team.eddie.user)
+
+    page = client.get("/publishing/calendar/?date=2026-03-01").content.decode()
+
+    cell = day_cell(page, "2026-03-11")
+    assert '<time datetime="2026-03-11T00:30:00+02:00">00:30</time>' in cell
+    assert "city-news: Planned for the small hours." in cell
+    assert '<span class="cal-status">Draft</span>' in cell
+    assert "Planned for the small hours." not in day_cell(page, "2026-03-10")
+    assert "Planned for the small hours." not in page.split('id="unscheduled-heading"', 1)[1]
+
+
 def test_published_and_failed_posts_show_their_status_in_words(client, login, team):
     published = scheduled_post(team, helsinki(2026, 3, 5, 9), "Went out fine.")
     failed = scheduled_post(team, helsinki(2026, 3, 6, 9), "Did not go out.")

@@ -3,14 +3,24 @@ network counts and checks, with live counts, threads and library images."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
+from django.core.exceptions import ValidationError
 
 from accounts.models import ChannelAccount
 from governance.models import AuditEvent
-from publishing.models import Post, PostStatus, Variant
-from publishing.services.posts import post_schedule
+from publishing.models import Post, PostStatus, PublishJob, Variant
+from publishing.services.approval import post_approve
+from publishing.services.posts import (
+    post_create,
+    post_schedule,
+    post_submit_for_review,
+    post_update,
+    variant_save,
+)
 from publishing.tests.fixtures import approved, draft, make_image
 from tests.factories import ChannelAccountFactory
 
@@ -337,3 +347,77 @@ def test_outsider_cannot_open_the_edit_page(client, personas, login, team):
     post = draft(team.alice, team.account)
     login(client, personas.charlie)
     assert client.get(f"/publishing/posts/{post.pk}/edit/").status_code == 404
+
+
+@time_machine.travel(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), tick=False)
+def test_a_planned_time_is_stored_in_utc_and_audited(client, personas, login, team):
+    login(client, team.eddie.user)
+    data = compose_data({(team.account, "fi"): "Kirjasto aukeaa."}, planned_at="2026-03-10T09:30")
+    response = client.post(COMPOSE, data)
+    post = Post.objects.get()
+    assert response.status_code == 302
+    # 09:30 in Helsinki (UTC+2 in winter) is 07:30 UTC; a draft gets no publish jobs.
+    assert post.scheduled_at == datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
+    assert post.status == PostStatus.DRAFT
+    assert not PublishJob.objects.exists()
+    created = AuditEvent.objects.get(action="post.created")
+    assert created.new_values["scheduled_at"] == "2026-03-10T07:30:00+00:00"
+    page = client.get(f"/publishing/posts/{post.pk}/edit/").content.decode()
+    assert 'value="2026-03-10T09:30"' in page
+
+
+@time_machine.travel(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), tick=False)
+def test_changing_the_planned_time_is_audited_with_old_and_new(client, personas, login, team):
+    post = draft(team.eddie, team.account, "Kirjasto aukeaa.")
+    login(client, team.eddie.user)
+    data = compose_data(
+        {(team.account, "fi"): "Kirjasto aukeaa."}, title=post.title, planned_at="2026-03-12T14:00"
+    )
+    client.post(f"/publishing/posts/{post.pk}/edit/", data)
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+    updated = AuditEvent.objects.get(action="post.updated")
+    assert updated.old_values["scheduled_at"] is None
+    assert updated.new_values["scheduled_at"] == "2026-03-12T12:00:00+00:00"
+
+
+@time_machine.travel(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), tick=False)
+def test_a_planned_time_in_the_past_is_refused(client, personas, login, team):
+    login(client, team.eddie.user)
+    data = compose_data({(team.account, "fi"): "Myöhässä."}, planned_at="2026-02-27T09:00")
+    response = client.post(COMPOSE, data)
+    assert response.status_code == 400
+    assert "That time has already passed. Choose a time from now on." in response.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_a_planned_time_prefills_publish_at_once_approved(client, personas, login, team):
+    with time_machine.travel(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), tick=False):
+        post = post_create(
+            membership=team.eddie, planned_at=datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
+        )
+        variant_save(
+            post=post,
+            membership=team.eddie,
+            channel_account=team.account,
+            language="fi",
+            text="Kirjasto aukeaa.",
+        )
+        post_submit_for_review(post=post, membership=team.eddie)
+        post_approve(post=post, membership=team.rita)
+        login(client, team.eddie.user)
+        page = client.get(f"/publishing/posts/{post.pk}/").content.decode()
+    assert 'name="at" value="2026-03-10T09:30"' in page
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
+    assert post.scheduled_at == datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
+
+
+def test_a_scheduled_posts_compose_page_has_no_planned_time(client, personas, login, team):
+    post = approved(team)
+    post_schedule(post=post, membership=team.eddie, at=post.created_at)
+    login(client, personas.alice)
+    page = client.get(f"/publishing/posts/{post.pk}/edit/").content.decode()
+    assert "Planned publication time" not in page
+    with pytest.raises(ValidationError):
+        post_update(post=post, membership=team.eddie, planned_at=None)

@@ -430,11 +430,15 @@ def _build_compose(
     campaigns = Campaign.objects.filter(organization_id=membership.organization_id)
     language_codes = [code for code, _name in settings.LANGUAGES]
 
+    planning: dict[str, Any] = {
+        "planned_was": post.scheduled_at if post is not None else None,
+        "plannable": post is None or post.status in post_services.PLANNABLE_STATUSES,
+    }
     if data is not None:
         chosen_ids = {int(v) for v in data.getlist("accounts") if v.isdigit()}
         chosen_accounts = [a for a in accounts if a.pk in chosen_ids]
         chosen_languages = [c for c in language_codes if c in data.getlist("languages")]
-        post_form = PostForm(data, accounts=accounts, campaigns=campaigns)
+        post_form = PostForm(data, accounts=accounts, campaigns=campaigns, **planning)
     else:
         if existing_composed:
             account_ids = {c.account.pk for c in existing_composed.values()}
@@ -453,8 +457,10 @@ def _build_compose(
             "languages": chosen_languages,
         }
         if post is not None:
-            initial.update({"title": post.title, "campaign": post.campaign_id})
-        post_form = PostForm(initial=initial, accounts=accounts, campaigns=campaigns)
+            initial.update(
+                {"title": post.title, "campaign": post.campaign_id, "planned_at": post.scheduled_at}
+            )
+        post_form = PostForm(initial=initial, accounts=accounts, campaigns=campaigns, **planning)
 
     attached = [asset for c in existing_composed.values() for images in c.media for asset in images]
     picker = _picker(membership, attached, _posted_asset_ids(data))
@@ -568,16 +574,28 @@ def _save_compose(
                 membership=membership, name=data["new_campaign"], request=request
             )
         title = data.get("title", "")
+        # Absent when the post is scheduled: its time then moves only with its jobs.
+        planned_at: datetime | None = data.get("planned_at")
         if post is None:
             post = post_services.post_create(
-                membership=membership, title=title, campaign=campaign, request=request
+                membership=membership,
+                title=title,
+                campaign=campaign,
+                planned_at=planned_at,
+                request=request,
             )
-        elif title.strip() != post.title or (campaign.pk if campaign else None) != (
-            post.campaign_id
-        ):
-            post = post_services.post_update(
-                post=post, membership=membership, title=title, campaign=campaign, request=request
-            )
+        else:
+            changes: dict[str, Any] = {}
+            if title.strip() != post.title:
+                changes["title"] = title
+            if (campaign.pk if campaign else None) != post.campaign_id:
+                changes["campaign"] = campaign
+            if "planned_at" in data and planned_at != post.scheduled_at:
+                changes["planned_at"] = planned_at
+            if changes:
+                post = post_services.post_update(
+                    post=post, membership=membership, request=request, **changes
+                )
         kept: set[str] = set()
         for panel in compose.panels:
             composed = panel.form.composed()
