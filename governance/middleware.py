@@ -50,11 +50,16 @@ class ActiveMembershipMiddleware:
 
 def second_factor_required(user: User | AnonymousUser) -> bool:
     """Whether ``user`` must prove a second factor in each session: a membership of an
-    organization whose policy requires it, or an authenticator they set up themselves
-    (a device someone enrolled protects them even where the policy is off)."""
+    organization whose policy requires it, an authenticator they set up themselves
+    (a device someone enrolled protects them even where the policy is off), or staff
+    status (the Django admin reaches every organization's data)."""
     if not user.is_authenticated:
         return False
-    return organization_requires_second_factor(user) or bool(user_has_device(user))
+    return (
+        bool(user.is_staff)
+        or organization_requires_second_factor(user)
+        or bool(user_has_device(user))
+    )
 
 
 def organization_requires_second_factor(user: User | AnonymousUser) -> bool:

@@ -77,6 +77,23 @@ def test_mentions_are_read_page_by_page_through_link_headers(mastodon_server, pe
     )
 
 
+def test_a_burst_after_an_empty_first_sync_is_read_in_full(mastodon_server, personas):
+    server = mastodon_server
+    account = _account(server, personas)
+    first = inbox_sync_account(account=account)
+    assert (first.outcome, first.new_items) == ("synced", 0)
+    assert InboxCursor.objects.get(channel_account=account).cursor
+
+    citizen = server.create_account("aino", "Aino Virtanen")
+    for number in range(100):
+        server.post_as(citizen, f"@comms question {number}", mention=server.user)
+    second = inbox_sync_account(account=account)
+
+    assert (second.outcome, second.new_items) == ("synced", 100)
+    texts = set(InboxItem.objects.filter(channel_account=account).values_list("text", flat=True))
+    assert texts == {f"@comms question {number}" for number in range(100)}
+
+
 def test_a_direct_message_conversation_is_answered_and_continues(
     mastodon_server, personas, client, login
 ):

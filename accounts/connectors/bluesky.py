@@ -896,8 +896,9 @@ class BlueskyConnector(Connector):
         ``INBOX_OVERLAP`` before the newest time it saw last and leaves out the
         notifications it returned then (the cursor lists them): a post whose clock ran a
         little behind, or two in the same second, are not lost. Without a cursor the
-        newest page is returned. Notifications are not marked as read: people using the
-        account in the Bluesky app still see them as new."""
+        newest page is returned (if it is empty, the cursor starts at now).
+        Notifications are not marked as read: people using the account in the Bluesky
+        app still see them as new."""
         state = _InboxCursor.parse(cursor)
         floor = state.newest - INBOX_OVERLAP if state is not None else None
         fresh: dict[str, tuple[datetime, Mapping[str, Any]]] = {}
@@ -940,7 +941,7 @@ class BlueskyConnector(Connector):
         )
         return InboxPage(
             items=[self._inbox_item(notification) for _uri, (_at, notification) in ordered],
-            next_cursor=_next_inbox_cursor(state, window) or cursor,
+            next_cursor=_next_inbox_cursor(state, window),
             has_more=False,
         )
 
@@ -1080,9 +1081,12 @@ def _keep_notification(
 
 
 def _next_inbox_cursor(state: _InboxCursor | None, window: Mapping[str, datetime]) -> str:
-    """The cursor after a sync that saw ``window`` (URI → time); "" when it saw nothing."""
+    """The cursor after a sync that saw ``window`` (URI → time)."""
     if not window and state is None:
-        return ""
+        # A first sync that found nothing starts at "now": without a cursor the next
+        # sync would read only the newest page again, and lose the rest of a burst.
+        # The look-back (``INBOX_OVERLAP``) covers a clock a little off from the AppView's.
+        return _InboxCursor(datetime.now(tz=UTC), frozenset()).dump()
     newest = max([*window.values(), *([state.newest] if state is not None else [])])
     recent = sorted(
         (uri for uri, moment in window.items() if moment >= newest - INBOX_OVERLAP),

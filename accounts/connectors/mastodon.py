@@ -69,6 +69,8 @@ VISIBILITY = {
 # Waits between looks at an image the instance is still processing (bounded, ~30 s).
 MEDIA_POLL_DELAYS = (0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0)
 INBOX_PAGE_SIZE = 40
+# ``min_id`` before every notification id (Mastodon ids are positive numbers).
+INBOX_FROM_THE_BEGINNING = "0"
 
 
 def normalize_server_url(value: str) -> str:
@@ -579,7 +581,10 @@ class MastodonConnector(Connector):
         elif notifications:
             next_cursor = str(notifications[0]["id"])
         else:
-            next_cursor = cursor
+            # A first sync that finds nothing starts from the beginning ("0"): with no
+            # notification yet, everything after it is new, and it is paged forward
+            # like any later sync, so a burst larger than a page is read in full.
+            next_cursor = cursor or INBOX_FROM_THE_BEGINNING
         items = [self._inbox_item(account, n) for n in reversed(notifications) if n.get("status")]
         return InboxPage(
             items=items,

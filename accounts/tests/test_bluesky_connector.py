@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from requests.structures import CaseInsensitiveDict
 
 from accounts import http
@@ -613,6 +614,31 @@ def test_the_next_sync_returns_only_what_is_new_even_in_the_same_second(connecto
         listed(same_second, second, first, late_clock)
     ]
     assert connector.fetch_inbox(account, page.next_cursor).items == []
+
+
+def test_a_first_sync_that_finds_nothing_still_reads_a_later_burst_in_full(connector, account, pds):
+    pds.on("app.bsky.notification.listNotifications", listed())
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=UTC), tick=False):
+        first = connector.fetch_inbox(account)
+    assert first.items == [] and first.next_cursor
+    burst = [
+        notification(
+            f"n{number:03d}", "mention", f"2026-11-02T10:{number // 60:02d}:{number % 60:02d}Z"
+        )
+        for number in range(1, 121)
+    ]
+    newest_first = burst[::-1]
+    pds.answers["app.bsky.notification.listNotifications"] = [
+        listed(*newest_first[:50], cursor="p2"),
+        listed(*newest_first[50:100], cursor="p3"),
+        listed(*newest_first[100:]),
+    ]
+
+    page = connector.fetch_inbox(account, first.next_cursor)
+
+    assert [rkey for _kind, rkey in kinds(page)] == [f"n{number:03d}" for number in range(1, 121)]
+    pages = [kwargs["params"].get("cursor") for _m, _n, kwargs in pds.calls[1:]]
+    assert pages == [None, "p2", "p3"]
 
 
 def test_post_metrics_are_read_25_at_a_time_and_a_missing_post_is_deleted(connector, account, pds):

@@ -413,6 +413,27 @@ def test_the_inbox_pages_through_notifications_with_the_link_header(
     assert request.query["types[]"] == ["mention", "quote"]
 
 
+def test_a_first_sync_that_finds_nothing_still_reads_a_later_burst_in_full(
+    connector, account, mastodon_server
+):
+    first = connector.fetch_inbox(account)
+    assert first.items == [] and first.next_cursor
+    citizen = mastodon_server.create_account("aino", "Aino Virtanen")
+    for number in range(100):
+        mastodon_server.post_as(citizen, f"@comms question {number}", mention=mastodon_server.user)
+
+    texts: list[str] = []
+    cursor, has_more, calls = first.next_cursor, True, 0
+    while has_more:
+        page = connector.fetch_inbox(account, cursor)
+        texts += [item.text for item in page.items]
+        cursor, has_more, calls = page.next_cursor, page.has_more, calls + 1
+        assert calls < 10
+
+    assert texts == [f"@comms question {number}" for number in range(100)]
+    assert connector.fetch_inbox(account, cursor).items == []
+
+
 def test_post_metrics_come_from_the_status_counts(connector, account, mastodon_server):
     result = connector.publish(account, PublishRequest(text="Count me"))
     status = mastodon_server.statuses[result.remote_id]

@@ -1,4 +1,7 @@
-"""The Django admin: the audit log is view-only; other changes there are audited."""
+"""The Django admin: the audit log is view-only; other changes there are audited.
+
+Site operators (staff) must prove a second factor like everyone else, so they log in
+with a verified authenticator here."""
 
 from __future__ import annotations
 
@@ -14,9 +17,17 @@ def operator(db):
     return UserFactory(email="ops@example.org", is_staff=True, is_superuser=True)
 
 
-def test_audit_entries_are_view_only_in_admin(client, personas, operator):
-    event = audit_record(action="auth.login_succeeded", organization=personas.org)
+def test_staff_must_prove_a_second_factor_before_the_admin(client, operator):
     client.force_login(operator)
+    response = client.get("/django-admin/governance/auditevent/")
+    assert response.status_code == 302
+    assert response["Location"] == "/auth/2fa/enrol/"
+    assert client.get("/auth/2fa/enrol/").status_code == 200
+
+
+def test_audit_entries_are_view_only_in_admin(client, personas, operator, login):
+    event = audit_record(action="auth.login_succeeded", organization=personas.org)
+    login(client, operator)
     page = client.get(f"/django-admin/governance/auditevent/{event.pk}/change/")
     assert page.status_code == 200
     body = page.content.decode()
@@ -31,16 +42,16 @@ def test_audit_entries_are_view_only_in_admin(client, personas, operator):
     assert AuditEvent.objects.get(pk=event.pk).action == "auth.login_succeeded"
 
 
-def test_admin_lists_the_log(client, personas, operator):
+def test_admin_lists_the_log(client, personas, operator, login):
     audit_record(action="member.invited", organization=personas.org, target_label="x@y.org")
-    client.force_login(operator)
+    login(client, operator)
     response = client.get("/django-admin/governance/auditevent/")
     assert response.status_code == 200
     assert "member.invited" in response.content.decode()
 
 
-def test_user_admin_creates_an_email_user_and_audits_it(client, operator):
-    client.force_login(operator)
+def test_user_admin_creates_an_email_user_and_audits_it(client, operator, login):
+    login(client, operator)
     response = client.post(
         "/django-admin/governance/user/add/",
         {
@@ -58,16 +69,16 @@ def test_user_admin_creates_an_email_user_and_audits_it(client, operator):
     assert "passphrase" not in event.canonical_payload()
 
 
-def test_user_admin_change_page_opens(client, personas, operator):
-    client.force_login(operator)
+def test_user_admin_change_page_opens(client, personas, operator, login):
+    login(client, operator)
     response = client.get(f"/django-admin/governance/user/{personas.alice.pk}/change/")
     assert response.status_code == 200
     assert "alice@example.org" in response.content.decode()
 
 
-def test_membership_role_change_in_admin_is_audited(client, personas, operator):
+def test_membership_role_change_in_admin_is_audited(client, personas, operator, login):
     membership = personas.membership(personas.bob)
-    client.force_login(operator)
+    login(client, operator)
     response = client.post(
         f"/django-admin/governance/membership/{membership.pk}/change/",
         {"role": Role.REVIEWER},
@@ -81,8 +92,8 @@ def test_membership_role_change_in_admin_is_audited(client, personas, operator):
     assert event.new_values == {"role": "reviewer"}
 
 
-def test_nothing_is_deleted_through_admin(client, personas, operator):
-    client.force_login(operator)
+def test_nothing_is_deleted_through_admin(client, personas, operator, login):
+    login(client, operator)
     membership = personas.membership(personas.bob)
     for url in (
         f"/django-admin/governance/membership/{membership.pk}/delete/",
@@ -94,8 +105,8 @@ def test_nothing_is_deleted_through_admin(client, personas, operator):
     assert Organization.objects.filter(pk=personas.org.pk).exists()
 
 
-def test_organization_settings_change_in_admin_is_audited(client, personas, operator):
-    client.force_login(operator)
+def test_organization_settings_change_in_admin_is_audited(client, personas, operator, login):
+    login(client, operator)
     response = client.post(
         f"/django-admin/governance/organization/{personas.org.pk}/change/",
         {
