@@ -8,6 +8,8 @@ adds nothing, and the citizen's next reply joins the same thread.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -136,6 +138,29 @@ def test_replies_and_mentions_come_in_and_the_answer_is_a_proper_reply(
         < conversation.index("Keskiviikkona")
         < conversation.index("Kiitos!")
     )
+
+
+def test_a_burst_after_an_empty_first_sync_is_read_in_full(bsky, personas):
+    remote, account = _connect(bsky, personas)
+    first = inbox_sync_account(account=account)
+    assert (first.outcome, first.new_items) == ("synced", 0)
+
+    neighbour = bsky.create_account("neighbour")
+    texts = [f"Kysymys {number} @{remote.handle}" for number in range(60)]  # > one page
+    # Three posts to a second (clocks a little behind, as the AppView sorts by the
+    # earlier of its own time and the post's): a page ends inside a second, and no
+    # second holds more than a page, which the AppView's time-only cursor cannot page.
+    start = timezone.now() - timedelta(minutes=5)
+    for number, text in enumerate(texts):
+        written = start + timedelta(seconds=number // 3)
+        created_at = written.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        bsky.post(neighbour, text, facets=_mention_facet(text, remote), createdAt=created_at)
+    bsky.process_all()
+    second = inbox_sync_account(account=account)
+
+    assert (second.outcome, second.new_items) == ("synced", 60)
+    stored = InboxItem.objects.filter(channel_account=account).values_list("text", flat=True)
+    assert sorted(stored) == sorted(texts)
 
 
 def test_a_post_deleted_on_bluesky_stays_in_the_inbox_marked(bsky, personas):

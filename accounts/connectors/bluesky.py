@@ -243,6 +243,23 @@ def _parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _page_cursor(server_cursor: str, *, previous: str) -> str:
+    """Where the next page of notifications starts.
+
+    The AppView's cursor is the sort time of the page's last notification, and the
+    next page starts strictly before it: the notifications of that same millisecond
+    (a burst written to the second) that did not fit on the page would be skipped.
+    So the next page starts just after it instead, repeating that time's
+    notifications (the caller keeps each URI once). Only when that would ask for the
+    same page again (a whole page at one time) is the server's cursor used as it is."""
+    boundary = _parse_time(server_cursor)
+    if boundary is None:
+        return server_cursor
+    after = (boundary + timedelta(milliseconds=1)).astimezone(UTC)
+    overlapping = after.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return server_cursor if overlapping == previous else overlapping
+
+
 def _now_iso() -> str:
     return datetime.now(tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -925,9 +942,10 @@ class BlueskyConnector(Connector):
                     continue
                 if notification.get("reason") in INBOX_REASONS:
                     _keep_notification(fresh, uri, moment, notification)
-            page_cursor = str(body.get("cursor") or "")
-            if walked_past or state is None or not page_cursor:
+            server_cursor = str(body.get("cursor") or "")
+            if walked_past or state is None or not server_cursor:
                 break
+            page_cursor = _page_cursor(server_cursor, previous=page_cursor)
         else:
             logger.warning(
                 "Bluesky account %s: more than %d pages of notifications since the last sync",

@@ -641,6 +641,38 @@ def test_a_first_sync_that_finds_nothing_still_reads_a_later_burst_in_full(conne
     assert pages == [None, "p2", "p3"]
 
 
+def test_a_page_ending_inside_a_second_does_not_skip_the_rest_of_that_second(
+    connector, account, pds
+):
+    """The AppView pages strictly before the last time on a page, as it does."""
+    burst = [
+        notification(f"n{number:03d}", "mention", f"2026-11-02T10:00:0{5 + number // 30}.000Z")
+        for number in range(60)
+    ]
+
+    arrived: list[dict] = []
+
+    def notifications(kwargs):
+        before = kwargs["params"].get("cursor") or "9999"
+        older = [n for n in reversed(arrived) if n["indexedAt"] < before][:50]
+        return listed(*older, cursor=older[-1]["indexedAt"] if older else "")
+
+    pds.on("app.bsky.notification.listNotifications", notifications)
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=UTC), tick=False):
+        cursor = connector.fetch_inbox(account).next_cursor
+    arrived.extend(burst)
+    pds.calls.clear()
+    page = connector.fetch_inbox(account, cursor)
+
+    read = sorted(rkey for _kind, rkey in kinds(page))
+    assert read == [f"n{number:03d}" for number in range(60)]
+    assert [kwargs["params"].get("cursor") for _m, _n, kwargs in pds.calls] == [
+        None,
+        "2026-11-02T10:00:05.001Z",
+        "2026-11-02T10:00:05.000Z",
+    ]
+
+
 def test_post_metrics_are_read_25_at_a_time_and_a_missing_post_is_deleted(connector, account, pds):
     refs = [RemoteRef(f"at://{DID}/app.bsky.feed.post/3post{n:08d}") for n in range(30)]
 
