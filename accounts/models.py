@@ -175,3 +175,52 @@ class SandboxFollower(models.Model):
 
     def __str__(self) -> str:
         return self.handle
+
+
+class NetworkApp(models.Model):
+    """The organization's own developer app on one network (Meta, Threads, X, LinkedIn,
+    Google, TikTok): public bodies register their own apps, so every OAuth flow,
+    token exchange and webhook check uses the credentials stored here.
+
+    ``network`` names the app's platform, which may serve several channel networks
+    (one Meta app connects Facebook Pages and Instagram).
+    ``options`` holds the app's non-secret choices (an API version, a plan); a webhook
+    verify token or signing secret is a secret and goes in ``secrets``."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="network_apps"
+    )
+    network = models.CharField(_("platform"), max_length=32)
+    client_id = models.CharField(_("app id"), max_length=255)
+    client_secret = EncryptedTextField(_("app secret"))
+    # Other secrets of the app (webhook verify tokens, signing secrets), encrypted.
+    secrets = EncryptedJSONField(_("other secrets"), default=dict, blank=True, editable=False)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("network app")
+        verbose_name_plural = _("network apps")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "network"], name="uniq_network_app_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} app {self.client_id}"
+
+    def as_client(
+        self, *, server_url: str, redirect_uri: str, scopes: tuple[str, ...]
+    ) -> OAuthClient:
+        return OAuthClient(
+            server_url=server_url,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+        )

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.connectors.base import Capabilities, Connector, Limits
 from accounts.connectors.registry import UnknownNetwork, get_connector, networks
-from accounts.models import AccountStatus, ChannelAccount, SandboxPost
-from governance.models import AuditEvent, Membership
+from accounts.models import AccountStatus, ChannelAccount, NetworkApp, SandboxPost
+from governance.models import AuditEvent, Membership, Organization
 from governance.selectors.access import get_in_org
 
 # People are told this long before an account's sign-in ends for good.
@@ -221,3 +221,9 @@ def sandbox_feed(
             assert reply.thread_root_id is not None
             by_root[reply.thread_root_id].append(reply)
     return [SandboxThread(post=root, replies=by_root.get(root.pk, [])) for root in roots]
+
+
+def network_app_get(*, organization: Organization, network: str) -> NetworkApp | None:
+    """The organization's own developer app on ``network`` (a platform such as "meta",
+    "threads", "x", "linkedin"), or None when an admin has not entered one yet."""
+    return NetworkApp.objects.filter(organization=organization, network=network).first()

@@ -38,7 +38,7 @@ from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.connectors.sandbox import AudienceActivity, simulate_audience
-from accounts.models import AccountStatus, ChannelAccount, MastodonApp
+from accounts.models import AccountStatus, ChannelAccount, MastodonApp, NetworkApp
 from accounts.selectors import (
     EXPIRY_NOTICE_ACTION,
     channel_account_expiry_notified,
@@ -550,3 +550,84 @@ def sandbox_audience_simulate(
             request=request,
         )
     return activity
+
+
+def network_app_save(
+    *,
+    organization: Organization,
+    actor: User,
+    network: str,
+    client_id: str,
+    client_secret: str = "",
+    secrets: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> NetworkApp:
+    """Create or update the organization's own app on ``network``.
+
+    An empty ``client_secret`` keeps the stored one (forms never show a secret back);
+    ``secrets`` entries are merged the same way, empty values keeping what is stored.
+    The audit entry names what changed, never a secret's value.
+    """
+    client_id = client_id.strip()
+    if not client_id:
+        raise ValidationError(_("Enter the app id."))
+    with transaction.atomic():
+        app = (
+            NetworkApp.objects.select_for_update()
+            .filter(organization=organization, network=network)
+            .first()
+        )
+        created = app is None
+        if app is None:
+            if not client_secret:
+                raise ValidationError(_("Enter the app secret."))
+            app = NetworkApp(organization=organization, network=network)
+        old = None if created else {"client_id": app.client_id, "options": dict(app.options)}
+        changed_secrets = sorted(k for k, v in (secrets or {}).items() if v)
+        app.client_id = client_id
+        if client_secret:
+            app.client_secret = client_secret
+            changed_secrets.append("client_secret")
+        app.secrets = {**(app.secrets or {}), **{k: v for k, v in (secrets or {}).items() if v}}
+        if options is not None:
+            app.options = {**(app.options or {}), **dict(options)}
+        app.updated_at = timezone.now()
+        app.updated_by = actor
+        app.save()
+        audit_record(
+            action="network_app.created" if created else "network_app.updated",
+            organization=organization,
+            actor=actor,
+            target=app,
+            old=old,
+            new={
+                "network": network,
+                "client_id": app.client_id,
+                "options": dict(app.options),
+                "secrets_changed": sorted(changed_secrets),
+            },
+            request=request,
+        )
+    return app
+
+
+def network_app_delete(
+    *, organization: Organization, actor: User, network: str, request: HttpRequest | None = None
+) -> bool:
+    """Forget the organization's app on ``network``; accounts connected through it keep
+    their tokens until they expire, but cannot renew them."""
+    with transaction.atomic():
+        app = NetworkApp.objects.filter(organization=organization, network=network).first()
+        if app is None:
+            return False
+        audit_record(
+            action="network_app.deleted",
+            organization=organization,
+            actor=actor,
+            target=app,
+            old={"network": network, "client_id": app.client_id},
+            request=request,
+        )
+        app.delete()
+    return True
