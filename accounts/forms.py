@@ -97,3 +97,46 @@ class SimulateAudienceForm(forms.Form):
         ("crisis", _("A crisis drill (worried, many questions)")),
     ]
     mood = forms.ChoiceField(label=_("Audience mood"), choices=MOODS, initial="everyday")
+
+
+class NetworkAppForm(forms.Form):
+    """The organization's own app on a platform. Secrets are never shown back: an empty
+    secret field keeps what is stored."""
+
+    client_id = forms.CharField(
+        max_length=255, widget=forms.TextInput(attrs={"spellcheck": "false"})
+    )
+    client_secret = forms.CharField(
+        max_length=500,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+    )
+
+    def __init__(self, *args: Any, platform: Any, has_app: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client_id"].label = platform.client_id_label or _("App id")
+        secret = self.fields["client_secret"]
+        secret.label = platform.client_secret_label or _("App secret")
+        secret.required = not has_app
+        if has_app:
+            secret.help_text = _("Stored encrypted. Leave empty to keep the stored secret.")
+        for extra in platform.extra_secrets:
+            self.fields[f"secret_{extra.key}"] = forms.CharField(
+                label=extra.label,
+                help_text=(
+                    f"{extra.help_text} {_('Leave empty to keep the stored value.')}"
+                    if has_app
+                    else extra.help_text
+                ),
+                max_length=500,
+                required=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+            )
+
+    def extra_secret_values(self) -> dict[str, str]:
+        return {
+            name.removeprefix("secret_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("secret_") and value
+        }

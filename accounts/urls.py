@@ -1,11 +1,14 @@
 from django.urls import path
 
-from accounts.views import connect, pages, sandbox
+from accounts.views import apps, connect, pages, sandbox
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", pages.account_list_view, name="list"),
+    path("apps/", apps.network_app_list_view, name="network_apps"),
+    path("apps/<str:platform>/", apps.network_app_edit_view, name="network_app_edit"),
+    path("apps/<str:platform>/delete/", apps.network_app_delete_view, name="network_app_delete"),
     path("connect/", connect.connect_choose_view, name="connect"),
     path("connect/bluesky/", connect.connect_bluesky_view, name="connect_bluesky"),
     path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),

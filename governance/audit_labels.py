@@ -82,6 +82,9 @@ AUDIT_LABELS: dict[str, Promise] = {
     "post.author_changed": _("Changed a post's author"),
     "approval_policy.approver_replaced": _("Replaced an approver in an approval policy"),
     "channel_account.holder_changed": _("Changed who looks after a channel account"),
+    "network_app.created": _("Registered the organization's app on a network"),
+    "network_app.updated": _("Changed the organization's app on a network"),
+    "network_app.deleted": _("Removed the organization's app on a network"),
     "registry.native_admin_replaced": _("Replaced a person with native access to an account"),
     "vault.rotation_requested": _("Asked for a vault secret to be rotated"),
     # Records: retention, legal holds, disposal and records-request exports

@@ -43,7 +43,11 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/list.html",
-        {"rows": rows, "can_manage": has_perm(membership, "accounts.manage")},
+        {
+            "rows": rows,
+            "can_manage": has_perm(membership, "accounts.manage"),
+            "can_manage_apps": has_perm(membership, "org.manage"),
+        },
     )
 
 
