@@ -435,5 +435,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Beat's every-second tick is logged only when it did something (govsocial/logfilters.py).
+    "filters": {"quiet_ticks": {"()": "govsocial.logfilters.QuietTicks"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "celery.beat": {"filters": ["quiet_ticks"]},
+        "celery.worker.strategy": {"filters": ["quiet_ticks"]},
+        "celery.app.trace": {"filters": ["quiet_ticks"]},
+    },
 }
