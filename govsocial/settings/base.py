@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "governance.middleware.TwoFactorRequiredMiddleware",
     "governance.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "govsocial.errorpages.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

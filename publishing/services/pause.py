@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import AccountStatus, ChannelAccount
 from governance.models import Membership, Role
@@ -146,7 +147,11 @@ def publishing_pause_end(
         if count:
             _tell_managers(
                 membership,
-                _("Publishing has resumed. %(count)d held posts are waiting for your decision.")
+                ngettext(
+                    "Publishing has resumed. %(count)d held post is waiting for your decision.",
+                    "Publishing has resumed. %(count)d held posts are waiting for your decision.",
+                    count,
+                )
                 % {"count": count},
                 "publishing.resumed",
             )

@@ -82,7 +82,7 @@ def test_resuming_keeps_held_jobs_for_review_and_tells_managers(team, due, run_d
         assert run_due() == []
     assert PublishJob.objects.get(post=post).status == JobStatus.HELD
     notice = team.alice.user.notifications.filter(kind="publishing.resumed").get()
-    assert "1 held posts" in notice.message
+    assert "1 held post is waiting" in notice.message
     assert AuditEvent.objects.filter(action="publishing.resumed").exists()
 
 

@@ -128,7 +128,7 @@ def test_resume_lists_the_held_posts(client, login, team, held):
 
     assert response["Location"] == "/publishing/pause/held/"
     page = client.get("/publishing/pause/held/").content.decode()
-    assert "1 held posts are waiting" in page or "held posts are waiting" in page
+    assert "1 held post is waiting: publish, reschedule or cancel it." in page
     assert "city-news: Held during the storm." in page
     assert "Publish now" in page and "Reschedule" in page and "Cancel this post" in page
     assert "pause-banner" not in page

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import ChannelAccount
@@ -231,9 +231,12 @@ def pause_end_view(request: HttpRequest, pk: int) -> HttpResponse:
     if held:
         messages.success(
             request,
-            _(
+            ngettext(
+                "Publishing has resumed. %(count)d held post is waiting: publish, reschedule "
+                "or cancel it.",
                 "Publishing has resumed. %(count)d held posts are waiting: publish, reschedule "
-                "or cancel each one."
+                "or cancel each one.",
+                held,
             )
             % {"count": held},
         )
