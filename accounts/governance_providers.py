@@ -75,6 +75,13 @@ def _renewable(network: str) -> bool:
         return False
 
 
+def _is_training(network: str) -> bool:
+    try:
+        return get_connector(network).is_sandbox
+    except UnknownNetwork:
+        return False
+
+
 def risk_lines(*, organization: Organization, today: date) -> Iterable[RiskLine]:
     """Sign-ins that end within the notice period (and that the app cannot renew by
     itself), sign-ins that have ended, and accounts not in the registry."""
@@ -115,7 +122,13 @@ def risk_lines(*, organization: Organization, today: date) -> Iterable[RiskLine]
                     _("Reconnect the account"),
                 )
             )
-        if account.registry_entry_id is None and account.status != AccountStatus.DISCONNECTED:
+        # A Sandbox account is a training feed inside the app: it has no owner or login
+        # to record, so it is never "missing" from the registry.
+        if (
+            account.registry_entry_id is None
+            and account.status != AccountStatus.DISCONNECTED
+            and not _is_training(account.network)
+        ):
             network = account.network if account.network in RegistryNetwork.values else "other"
             query = urlencode(
                 {"network": network, "handle": account.handle, "account": str(account.pk)}

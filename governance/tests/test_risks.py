@@ -109,10 +109,18 @@ def test_credentials_expiring_soon_come_from_accounts(personas, well_kept):
 
 
 def test_connected_account_missing_from_the_registry(personas, well_kept):
-    ChannelAccount.objects.filter(pk=personas.bob_account.pk).update(registry_entry=None)
+    ChannelAccount.objects.filter(pk=personas.bob_account.pk).update(
+        registry_entry=None, network="mastodon"
+    )
     (line,) = risk_report_for_org(personas.org)
     assert line.kind == "unregistered_account"
-    assert line.fix_url.startswith("/governance/registry/new/?network=sandbox&handle=city-news")
+    assert line.fix_url.startswith("/governance/registry/new/?network=mastodon&handle=city-news")
+
+
+def test_a_sandbox_training_account_is_never_missing_from_the_registry(personas, well_kept):
+    ChannelAccount.objects.filter(pk=personas.bob_account.pk).update(registry_entry=None)
+    assert personas.bob_account.network == "sandbox"
+    assert risk_report_for_org(personas.org) == []
 
 
 def test_vault_secret_past_rotation(personas, well_kept):
@@ -133,6 +141,7 @@ def test_report_page_lists_every_kind_with_links(client, personas, login, frozen
         next_review_due=date(2025, 1, 1),
     )
     make_secret(personas.org, personas.alice, rotate_by=date(2025, 1, 1))
+    ChannelAccount.objects.filter(pk=personas.bob_account.pk).update(network="mastodon")
     login(client, personas.carol)
     response = client.get("/governance/risks/")
     page = response.content.decode()
