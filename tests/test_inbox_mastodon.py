@@ -203,7 +203,9 @@ def test_answering_a_status_deleted_meanwhile_marks_it(mastodon_server, personas
     assert item.deleted_on_network_at is not None
 
 
-def test_a_first_private_message_from_a_stranger_reaches_the_inbox(mastodon_server, personas):
+def test_a_first_private_message_from_a_stranger_reaches_the_inbox(
+    mastodon_server, personas, client, login
+):
     """Mastodon's default policy filters it (the account does not follow the citizen);
     it is read all the same, and the cursor never passes over it."""
     server = mastodon_server
@@ -222,6 +224,11 @@ def test_a_first_private_message_from_a_stranger_reaches_the_inbox(mastodon_serv
     dm = InboxItem.objects.get(text="@comms my street light is broken")
     assert (dm.kind, dm.author_name, dm.raw["filtered"]) == (ItemKind.DM, "aino", True)
     assert InboxItem.objects.get(text="@comms great deals").raw["filtered"] is True
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{dm.pk}/").content.decode()
+    assert "Filtered by the network" in page
+    public = InboxItem.objects.get(text="@comms also posting publicly")
+    assert "Filtered by the network" not in client.get(f"/inbox/{public.pk}/").content.decode()
     # Accepting the request on Mastodon later brings no second copy.
     server.notification_requests.clear()
     for note in server.notifications.values():
@@ -259,3 +266,24 @@ def test_an_unconfirmed_reply_opening_with_a_full_mention_is_found_not_sent_twic
     assert reply.status == ReplyStatus.SENT
     assert reply.remote_id == sent.id
     assert len(server.statuses_of(server.user)) == 1
+
+
+def test_a_quote_of_our_post_reads_clean_and_links_the_quoted_post(
+    mastodon_server, personas, client, login
+):
+    server = mastodon_server
+    account = _account(server, personas)
+    ours = server.post_as(server.user, "Swimming hall opens on Monday.")
+    inbox_sync_account(account=account)
+    citizen = server.create_account("aino", "Aino")
+    quote = server.post_as(citizen, "Finally, good news!", quote=ours)
+    assert inbox_sync_account(account=account).new_items == 1
+
+    item = InboxItem.objects.get(remote_id=quote.id)
+    assert (item.kind, item.text) == (ItemKind.QUOTE, "Finally, good news!")
+    assert item.in_reply_to_remote_id == ours.id
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "RE:" not in page
+    link = f'<a href="https://social.example/@comms/{ours.id}" rel="noopener noreferrer">'
+    assert link + "Open the quoted post" in page

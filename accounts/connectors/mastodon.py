@@ -190,13 +190,19 @@ def _quoted_link(status: Mapping[str, Any]) -> tuple[str, str]:
     quoted_id = str(quote.get("quoted_status_id") or "")
     if isinstance(quoted, dict):
         quoted_id = str(quoted.get("id") or quoted_id)
-        url = str(quoted.get("url") or quoted.get("uri") or "")
+        url = _web_address(quoted.get("url") or quoted.get("uri"))
         if url:
             return quoted_id, url
     finder = _QuoteInlineLink()
     finder.feed(str(status.get("content") or ""))
     finder.close()
     return quoted_id, finder.href
+
+
+def _web_address(value: Any) -> str:
+    """``value`` if it is an http(s) address (it ends up as a link on our pages)."""
+    text = str(value or "")
+    return text if text.startswith(("https://", "http://")) else ""
 
 
 class _QuoteInlineLink(HTMLParser):
@@ -210,8 +216,7 @@ class _QuoteInlineLink(HTMLParser):
         if tag == "p" and "quote-inline" in (values.get("class") or "").split():
             self._inside = 1
         elif self._inside and tag == "a" and not self.href:
-            href = values.get("href") or ""
-            self.href = href if href.startswith(("https://", "http://")) else ""
+            self.href = _web_address(values.get("href"))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "p":
