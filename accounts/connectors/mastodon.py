@@ -9,8 +9,17 @@ Every status is posted with an ``Idempotency-Key`` (the request's key), so
 re-sending the same request within an hour returns the first status instead
 of a second one: that is how an unknown outcome is reconciled.
 
+What a real 4.x server does beyond its reference pages (NETWORK-APIS.md,
+"Shapes of real answers"), handled here: the default notification policy (4.3+)
+keeps first private mentions out of the notification list unless asked with
+``include_filtered``; an instance in limited-federation mode wants the token on
+its instance endpoint, and one older than 4.0 has only ``/api/v1/instance``; a
+quote post (4.5) carries a ``quote-inline`` fallback paragraph that clients
+hide; mentions are shown as ``@name`` even when written ``@name@domain``.
+
 Facts: NETWORK-APIS.md §1; mastodon/documentation ``methods/{apps,oauth,
-statuses,media,notifications,accounts,instance}.md``.
+statuses,media,notifications,accounts,instance}.md``, ``client/quotes.md``,
+``entities/{NotificationPolicy,NotificationRequest,Quote}.md``.
 """
 
 from __future__ import annotations
