@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from accounts.connectors.registry import get_connector
 from accounts.models import AccountStatus, ChannelAccount
 from inbox.models import InboxCursor, InboxItem, ItemKind, ItemStatus, Reply, ReplyStatus
 from inbox.services import inbox_check_deleted, inbox_sync_account
@@ -147,7 +149,10 @@ def test_a_rate_limit_defers_the_next_sync(mastodon_server, personas):
     server.rate_limit = 1
     citizen = server.create_account("aino")
     server.post_as(citizen, "@comms hi", mention=server.user)
-    with time_machine.travel(timezone.now(), tick=False):
+    # Windows are aligned to the clock (five minutes): start just after one opens.
+    now = timezone.now()
+    start = now - timedelta(seconds=now.timestamp() % 300) + timedelta(minutes=5, seconds=1)
+    with time_machine.travel(start, tick=False):
         inbox_sync_account(account=account)  # uses the one allowed request
         server.post_as(citizen, "@comms again", mention=server.user)
         result = inbox_sync_account(account=account)
@@ -196,3 +201,89 @@ def test_answering_a_status_deleted_meanwhile_marks_it(mastodon_server, personas
     assert Reply.objects.get().status == ReplyStatus.FAILED
     item.refresh_from_db()
     assert item.deleted_on_network_at is not None
+
+
+def test_a_first_private_message_from_a_stranger_reaches_the_inbox(
+    mastodon_server, personas, client, login
+):
+    """Mastodon's default policy filters it (the account does not follow the citizen);
+    it is read all the same, and the cursor never passes over it."""
+    server = mastodon_server
+    account = _account(server, personas)
+    inbox_sync_account(account=account)
+    citizen = server.create_account("aino", "")
+    limited = server.create_account("promo", "Promo", silenced=True)
+    server.post_as(citizen, "@comms my street light is broken", visibility="direct")
+    server.post_as(limited, "@comms great deals")
+    server.post_as(citizen, "@comms also posting publicly")
+    assert len(server.notification_requests) == 2
+
+    result = inbox_sync_account(account=account)
+
+    assert (result.outcome, result.new_items) == ("synced", 3)
+    dm = InboxItem.objects.get(text="@comms my street light is broken")
+    assert (dm.kind, dm.author_name, dm.raw["filtered"]) == (ItemKind.DM, "aino", True)
+    assert InboxItem.objects.get(text="@comms great deals").raw["filtered"] is True
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{dm.pk}/").content.decode()
+    assert "Filtered by the network" in page
+    public = InboxItem.objects.get(text="@comms also posting publicly")
+    assert "Filtered by the network" not in client.get(f"/inbox/{public.pk}/").content.decode()
+    # Accepting the request on Mastodon later brings no second copy.
+    server.notification_requests.clear()
+    for note in server.notifications.values():
+        note.filtered = False
+    assert inbox_sync_account(account=account).new_items == 0
+
+
+@pytest.mark.parametrize("domain", ["other.example", None])
+def test_an_unconfirmed_reply_opening_with_a_full_mention_is_found_not_sent_twice(
+    mastodon_server, personas, client, login, monkeypatch, domain
+):
+    server = mastodon_server
+    account = _account(server, personas)
+    citizen = server.create_account("erik", "Erik", domain=domain)
+    question = server.post_as(citizen, "@comms Where do I vote?", visibility="direct")
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=question.id)
+    assert item.author_handle == f"@erik@{domain or 'social.example'}"
+
+    login(client, personas.bob)
+    connector = get_connector("mastodon")
+    monkeypatch.setattr(connector, "timeout", (2.0, 0.3))
+    server.hang(method="POST", path_prefix="/api/v1/statuses", after_processing=True)
+    client.post(f"/inbox/{item.pk}/reply/", {"body": "At the library."})
+    server.release()
+    reply = Reply.objects.get(item=item)
+    assert reply.status == ReplyStatus.UNKNOWN
+    (sent,) = server.statuses_of(server.user)
+    assert sent.text.startswith(f"@erik@{domain or 'social.example'} At the library.")
+
+    # Past the server's idempotency window, only a look-up can tell it went out.
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        client.post(f"/inbox/replies/{reply.pk}/retry/")
+    reply.refresh_from_db()
+    assert reply.status == ReplyStatus.SENT
+    assert reply.remote_id == sent.id
+    assert len(server.statuses_of(server.user)) == 1
+
+
+def test_a_quote_of_our_post_reads_clean_and_links_the_quoted_post(
+    mastodon_server, personas, client, login
+):
+    server = mastodon_server
+    account = _account(server, personas)
+    ours = server.post_as(server.user, "Swimming hall opens on Monday.")
+    inbox_sync_account(account=account)
+    citizen = server.create_account("aino", "Aino")
+    quote = server.post_as(citizen, "Finally, good news!", quote=ours)
+    assert inbox_sync_account(account=account).new_items == 1
+
+    item = InboxItem.objects.get(remote_id=quote.id)
+    assert (item.kind, item.text) == (ItemKind.QUOTE, "Finally, good news!")
+    assert item.in_reply_to_remote_id == ours.id
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "RE:" not in page
+    link = f'<a href="https://social.example/@comms/{ours.id}" rel="noopener noreferrer">'
+    assert link + "Open the quoted post" in page

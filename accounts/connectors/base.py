@@ -401,6 +401,12 @@ class Connector:
     ) -> list[RecentPost]:
         raise NotSupported(_("looking up recent posts"))
 
+    def comparable_text(self, text: str, *, account: ChannelAccount | None = None) -> str:
+        """``text`` (as we sent it) in the form :meth:`lookup_recent` gives a post's
+        text, so that reconciling compares like with like. Most networks give the
+        text back as sent."""
+        return text
+
     # inbox and metrics ----------------------------------------------------------
 
     def fetch_inbox(self, account: ChannelAccount, cursor: str | None = None) -> InboxPage:

@@ -9,13 +9,23 @@ Every status is posted with an ``Idempotency-Key`` (the request's key), so
 re-sending the same request within an hour returns the first status instead
 of a second one: that is how an unknown outcome is reconciled.
 
+What a real 4.x server does beyond its reference pages (NETWORK-APIS.md,
+"Shapes of real answers"), handled here: the default notification policy (4.3+)
+keeps first private mentions out of the notification list unless asked with
+``include_filtered``; an instance in limited-federation mode wants the token on
+its instance endpoint, and one older than 4.0 has only ``/api/v1/instance``; a
+quote post (4.5) carries a ``quote-inline`` fallback paragraph that clients
+hide; mentions are shown as ``@name`` even when written ``@name@domain``.
+
 Facts: NETWORK-APIS.md §1; mastodon/documentation ``methods/{apps,oauth,
-statuses,media,notifications,accounts,instance}.md``.
+statuses,media,notifications,accounts,instance}.md``, ``client/quotes.md``,
+``entities/{NotificationPolicy,NotificationRequest,Quote}.md``.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -95,28 +105,131 @@ def normalize_server_url(value: str) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
+    """Text of status HTML. Links keep their full address (the invisible and
+    ellipsis spans of a shortened link are all text). Optionally it drops the
+    ``quote-inline`` fallback paragraph, and writes mentions as ``@acct``."""
+
+    def __init__(self, *, drop_quote_inline: bool, mentions: Mapping[str, str]) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self._drop_quote_inline = drop_quote_inline
+        self._mentions = mentions
+        self._skipping = 0  # depth inside a dropped element
+        self._mention: list[str] = []  # the acct of the mention link being read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        classes = set((dict(attrs).get("class") or "").split())
+        if self._skipping:
+            if tag not in ("br", "img"):
+                self._skipping += 1
+            return
+        if tag == "p" and self._drop_quote_inline and "quote-inline" in classes:
+            self._skipping = 1
+        elif tag == "br":
             self.parts.append("\n")
+        elif tag == "a" and "mention" in classes and "hashtag" not in classes:
+            acct = self._mentions.get(dict(attrs).get("href") or "")
+            if acct:
+                self._mention.append(acct)
+                self.parts.append(f"@{acct}")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # ``<br />``: an element with no end to wait for.
+        self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if self._skipping:
+            self._skipping -= 1
+            return
         if tag == "p":
             self.parts.append("\n\n")
+        elif tag == "a" and self._mention:
+            self._mention.pop()
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self._skipping and not self._mention:
+            self.parts.append(data)
 
 
-def html_to_text(content: str) -> str:
-    """Mastodon's status HTML as plain text (paragraphs and line breaks kept)."""
-    parser = _TextExtractor()
+def html_to_text(
+    content: str, *, drop_quote_inline: bool = False, mentions: Mapping[str, str] | None = None
+) -> str:
+    """Mastodon's status HTML as plain text (paragraphs and line breaks kept).
+
+    ``mentions`` maps a profile address to the ``acct`` to write for a mention
+    linking there (Mastodon shows only ``@username``)."""
+    parser = _TextExtractor(drop_quote_inline=drop_quote_inline, mentions=mentions or {})
     parser.feed(content or "")
     parser.close()
     return "".join(parser.parts).strip()
+
+
+def _has_quote(status: Mapping[str, Any]) -> bool:
+    """A status that is a quote post (4.5): its ``quote`` is set, in any state."""
+    return isinstance(status.get("quote"), dict)
+
+
+def status_text(status: Mapping[str, Any]) -> str:
+    """The text of a status as its readers see it in Mastodon's own clients: a quote
+    post's ``quote-inline`` "RE: <link>" paragraph left out (client/quotes.md)."""
+    return html_to_text(str(status.get("content") or ""), drop_quote_inline=_has_quote(status))
+
+
+def status_source_text(status: Mapping[str, Any]) -> str:
+    """The text of a status close to how it was written: each mention as its full
+    ``@acct`` (``@name`` for this server's accounts, ``@name@domain`` for others),
+    where the HTML shows ``@name`` only."""
+    mentions = {
+        str(m.get("url") or ""): str(m.get("acct") or "")
+        for m in status.get("mentions") or []
+        if isinstance(m, dict) and m.get("url") and m.get("acct")
+    }
+    return html_to_text(
+        str(status.get("content") or ""), drop_quote_inline=_has_quote(status), mentions=mentions
+    )
+
+
+def _quoted_link(status: Mapping[str, Any]) -> tuple[str, str]:
+    """(id, web address) of the post a quote post quotes, or ("", ""): from the quote
+    when the server shows it, else from the ``quote-inline`` fallback link."""
+    quote = status.get("quote")
+    if not isinstance(quote, dict):
+        return "", ""
+    quoted = quote.get("quoted_status")
+    quoted_id = str(quote.get("quoted_status_id") or "")
+    if isinstance(quoted, dict):
+        quoted_id = str(quoted.get("id") or quoted_id)
+        url = _web_address(quoted.get("url") or quoted.get("uri"))
+        if url:
+            return quoted_id, url
+    finder = _QuoteInlineLink()
+    finder.feed(str(status.get("content") or ""))
+    finder.close()
+    return quoted_id, finder.href
+
+
+def _web_address(value: Any) -> str:
+    """``value`` if it is an http(s) address (it ends up as a link on our pages)."""
+    text = str(value or "")
+    return text if text.startswith(("https://", "http://")) else ""
+
+
+class _QuoteInlineLink(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.href = ""
+        self._inside = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "p" and "quote-inline" in (values.get("class") or "").split():
+            self._inside = 1
+        elif self._inside and tag == "a" and not self.href:
+            self.href = _web_address(values.get("href"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._inside = 0
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -353,7 +466,7 @@ class MastodonConnector(Connector):
                 % {"scopes": ", ".join(missing)}
             )
         profile = self._verify_credentials(client.server_url, access_token)
-        limits, domain = self.fetch_instance(client.server_url)
+        limits, domain = self.fetch_instance(client.server_url, token=access_token)
         return ConnectedAccount(
             remote_id=str(profile["id"]),
             handle=self._handle(profile, domain or urlsplit(client.server_url).netloc),
@@ -387,20 +500,37 @@ class MastodonConnector(Connector):
             },
         )
 
-    def fetch_instance(self, server_url: str) -> tuple[dict[str, Any], str]:
+    def fetch_instance(
+        self, server_url: str, *, token: str | None = None
+    ) -> tuple[dict[str, Any], str]:
         """The instance's limits (for ``ChannelAccount.network_limits``) and its domain.
 
-        Older instances lack ``/api/v2/instance``; then the defaults stand."""
-        try:
-            response = self._request("GET", server_url, "/api/v2/instance")
-            body = self._json(response)
-        except (TransientError, Rejected):
-            return {}, ""
+        Sent with the account's token: an instance in limited-federation mode (or
+        with unauthenticated API access disallowed) answers 401 without one. An
+        instance older than 4.0 has no ``/api/v2/instance`` (404): then
+        ``/api/v1/instance`` (its domain is ``uri``). When neither answers, the
+        defaults stand; the sign-in was already verified, so that is no reason to
+        fail the connect."""
+        body: Any = None
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            try:
+                body = self._json(self._request("GET", server_url, path, token=token))
+            except Rejected as exc:
+                if exc.status_code == 404:
+                    continue
+                return {}, ""
+            except (TransientError, AuthError):
+                return {}, ""
+            break
         if not isinstance(body, dict):
             return {}, ""
         config = body.get("configuration") or {}
-        statuses = config.get("statuses") or {}
-        media = config.get("media_attachments") or {}
+        if not isinstance(config, dict):
+            config = {}
+        statuses = config.get("statuses")
+        statuses = statuses if isinstance(statuses, dict) else {}
+        media = config.get("media_attachments")
+        media = media if isinstance(media, dict) else {}
         limits: dict[str, Any] = {}
         for key, value in (
             ("max_text", statuses.get("max_characters")),
@@ -416,7 +546,10 @@ class MastodonConnector(Connector):
         ]
         if mime_types:
             limits["image_mime_types"] = mime_types
-        return limits, str(body.get("domain") or "")
+        domain = str(body.get("domain") or body.get("uri") or "")
+        # Some servers write ``uri`` as an address rather than a bare domain.
+        domain = urlsplit(domain).netloc if "://" in domain else domain.strip("/")
+        return limits, domain.lower()
 
     def _verify_credentials(self, server_url: str, token: str) -> dict[str, Any]:
         response = self._request(
@@ -443,6 +576,19 @@ class MastodonConnector(Connector):
         )
 
     # --- posts ------------------------------------------------------------------
+
+    def comparable_text(self, text: str, *, account: ChannelAccount | None = None) -> str:
+        """``text`` as :meth:`lookup_recent` shows it: a mention of an account of the
+        account's own server written in full (``@name@our.domain``) is ``@name``."""
+        if account is None:
+            return text
+        domain = re.escape(_local_domain(account))
+        return re.sub(
+            rf"(?<![\w/@])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)@{domain}(?![\w.-]*\w)",
+            r"@\1",
+            text,
+            flags=re.IGNORECASE,
+        )
 
     def text_length(self, text: str, *, account: ChannelAccount | None = None) -> int:
         return mastodon_length(text, url_length=self.limits_for(account).characters_per_url)
@@ -545,7 +691,9 @@ class MastodonConnector(Connector):
                         remote_id=str(status["id"]),
                         url=str(status.get("url") or status.get("uri") or ""),
                     ),
-                    text=html_to_text(str(status.get("content") or "")),
+                    # Mentions as written (``@name@domain``), not as shown (``@name``),
+                    # so a reply that opens with a full mention is recognised.
+                    text=status_source_text(status),
                     created_at=created_at,
                     reply_to_id=str(status.get("in_reply_to_id") or ""),
                 )
@@ -563,6 +711,11 @@ class MastodonConnector(Connector):
         params: list[tuple[str, str]] = [
             ("types[]", "mention"),
             ("types[]", "quote"),
+            # The default notification policy (4.3+) filters private mentions from
+            # accounts the user does not follow, and limited accounts: a citizen
+            # writing for the first time. Without this they are left out of the
+            # list while the cursor moves past them; older servers ignore it.
+            ("include_filtered", "true"),
             ("limit", str(self.inbox_page_size)),
         ]
         if cursor:
@@ -585,7 +738,13 @@ class MastodonConnector(Connector):
             # notification yet, everything after it is new, and it is paged forward
             # like any later sync, so a burst larger than a page is read in full.
             next_cursor = cursor or INBOX_FROM_THE_BEGINNING
-        items = [self._inbox_item(account, n) for n in reversed(notifications) if n.get("status")]
+        # A notification whose status is null (gone, or not shown to us) has nothing
+        # to answer; the cursor still moves past it.
+        items = [
+            self._inbox_item(account, n)
+            for n in reversed(notifications)
+            if isinstance(n.get("status"), dict)
+        ]
         return InboxPage(
             items=items,
             next_cursor=next_cursor,
@@ -597,11 +756,11 @@ class MastodonConnector(Connector):
         author = status.get("account") or {}
         kind: InboxKind
         in_reply_to: RemoteRef | None = None
+        quoted_id, quoted_url = _quoted_link(status)
         if notification.get("type") == "quote":
             kind = "quote"
-            quoted = (status.get("quote") or {}).get("quoted_status") or {}
-            if quoted.get("id"):
-                in_reply_to = RemoteRef(remote_id=str(quoted["id"]))
+            if quoted_id:
+                in_reply_to = RemoteRef(remote_id=quoted_id, url=quoted_url)
         elif status.get("visibility") == "direct":
             kind = "dm"
         elif status.get("in_reply_to_id") and str(status.get("in_reply_to_account_id")) == str(
@@ -618,7 +777,7 @@ class MastodonConnector(Connector):
             author_handle=self._handle(author, _local_domain(account)),
             author_name=str(author.get("display_name") or author.get("username") or ""),
             author_id=str(author.get("id") or ""),
-            text=html_to_text(str(status.get("content") or "")),
+            text=status_text(status),
             created_at=_parse_time(status.get("created_at")),
             url=str(status.get("url") or status.get("uri") or ""),
             in_reply_to=in_reply_to,
@@ -629,6 +788,9 @@ class MastodonConnector(Connector):
                 "spoiler_text": str(status.get("spoiler_text") or ""),
                 "language": str(status.get("language") or ""),
                 "uri": str(status.get("uri") or ""),
+                # Held back by the account's notification policy on the server.
+                "filtered": notification.get("filtered") is True,
+                "quote_url": quoted_url,
             },
         )
 

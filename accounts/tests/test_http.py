@@ -165,6 +165,12 @@ def test_a_redirect_to_another_host_loses_the_bearer_token(mastodon_server):
         ({"Retry-After": "Sun, 01 Mar 2026 12:01:00 GMT"}, 503, 60.0),
         # Mastodon: an ISO timestamp.
         ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2026-03-01T12:05:00.000Z"}, 429, 300),
+        # A real server's reset has microseconds (Ruby's iso8601(6)).
+        (
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2026-03-01T12:05:00.250117Z"},
+            429,
+            300.25,
+        ),
         # X: epoch seconds.
         (
             {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(NOW.timestamp()) + 90)},

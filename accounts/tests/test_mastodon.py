@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import socket
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
+import time_machine
 
 from accounts.connectors.base import (
     AuthError,
@@ -322,10 +325,12 @@ def test_a_refused_status_is_rejected_with_the_servers_words(connector, account,
 
 def test_too_many_requests_says_when_to_come_back(connector, account, mastodon_server):
     mastodon_server.rate_limit = 1
-    connector.check_health(account)
-    with pytest.raises(RateLimited) as caught:
-        connector.publish(account, PublishRequest(text="Hello"))
-    assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 300
+    # Windows are aligned to the clock (five minutes); this one has 4:50 left.
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC), tick=False):
+        connector.check_health(account)
+        with pytest.raises(RateLimited) as caught:
+            connector.publish(account, PublishRequest(text="Hello"))
+    assert caught.value.retry_after == 290
     assert mastodon_server.statuses_of(mastodon_server.user) == []
 
 
@@ -470,3 +475,221 @@ def test_status_html_becomes_plain_text():
 
 def test_the_connector_is_the_registered_one():
     assert isinstance(get_connector("mastodon"), MastodonConnector)
+
+
+# --- what a real 4.x server answers (NETWORK-APIS.md, "Shapes of real answers") ---------
+
+
+def test_mentions_the_notification_policy_filters_are_read_and_never_skipped(
+    connector, account, mastodon_server
+):
+    server = mastodon_server
+    stranger = server.create_account("aino", "Aino Virtanen")
+    friend = server.create_account("erik", "Erik Lindqvist")
+    server.follow(server.user, friend)
+    limited = server.create_account("spam", silenced=True)
+    cursor = connector.fetch_inbox(account).next_cursor
+
+    server.post_as(stranger, "@comms first contact, privately", visibility="direct")
+    server.post_as(friend, "@comms hello again, privately", visibility="direct")
+    server.post_as(limited, "@comms look at this")
+    server.post_as(stranger, "@comms and in public")
+    page = connector.fetch_inbox(account, cursor)
+
+    # The server's default policy held back two of the four (as Mastodon's own
+    # notification list would show them: not at all)...
+    token = account.credentials["access_token"]
+    plain = requests.get(
+        server.base_url + "/api/v1/notifications",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()
+    assert len(plain) == 2
+    # ...and the inbox reads all four, in order, marking what the server filtered.
+    assert [(i.kind, i.text, i.raw["filtered"]) for i in page.items] == [
+        ("dm", "@comms first contact, privately", True),
+        ("dm", "@comms hello again, privately", False),
+        ("mention", "@comms look at this", True),
+        ("mention", "@comms and in public", False),
+    ]
+    (request,) = server.requests_to("GET", "/api/v1/notifications")[1:2]
+    assert request.query["include_filtered"] == ["true"]
+
+    # A filtered one that arrives after the cursor is not skipped either.
+    server.post_as(stranger, "@comms one more thing", visibility="direct")
+    later = connector.fetch_inbox(account, page.next_cursor)
+    assert [i.text for i in later.items] == ["@comms one more thing"]
+
+
+def test_a_limited_federation_instance_connects_with_the_token(connector, mastodon_server):
+    mastodon_server.limited_federation = True
+    mastodon_server.max_characters = 1000
+    client, start, answer = connect(connector, mastodon_server)
+    connected = connector.oauth_finish(
+        client=client,
+        code=answer["code"],
+        returned_state=answer["state"],
+        expected_state=start.state,
+        code_verifier=start.code_verifier,
+    )
+    assert connected.handle == "@comms@social.example"
+    assert connected.limits["max_text"] == 1000
+    (instance,) = mastodon_server.requests_to("GET", "/api/v2/instance")
+    assert instance.headers["Authorization"] == "Bearer " + connected.credentials["access_token"]
+
+
+def test_an_instance_without_v2_gives_its_domain_and_limits_from_v1(connector, mastodon_server):
+    mastodon_server.instance_v2 = False
+    mastodon_server.max_characters = 700
+    client, start, answer = connect(connector, mastodon_server)
+    connected = connector.oauth_finish(
+        client=client,
+        code=answer["code"],
+        returned_state=answer["state"],
+        expected_state=start.state,
+        code_verifier=start.code_verifier,
+    )
+    assert connected.handle == "@comms@social.example"
+    assert connected.limits["max_text"] == 700
+    assert len(mastodon_server.requests_to("GET", "/api/v2/instance")) == 1
+    assert len(mastodon_server.requests_to("GET", "/api/v1/instance")) == 1
+
+
+def test_a_quote_post_reads_without_its_re_line_and_keeps_the_quoted_post_as_a_link(
+    connector, account, mastodon_server
+):
+    server = mastodon_server
+    citizen = server.create_account("aino")
+    other = server.create_account("news", domain="press.example")
+    cursor = connector.fetch_inbox(account).next_cursor
+    ours = connector.publish(account, PublishRequest(text="The pool opens on Monday."))
+    theirs = server.post_as(other, "Storm warning for the coast")
+    server.post_as(citizen, "Finally!", quote=server.statuses[ours.remote_id])
+    server.post_as(citizen, "@comms is this true?", quote=theirs)
+    shown = server._status_json(server.statuses_of(citizen)[0])
+    assert shown["content"].startswith('<p class="quote-inline">RE: <a href=')
+
+    quote, mention = connector.fetch_inbox(account, cursor).items
+    assert (quote.kind, quote.text) == ("quote", "Finally!")
+    assert quote.in_reply_to == RemoteRef(remote_id=ours.remote_id, url=ours.url)
+    assert quote.raw["quote_url"] == ours.url
+    assert (mention.kind, mention.text) == ("mention", "@comms is this true?")
+    assert mention.raw["quote_url"] == f"https://press.example/@news/{theirs.id}"
+
+
+def test_a_quote_whose_post_is_gone_still_links_it_from_the_fallback(
+    connector, account, mastodon_server
+):
+    server = mastodon_server
+    citizen = server.create_account("aino")
+    cursor = connector.fetch_inbox(account).next_cursor
+    ours = connector.publish(account, PublishRequest(text="Old news"))
+    server.post_as(citizen, "Remember this?", quote=server.statuses[ours.remote_id])
+    server.statuses[ours.remote_id].quote_state = "revoked"
+    (item,) = connector.fetch_inbox(account, cursor).items
+    assert item.text == "Remember this?"
+    assert item.raw["quote_url"] == ours.url
+
+
+def test_a_reply_opening_with_a_remote_mention_is_found_when_reconciling(
+    connector, account, mastodon_server
+):
+    remote = mastodon_server.create_account("bob", domain="other.example")
+    question = mastodon_server.post_as(remote, "@comms where do I vote?", visibility="direct")
+    text = "@bob@other.example At the library, 9 to 20. #elections https://example.org/vote"
+    connector.reply(
+        account, PublishRequest(text=text, reply_to=RemoteRef(question.id), visibility="direct")
+    )
+    (recent,) = connector.lookup_recent(account)
+    assert recent.text == text
+    assert recent.reply_to_id == question.id
+    # The server shows the mention as the username only, the link shortened.
+    (sent,) = mastodon_server.statuses_of(mastodon_server.user)
+    content = mastodon_server._status_json(sent)["content"]
+    assert 'class="u-url mention">@<span>bob</span></a>' in content
+    assert '<span class="invisible">https://</span>' in content
+    assert html_to_text(content).startswith("@bob At the library")
+
+
+def test_a_full_mention_of_a_local_account_compares_as_the_server_shows_it(
+    connector, account, mastodon_server
+):
+    citizen = mastodon_server.create_account("aino")
+    question = mastodon_server.post_as(citizen, "@comms a question", visibility="direct")
+    text = "@aino@social.example Here is the answer."
+    connector.reply(
+        account, PublishRequest(text=text, reply_to=RemoteRef(question.id), visibility="direct")
+    )
+    (recent,) = connector.lookup_recent(account)
+    assert recent.text == "@aino Here is the answer."
+    assert connector.comparable_text(text, account=account) == recent.text
+    assert connector.comparable_text("@aino@social.example.org hi", account=account) == (
+        "@aino@social.example.org hi"
+    )
+
+
+def test_a_notification_without_its_status_is_passed_over(connector, account, mastodon_server):
+    server = mastodon_server
+    citizen = server.create_account("aino")
+    cursor = connector.fetch_inbox(account).next_cursor
+    server.notify_without_status(server.user, citizen, "mention")
+    server.post_as(citizen, "@comms still there?")
+    page = connector.fetch_inbox(account, cursor)
+    assert [i.text for i in page.items] == ["@comms still there?"]
+    assert connector.fetch_inbox(account, page.next_cursor).items == []
+
+
+def test_an_empty_display_name_falls_back_to_the_username(connector, account, mastodon_server):
+    citizen = mastodon_server.create_account("aino", "")
+    cursor = connector.fetch_inbox(account).next_cursor
+    mastodon_server.post_as(citizen, "@comms hi")
+    (item,) = connector.fetch_inbox(account, cursor).items
+    assert mastodon_server._account_json(citizen)["display_name"] == ""
+    assert (item.author_name, item.author_handle) == ("aino", "@aino@social.example")
+
+
+def test_formatted_html_reads_as_the_text_people_see(connector, account, mastodon_server):
+    server = mastodon_server
+    citizen = server.create_account("aino")
+    server.create_account("bob", domain="other.example")
+    cursor = connector.fetch_inbox(account).next_cursor
+    url = "https://www.example.org/a/rather/long/path/to/the/minutes.pdf"
+    server.post_as(citizen, f"@comms @bob@other.example see {url} #CityCouncil\nThanks")
+    (item,) = connector.fetch_inbox(account, cursor).items
+    assert item.text == f"@comms @bob see {url} #CityCouncil\nThanks"
+
+
+def test_a_404_with_an_empty_html_body_is_understood(connector, account, mastodon_server):
+    ref = RemoteRef("not-a-status")
+    (metrics,) = connector.fetch_post_metrics(account, [ref])
+    assert metrics.deleted
+    connector.delete(account, ref)  # already gone: nothing to do
+    with pytest.raises(Rejected) as caught:
+        connector.reply(account, PublishRequest(text="Hi", reply_to=RemoteRef("123")))
+    assert caught.value.status_code == 404
+    response = requests.get(mastodon_server.base_url + "/api/v1/statuses/x-y", timeout=5)
+    assert (response.status_code, response.headers["Content-Type"], response.content) == (
+        404,
+        "text/html; charset=utf-8",
+        b"",
+    )
+
+
+def test_media_uploads_have_their_own_rate_limit(connector, account, mastodon_server):
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC), tick=False):
+        for number in range(30):
+            connector.publish(
+                account,
+                PublishRequest(text=f"Photo {number}", media=[MediaItem(PNG, "image/png")]),
+            )
+        last = mastodon_server.requests_to("POST", "/api/v2/media")[-1]
+        with pytest.raises(RateLimited) as caught:
+            connector.publish(
+                account, PublishRequest(text="One too many", media=[MediaItem(PNG, "image/png")])
+            )
+        # Text alone still goes out: the API's own limit is far from spent.
+        connector.publish(account, PublishRequest(text="Words only"))
+    # The media window is half an hour, aligned to the clock: 29:50 left.
+    assert caught.value.retry_after == 1790
+    assert last.path == "/api/v2/media"
+    assert len(mastodon_server.statuses_of(mastodon_server.user)) == 31

@@ -180,3 +180,26 @@ def test_reconnecting_a_revoked_account_updates_the_same_account(
     assert account.status == AccountStatus.ACTIVE
     assert ChannelAccount.objects.filter(network="mastodon").count() == 1
     assert AuditEvent.objects.filter(action="channel_account.reconnected").count() == 1
+
+
+def test_an_instance_in_limited_federation_mode_connects(client, personas, login, mastodon_server):
+    """Its instance endpoint answers 401 without a token: the account is still connected,
+    with the instance's own domain and limits."""
+    mastodon_server.limited_federation = True
+    mastodon_server.max_characters = 5000
+    login(client, personas.alice)
+    account = connect_mastodon(client, mastodon_server)
+    assert account.status == AccountStatus.ACTIVE
+    assert account.network_limits["max_text"] == 5000
+    page = client.get(f"/accounts/{account.pk}/").content.decode()
+    assert "@comms@social.example is connected." in page
+    assert "no longer accepts" not in page
+
+
+def test_an_instance_older_than_4_connects_with_its_domain(
+    client, personas, login, mastodon_server
+):
+    mastodon_server.instance_v2 = False
+    login(client, personas.alice)
+    account = connect_mastodon(client, mastodon_server)
+    assert account.handle == "@comms@social.example"

@@ -388,8 +388,11 @@ def _find_sent(reply: Reply, item: InboxItem, connector: Connector) -> RecentPos
             % {"error": exc.message},
             code="reconcile",
         ) from exc
+    # Compared as the network gives texts back (Mastodon: a full mention of an account
+    # of its own server, as replies to direct messages open with, reads "@name").
+    sent = _normalized(connector.comparable_text(reply.text, account=item.channel_account))
     for post in recent:
-        if post.reply_to_id == item.remote_id and _normalized(post.text) == _normalized(reply.text):
+        if post.reply_to_id == item.remote_id and _normalized(post.text) == sent:
             return post
     return None
 

@@ -1,13 +1,32 @@
 """A small Mastodon server for the tests, served on 127.0.0.1 in a background thread.
 
 It follows the documented API (mastodon/documentation ``methods/{apps,oauth,
-statuses,media,notifications,accounts,instance}.md``), including its errors,
-for the parts GovSocial uses: app registration, OAuth with PKCE (S256) and
-revocation, verify_credentials, statuses with ``Idempotency-Key``, media that
-processes asynchronously (202, then 206 until ready), notifications with
-``Link`` pagination, and ``X-RateLimit-*`` headers with 429 when a configured
-limit is exceeded. Switches make it fail (``fail_next``) or hang (``hang``)
-for fault tests. State is in memory, per server.
+statuses,media,notifications,accounts,instance}.md``, ``client/quotes.md``),
+including its errors, for the parts GovSocial uses: app registration, OAuth
+with PKCE (S256) and revocation, verify_credentials, statuses with
+``Idempotency-Key``, media that processes asynchronously (202, then 206 until
+ready), notifications with ``Link`` pagination, and ``X-RateLimit-*`` headers
+with 429 when a configured limit is exceeded. Switches make it fail
+(``fail_next``) or hang (``hang``) for fault tests. State is in memory, per
+server.
+
+It also gives the shapes a real 4.x server gives (NETWORK-APIS.md, "Shapes of
+real answers"), which the reference pages alone do not show:
+
+- the default notification policy (4.3+) filters private mentions from
+  accounts the user does not follow, and notifications from limited
+  (silenced) accounts: ``GET /api/v1/notifications`` leaves them out unless
+  ``include_filtered=true``; they are listed under notification requests;
+- status HTML as Mastodon's formatter writes it: h-card mentions showing
+  ``@username`` only (a ``mentions`` list carries the ``acct``), hashtag
+  anchors, links shortened with invisible and ellipsis spans, and on a quote
+  post (4.5) a ``quote-inline`` "RE: <link>" paragraph before the text;
+- notifications whose ``status`` is null, display names that are "";
+- an unknown path answers 404 with an empty ``text/html`` body;
+- rate limits per endpoint (the API, media uploads, deletes), each window
+  aligned to the clock as rack-attack does, resets with microseconds;
+- in limited-federation mode the instance endpoints need the token, and an
+  older server has no ``/api/v2/instance`` (only v1).
 """
 
 from __future__ import annotations
@@ -23,7 +42,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 from socketserver import ThreadingMixIn
@@ -34,10 +53,33 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 KNOWN_SCOPES = {
     "read", "write", "follow", "push", "profile",
     "read:accounts", "read:statuses", "read:notifications", "read:follows",
-    "write:statuses", "write:media", "write:accounts", "write:follows",
+    "write:statuses", "write:media", "write:accounts", "write:follows", "write:notifications",
 }  # fmt: skip
 IDEMPOTENCY_SECONDS = 3600
 URL_RE = re.compile(r"https?://\S+")
+# What Mastodon's formatter links: URLs, @user and @user@domain mentions, #hashtags
+# (app/lib/text_formatter.rb with twitter-text's patterns, simplified).
+TOKEN_RE = re.compile(
+    r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,:;!?)\]'])"
+    r"|(?<![/\w@])@(?P<user>[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)"
+    r"(?:@(?P<domain>[\w.-]+\w))?"
+    r"|(?<![=/)\w#])#(?P<tag>\w*[^\W\d_]\w*)",
+    re.IGNORECASE,
+)
+# The notification policy a 4.3+ server starts with (entities/NotificationPolicy.md).
+DEFAULT_POLICY = {
+    "for_not_following": "accept",
+    "for_not_followers": "accept",
+    "for_new_accounts": "accept",
+    "for_private_mentions": "filter",
+    "for_limited_accounts": "filter",
+}
+# rack-attack throttles (config/initializers/rack_attack.rb): name → (limit, period s).
+THROTTLES = {
+    "throttle_authenticated_api": (300, 300),
+    "throttle_media": (30, 1800),
+    "throttle_statuses_delete": (30, 1800),
+}
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -46,6 +88,11 @@ class HttpError(Exception):
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         self.status = status
         self.body = body
+
+
+def _iso_micro(moment: datetime) -> str:
+    """Ruby's ``Time#iso8601(6)`` in UTC, as rate-limit resets are written."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _iso(moment: datetime) -> str:
@@ -72,6 +119,12 @@ class Account:
     display_name: str
     followers_count: int = 0
     following_count: int = 0
+    # None for an account of this server; else the remote server's domain.
+    domain: str | None = None
+    # Limited ("silenced") by a moderator.
+    silenced: bool = False
+    # Ids of the accounts this one follows.
+    follows: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -121,6 +174,8 @@ class Status:
     reblogs_count: int = 0
     replies_count: int = 0
     deleted: bool = False
+    quoted_status_id: str | None = None
+    quote_state: str = "accepted"
 
 
 @dataclass
@@ -131,6 +186,21 @@ class Notification:
     from_account_id: str
     status_id: str | None
     created_at: datetime
+    filtered: bool = False
+
+
+@dataclass
+class NotificationRequest:
+    """Filtered notifications from one account (entities/NotificationRequest.md)."""
+
+    id: str
+    account_id: str
+    from_account_id: str
+    created_at: datetime
+    updated_at: datetime
+    notifications_count: int = 0
+    last_status_id: str | None = None
+    dismissed: bool = False
 
 
 @dataclass
@@ -178,9 +248,18 @@ class MastodonTestServer:
         # How many times GET /api/v1/media/:id answers 206 before the image is ready;
         # above 0, POST /api/v2/media answers 202 with a null url.
         self.media_processing_polls = 0
-        # Requests per token allowed in the current window (None: unlimited).
+        # API requests per token allowed in the current five minutes (None: the
+        # documented 300, enforced only when set).
         self.rate_limit: int | None = None
-        self.rate_limit_window = timedelta(minutes=5)
+        # Every throttle's (limit, period in seconds), enforced where they apply.
+        self.throttles: dict[str, tuple[int, int]] = dict(THROTTLES)
+        # Limited-federation mode: even the public instance endpoints need a token.
+        self.limited_federation = False
+        # An older server (< 4.0) has /api/v1/instance only.
+        self.instance_v2 = True
+        # Each account's notification policy (DEFAULT_POLICY unless changed).
+        self.policies: dict[str, dict[str, str]] = {}
+        self.notification_requests: dict[str, NotificationRequest] = {}
         self.requests: list[LoggedRequest] = []
         # Waits the client would have slept (the fixture records instead of sleeping).
         self.client_waits: list[float] = []
@@ -192,7 +271,10 @@ class MastodonTestServer:
         self.statuses: dict[str, Status] = {}
         self.notifications: dict[str, Notification] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
-        self._usage: dict[str, tuple[int, datetime]] = {}
+        # (throttle, token, window start) → requests counted.
+        self._usage: dict[tuple[str, str, int], int] = {}
+        # (recipient, sender) pairs whose notifications are always accepted.
+        self._permissions: set[tuple[str, str]] = set()
         self._failures: list[Failure] = []
         self._hangs: list[Hang] = []
         self._released = threading.Event()
@@ -266,10 +348,39 @@ class MastodonTestServer:
     def new_id(self) -> str:
         return str(next(self._ids))
 
-    def create_account(self, username: str, display_name: str = "", **counts: int) -> Account:
-        account = Account(self.new_id(), username, display_name or username, **counts)
+    def create_account(
+        self,
+        username: str,
+        display_name: str = "",
+        *,
+        domain: str | None = None,
+        silenced: bool = False,
+        **counts: int,
+    ) -> Account:
+        """An account; its display name stays "" unless given, as on real servers."""
+        account = Account(
+            self.new_id(),
+            username,
+            display_name,
+            followers_count=counts.get("followers_count", 0),
+            following_count=counts.get("following_count", 0),
+            domain=domain,
+            silenced=silenced,
+        )
         self.accounts[account.id] = account
         return account
+
+    def follow(self, follower: Account, followed: Account) -> None:
+        follower.follows.add(followed.id)
+
+    def policy_of(self, account: Account) -> dict[str, str]:
+        return self.policies.setdefault(account.id, dict(DEFAULT_POLICY))
+
+    def notify_without_status(self, recipient: Account, sender: Account, kind: str) -> None:
+        """A notification whose ``status`` is null (as real servers answer when the
+        status is gone or cannot be shown)."""
+        with self._lock:
+            self._notify(recipient.id, kind, sender.id, None)
 
     def issue_token(
         self, account: Account | None = None, *, scopes: Iterable[str] | None = None
@@ -293,8 +404,11 @@ class MastodonTestServer:
         mention: Account | None = None,
         in_reply_to: str | None = None,
         visibility: str = "public",
+        quote: Status | None = None,
     ) -> Status:
-        """Someone else posts; the mentioned (or replied-to) account gets a notification."""
+        """Someone else posts; the accounts it mentions (in the text or with
+        ``mention``), and the one it answers, get a notification, filtered or not
+        by their policy. A ``quote`` (4.5) notifies the quoted post's author."""
         with self._lock:
             parent = self.statuses.get(in_reply_to) if in_reply_to else None
             status = self._create_status(
@@ -306,11 +420,20 @@ class MastodonTestServer:
                 language="en",
                 media_ids=[],
             )
-            notified = {a.id for a in ([mention] if mention else [])}
+            if quote is not None:
+                status.quoted_status_id = quote.id
+            notified = {a.id for a in self._mentioned(status)}
+            if mention is not None:
+                notified.add(mention.id)
             if parent is not None and parent.account_id != author.id:
                 notified.add(parent.account_id)
+            notified.discard(author.id)
+            quoted_author = quote.account_id if quote is not None else None
             for account_id in sorted(notified):
-                self._notify(account_id, "mention", author.id, status.id)
+                kind = "quote" if account_id == quoted_author else "mention"
+                self._notify(account_id, kind, author.id, status.id)
+            if quoted_author and quoted_author not in notified and quoted_author != author.id:
+                self._notify(quoted_author, "quote", author.id, status.id)
             return status
 
     def approve(self, authorization_url: str) -> dict[str, str]:
@@ -401,6 +524,7 @@ class MastodonTestServer:
             ("POST", r"/oauth/token", self.token),
             ("POST", r"/oauth/revoke", self.revoke),
             ("GET", r"/api/v2/instance", self.instance),
+            ("GET", r"/api/v1/instance", self.instance_v1),
             ("GET", r"/api/v1/accounts/verify_credentials", self.verify_credentials),
             ("GET", r"/api/v1/accounts/(?P<id>\w+)/statuses", self.account_statuses),
             ("POST", r"/api/v1/statuses", self.create_status),
@@ -409,7 +533,16 @@ class MastodonTestServer:
             ("POST", r"/api/v2/media", self.upload_media),
             ("GET", r"/api/v1/media/(?P<id>\w+)", self.get_media),
             ("GET", r"/api/v1/notifications", self.list_notifications),
+            ("GET", r"/api/v2/notifications/policy", self.notification_policy),
+            ("GET", r"/api/v1/notifications/requests", self.list_notification_requests),
+            (
+                "POST",
+                r"/api/v1/notifications/requests/(?P<id>\w+)/accept",
+                self.accept_notification_request,
+            ),
         ]
+        if not self.instance_v2:
+            routes = [route for route in routes if route[1] != r"/api/v2/instance"]
         request = _Request(method, path, query, headers, body)
         try:
             for route_method, pattern, handler in routes:
@@ -418,7 +551,8 @@ class MastodonTestServer:
                     with self._lock:
                         result: Response = handler(request, **match.groupdict())
                     return result
-            raise HttpError(404, {"error": "Record not found"})
+            # Rails' catch-all route: an unknown path is a 404 with an empty HTML body.
+            return 404, {"Content-Type": "text/html; charset=utf-8"}, b""
         except HttpError as exc:
             extra = getattr(exc, "headers", {})
             return (
@@ -434,26 +568,50 @@ class MastodonTestServer:
         token = self.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
         if token is None or token.revoked:
             raise HttpError(401, {"error": "The access token is invalid"})
-        rate_headers = self._count_request(token)
+        rate_headers = self._count_request(token, request)
         for scope in scopes:
             if scope not in token.scopes and scope.split(":")[0] not in token.scopes:
                 raise HttpError(403, {"error": "This action is outside the authorized scopes"})
         return token, rate_headers
 
-    def _count_request(self, token: Token) -> dict[str, str]:
+    def _throttles_for(self, request: _Request) -> list[str]:
+        names = ["throttle_authenticated_api"]
+        if request.method == "POST" and request.path in ("/api/v1/media", "/api/v2/media"):
+            names.append("throttle_media")
+        if request.method == "DELETE" and request.path.startswith("/api/v1/statuses/"):
+            names.append("throttle_statuses_delete")
+        return names
+
+    def _count_request(self, token: Token, request: _Request) -> dict[str, str]:
+        """Count the request in every throttle that applies (rack-attack: fixed windows
+        aligned to the clock). The headers describe the throttle closest to exhaustion
+        (app/controllers/concerns/rate_limit_headers.rb); reset has microseconds."""
         now = datetime.now(UTC)
-        used, reset_at = self._usage.get(token.token, (0, now + self.rate_limit_window))
-        if reset_at <= now:
-            used, reset_at = 0, now + self.rate_limit_window
-        used += 1
-        self._usage[token.token] = (used, reset_at)
-        limit = self.rate_limit if self.rate_limit is not None else 300
+        tightest: tuple[int, int, datetime] | None = None
+        exceeded = False
+        for name in self._throttles_for(request):
+            limit, period = self.throttles[name]
+            if name == "throttle_authenticated_api" and self.rate_limit is not None:
+                limit = self.rate_limit
+            epoch = int(now.timestamp())
+            window = epoch - epoch % period
+            key = (name, token.token, window)
+            used = self._usage.get(key, 0) + 1
+            self._usage[key] = used
+            remaining = max(limit - used, 0)
+            reset_at = datetime.fromtimestamp(window + period, tz=UTC)
+            if tightest is None or remaining < tightest[1]:
+                tightest = (limit, remaining, reset_at)
+            enforced = name != "throttle_authenticated_api" or self.rate_limit is not None
+            exceeded = exceeded or (enforced and used > limit)
+        assert tightest is not None
+        limit, remaining, reset_at = tightest
         headers = {
             "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(max(limit - used, 0)),
-            "X-RateLimit-Reset": _iso(reset_at),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": _iso_micro(reset_at),
         }
-        if self.rate_limit is not None and used > self.rate_limit:
+        if exceeded:
             raise _RateLimited(headers)
         return headers
 
@@ -607,41 +765,73 @@ class MastodonTestServer:
 
     # --- instance and accounts ----------------------------------------------------------
 
+    def _public(self, request: _Request) -> dict[str, str]:
+        """A public endpoint: open to all, except in limited-federation mode, where it
+        needs a user token (Api::BaseController#require_authenticated_user!)."""
+        if not self.limited_federation:
+            return {}
+        auth = request.headers.get("Authorization", "")
+        token = self.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+        if token is None or token.revoked:
+            raise HttpError(401, {"error": "This API requires an authenticated user"})
+        return self._count_request(token, request)
+
+    def _configuration(self) -> dict[str, Any]:
+        return {
+            "statuses": {
+                "max_characters": self.max_characters,
+                "max_media_attachments": self.max_media_attachments,
+                "characters_reserved_per_url": 23,
+            },
+            "media_attachments": {
+                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+                "image_size_limit": 16777216,
+                "description_limit": 1500,
+            },
+        }
+
     def instance(self, request: _Request) -> Response:
+        """``GET /api/v2/instance`` (methods/instance.md#v2)."""
+        rate = self._public(request)
         return _json(
             200,
             {
                 "domain": self.domain,
                 "title": "Test instance",
-                "version": "4.4.0",
-                "configuration": {
-                    "statuses": {
-                        "max_characters": self.max_characters,
-                        "max_media_attachments": self.max_media_attachments,
-                        "characters_reserved_per_url": 23,
-                    },
-                    "media_attachments": {
-                        "supported_mime_types": [
-                            "image/jpeg",
-                            "image/png",
-                            "image/gif",
-                            "image/webp",
-                        ],
-                        "image_size_limit": 16777216,
-                        "description_limit": 1500,
-                    },
-                },
+                "version": "4.5.0",
+                "configuration": self._configuration(),
             },
+            rate,
         )
+
+    def instance_v1(self, request: _Request) -> Response:
+        """``GET /api/v1/instance`` (methods/instance.md#v1; the domain is ``uri``)."""
+        rate = self._public(request)
+        return _json(
+            200,
+            {
+                "uri": self.domain,
+                "title": "Test instance",
+                "version": "3.5.3" if not self.instance_v2 else "4.5.0",
+                "configuration": self._configuration(),
+            },
+            rate,
+        )
+
+    def _acct(self, account: Account) -> str:
+        return f"{account.username}@{account.domain}" if account.domain else account.username
+
+    def _profile_url(self, account: Account) -> str:
+        return f"https://{account.domain or self.domain}/@{account.username}"
 
     def _account_json(self, account: Account) -> dict[str, Any]:
         statuses = len(self.statuses_of(account))
         return {
             "id": account.id,
             "username": account.username,
-            "acct": account.username,
+            "acct": self._acct(account),
             "display_name": account.display_name,
-            "url": f"https://{self.domain}/@{account.username}",
+            "url": self._profile_url(account),
             "followers_count": account.followers_count,
             "following_count": account.following_count,
             "statuses_count": statuses,
@@ -661,13 +851,95 @@ class MastodonTestServer:
 
     # --- statuses -----------------------------------------------------------------------
 
-    def _status_json(self, status: Status, *, with_source: bool = False) -> dict[str, Any]:
+    def _status_url(self, status: Status) -> str:
         author = self.accounts[status.account_id]
-        paragraphs = "".join(
-            f"<p>{html.escape(p).replace(chr(10), '<br />')}</p>"
-            for p in status.text.split("\n\n")
-            if p
+        return f"https://{author.domain or self.domain}/@{author.username}/{status.id}"
+
+    def _find_account(self, username: str, domain: str | None) -> Account | None:
+        if domain and domain.lower() == self.domain:
+            domain = None
+        for account in self.accounts.values():
+            same_domain = (account.domain or "").lower() == (domain or "").lower()
+            if account.username.lower() == username.lower() and same_domain:
+                return account
+        return None
+
+    def _mentioned(self, status: Status) -> list[Account]:
+        found: dict[str, Account] = {}
+        for match in TOKEN_RE.finditer(status.text):
+            if match.group("user"):
+                account = self._find_account(match.group("user"), match.group("domain"))
+                if account is not None:
+                    found.setdefault(account.id, account)
+        return list(found.values())
+
+    def _render(self, text: str) -> str:
+        """Text as Mastodon's formatter writes it (app/lib/text_formatter.rb): links
+        shortened with invisible/ellipsis spans, known mentions as h-cards showing the
+        username only, hashtags as tag links; paragraphs and line breaks."""
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if not paragraph:
+                continue
+            out: list[str] = []
+            last = 0
+            for match in TOKEN_RE.finditer(paragraph):
+                out.append(html.escape(paragraph[last : match.start()]))
+                out.append(self._render_token(match))
+                last = match.end()
+            out.append(html.escape(paragraph[last:]))
+            paragraphs.append("<p>" + "".join(out).replace("\n", "<br />") + "</p>")
+        return "".join(paragraphs)
+
+    def _render_token(self, match: re.Match[str]) -> str:
+        if match.group("url"):
+            return _link(match.group("url"))
+        if match.group("tag"):
+            tag = match.group("tag")
+            href = f"https://{self.domain}/tags/{tag.lower()}"
+            return (
+                f'<a href="{href}" class="mention hashtag" rel="tag">'
+                f"#<span>{html.escape(tag)}</span></a>"
+            )
+        account = self._find_account(match.group("user"), match.group("domain"))
+        if account is None:
+            # An account the server does not know stays plain text.
+            return html.escape(match.group(0))
+        return (
+            f'<span class="h-card" translate="no"><a href="{self._profile_url(account)}" '
+            f'class="u-url mention">@<span>{html.escape(account.username)}</span></a></span>'
         )
+
+    def _quote_json(self, status: Status) -> dict[str, Any] | None:
+        """``quote`` (entities/Quote.md): the quoted status only once accepted; a
+        quoted status's own quote is shallow (entities/ShallowQuote.md)."""
+        if status.quoted_status_id is None:
+            return None
+        quoted = self.statuses.get(status.quoted_status_id)
+        state = "deleted" if quoted is None or quoted.deleted else status.quote_state
+        return {
+            "state": state,
+            "quoted_status": (
+                self._status_json(quoted, shallow=True)
+                if quoted is not None and state == "accepted"
+                else None
+            ),
+        }
+
+    def _status_json(
+        self, status: Status, *, with_source: bool = False, shallow: bool = False
+    ) -> dict[str, Any]:
+        author = self.accounts[status.account_id]
+        paragraphs = self._render(status.text)
+        if status.quoted_status_id is not None:
+            # client/quotes.md: the server adds a fallback "RE: <link>" for clients
+            # that do not show quotes; clients that do hide it.
+            quoted = self.statuses.get(status.quoted_status_id)
+            if quoted is not None:
+                paragraphs = (
+                    f'<p class="quote-inline">RE: {_link(self._status_url(quoted))}</p>'
+                    + paragraphs
+                )
         data: dict[str, Any] = {
             "id": status.id,
             "created_at": _iso(status.created_at),
@@ -677,18 +949,45 @@ class MastodonTestServer:
             "spoiler_text": status.spoiler_text,
             "visibility": status.visibility,
             "language": status.language,
-            "uri": f"https://{self.domain}/users/{author.username}/statuses/{status.id}",
-            "url": f"https://{self.domain}/@{author.username}/{status.id}",
+            "uri": f"https://{author.domain or self.domain}/users/{author.username}"
+            f"/statuses/{status.id}",
+            "url": self._status_url(status),
             "replies_count": status.replies_count,
             "reblogs_count": status.reblogs_count,
             "favourites_count": status.favourites_count,
             "content": paragraphs,
             "account": self._account_json(author),
             "media_attachments": [self._media_json(self.media[m]) for m in status.media_ids],
-            "mentions": [],
-            "tags": [],
+            "mentions": [
+                {
+                    "id": account.id,
+                    "username": account.username,
+                    "url": self._profile_url(account),
+                    "acct": self._acct(account),
+                }
+                for account in self._mentioned(status)
+            ],
+            "tags": [
+                {
+                    "name": m.group("tag").lower(),
+                    "url": f"https://{self.domain}/tags/{m.group('tag').lower()}",
+                }
+                for m in TOKEN_RE.finditer(status.text)
+                if m.group("tag")
+            ],
             "emojis": [],
+            "quotes_count": sum(
+                1 for s in self.statuses.values() if s.quoted_status_id == status.id
+            ),
         }
+        if shallow:
+            data["quote"] = (
+                {"state": status.quote_state, "quoted_status_id": status.quoted_status_id}
+                if status.quoted_status_id
+                else None
+            )
+        else:
+            data["quote"] = self._quote_json(status)
         if with_source:
             data["text"] = status.text
         return data
@@ -855,40 +1154,180 @@ class MastodonTestServer:
 
     # --- notifications ------------------------------------------------------------------
 
-    def _notify(self, account_id: str, kind: str, from_account_id: str, status_id: str) -> None:
+    def _answers_private_mention_by(self, status: Status, recipient: Account) -> bool:
+        """The status answers (up the thread, a few levels) a private mention the
+        recipient sent to its author (NotifyService::FilterCondition#response_to_recipient?)."""
+        parent_id = status.in_reply_to_id
+        for _level in range(3):
+            parent = self.statuses.get(parent_id) if parent_id else None
+            if parent is None:
+                return False
+            if (
+                parent.account_id == recipient.id
+                and parent.visibility == "direct"
+                and status.account_id in {a.id for a in self._mentioned(parent)}
+            ):
+                return True
+            parent_id = parent.in_reply_to_id
+        return False
+
+    def _policy_verdict(
+        self, recipient: Account, sender: Account, kind: str, status_id: str | None
+    ) -> str:
+        """accept, filter or drop, by the recipient's notification policy (4.3+,
+        entities/NotificationPolicy.md; app/services/notify_service.rb)."""
+        if kind not in ("mention", "quote", "follow", "favourite", "reblog"):
+            return "accept"
+        if (recipient.id, sender.id) in self._permissions:
+            return "accept"
+        rules = self.policy_of(recipient)
+        following = sender.id in recipient.follows
+        verdicts: list[str] = []
+        if sender.silenced and not following:
+            verdicts.append(rules["for_limited_accounts"])
+        if not following:
+            verdicts.append(rules["for_not_following"])
+        if recipient.id not in sender.follows:
+            verdicts.append(rules["for_not_followers"])
+        status = self.statuses.get(status_id) if status_id else None
+        if (
+            kind == "mention"
+            and status is not None
+            and status.visibility == "direct"
+            and not following
+            and not self._answers_private_mention_by(status, recipient)
+        ):
+            verdicts.append(rules["for_private_mentions"])
+        if "drop" in verdicts:
+            return "drop"
+        return "filter" if "filter" in verdicts else "accept"
+
+    def _notify(
+        self, account_id: str, kind: str, from_account_id: str, status_id: str | None
+    ) -> None:
+        recipient, sender = self.accounts[account_id], self.accounts[from_account_id]
+        if recipient.domain is not None:
+            return  # another server's account: notified there, not here
+        verdict = self._policy_verdict(recipient, sender, kind, status_id)
+        if verdict == "drop":
+            return
+        now = datetime.now(UTC)
         note = Notification(
             id=self.new_id(),
             type=kind,
             account_id=account_id,
             from_account_id=from_account_id,
             status_id=status_id,
-            created_at=datetime.now(UTC),
+            created_at=now,
+            filtered=verdict == "filter",
         )
         self.notifications[note.id] = note
+        if note.filtered:
+            request = next(
+                (
+                    r
+                    for r in self.notification_requests.values()
+                    if (r.account_id, r.from_account_id) == (account_id, from_account_id)
+                    and not r.dismissed
+                ),
+                None,
+            )
+            if request is None:
+                request = NotificationRequest(
+                    self.new_id(), account_id, from_account_id, created_at=now, updated_at=now
+                )
+                self.notification_requests[request.id] = request
+            request.notifications_count += 1
+            request.updated_at = now
+            request.last_status_id = status_id or request.last_status_id
+
+    def _notification_json(self, note: Notification) -> dict[str, Any]:
+        status = self.statuses.get(note.status_id) if note.status_id else None
+        data: dict[str, Any] = {
+            "id": note.id,
+            "type": note.type,
+            "created_at": _iso(note.created_at),
+            "group_key": f"ungrouped-{note.id}",
+            "account": self._account_json(self.accounts[note.from_account_id]),
+            "status": self._status_json(status) if status is not None else None,
+        }
+        if note.filtered:
+            data["filtered"] = True
+        return data
 
     def list_notifications(self, request: _Request) -> Response:
+        """``GET /api/v1/notifications`` (methods/notifications.md#get). Filtered
+        notifications only with ``include_filtered`` (4.3+, a Rails "truthy" value)."""
         token, rate = self._authenticate(request, "read:notifications")
         types = set(request.query.get("types[]", []))
         excluded = set(request.query.get("exclude_types[]", []))
+        include_filtered = (request.query.get("include_filtered") or ["false"])[0].lower() in (
+            "1", "true", "t", "on", "yes",
+        )  # fmt: skip
         notes = [
             n
             for n in self.notifications.values()
             if n.account_id == token.account_id
             and (not types or n.type in types)
             and n.type not in excluded
+            and (include_filtered or not n.filtered)
         ]
         page, links = _paginate(notes, request, default_limit=40, max_limit=80)
-        body = [
-            {
-                "id": n.id,
-                "type": n.type,
-                "created_at": _iso(n.created_at),
-                "account": self._account_json(self.accounts[n.from_account_id]),
-                "status": self._status_json(self.statuses[n.status_id]) if n.status_id else None,
-            }
-            for n in page
-        ]
+        body = [self._notification_json(n) for n in page]
         return _json(200, body, {**rate, **links})
+
+    def notification_policy(self, request: _Request) -> Response:
+        """``GET /api/v2/notifications/policy`` (methods/notifications.md#get-policy)."""
+        token, rate = self._authenticate(request, "read:notifications")
+        pending = [
+            r
+            for r in self.notification_requests.values()
+            if r.account_id == token.account_id and not r.dismissed
+        ]
+        summary = {
+            "pending_requests_count": len(pending),
+            "pending_notifications_count": sum(r.notifications_count for r in pending),
+        }
+        rules = self.policy_of(self.accounts[token.account_id])
+        return _json(200, {**rules, "summary": summary}, rate)
+
+    def list_notification_requests(self, request: _Request) -> Response:
+        """``GET /api/v1/notifications/requests`` (methods/notifications.md#get-requests)."""
+        token, rate = self._authenticate(request, "read:notifications")
+        pending = [
+            r
+            for r in self.notification_requests.values()
+            if r.account_id == token.account_id and not r.dismissed
+        ]
+        page, links = _paginate(pending, request, default_limit=40, max_limit=80)
+        body = []
+        for r in page:
+            last = self.statuses.get(r.last_status_id) if r.last_status_id else None
+            item = {
+                "id": r.id,
+                "created_at": _iso(r.created_at),
+                "updated_at": _iso(r.updated_at),
+                "notifications_count": str(r.notifications_count),
+                "account": self._account_json(self.accounts[r.from_account_id]),
+            }
+            if last is not None:
+                item["last_status"] = self._status_json(last)
+            body.append(item)
+        return _json(200, body, {**rate, **links})
+
+    def accept_notification_request(self, request: _Request, id: str) -> Response:
+        """``POST /api/v1/notifications/requests/:id/accept``: the sender's filtered
+        notifications join the main list (same ids), later ones are accepted."""
+        token, rate = self._authenticate(request, "write:notifications")
+        found = self.notification_requests.get(id)
+        if found is None or found.account_id != token.account_id:
+            raise HttpError(404, {"error": "Record not found"})
+        found.dismissed = True
+        self._permissions.add((found.account_id, found.from_account_id))
+        for note in self.notifications.values():
+            if (note.account_id, note.from_account_id) == (found.account_id, found.from_account_id):
+                note.filtered = False
+        return _json(200, {}, rate)
 
 
 class _RateLimited(HttpError):
@@ -964,6 +1403,22 @@ def _paginate(
     next_url = f"http://{base}?" + urlencode([*keep, ("max_id", page[-1].id)])
     prev_url = f"http://{base}?" + urlencode([*keep, ("min_id", page[0].id)])
     return page, {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+
+
+def _link(url: str) -> str:
+    """A link as Mastodon shortens it (TextFormatter#link_to_url, shortened_url):
+    the scheme and ``www.`` hidden, 30 characters shown, the rest hidden after an
+    ellipsis."""
+    prefix_match = re.match(r"https?://(www\.)?", url)
+    prefix = prefix_match.group(0) if prefix_match else ""
+    rest = url[len(prefix) :]
+    shown, hidden = rest[:30], rest[30:]
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{html.escape(prefix)}</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{html.escape(shown)}</span>'
+        f'<span class="invisible">{html.escape(hidden)}</span></a>'
+    )
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
