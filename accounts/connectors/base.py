@@ -377,6 +377,11 @@ class Connector:
     def refresh_credentials(self, account: ChannelAccount) -> CredentialUpdate:
         raise NotSupported(_("renewing the sign-in"))
 
+    def renewable(self, account: ChannelAccount) -> bool:
+        """Whether the app can renew this account's sign-in itself (LinkedIn: only where
+        the app was given a refresh token); if not, people are warned before it ends."""
+        return self.capabilities.refresh_credentials
+
     def check_health(self, account: ChannelAccount) -> HealthResult:
         raise NotSupported(_("checking the connection"))
 
