@@ -87,11 +87,12 @@ API: dict[str, str] = {
     # marketing/community-management/organizations/follower-statistics
     "follower_statistics": "/rest/organizationalEntityFollowerStatistics",
 }
-# marketing/versioning: a version (YYYYMM) is sunset a year after its release, on the
-# 15th ("202304 - April 15, 2024"; "202601 will be sunset on January 15, 2027";
-# "202604 stays active until 15 April 2027"). Known dates; others follow the rule.
+# marketing/versioning: a version (YYYYMM) is sunset about a year after its release
+# ("202304 - April 15, 2024"; "202508 will be sunset on August 17, 2026"; "202601 will
+# be sunset on January 15, 2027"). Known dates; others: the 15th, a year on.
 VERSION_SUNSETS: dict[str, date] = {
     "202504": date(2026, 4, 15),
+    "202508": date(2026, 8, 17),
     "202601": date(2027, 1, 15),
     "202604": date(2027, 4, 15),
     "202609": date(2027, 9, 15),
@@ -102,7 +103,12 @@ VERSION_WARNING_DAYS = 61  # "within two months of its sunset"
 SCOPES = ("w_organization_social", "r_organization_social", "rw_organization_admin")
 # organization-access-control-by-role: who may post as the page, and who reads statistics.
 POSTING_ROLES = frozenset(
-    {"ADMINISTRATOR", "CONTENT_ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER"}
+    {
+        "ADMINISTRATOR",
+        "CONTENT_ADMINISTRATOR",
+        "DIRECT_SPONSORED_CONTENT_POSTER",
+        "RECRUITING_POSTER",
+    }
 )
 ACCESS_TOKEN_DAYS = 60
 TEXT_MAX = 3000
@@ -489,7 +495,12 @@ class LinkedInConnector(Connector):
         now = timezone.now()
         credentials = self._credentials(token, now=now)
         granted = tuple(sorted(set(re.split(r"[ ,]+", str(token.get("scope") or ""))) - {""}))
-        missing = [scope for scope in SCOPES if granted and scope not in granted]
+        # The comments API's newer pages name the social permissions ``*_feed``.
+        missing = [
+            scope
+            for scope in SCOPES
+            if granted and scope not in granted and f"{scope}_feed" not in granted
+        ]
         if missing:
             raise AuthError(
                 gettext(

@@ -42,13 +42,15 @@ ACTIVE_VERSIONS = frozenset(
 # learn.microsoft.com/linkedin/marketing/community-management/organizations/
 # organization-access-control-by-role: roles that may post as the organization.
 POSTING_ROLES = frozenset(
-    {"ADMINISTRATOR", "CONTENT_ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER"}
-)
+    {"ADMINISTRATOR", "CONTENT_ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER",
+     "RECRUITING_POSTER"}
+)  # fmt: skip
 ADMIN_ROLES = frozenset({"ADMINISTRATOR"})
 KNOWN_SCOPES = frozenset(
     {"openid", "profile", "email", "w_member_social", "r_organization_social",
      "w_organization_social", "rw_organization_admin", "r_organization_admin",
-     "r_organization_followers", "r_basicprofile"}
+     "r_organization_followers", "r_basicprofile", "w_organization_social_feed",
+     "r_organization_social_feed"}
 )  # fmt: skip
 COMMENTARY_MAX = 3000
 URN_RE = re.compile(r"urn:li:[A-Za-z]+:.+")
@@ -178,6 +180,7 @@ class Post:
     lifecycle_state: str = "PUBLISHED"
     deleted: bool = False
     created_by: str = ""
+    activity: str = ""
     impressions: int = 0
     unique_impressions: int = 0
     clicks: int = 0
@@ -188,8 +191,9 @@ class Post:
 @dataclass
 class Comment:
     id: str
-    object: str  # what the comment is on: a post URN, or the parent comment's URN
+    object: str  # the post's activity URN (nested comments too; parentComment says where)
     post_urn: str
+    activity: str
     actor: str
     text: str
     created_at: datetime
@@ -198,7 +202,8 @@ class Comment:
 
     @property
     def urn(self) -> str:
-        return f"urn:li:comment:({self.post_urn},{self.id})"
+        # A comment URN names the post's activity, not its share URN (comments-api).
+        return f"urn:li:comment:({self.activity},{self.id})"
 
 
 @dataclass
@@ -400,8 +405,9 @@ class LinkedInTestServer:
             post_urn = parent.post_urn if parent else on
             comment = Comment(
                 id=self.new_id(),
-                object=parent.urn if parent else on,
+                object=self.posts[post_urn].activity,
                 post_urn=post_urn,
+                activity=self.posts[post_urn].activity,
                 actor=member.urn,
                 text=text,
                 created_at=datetime.now(UTC),
@@ -870,6 +876,7 @@ class LinkedInTestServer:
             visibility=str(data.get("visibility")),
             lifecycle_state=str(data.get("lifecycleState")),
             created_by=token.member_id,
+            activity=f"urn:li:activity:{self.new_id()}",
         )
         self.posts[post.urn] = post
         for asset_urn in _content_assets(content):
@@ -1061,14 +1068,20 @@ class LinkedInTestServer:
     def list_comments(self, request: _Request, urn: str) -> Response:
         """GET /rest/socialActions/{encoded post or comment urn}/comments (start/count),
         oldest first; on a comment URN, the replies to it."""
-        self._authenticate(request, "r_organization_social", "r_member_social")
+        # comments-api: newer versions name these permissions ``*_feed``.
+        self._authenticate(
+            request, "r_organization_social", "r_organization_social_feed", "r_member_social"
+        )
         if "urn:li:" in request.raw_path:
             raise ApiError(400, "Syntax exception in path variables", code="ILLEGAL_ARGUMENT")
         if urn.startswith("urn:li:comment:"):
             found = [c for c in self.comments.values() if c.parent_comment == urn]
         else:
+            post = self._post_for(urn)
             found = [
-                c for c in self.comments.values() if c.post_urn == urn and not c.parent_comment
+                c
+                for c in self.comments.values()
+                if post is not None and c.post_urn == post.urn and not c.parent_comment
             ]
         found.sort(key=lambda c: (c.created_at, int(c.id)))
         return _json(200, _paged([self._comment_json(c) for c in found], request, max_count=100))
@@ -1076,7 +1089,9 @@ class LinkedInTestServer:
     def create_comment(self, request: _Request, urn: str) -> Response:
         """POST /rest/socialActions/{encoded urn}/comments as the organization
         (``actor`` an organization URN the member may post for)."""
-        token = self._authenticate(request, "w_organization_social", "w_member_social")
+        token = self._authenticate(
+            request, "w_organization_social", "w_organization_social_feed", "w_member_social"
+        )
         data = request.json()
         actor = str(data.get("actor") or "")
         text = str((data.get("message") or {}).get("text") or "")
@@ -1090,13 +1105,22 @@ class LinkedInTestServer:
         parent = self.comments.get(str(parent_urn)) if parent_urn else None
         if parent_urn and parent is None:
             raise ApiError(404, f"Comment {parent_urn} not found", code="NOT_FOUND")
-        post_urn = parent.post_urn if parent else urn
-        if post_urn not in self.posts or self.posts[post_urn].deleted:
-            raise ApiError(404, f"{post_urn} not found", code="NOT_FOUND")
+        post = self._post_for(str(data.get("object") or ""))
+        if post is None or post.deleted:
+            raise ApiError(404, f"{data.get('object')} not found", code="NOT_FOUND")
+        if parent is not None and parent.post_urn != post.urn:
+            raise ApiError(
+                400, "/parentComment :: not a comment on /object", code="ILLEGAL_ARGUMENT"
+            )
+        if urn != (parent.urn if parent else urn) or (
+            parent is None and self._post_for(urn) is not post
+        ):
+            raise ApiError(400, "The path must name the object or the parent comment")
         comment = Comment(
             id=self.new_id(),
-            object=str(data.get("object") or urn),
-            post_urn=post_urn,
+            object=post.activity,
+            post_urn=post.urn,
+            activity=post.activity,
             actor=actor,
             text=text,
             created_at=datetime.now(UTC),
@@ -1109,6 +1133,12 @@ class LinkedInTestServer:
             {"Content-Type": "application/json", "x-restli-id": comment.id},
             json.dumps(self._comment_json(comment)).encode(),
         )
+
+    def _post_for(self, urn: str) -> Post | None:
+        """A post by its share/ugcPost URN or by its activity URN."""
+        if urn in self.posts:
+            return self.posts[urn]
+        return next((p for p in self.posts.values() if p.activity == urn), None)
 
     # --- statistics: marketing/community-management/organizations/... ------------------
 
