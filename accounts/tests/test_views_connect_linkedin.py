@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import time_machine
 
 from accounts.models import AccountStatus, ChannelAccount, NetworkApp
 from accounts.tests.flows import authorization_url
@@ -120,3 +121,40 @@ def test_a_page_the_member_cannot_post_for_cannot_be_forced(
 def test_editors_cannot_connect(client, personas, login, app):
     login(client, personas.bob)
     assert client.get(CONNECT).status_code == 403
+
+
+def test_reconnecting_a_page_signs_in_again_and_keeps_the_account(
+    client, personas, login, app, linkedin_server
+):
+    city = linkedin_server.create_organization("Kaupunki", admin=linkedin_server.member)
+    login(client, personas.alice)
+    _save_app(client, app)
+    for _round in range(2):
+        answer = linkedin_server.approve(
+            authorization_url(client.post(CONNECT, {"action": "sign_in"}))
+        )
+        client.get(f"{CALLBACK}?{urlencode(answer)}")
+        client.post(PAGES, {"pages": [str(city.id)]})
+    account = ChannelAccount.objects.get(network="linkedin")
+    assert client.post(f"/accounts/{account.pk}/reconnect/")["Location"] == CONNECT
+    assert AuditEvent.objects.filter(action="channel_account.reconnected").count() == 1
+
+
+def test_admins_are_warned_two_months_before_the_versions_sunset(
+    client, personas, login, app, settings
+):
+    account = ChannelAccount.objects.create(
+        organization=personas.org, network="linkedin", handle="kaupunki", remote_id="1"
+    )
+    settings.LINKEDIN_API_VERSION = "202601"  # sunset 15 January 2027
+    login(client, personas.alice)
+    with time_machine.travel("2026-12-07T10:00:00Z"):
+        detail = client.get(f"/accounts/{account.pk}/").content.decode()
+        connect = client.get(CONNECT).content.decode()
+    assert "which LinkedIn retires on" in detail and "LINKEDIN_API_VERSION" in detail
+    assert "which LinkedIn retires on" in connect
+    with time_machine.travel("2026-10-01T10:00:00Z"):
+        assert (
+            "which LinkedIn retires on"
+            not in client.get(f"/accounts/{account.pk}/").content.decode()
+        )

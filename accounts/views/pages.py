@@ -141,6 +141,9 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:detail", pk=account.pk)
     if account.network == "bluesky":
         return redirect(f"{reverse('accounts:connect_bluesky')}?account={account.pk}")
+    if account.network == "linkedin":
+        # Reconnecting is signing in at LinkedIn again and choosing the same page.
+        return redirect("accounts:connect_linkedin")
     if account.network == "mastodon" and account.server_url:
         try:
             start = services.channel_account_connect_mastodon_start(
