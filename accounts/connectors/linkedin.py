@@ -945,8 +945,10 @@ class LinkedInConnector(Connector):
         return InboxItem(
             remote_id=urn,
             kind="reply",
+            # Comments name the member only by URN; their name needs a permission
+            # LinkedIn does not give page tools.
             author_handle=actor,
-            author_name=actor.rsplit(":", 1)[-1],
+            author_name="",
             author_id=actor,
             text=unescape_little_text(str((comment.get("message") or {}).get("text") or "")),
             created_at=_parse_ms((comment.get("created") or {}).get("time")),
