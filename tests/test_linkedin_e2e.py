@@ -208,3 +208,32 @@ def test_share_and_follower_statistics_reach_the_analytics_snapshots(
     snapshot = PostMetricSnapshot.objects.get()
     assert (snapshot.likes, snapshot.impressions) == (31, 840)
     assert AccountMetricSnapshot.objects.get(channel_account=account).followers == 250
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_answer_is_found_among_the_pages_comments_not_sent_twice(
+    team: Team, linkedin_server: LinkedInTestServer, page: Organization, client: Client, login,
+    monkeypatch,
+) -> None:  # fmt: skip
+    account = linkedin_account(team, linkedin_server, page)
+    ours = get_connector("linkedin").publish(account, PublishRequest(text="Palaute"))
+    citizen = linkedin_server.create_member("Erik Lindqvist")
+    question = linkedin_server.comment_as(citizen, ours.remote_id, "Finns det svar på svenska?")
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=question.urn)
+    monkeypatch.setattr(get_connector("linkedin"), "timeout", (2.0, 0.5))
+    linkedin_server.hang(method="POST", path_prefix="/rest/socialActions/", after_processing=True)
+    login(client, team.bob.user)
+
+    client.post(f"/inbox/{item.pk}/reply/", {"body": "Ja, gärna."})
+    reply = Reply.objects.get(item=item)
+    assert reply.status == ReplyStatus.UNKNOWN
+    linkedin_server.release()
+    client.post(f"/inbox/replies/{reply.pk}/retry/")
+
+    reply.refresh_from_db()
+    assert reply.status == ReplyStatus.SENT
+    answers = [c for c in linkedin_server.comments.values() if c.actor == page.urn]
+    assert len(answers) == 1
+    assert reply.remote_id == answers[0].urn
+    assert len(linkedin_server.requests_to("POST", "/rest/socialActions/")) == 1

@@ -406,6 +406,20 @@ class Connector:
     ) -> list[RecentPost]:
         raise NotSupported(_("looking up recent posts"))
 
+    def lookup_replies(
+        self,
+        account: ChannelAccount,
+        *,
+        reply_to: RemoteRef,
+        thread_root: RemoteRef | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+    ) -> list[RecentPost]:
+        """The account's own recent answers, to reconcile a reply whose outcome is
+        unknown. Where replies are posts, the recent posts; a network whose replies
+        are something else (LinkedIn's comments) reads them where they are."""
+        return self.lookup_recent(account, since=since, limit=limit)
+
     # inbox and metrics ----------------------------------------------------------
 
     def fetch_inbox(self, account: ChannelAccount, cursor: str | None = None) -> InboxPage:

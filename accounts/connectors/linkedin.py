@@ -962,15 +962,21 @@ class LinkedInConnector(Connector):
             },
         )
 
+    @staticmethod
+    def _reply_target(reply_to: RemoteRef, thread_root: RemoteRef | None) -> tuple[str, str]:
+        """Where an answer goes: under the thread's first comment (LinkedIn nests one
+        level), else under the comment or post answered; and the post's URN."""
+        root = thread_root.remote_id if thread_root else ""
+        parent = root if root.startswith("urn:li:comment:") else reply_to.remote_id
+        post_urn = _post_of_comment(parent) if parent.startswith("urn:li:comment:") else parent
+        return parent, post_urn
+
     def reply(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
         """A comment as the page, under the comment being answered (or under the first
         comment of its thread: LinkedIn nests one level)."""
         if request.reply_to is None:
             raise Rejected(_("a reply needs the comment it answers"))
-        target = request.reply_to.remote_id
-        root = request.thread_root.remote_id if request.thread_root else ""
-        parent = root if root.startswith("urn:li:comment:") else target
-        post_urn = _post_of_comment(parent) if parent.startswith("urn:li:comment:") else parent
+        parent, post_urn = self._reply_target(request.reply_to, request.thread_root)
         body: dict[str, Any] = {
             "actor": _org_urn(account),
             "object": post_urn,
@@ -996,6 +1002,35 @@ class LinkedInConnector(Connector):
             url=FEED_URL.format(urn=post_urn) + f"?commentUrn={_urn(urn)}",
             published_at=_parse_ms((created.get("created") or {}).get("time")),
         )
+
+    def lookup_replies(
+        self,
+        account: ChannelAccount,
+        *,
+        reply_to: RemoteRef,
+        thread_root: RemoteRef | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+    ) -> list[RecentPost]:
+        """The page's own comments where :meth:`reply` would have put the answer."""
+        parent, _post = self._reply_target(reply_to, thread_root)
+        found: list[RecentPost] = []
+        for comment in self._comments(account, parent):
+            created = _parse_ms((comment.get("created") or {}).get("time"))
+            if comment.get("actor") != _org_urn(account):
+                continue
+            if since is not None and created is not None and created < since:
+                continue
+            urn = str(comment.get("commentUrn") or "")
+            found.append(
+                RecentPost(
+                    ref=RemoteRef(remote_id=urn),
+                    text=unescape_little_text(str((comment.get("message") or {}).get("text"))),
+                    created_at=created,
+                    reply_to_id=reply_to.remote_id,
+                )
+            )
+        return found[-limit:]
 
     # --- metrics ------------------------------------------------------------------
 
