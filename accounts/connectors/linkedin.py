@@ -111,6 +111,7 @@ POSTING_ROLES = frozenset(
     }
 )
 ACCESS_TOKEN_DAYS = 60
+CONSENT_SETTLE_SECONDS = 3.0
 TEXT_MAX = 3000
 # posts-api (altText): at most 4,086 characters; multiimage-post-api: 2 to 20 images.
 ALT_TEXT_MAX = 4086
@@ -509,7 +510,15 @@ class LinkedInConnector(Connector):
                 )
                 % {"scopes": ", ".join(missing)}
             )
-        pages = self.pages(access_token)
+        try:
+            pages = self.pages(access_token)
+        except AuthError as exc:
+            # A new token is sometimes refused as revoked (65601) for a few seconds
+            # after consent (NETWORK-APIS.md §6): wait once, then ask again.
+            if "65601" not in exc.detail:
+                raise
+            http.sleep(CONSENT_SETTLE_SECONDS)
+            pages = self.pages(access_token)
         return LinkedInSignIn(
             credentials=credentials,
             expires_at=now + timedelta(seconds=int(token.get("expires_in") or 0)),

@@ -436,3 +436,21 @@ def test_a_partner_app_renews_the_token_and_others_are_warned_instead(
     assert renewable.credentials_expire_at is not None
     assert renewable.credentials_expire_at > datetime.now(UTC) + timedelta(days=59)
     connector.publish(renewable, PublishRequest(text="Uusi avain toimii"))
+
+
+def test_a_token_refused_right_after_consent_is_tried_once_more(
+    connector: LinkedInConnector, linkedin_server: LinkedInTestServer, page: Organization,
+) -> None:  # fmt: skip
+    linkedin_server.fail_next(
+        401,
+        path_prefix="/rest/organizationAcls",
+        body={
+            "status": 401,
+            "serviceErrorCode": 65601,
+            "code": "REVOKED_ACCESS_TOKEN",
+            "message": "The token used in the request has been revoked by the user",
+        },
+    )
+    _client, signed_in = _sign_in(connector, linkedin_server, refresh_tokens=False)
+    assert [p.name for p in signed_in.pages] == ["Kaupunki Esimerkki"]
+    assert linkedin_server.client_waits == [3.0]
