@@ -426,6 +426,13 @@ def _network_label(network: str) -> str:
         return network
 
 
+def _reconnect_help(network: str) -> str:
+    try:
+        return str(get_connector(network).reconnect_help)
+    except UnknownNetwork:
+        return ""
+
+
 def _people_to_tell(account: ChannelAccount) -> list[User]:
     memberships = Membership.objects.filter(
         organization_id=account.organization_id, is_active=True, user__is_active=True
@@ -520,6 +527,9 @@ def channel_account_notify_expiring_credentials(*, account: ChannelAccount) -> b
                         timezone.localtime(expires_at, zone), "DATE_FORMAT"
                     ),
                 }
+                help_text = _reconnect_help(locked.network)
+                if help_text:
+                    message = f"{message} {help_text}"
             notification_send(
                 user=person,
                 organization=locked.organization,

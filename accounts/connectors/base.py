@@ -344,6 +344,8 @@ class Connector:
     connect_method: ClassVar[ConnectMethod] = "oauth"
     capabilities: ClassVar[Capabilities] = Capabilities()
     limits: ClassVar[Limits] = Limits(max_text=500)
+    # What reconnecting means on this network, added to the notice that a sign-in ends.
+    reconnect_help: ClassVar[str | Promise] = ""
     # (connect, read) seconds for every call this connector makes.
     timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
 

@@ -313,6 +313,11 @@ class LinkedInConnector(Connector):
         refresh_credentials=True,
         idempotency_window_seconds=0,
     )
+    reconnect_help = _(
+        "LinkedIn ends every sign-in after 60 days. To renew it, an admin of the page opens "
+        "the account in GovSocial, chooses Reconnect, signs in at LinkedIn and ticks the "
+        "same page: its scheduled posts stay as they are."
+    )
     limits = Limits(
         max_text=TEXT_MAX,
         text_counting="chars",
@@ -549,7 +554,7 @@ class LinkedInConnector(Connector):
             credentials["refresh_token_expires_at"] = (now + timedelta(seconds=seconds)).isoformat()
         return credentials
 
-    def pages(self, access_token: str) -> list[Page]:
+    def pages(self, access_token: str, *, only: str = "") -> list[Page]:
         """Organization pages the member holds an approved role on (every role; the
         caller offers only those that can post)."""
         base = api_url()
@@ -575,6 +580,8 @@ class LinkedInConnector(Connector):
             start += PAGE_SIZE
         pages = []
         for org_id, role in roles.items():
+            if only and org_id != only:
+                continue
             org = self._json(
                 self._request(
                     "GET", base + API["organization"].format(id=org_id), token=access_token
@@ -641,7 +648,14 @@ class LinkedInConnector(Connector):
 
     def check_health(self, account: ChannelAccount) -> HealthResult:
         token = self._token(account)
-        page = next((p for p in self.pages(token) if p.remote_id == account.remote_id), None)
+        page = next(
+            (
+                p
+                for p in self.pages(token, only=account.remote_id)
+                if p.remote_id == account.remote_id
+            ),
+            None,
+        )
         if page is None or not page.can_post:
             raise AuthError(
                 gettext(

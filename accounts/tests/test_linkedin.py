@@ -32,8 +32,13 @@ from accounts.selectors import (
     channel_accounts_due_for_refresh,
     channel_accounts_with_expiring_credentials,
 )
-from accounts.services import channel_account_refresh_credentials
+from accounts.services import (
+    channel_account_notify_expiring_credentials,
+    channel_account_refresh_credentials,
+)
 from accounts.tests.helpers import channel_account
+from governance.models import Notification, Role
+from tests.factories import MembershipFactory
 from tests.linkedin_server.server import LinkedInTestServer, Organization
 
 pytestmark = pytest.mark.django_db
@@ -454,3 +459,14 @@ def test_a_token_refused_right_after_consent_is_tried_once_more(
     _client, signed_in = _sign_in(connector, linkedin_server, refresh_tokens=False)
     assert [p.name for p in signed_in.pages] == ["Kaupunki Esimerkki"]
     assert linkedin_server.client_waits == [3.0]
+
+
+def test_the_expiry_notice_explains_reconnecting_on_linkedin(account: ChannelAccount) -> None:
+    admin = MembershipFactory.create(organization=account.organization, role=Role.ADMIN)
+    account.credentials_expire_at = datetime.now(UTC) + timedelta(days=13)
+    account.save(update_fields=["credentials_expire_at"])
+
+    assert channel_account_notify_expiring_credentials(account=account)
+
+    notice = Notification.objects.get(user=admin.user)
+    assert "chooses Reconnect, signs in at LinkedIn and ticks the same page" in notice.message
