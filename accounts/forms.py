@@ -140,3 +140,36 @@ class NetworkAppForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("secret_") and value
         }
+
+
+class LinkedInAppForm(forms.Form):
+    """The organization's own LinkedIn app (developer portal → My apps → Auth)."""
+
+    client_id = forms.CharField(
+        label=_("Client ID"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    client_secret = forms.CharField(
+        label=_("Primary client secret"),
+        max_length=255,
+        required=False,
+        help_text=_("Leave empty to keep the stored secret."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class LinkedInPagesForm(forms.Form):
+    """Which of the pages the person administers become channel accounts."""
+
+    pages = forms.MultipleChoiceField(
+        label=_("Pages to connect"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one page.")},
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["pages"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = choices

@@ -127,12 +127,15 @@ def channel_accounts_due_for_refresh(*, now: datetime | None = None) -> QuerySet
     """Active accounts whose credentials end within ``REFRESH_AHEAD`` and whose network
     lets the connector renew them."""
     now = now or timezone.now()
-    return ChannelAccount.objects.filter(
+    due = ChannelAccount.objects.filter(
         status=AccountStatus.ACTIVE,
         network__in=_refreshable_networks(),
         credentials_expire_at__isnull=False,
         credentials_expire_at__lte=now + REFRESH_AHEAD,
     ).order_by("credentials_expire_at", "pk")
+    # Some networks renew only some accounts (LinkedIn: those given a refresh token).
+    stuck = [account.pk for account in due if not get_connector(account.network).renewable(account)]
+    return due.exclude(pk__in=stuck) if stuck else due
 
 
 def expiry_key(expires_at: datetime) -> str:
@@ -167,10 +170,15 @@ def channel_accounts_with_expiring_credentials(
             credentials_expire_at__isnull=False,
             credentials_expire_at__lte=now + timedelta(days=within_days),
         )
-        .exclude(network__in=refreshable)
         .select_related("organization")
         .order_by("credentials_expire_at", "pk")
     )
+    candidates = [
+        account
+        for account in candidates
+        if account.network not in refreshable
+        or not get_connector(account.network).renewable(account)
+    ]
     if not candidates:
         return []
     announced = set(

@@ -30,10 +30,13 @@ from accounts.connectors.base import (
     ConnectedAccount,
     ConnectorError,
     HealthResult,
+    OAuthClient,
     RateLimited,
     Rejected,
 )
 from accounts.connectors.bluesky import NotAnAppPassword, UnknownHandle
+from accounts.connectors.linkedin import SCOPES as LINKEDIN_SCOPES
+from accounts.connectors.linkedin import LinkedInConnector, LinkedInSignIn, auth_url
 from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
@@ -423,6 +426,13 @@ def _network_label(network: str) -> str:
         return network
 
 
+def _reconnect_help(network: str) -> str:
+    try:
+        return str(get_connector(network).reconnect_help)
+    except UnknownNetwork:
+        return ""
+
+
 def _people_to_tell(account: ChannelAccount) -> list[User]:
     memberships = Membership.objects.filter(
         organization_id=account.organization_id, is_active=True, user__is_active=True
@@ -517,6 +527,9 @@ def channel_account_notify_expiring_credentials(*, account: ChannelAccount) -> b
                         timezone.localtime(expires_at, zone), "DATE_FORMAT"
                     ),
                 }
+                help_text = _reconnect_help(locked.network)
+                if help_text:
+                    message = f"{message} {help_text}"
             notification_send(
                 user=person,
                 organization=locked.organization,
@@ -631,3 +644,73 @@ def network_app_delete(
         )
         app.delete()
     return True
+
+
+# --- LinkedIn: the organization's own app, sign-in, and picking pages ----------------------
+
+
+@dataclass(frozen=True)
+class LinkedInConnectStart:
+    authorization_url: str
+    state: str
+
+
+def _linkedin_client(*, organization: Organization, redirect_uri: str) -> OAuthClient:
+    app = NetworkApp.objects.filter(organization=organization, network="linkedin").first()
+    if app is None:
+        raise ValidationError(
+            _("Enter your organization's LinkedIn app (client id and secret) first.")
+        )
+    return app.as_client(server_url=auth_url(), redirect_uri=redirect_uri, scopes=LINKEDIN_SCOPES)
+
+
+def linkedin_connect_start(
+    *, organization: Organization, redirect_uri: str
+) -> LinkedInConnectStart:
+    """The address of LinkedIn's sign-in page for the organization's own app, and the
+    state to keep server-side until LinkedIn sends the person back."""
+    client = _linkedin_client(organization=organization, redirect_uri=redirect_uri)
+    start = get_connector("linkedin").oauth_start(client=client)
+    return LinkedInConnectStart(authorization_url=start.authorization_url, state=start.state)
+
+
+def linkedin_connect_finish(
+    *,
+    organization: Organization,
+    redirect_uri: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+) -> LinkedInSignIn:
+    """Check the state, trade the code for a token, and list the member's pages."""
+    connector = get_connector("linkedin")
+    assert isinstance(connector, LinkedInConnector)
+    client = _linkedin_client(organization=organization, redirect_uri=redirect_uri)
+    return connector.sign_in(
+        client=client, code=code, returned_state=returned_state, expected_state=expected_state
+    )
+
+
+def linkedin_pages_connect(
+    *,
+    organization: Organization,
+    actor: User,
+    signed_in: LinkedInSignIn,
+    page_ids: list[str],
+    request: HttpRequest | None = None,
+) -> list[ChannelAccount]:
+    """Make each chosen page (one the member may post for) a channel account, sharing
+    the member's token; a page already connected is reconnected."""
+    chosen = [p for p in signed_in.pages if p.remote_id in set(page_ids) and p.can_post]
+    if not chosen:
+        raise ValidationError(_("Choose at least one page that you may post for."))
+    return [
+        channel_account_store_connection(
+            organization=organization,
+            actor=actor,
+            network="linkedin",
+            connected=signed_in.connected(page),
+            request=request,
+        )
+        for page in chosen
+    ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import apps, connect, pages, sandbox
+from accounts.views import apps, connect, linkedin, pages, sandbox
 
 app_name = "accounts"
 
@@ -14,6 +14,14 @@ urlpatterns = [
     path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),
     path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
+    path("connect/linkedin/", linkedin.connect_linkedin_view, name="connect_linkedin"),
+    path("connect/linkedin/pages/", linkedin.linkedin_pages_view, name="linkedin_pages"),
+    path(
+        "connect/linkedin/app/delete/",
+        linkedin.linkedin_app_delete_view,
+        name="linkedin_app_delete",
+    ),
+    path("linkedin/callback/", linkedin.linkedin_callback_view, name="linkedin_callback"),
     path("<int:pk>/", pages.account_detail_view, name="detail"),
     path("<int:pk>/check/", pages.account_check_view, name="check"),
     path("<int:pk>/disconnect/", pages.account_disconnect_view, name="disconnect"),

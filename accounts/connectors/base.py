@@ -344,6 +344,8 @@ class Connector:
     connect_method: ClassVar[ConnectMethod] = "oauth"
     capabilities: ClassVar[Capabilities] = Capabilities()
     limits: ClassVar[Limits] = Limits(max_text=500)
+    # What reconnecting means on this network, added to the notice that a sign-in ends.
+    reconnect_help: ClassVar[str | Promise] = ""
     # (connect, read) seconds for every call this connector makes.
     timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
 
@@ -377,6 +379,11 @@ class Connector:
     def refresh_credentials(self, account: ChannelAccount) -> CredentialUpdate:
         raise NotSupported(_("renewing the sign-in"))
 
+    def renewable(self, account: ChannelAccount) -> bool:
+        """Whether the app can renew this account's sign-in itself (LinkedIn: only where
+        the app was given a refresh token); if not, people are warned before it ends."""
+        return self.capabilities.refresh_credentials
+
     def check_health(self, account: ChannelAccount) -> HealthResult:
         raise NotSupported(_("checking the connection"))
 
@@ -406,6 +413,20 @@ class Connector:
         text, so that reconciling compares like with like. Most networks give the
         text back as sent."""
         return text
+
+    def lookup_replies(
+        self,
+        account: ChannelAccount,
+        *,
+        reply_to: RemoteRef,
+        thread_root: RemoteRef | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+    ) -> list[RecentPost]:
+        """The account's own recent answers, to reconcile a reply whose outcome is
+        unknown. Where replies are posts, the recent posts; a network whose replies
+        are something else (LinkedIn's comments) reads them where they are."""
+        return self.lookup_recent(account, since=since, limit=limit)
 
     # inbox and metrics ----------------------------------------------------------
 

@@ -19,6 +19,7 @@ from accounts.connect_flow import (
     send_to_sign_in,
 )
 from accounts.connectors.base import ConnectorError
+from accounts.connectors.linkedin import version_warning as linkedin_version_warning
 from accounts.models import AccountStatus
 from accounts.selectors import (
     channel_account_get_for_membership,
@@ -68,6 +69,11 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "limits": limits,
             "counting_label": TEXT_COUNTING.get(limits.text_counting, "") if limits else "",
             "can_manage": has_perm(membership, "accounts.manage"),
+            "linkedin_version_warning": (
+                linkedin_version_warning()
+                if account.network == "linkedin" and has_perm(membership, "accounts.manage")
+                else None
+            ),
         },
     )
 
@@ -139,6 +145,9 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:detail", pk=account.pk)
     if account.network == "bluesky":
         return redirect(f"{reverse('accounts:connect_bluesky')}?account={account.pk}")
+    if account.network == "linkedin":
+        # Reconnecting is signing in at LinkedIn again and choosing the same page.
+        return redirect("accounts:connect_linkedin")
     if account.network == "mastodon" and account.server_url:
         try:
             start = services.channel_account_connect_mastodon_start(

@@ -230,6 +230,11 @@ CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS"
 # the service that resolves a handle typed in by a person when no server is given.
 BLUESKY_PLC_URL = env.str("BLUESKY_PLC_URL", default="https://plc.directory")
 BLUESKY_DEFAULT_SERVICE = env.str("BLUESKY_DEFAULT_SERVICE", default="https://bsky.social")
+# LinkedIn's API version (YYYYMM) for every call. Versions are sunset a year after
+# release; admins are warned in the app two months before (accounts.connectors.linkedin).
+LINKEDIN_API_VERSION = env.str("LINKEDIN_API_VERSION", default="202609")
+LINKEDIN_API_URL = env.str("LINKEDIN_API_URL", default="https://api.linkedin.com")
+LINKEDIN_AUTH_URL = env.str("LINKEDIN_AUTH_URL", default="https://www.linkedin.com")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

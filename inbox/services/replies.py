@@ -377,8 +377,10 @@ def _find_sent(reply: Reply, item: InboxItem, connector: Connector) -> RecentPos
     if not caps.lookup_recent:
         return None
     try:
-        recent = connector.lookup_recent(
+        recent = connector.lookup_replies(
             item.channel_account,
+            reply_to=item_ref(item),
+            thread_root=_stored_ref(item.thread_root),
             since=reply.created_at - RECONCILE_SLACK,
             limit=RECONCILE_LOOKUP_LIMIT,
         )
