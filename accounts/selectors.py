@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.connectors.base import Capabilities, Connector, Limits
@@ -127,11 +127,14 @@ def channel_accounts_due_for_refresh(*, now: datetime | None = None) -> QuerySet
     """Active accounts whose credentials end within ``REFRESH_AHEAD`` and whose network
     lets the connector renew them."""
     now = now or timezone.now()
+    due = Q(pk__in=[])
+    for network in _refreshable_networks():
+        ahead = max(REFRESH_AHEAD, get_connector(network).refresh_ahead)
+        due |= Q(network=network, credentials_expire_at__lte=now + ahead)
     return ChannelAccount.objects.filter(
+        due,
         status=AccountStatus.ACTIVE,
-        network__in=_refreshable_networks(),
         credentials_expire_at__isnull=False,
-        credentials_expire_at__lte=now + REFRESH_AHEAD,
     ).order_by("credentials_expire_at", "pk")
 
 
@@ -158,9 +161,15 @@ def channel_accounts_with_expiring_credentials(
     """Accounts in use whose sign-in ends within ``within_days`` and cannot be renewed by
     the app (a person must reconnect them), leaving out those already announced for
     this same expiry. Renewable credentials are the refresh task's business: if renewing
-    fails for good, the account is marked for reconnecting and people are told then."""
+    fails for good, the account is marked for reconnecting and people are told then.
+    A network whose renewal starts well before this window (Threads: 30 days ahead)
+    is warned about too: reaching the window means renewing has kept failing."""
     now = now or timezone.now()
-    refreshable = _refreshable_networks()
+    refreshable = [
+        name
+        for name in _refreshable_networks()
+        if get_connector(name).refresh_ahead <= timedelta(days=within_days)
+    ]
     candidates = list(
         ChannelAccount.objects.filter(
             status__in=[AccountStatus.ACTIVE, AccountStatus.PAUSED],

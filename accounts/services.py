@@ -38,7 +38,13 @@ from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.connectors.sandbox import AudienceActivity, simulate_audience
-from accounts.models import AccountStatus, ChannelAccount, MastodonApp, NetworkApp
+from accounts.models import (
+    AccountStatus,
+    ChannelAccount,
+    MastodonApp,
+    NetworkApp,
+    PublishCheckpoint,
+)
 from accounts.selectors import (
     EXPIRY_NOTICE_ACTION,
     channel_account_expiry_notified,
@@ -631,3 +637,23 @@ def network_app_delete(
         )
         app.delete()
     return True
+
+
+# --- publish checkpoints (connectors of networks without an idempotency key) -----------
+
+
+def publish_checkpoint_get(*, account: ChannelAccount, key: str) -> dict[str, Any]:
+    """What an earlier try of the publish with ``key`` recorded (empty when none)."""
+    found = PublishCheckpoint.objects.filter(channel_account=account, key=key).first()
+    return dict(found.data) if found is not None else {}
+
+
+def publish_checkpoint_save(*, account: ChannelAccount, key: str, data: Mapping[str, Any]) -> None:
+    """Record progress of the publish with ``key``, committed at once (it must outlive a
+    worker that dies right after the next network call)."""
+    with transaction.atomic():
+        PublishCheckpoint.objects.update_or_create(
+            channel_account=account,
+            key=key,
+            defaults={"data": dict(data), "updated_at": timezone.now()},
+        )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.db import models
@@ -155,6 +155,9 @@ class MediaItem:
     mime_type: str
     alt_text: str = ""
     filename: str = ""
+    # A signed, expiring public address of the same bytes, for networks that fetch
+    # media by URL (Threads, Instagram); empty when the site has no public address.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,8 @@ class PublishRequest:
     # outcome can be reconciled (Mastodon ``Idempotency-Key``, Bluesky rkey…).
     idempotency_key: str = ""
     visibility: Visibility = "public"
+    # Who may reply, where the network lets us choose (Threads' ``reply_control``).
+    reply_control: str = ""
 
 
 @dataclass(frozen=True)
@@ -346,6 +351,8 @@ class Connector:
     limits: ClassVar[Limits] = Limits(max_text=500)
     # (connect, read) seconds for every call this connector makes.
     timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
+    # How long before the credentials end the renewal starts (tokens that expire).
+    refresh_ahead: ClassVar[timedelta] = timedelta(days=1)
 
     # connect ------------------------------------------------------------------
 

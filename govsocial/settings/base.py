@@ -229,6 +229,11 @@ CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS"
 # the service that resolves a handle typed in by a person when no server is given.
 BLUESKY_PLC_URL = env.str("BLUESKY_PLC_URL", default="https://plc.directory")
 BLUESKY_DEFAULT_SERVICE = env.str("BLUESKY_DEFAULT_SERVICE", default="https://bsky.social")
+# Threads: the API host and the authorization window (tests point both at a local server).
+THREADS_API_URL = env.str("THREADS_API_URL", default="https://graph.threads.net")
+THREADS_AUTHORIZE_URL = env.str(
+    "THREADS_AUTHORIZE_URL", default="https://threads.com/oauth/authorize"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
