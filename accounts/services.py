@@ -30,6 +30,7 @@ from accounts.connectors.base import (
     ConnectedAccount,
     ConnectorError,
     HealthResult,
+    OAuthClient,
     RateLimited,
     Rejected,
 )
@@ -657,3 +658,67 @@ def publish_checkpoint_save(*, account: ChannelAccount, key: str, data: Mapping[
             key=key,
             defaults={"data": dict(data), "updated_at": timezone.now()},
         )
+
+
+# --- Threads: the organization's own Threads app, OAuth ---------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadsConnectStart:
+    server_url: str
+    authorization_url: str
+    state: str
+
+
+def _threads_client(*, organization: Organization, redirect_uri: str) -> OAuthClient:
+    from accounts.connectors.threads import SCOPES as THREADS_SCOPES
+    from accounts.connectors.threads import api_base
+
+    app = NetworkApp.objects.filter(organization=organization, network="threads").first()
+    if app is None:
+        raise Rejected(
+            _("an administrator must first enter the organization's Threads app"),
+        )
+    return app.as_client(server_url=api_base(), redirect_uri=redirect_uri, scopes=THREADS_SCOPES)
+
+
+def channel_account_connect_threads_start(
+    *, organization: Organization, redirect_uri: str
+) -> ThreadsConnectStart:
+    """Begin connecting a Threads profile through the organization's own Threads app."""
+    client = _threads_client(organization=organization, redirect_uri=redirect_uri)
+    start = get_connector("threads").oauth_start(client=client)
+    return ThreadsConnectStart(
+        server_url=client.server_url,
+        authorization_url=start.authorization_url,
+        state=start.state,
+    )
+
+
+def channel_account_connect_threads_finish(
+    *,
+    organization: Organization,
+    actor: User,
+    redirect_uri: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Finish connecting: check the state, trade the code for a one-hour token and that
+    for a 60-day one, read the granted permissions and the profile, store the account."""
+    client = _threads_client(organization=organization, redirect_uri=redirect_uri)
+    connected = get_connector("threads").oauth_finish(
+        client=client,
+        code=code,
+        returned_state=returned_state,
+        expected_state=expected_state,
+        code_verifier="",
+    )
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="threads",
+        connected=connected,
+        request=request,
+    )

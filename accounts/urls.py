@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import connect, pages, sandbox
+from accounts.views import connect, pages, sandbox, threads
 
 app_name = "accounts"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),
     path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
+    path("connect/threads/", threads.connect_threads_view, name="connect_threads"),
+    path("threads/callback/", threads.threads_callback_view, name="threads_callback"),
+    path("apps/threads/", threads.threads_app_view, name="threads_app"),
     path("<int:pk>/", pages.account_detail_view, name="detail"),
     path("<int:pk>/check/", pages.account_check_view, name="check"),
     path("<int:pk>/disconnect/", pages.account_disconnect_view, name="disconnect"),

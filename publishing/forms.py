@@ -50,6 +50,7 @@ TEXT_COUNTING: dict[str, Any] = {
     "graphemes": _("Counted in characters as people see them: an emoji counts as one."),
     "chars_url23": _("Every web address counts as 23 characters."),
     "weighted": _("Some characters, such as Chinese or emoji, count double."),
+    "emoji_bytes": _("Counted in characters, but an emoji counts as 4."),
 }
 
 

@@ -135,7 +135,7 @@ class UnknownOutcome(ConnectorError):
 
 Visibility = Literal["public", "unlisted", "followers", "direct"]
 InboxKind = Literal["mention", "reply", "quote", "dm"]
-TextCounting = Literal["chars", "graphemes", "chars_url23", "weighted"]
+TextCounting = Literal["chars", "graphemes", "chars_url23", "weighted", "emoji_bytes"]
 ConnectMethod = Literal["oauth", "app_password", "none"]
 
 

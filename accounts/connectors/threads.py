@@ -339,7 +339,7 @@ class ThreadsConnector(Connector):
     )
     limits = Limits(
         max_text=MAX_TEXT,
-        text_counting="weighted",
+        text_counting="emoji_bytes",
         max_media=MAX_MEDIA,
         max_image_bytes=MAX_IMAGE_BYTES,
         alt_text_max=1000,
