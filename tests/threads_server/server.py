@@ -267,6 +267,7 @@ class ThreadsTestServer:
         self.files: dict[str, tuple[str, bytes]] = {}
         self._failures: list[Failure] = []
         self._hangs: list[Hang] = []
+        self._lost: list[Failure] = []
         self._released = threading.Event()
         self._lock = threading.RLock()
         self._ids = itertools.count(17_841_400_000_000_001)
@@ -329,6 +330,14 @@ class ThreadsTestServer:
             self._failures.append(
                 Failure(status, method, path_prefix, times, {"error": error.body}, headers or {})
             )
+
+    def lose_answer(
+        self, *, method: str | None = None, path_prefix: str | None = None, times: int = 1
+    ) -> None:
+        """Let the next ``times`` matching requests take effect, then answer 502 from "a
+        proxy" instead of the real answer: the request happened, the answer was lost."""
+        with self._lock:
+            self._lost.append(Failure(502, method, path_prefix, times, {}, {}))
 
     def hang(
         self, *, method: str | None = None, path_prefix: str | None = None, after_processing: bool
@@ -481,11 +490,16 @@ class ThreadsTestServer:
             )
         else:
             status, extra, payload = self._dispatch(_Request(method, path, query, form, headers))
+            with self._lock:
+                lost = self._take(self._lost, method, path)
+            if lost is not None:
+                status, extra = 502, {"Content-Type": "text/html"}
+                payload = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
         if hang is not None and hang.after_processing:
             self._released.wait(timeout=30)
         reason = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized",
                   403: "Forbidden", 404: "Not Found", 500: "Internal Server Error",
-                  503: "Service Unavailable"}.get(status, "Status")  # fmt: skip
+                  502: "Bad Gateway", 503: "Service Unavailable"}.get(status, "Status")  # fmt: skip
         start_response(f"{status} {reason}", list(extra.items()))
         return [payload]
 
@@ -496,11 +510,15 @@ class ThreadsTestServer:
         return None
 
     def _take_failure(self, method: str, path: str) -> Failure | None:
-        for failure in self._failures:
+        return self._take(self._failures, method, path)
+
+    @staticmethod
+    def _take(failures: list[Failure], method: str, path: str) -> Failure | None:
+        for failure in failures:
             if failure.method in (None, method) and path.startswith(failure.path_prefix or ""):
                 failure.times -= 1
                 if failure.times <= 0:
-                    self._failures.remove(failure)
+                    failures.remove(failure)
                 return failure
         return None
 
