@@ -20,7 +20,7 @@ def test_anyone_with_the_address_gets_the_image(team, media_root, settings):
     response = Client().get(url.removeprefix("https://govsocial.example"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == png_bytes()
+    assert response.getvalue() == png_bytes()
 
 
 def test_a_forged_or_stale_address_is_not_found(team, media_root, settings):
