@@ -13,6 +13,7 @@ from accounts.models import ChannelAccount
 from analytics.models import AccountMetricSnapshot, TrackedPost
 from analytics.services.pull import metrics_pull_account, tracked_posts_discover
 from analytics.tests.helpers import published
+from governance.models import AuditEvent
 from inbox.models import InboxItem, ItemKind, Reply, ReplyStatus
 from inbox.services import inbox_sync_account
 from inbox.text import SIGNATURE_DASH as DASH
@@ -86,3 +87,66 @@ def test_insights_feed_the_post_and_account_snapshots(threads_server, personas):
     assert (post.likes, post.shares, post.replies, post.quotes) == (31, 4, 1, 2)
     assert post.impressions == 840
     assert AccountMetricSnapshot.objects.get().followers == 12_345
+
+
+def test_a_rude_reply_is_hidden_from_the_inbox_and_shown_again(
+    threads_server, personas, client, login
+):
+    server = threads_server
+    account = _account(server, personas)
+    ours = server.post_as(server.user, "Palautetta kirjastosta?")
+    rude = server.post_as(server.create_user("troll"), "Ihan surkeaa touhua!!", reply_to=ours.id)
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=rude.id)
+
+    login(client, personas.alice)
+    page = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "Hide on Threads" in page
+    client.post(f"/inbox/{item.pk}/hide/", {"hide": "1"})
+
+    assert server.media[rude.id].hidden
+    item.refresh_from_db()
+    assert item.hidden_on_network_at is not None
+    event = AuditEvent.objects.get(action="inbox_item.hidden")
+    assert event.new_values["text"] == "Ihan surkeaa touhua!!"
+    page = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "Hidden on Threads by us" in page
+    assert "Show again on Threads" in page
+
+    client.post(f"/inbox/{item.pk}/hide/", {"hide": "0"})
+    assert not server.media[rude.id].hidden
+    item.refresh_from_db()
+    assert item.hidden_on_network_at is None
+    assert AuditEvent.objects.filter(action="inbox_item.unhidden").count() == 1
+
+
+def test_a_refused_hide_is_explained_and_changes_nothing(threads_server, personas, client, login):
+    server = threads_server
+    account = _account(server, personas)
+    ours = server.post_as(server.user, "Kysymyksiä?")
+    reply = server.post_as(server.create_user("aino"), "Yksi", reply_to=ours.id)
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=reply.id)
+    server.fail_next(400, code=4, message="Application request limit reached")
+
+    login(client, personas.alice)
+    response = client.post(f"/inbox/{item.pk}/hide/", {"hide": "1"}, follow=True)
+
+    assert response.status_code == 200
+    assert "slow down" in response.content.decode()
+    assert not server.media[reply.id].hidden
+    item.refresh_from_db()
+    assert item.hidden_on_network_at is None
+    assert not AuditEvent.objects.filter(action="inbox_item.hidden").exists()
+
+
+def test_another_organization_cannot_hide_our_items(threads_server, personas, client, login):
+    server = threads_server
+    account = _account(server, personas)
+    ours = server.post_as(server.user, "Kysymyksiä?")
+    reply = server.post_as(server.create_user("aino"), "Yksi", reply_to=ours.id)
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=reply.id)
+    login(client, personas.charlie)
+    assert client.post(f"/inbox/{item.pk}/hide/", {"hide": "1"}).status_code == 404
+    assert not server.media[reply.id].hidden

@@ -276,6 +276,8 @@ class Capabilities:
     visibility: bool = False
     language: bool = False
     lookup_recent: bool = False
+    # Hide (and show again) a reply to the account's own post.
+    hide_replies: bool = False
     # Credentials expire and the connector can renew them.
     refresh_credentials: bool = False
     # Re-sending a publish with the same idempotency key within this many seconds
@@ -402,6 +404,10 @@ class Connector:
 
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
         raise NotSupported(_("deleting posts"))
+
+    def hide_reply(self, account: ChannelAccount, ref: RemoteRef, *, hide: bool = True) -> None:
+        """Hide (``hide=False``: show again) a reply to one of the account's posts."""
+        raise NotSupported(_("hiding replies"))
 
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20

@@ -334,6 +334,7 @@ class ThreadsConnector(Connector):
         visibility=False,
         language=False,
         lookup_recent=True,
+        hide_replies=True,
         refresh_credentials=True,
         idempotency_window_seconds=0,
     )
