@@ -4,13 +4,20 @@ periodic tasks, across organizations by state and never shown to a person)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.connectors.base import Capabilities, Connector, Limits
+from accounts.connectors.base import (
+    Capabilities,
+    Connector,
+    ConnectorError,
+    Limits,
+    PublishingQuota,
+)
 from accounts.connectors.registry import UnknownNetwork, get_connector, networks
 from accounts.models import AccountStatus, ChannelAccount, NetworkApp, SandboxPost
 from governance.models import AuditEvent, Membership, Organization
@@ -236,3 +243,33 @@ def network_app_get(*, organization: Organization, network: str) -> NetworkApp |
     """The organization's own developer app on ``network`` (a platform such as "meta",
     "threads", "x", "linkedin"), or None when an admin has not entered one yet."""
     return NetworkApp.objects.filter(organization=organization, network=network).first()
+
+
+# --- publishing allowances (Threads' 250 posts a day), for the composer -----------------
+
+QUOTA_CACHE_SECONDS = 600
+QUOTA_FAILURE_CACHE_SECONDS = 60
+
+
+def channel_account_publishing_quota(account: ChannelAccount) -> PublishingQuota | None:
+    """The account's publishing allowance as the network reports it, read at most every
+    ten minutes (kept in the cache); None where the network has none or did not answer."""
+    try:
+        connector = get_connector(account.network)
+    except UnknownNetwork:
+        return None
+    if account.status != AccountStatus.ACTIVE or type(connector).publishing_quota is (
+        Connector.publishing_quota
+    ):
+        return None
+    key = f"accounts:publishing-quota:{account.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return PublishingQuota(**cached) if cached else None
+    try:
+        quota = connector.publishing_quota(account)
+    except ConnectorError:
+        cache.set(key, {}, timeout=QUOTA_FAILURE_CACHE_SECONDS)
+        return None
+    cache.set(key, asdict(quota) if quota else {}, timeout=QUOTA_CACHE_SECONDS)
+    return quota

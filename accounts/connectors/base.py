@@ -250,6 +250,22 @@ class AccountMetrics:
 
 
 @dataclass(frozen=True)
+class PublishingQuota:
+    """How much of the account's publishing allowance is used in the network's window
+    (Threads: 250 posts and 1,000 replies per rolling 24 hours)."""
+
+    posts_used: int
+    posts_total: int
+    window_seconds: int = 86400
+    replies_used: int | None = None
+    replies_total: int | None = None
+
+    @property
+    def posts_left(self) -> int:
+        return max(self.posts_total - self.posts_used, 0)
+
+
+@dataclass(frozen=True)
 class HealthResult:
     """The account as the network sees it now (the check raises on failure)."""
 
@@ -404,6 +420,10 @@ class Connector:
 
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
         raise NotSupported(_("deleting posts"))
+
+    def publishing_quota(self, account: ChannelAccount) -> PublishingQuota | None:
+        """The account's use of a publishing allowance; None where the network has none."""
+        return None
 
     def hide_reply(self, account: ChannelAccount, ref: RemoteRef, *, hide: bool = True) -> None:
         """Hide (``hide=False``: show again) a reply to one of the account's posts."""

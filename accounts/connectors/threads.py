@@ -28,7 +28,6 @@ import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -57,6 +56,7 @@ from accounts.connectors.base import (
     OAuthClient,
     OAuthStart,
     PostMetrics,
+    PublishingQuota,
     PublishRequest,
     PublishResult,
     RateLimited,
@@ -299,20 +299,6 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-@dataclass(frozen=True)
-class PublishingLimit:
-    """How much of the account's 24-hour publishing quota is used."""
-
-    posts_used: int
-    posts_total: int
-    replies_used: int | None = None
-    replies_total: int | None = None
-
-    @property
-    def posts_left(self) -> int:
-        return max(self.posts_total - self.posts_used, 0)
 
 
 class ThreadsConnector(Connector):
@@ -571,7 +557,7 @@ class ThreadsConnector(Connector):
     def text_length(self, text: str, *, account: ChannelAccount | None = None) -> int:
         return threads_length(text)
 
-    def publishing_limit(self, account: ChannelAccount) -> PublishingLimit:
+    def publishing_quota(self, account: ChannelAccount) -> PublishingQuota:
         """The account's use of its 24-hour quotas (``threads_publishing_limit``)."""
         fields = "quota_usage,config"
         if "threads_manage_replies" in (account.scopes or ()):
@@ -586,9 +572,10 @@ class ThreadsConnector(Connector):
         config = entry.get("config") or {}
         reply_config = entry.get("reply_config") or {}
         replies_used = _int(entry.get("reply_quota_usage"))
-        return PublishingLimit(
+        return PublishingQuota(
             posts_used=_int(entry.get("quota_usage")) or 0,
             posts_total=_int(config.get("quota_total")) or POST_QUOTA,
+            window_seconds=_int(config.get("quota_duration")) or 86400,
             replies_used=replies_used,
             replies_total=(_int(reply_config.get("quota_total")) or REPLY_QUOTA)
             if replies_used is not None

@@ -361,7 +361,7 @@ def test_recent_posts_include_published_replies(connector, account, threads_serv
 
 def test_the_publishing_limit_is_read(connector, account, threads_server):
     connector.publish(account, PublishRequest(text="Yksi"))
-    limit = connector.publishing_limit(account)
+    limit = connector.publishing_quota(account)
     assert (limit.posts_used, limit.posts_total) == (1, 250)
     assert (limit.replies_used, limit.replies_total) == (0, 1000)
 
