@@ -462,3 +462,13 @@ def test_metrics_of_a_deleted_post_say_deleted(connector, account, threads_serve
     assert threads_server.media[ours.remote_id].deleted
     [metrics] = connector.fetch_post_metrics(account, [RemoteRef(ours.remote_id)])
     assert metrics.deleted
+
+
+def test_a_threads_sign_in_still_unrenewed_two_weeks_before_its_end_is_announced(db):
+    from accounts.selectors import channel_accounts_with_expiring_credentials
+
+    stuck = channel_account(
+        network="threads", credentials_expire_at=timezone.now() + timedelta(days=10)
+    )
+    channel_account(network="bluesky", credentials_expire_at=timezone.now() + timedelta(days=10))
+    assert channel_accounts_with_expiring_credentials() == [stuck]
