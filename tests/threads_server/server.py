@@ -95,14 +95,17 @@ class GraphError(Exception):
         *,
         code: int,
         status: int = 400,
-        type: str = "OAuthException",
+        type: str | None = None,
         subcode: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
-        self.body: dict[str, Any] = {"message": message, "type": type, "code": code}
+        # Token errors are OAuthException; the API's own errors THApiException (as in
+        # recorded answers, e.g. fbsamples/threads_api#27: code 100, subcode 33).
+        kind = type or ("OAuthException" if code in (190, 4, 10) else "THApiException")
+        self.body: dict[str, Any] = {"message": message, "type": kind, "code": code}
         if subcode is not None:
             self.body["error_subcode"] = subcode
         self.body["fbtrace_id"] = "A" + secrets.token_urlsafe(16)
@@ -593,9 +596,7 @@ class ThreadsTestServer:
             {"call_count": percent, "total_cputime": percent // 2, "total_time": percent // 2}
         )}  # fmt: skip
         if limit is not None and used > limit:
-            raise GraphError(
-                "Application request limit reached", code=4, headers=usage, type="OAuthException"
-            )
+            raise GraphError("Application request limit reached", code=4, headers=usage)
         for scope in ("threads_basic", *scopes):
             if scope not in token.scopes:
                 raise GraphError(
