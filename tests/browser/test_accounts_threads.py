@@ -11,7 +11,7 @@ import pytest
 
 from accounts.models import AccountStatus, ChannelAccount, NetworkApp
 from governance.models import Role
-from tests.browser.conftest import settle
+from tests.browser.conftest import settle, visit
 from tests.browser.test_accounts_mastodon import log_in
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
@@ -74,3 +74,49 @@ def test_set_up_the_threads_app_and_connect_a_profile(page, threads_server):
     page.get_by_role("button", name="Check now").click()
     settle(page)
     assert page.get_by_text("The connection works").is_visible()
+
+
+def test_answer_and_hide_threads_replies_from_the_inbox(page, threads_server):
+    from inbox.models import InboxItem, Reply, ReplyStatus
+    from inbox.services import inbox_sync_account
+    from tests.factories import ChannelAccountFactory
+
+    org = OrganizationFactory(name="City of Example", slug="example")
+    alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
+    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
+    account = ChannelAccountFactory.create(
+        organization=org,
+        network="threads",
+        handle="@cityofexample",
+        remote_id=threads_server.user.id,
+        server_url=threads_server.base_url,
+        credentials={"access_token": threads_server.issue_token()},
+        scopes=["threads_basic", "threads_content_publish", "threads_read_replies",
+                "threads_manage_replies"],
+    )  # fmt: skip
+    ours = threads_server.post_as(threads_server.user, "Kirjasto on auki lauantaina.")
+    citizen = threads_server.create_user("aino")
+    question = threads_server.post_as(citizen, "Mihin aikaan?", reply_to=ours.id)
+    rude = threads_server.post_as(threads_server.create_user("troll"), "Surkeaa!", reply_to=ours.id)
+    inbox_sync_account(account=account)
+    log_in(page, alice)
+
+    item = InboxItem.objects.get(remote_id=question.id)
+    visit(page, f"/inbox/{item.pk}/")
+    assert page.get_by_text("Mihin aikaan?").first.is_visible()
+    page.get_by_label("Your reply").fill("Klo 10-16.")
+    page.get_by_role("button", name="Send reply").click()
+    settle(page)
+    reply = Reply.objects.get(item=item)
+    assert reply.status == ReplyStatus.SENT
+    assert threads_server.media[reply.remote_id].replied_to == question.id
+
+    rude_item = InboxItem.objects.get(remote_id=rude.id)
+    visit(page, f"/inbox/{rude_item.pk}/")
+    page.get_by_role("button", name="Hide on Threads").click()
+    settle(page)
+    assert page.get_by_text("The reply is hidden on the network.").is_visible()
+    assert threads_server.media[rude.id].hidden
+    page.get_by_role("button", name="Show again on Threads").click()
+    settle(page)
+    assert not threads_server.media[rude.id].hidden
