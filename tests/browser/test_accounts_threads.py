@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_set_up_the_threads_app_and_connect_a_profile(page, threads_server):
-    org = OrganizationFactory(name="City of Example", slug="example")
-    alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
-    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
+    org = OrganizationFactory.create(name="City of Example", slug="example")
+    alice = UserFactory.create(email="alice@example.org", full_name="Alice Admin")
+    MembershipFactory.create(organization=org, user=alice, role=Role.ADMIN)
     log_in(page, alice)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
@@ -81,9 +81,9 @@ def test_answer_and_hide_threads_replies_from_the_inbox(page, threads_server):
     from inbox.services import inbox_sync_account
     from tests.factories import ChannelAccountFactory
 
-    org = OrganizationFactory(name="City of Example", slug="example")
-    alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
-    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
+    org = OrganizationFactory.create(name="City of Example", slug="example")
+    alice = UserFactory.create(email="alice@example.org", full_name="Alice Admin")
+    MembershipFactory.create(organization=org, user=alice, role=Role.ADMIN)
     account = ChannelAccountFactory.create(
         organization=org,
         network="threads",
