@@ -362,6 +362,10 @@ def channel_account_check_health(*, account: ChannelAccount) -> HealthResult | N
     }
     if result.display_name and result.display_name != account.display_name:
         fields["display_name"] = result.display_name[:255]
+    if result.scopes and sorted(result.scopes) != sorted(account.scopes or []):
+        # The network says what the token may do now (a permission taken back on the
+        # network shows on the account page).
+        fields["scopes"] = sorted(result.scopes)
     with transaction.atomic():
         ChannelAccount.objects.filter(pk=account.pk).update(**fields)
     for name, value in fields.items():

@@ -178,3 +178,21 @@ def test_reconnecting_goes_through_threads_again(
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE
     assert ChannelAccount.objects.filter(network="threads").count() == 1
+
+
+def test_check_now_shows_a_permission_taken_back_on_threads(
+    client, personas, login, threads_server, threads_app
+):
+    login(client, personas.alice)
+    connect(client, threads_server)
+    account = ChannelAccount.objects.get(network="threads")
+    token = threads_server.tokens[account.credentials["access_token"]]
+    token.scopes.discard("threads_manage_insights")
+
+    client.post(f"/accounts/{account.pk}/check/")
+
+    account.refresh_from_db()
+    assert "threads_manage_insights" not in account.scopes
+    assert "threads_basic" in account.scopes
+    detail = client.get(f"/accounts/{account.pk}/").content.decode()
+    assert "this stops working until the account is reconnected with it" in detail
