@@ -148,6 +148,11 @@ INBOX_POSTS = 25  # own posts whose conversations each sync reads
 INBOX_WINDOW = timedelta(days=14)
 PAGE_LIMIT = 50
 
+# Metric pulls stop for a while once this share of the app's call budget is used, so the
+# budget is never spent by analytics (publishing and the inbox keep the rest).
+USAGE_SLOWDOWN_PERCENT = 80
+USAGE_PAUSE_SECONDS = 15 * 60
+
 # Graph error codes (documentation/graph-api/guides/error-handling) and how we read them.
 AUTH_CODES = frozenset({102, 190, 458, 459, 460, 463, 464, 467})
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
@@ -292,6 +297,20 @@ def _regain_seconds(response: http.HttpResponse) -> float | None:
     ]
     waits = [m for m in minutes if isinstance(m, int | float) and m > 0]
     return float(max(waits)) * 60 if waits else None
+
+
+def usage_percent(response: http.HttpResponse) -> int:
+    """The highest share of the app's call budget used, from ``X-App-Usage`` (JSON in the
+    header: ``call_count``, ``total_cputime``, ``total_time`` in per cent); 0 if absent."""
+    raw = response.headers.get("X-App-Usage", "")
+    try:
+        usage = json.loads(raw) if raw else {}
+    except ValueError:
+        return 0
+    if not isinstance(usage, dict):
+        return 0
+    values = [v for v in usage.values() if isinstance(v, int | float)]
+    return int(max(values)) if values else 0
 
 
 def _int(value: Any) -> int | None:
@@ -969,19 +988,24 @@ class ThreadsConnector(Connector):
         self, account: ChannelAccount, refs: Sequence[RemoteRef]
     ) -> list[PostMetrics]:
         metrics: list[PostMetrics] = []
+        token = self._token(account)
+        last: http.HttpResponse | None = None
         for ref in refs:
+            self._pace(last)
             try:
-                body = self._get(
-                    account,
+                last = self._request(
+                    "GET",
+                    self._base(account),
                     path("media_insights", id=ref.remote_id),
-                    {"metric": ",".join(MEDIA_METRICS)},
+                    token=token,
+                    params={"metric": ",".join(MEDIA_METRICS)},
                 )
             except Rejected as exc:
                 if "not on Threads" in exc.message:
                     metrics.append(PostMetrics(remote_id=ref.remote_id, deleted=True))
                     continue
                 raise
-            values = _insight_values(body)
+            values = _insight_values(self._json(last))
             metrics.append(
                 PostMetrics(
                     remote_id=ref.remote_id,
@@ -993,6 +1017,18 @@ class ThreadsConnector(Connector):
                 )
             )
         return metrics
+
+    def _pace(self, last: http.HttpResponse | None) -> None:
+        """Stop a metric pull while the app's call budget is mostly used (usage headers),
+        before Threads itself starts refusing."""
+        if last is not None and usage_percent(last) >= USAGE_SLOWDOWN_PERCENT:
+            raise RateLimited(
+                USAGE_PAUSE_SECONDS,
+                gettext(
+                    "This Threads app has used most of its calls for now; figures are read "
+                    "again later so that publishing keeps working."
+                ),
+            )
 
     def fetch_account_metrics(self, account: ChannelAccount) -> AccountMetrics:
         body = self._get(

@@ -472,3 +472,19 @@ def test_a_threads_sign_in_still_unrenewed_two_weeks_before_its_end_is_announced
     )
     channel_account(network="bluesky", credentials_expire_at=timezone.now() + timedelta(days=10))
     assert channel_accounts_with_expiring_credentials() == [stuck]
+
+
+def test_metric_pulls_stop_before_the_call_budget_runs_out(connector, account, threads_server):
+    posts = [connector.publish(account, PublishRequest(text=f"Post {n}")) for n in range(12)]
+    # From here on the app may make 10 calls; X-App-Usage reports the share used.
+    threads_server.call_limit = 10
+    threads_server._calls.clear()
+    refs = [RemoteRef(p.remote_id) for p in posts]
+
+    with pytest.raises(RateLimited) as caught:
+        connector.fetch_post_metrics(account, refs)
+
+    assert caught.value.retry_after == 15 * 60
+    insight_calls = [r for r in threads_server.requests if r.path.endswith("/insights")]
+    # It stopped once 80 % was used, before Threads refused anything (code 4 at 100 %).
+    assert len(insight_calls) == 8
