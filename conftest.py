@@ -22,6 +22,7 @@ from tests.factories import (
 pytest_plugins = [
     "tests.mastodon_server.fixtures",
     "tests.linkedin_server.fixtures",
+    "tests.threads_server.fixtures",
     "tests.bsky_fixtures",
     "publishing.tests.fixtures",
 ]

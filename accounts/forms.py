@@ -173,3 +173,36 @@ class LinkedInPagesForm(forms.Form):
         field = self.fields["pages"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = choices
+
+
+class ThreadsAppForm(forms.Form):
+    """The organization's own Threads app: its Threads app id and secret."""
+
+    app_id = forms.RegexField(
+        label=_("Threads app ID"),
+        regex=r"^\d{5,25}$",
+        max_length=25,
+        error_messages={"invalid": _("The Threads app ID is a number, like 990602627938098.")},
+        help_text=_("In Meta's App Dashboard: App settings → Basic → Threads App ID."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    app_secret = forms.CharField(
+        label=_("Threads app secret"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "App settings → Basic → Threads App secret. It is stored encrypted and never "
+            "shown again; leave it empty to keep the stored one."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+    )
+
+    def __init__(self, *args: Any, has_secret: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.has_secret = has_secret
+
+    def clean_app_secret(self) -> str:
+        secret = str(self.cleaned_data.get("app_secret") or "").strip()
+        if not secret and not self.has_secret:
+            raise forms.ValidationError(_("Enter the Threads app secret."))
+        return secret

@@ -224,3 +224,30 @@ class NetworkApp(models.Model):
             redirect_uri=redirect_uri,
             scopes=scopes,
         )
+
+
+class PublishCheckpoint(models.Model):
+    """What a network handed back partway through one publish, recorded before the step
+    that makes the post public (Threads: the media container id, before
+    ``threads_publish``). A publish sent again with the same idempotency key reads it
+    and asks the network about that container instead of creating a second post."""
+
+    channel_account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="publish_checkpoints"
+    )
+    key = models.CharField(_("idempotency key"), max_length=200)
+    data = models.JSONField(_("progress"), default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("publish checkpoint")
+        verbose_name_plural = _("publish checkpoints")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_account", "key"], name="uniq_publish_checkpoint"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_account_id}:{self.key}"

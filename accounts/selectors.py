@@ -4,13 +4,20 @@ periodic tasks, across organizations by state and never shown to a person)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.connectors.base import Capabilities, Connector, Limits
+from accounts.connectors.base import (
+    Capabilities,
+    Connector,
+    ConnectorError,
+    Limits,
+    PublishingQuota,
+)
 from accounts.connectors.registry import UnknownNetwork, get_connector, networks
 from accounts.models import AccountStatus, ChannelAccount, NetworkApp, SandboxPost
 from governance.models import AuditEvent, Membership, Organization
@@ -127,11 +134,14 @@ def channel_accounts_due_for_refresh(*, now: datetime | None = None) -> QuerySet
     """Active accounts whose credentials end within ``REFRESH_AHEAD`` and whose network
     lets the connector renew them."""
     now = now or timezone.now()
+    window = Q(pk__in=[])
+    for network in _refreshable_networks():
+        ahead = max(REFRESH_AHEAD, get_connector(network).refresh_ahead)
+        window |= Q(network=network, credentials_expire_at__lte=now + ahead)
     due = ChannelAccount.objects.filter(
+        window,
         status=AccountStatus.ACTIVE,
-        network__in=_refreshable_networks(),
         credentials_expire_at__isnull=False,
-        credentials_expire_at__lte=now + REFRESH_AHEAD,
     ).order_by("credentials_expire_at", "pk")
     # Some networks renew only some accounts (LinkedIn: those given a refresh token).
     stuck = [account.pk for account in due if not get_connector(account.network).renewable(account)]
@@ -161,9 +171,15 @@ def channel_accounts_with_expiring_credentials(
     """Accounts in use whose sign-in ends within ``within_days`` and cannot be renewed by
     the app (a person must reconnect them), leaving out those already announced for
     this same expiry. Renewable credentials are the refresh task's business: if renewing
-    fails for good, the account is marked for reconnecting and people are told then."""
+    fails for good, the account is marked for reconnecting and people are told then.
+    A network whose renewal starts well before this window (Threads: 30 days ahead)
+    is warned about too: reaching the window means renewing has kept failing."""
     now = now or timezone.now()
-    refreshable = _refreshable_networks()
+    refreshable = [
+        name
+        for name in _refreshable_networks()
+        if get_connector(name).refresh_ahead <= timedelta(days=within_days)
+    ]
     candidates = list(
         ChannelAccount.objects.filter(
             status__in=[AccountStatus.ACTIVE, AccountStatus.PAUSED],
@@ -235,3 +251,33 @@ def network_app_get(*, organization: Organization, network: str) -> NetworkApp |
     """The organization's own developer app on ``network`` (a platform such as "meta",
     "threads", "x", "linkedin"), or None when an admin has not entered one yet."""
     return NetworkApp.objects.filter(organization=organization, network=network).first()
+
+
+# --- publishing allowances (Threads' 250 posts a day), for the composer -----------------
+
+QUOTA_CACHE_SECONDS = 600
+QUOTA_FAILURE_CACHE_SECONDS = 60
+
+
+def channel_account_publishing_quota(account: ChannelAccount) -> PublishingQuota | None:
+    """The account's publishing allowance as the network reports it, read at most every
+    ten minutes (kept in the cache); None where the network has none or did not answer."""
+    try:
+        connector = get_connector(account.network)
+    except UnknownNetwork:
+        return None
+    if account.status != AccountStatus.ACTIVE or type(connector).publishing_quota is (
+        Connector.publishing_quota
+    ):
+        return None
+    key = f"accounts:publishing-quota:{account.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return PublishingQuota(**cached) if cached else None
+    try:
+        quota = connector.publishing_quota(account)
+    except ConnectorError:
+        cache.set(key, {}, timeout=QUOTA_FAILURE_CACHE_SECONDS)
+        return None
+    cache.set(key, asdict(quota) if quota else {}, timeout=QUOTA_CACHE_SECONDS)
+    return quota

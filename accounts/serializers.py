@@ -37,7 +37,7 @@ class CapabilitiesSerializer(serializers.Serializer[Any]):
 class LimitsSerializer(serializers.Serializer[Any]):
     max_text = serializers.IntegerField(help_text="Longest post, counted as text_counting says.")
     text_counting = serializers.ChoiceField(
-        choices=["chars", "graphemes", "chars_url23", "weighted"]
+        choices=["chars", "graphemes", "chars_url23", "weighted", "emoji_bytes"]
     )
     max_media = serializers.IntegerField(help_text="Images per post.")
     max_image_bytes = serializers.IntegerField()

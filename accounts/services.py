@@ -41,7 +41,13 @@ from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.connectors.sandbox import AudienceActivity, simulate_audience
-from accounts.models import AccountStatus, ChannelAccount, MastodonApp, NetworkApp
+from accounts.models import (
+    AccountStatus,
+    ChannelAccount,
+    MastodonApp,
+    NetworkApp,
+    PublishCheckpoint,
+)
 from accounts.selectors import (
     EXPIRY_NOTICE_ACTION,
     channel_account_expiry_notified,
@@ -358,6 +364,10 @@ def channel_account_check_health(*, account: ChannelAccount) -> HealthResult | N
     }
     if result.display_name and result.display_name != account.display_name:
         fields["display_name"] = result.display_name[:255]
+    if result.scopes and sorted(result.scopes) != sorted(account.scopes or []):
+        # The network says what the token may do now (a permission taken back on the
+        # network shows on the account page).
+        fields["scopes"] = sorted(result.scopes)
     with transaction.atomic():
         ChannelAccount.objects.filter(pk=account.pk).update(**fields)
     for name, value in fields.items():
@@ -714,3 +724,87 @@ def linkedin_pages_connect(
         )
         for page in chosen
     ]
+
+
+# --- publish checkpoints (connectors of networks without an idempotency key) -----------
+
+
+def publish_checkpoint_get(*, account: ChannelAccount, key: str) -> dict[str, Any]:
+    """What an earlier try of the publish with ``key`` recorded (empty when none)."""
+    found = PublishCheckpoint.objects.filter(channel_account=account, key=key).first()
+    return dict(found.data) if found is not None else {}
+
+
+def publish_checkpoint_save(*, account: ChannelAccount, key: str, data: Mapping[str, Any]) -> None:
+    """Record progress of the publish with ``key``, committed at once (it must outlive a
+    worker that dies right after the next network call)."""
+    with transaction.atomic():
+        PublishCheckpoint.objects.update_or_create(
+            channel_account=account,
+            key=key,
+            defaults={"data": dict(data), "updated_at": timezone.now()},
+        )
+
+
+# --- Threads: the organization's own Threads app, OAuth ---------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadsConnectStart:
+    server_url: str
+    authorization_url: str
+    state: str
+
+
+def _threads_client(*, organization: Organization, redirect_uri: str) -> OAuthClient:
+    from accounts.connectors.threads import SCOPES as THREADS_SCOPES
+    from accounts.connectors.threads import api_base
+
+    app = NetworkApp.objects.filter(organization=organization, network="threads").first()
+    if app is None:
+        raise Rejected(
+            _("an administrator must first enter the organization's Threads app"),
+        )
+    return app.as_client(server_url=api_base(), redirect_uri=redirect_uri, scopes=THREADS_SCOPES)
+
+
+def channel_account_connect_threads_start(
+    *, organization: Organization, redirect_uri: str
+) -> ThreadsConnectStart:
+    """Begin connecting a Threads profile through the organization's own Threads app."""
+    client = _threads_client(organization=organization, redirect_uri=redirect_uri)
+    start = get_connector("threads").oauth_start(client=client)
+    return ThreadsConnectStart(
+        server_url=client.server_url,
+        authorization_url=start.authorization_url,
+        state=start.state,
+    )
+
+
+def channel_account_connect_threads_finish(
+    *,
+    organization: Organization,
+    actor: User,
+    redirect_uri: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Finish connecting: check the state, trade the code for a one-hour token and that
+    for a 60-day one, read the granted permissions and the profile, store the account."""
+    client = _threads_client(organization=organization, redirect_uri=redirect_uri)
+    connected = get_connector("threads").oauth_finish(
+        client=client,
+        code=code,
+        returned_state=returned_state,
+        expected_state=expected_state,
+        code_verifier="",
+    )
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="threads",
+        connected=connected,
+        request=request,
+    )

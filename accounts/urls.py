@@ -1,12 +1,14 @@
 from django.urls import path
 
-from accounts.views import apps, connect, linkedin, pages, sandbox
+from accounts.views import apps, connect, linkedin, pages, sandbox, threads
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", pages.account_list_view, name="list"),
     path("apps/", apps.network_app_list_view, name="network_apps"),
+    # Threads has a page of its own (the permissions with what each enables).
+    path("apps/threads/", threads.threads_app_view, name="threads_app"),
     path("apps/<str:platform>/", apps.network_app_edit_view, name="network_app_edit"),
     path("apps/<str:platform>/delete/", apps.network_app_delete_view, name="network_app_delete"),
     path("connect/", connect.connect_choose_view, name="connect"),
@@ -22,6 +24,8 @@ urlpatterns = [
         name="linkedin_app_delete",
     ),
     path("linkedin/callback/", linkedin.linkedin_callback_view, name="linkedin_callback"),
+    path("connect/threads/", threads.connect_threads_view, name="connect_threads"),
+    path("threads/callback/", threads.threads_callback_view, name="threads_callback"),
     path("<int:pk>/", pages.account_detail_view, name="detail"),
     path("<int:pk>/check/", pages.account_check_view, name="check"),
     path("<int:pk>/disconnect/", pages.account_disconnect_view, name="disconnect"),

@@ -239,6 +239,8 @@ class InboxItem(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     deleted_on_network_at = models.DateTimeField(_("deleted on the network"), null=True, blank=True)
+    # Hidden from the public by us (the network keeps it; the archive keeps its text).
+    hidden_on_network_at = models.DateTimeField(_("hidden on the network"), null=True, blank=True)
     deletion_checked_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="items", verbose_name=_("tags"))
 

@@ -20,12 +20,13 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.connectors.base import Connector, Limits
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import AccountStatus, ChannelAccount
+from accounts.selectors import channel_account_publishing_quota
 from governance.models import Membership, Role
 from publishing.models import (
     Campaign,
@@ -39,6 +40,8 @@ from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.posts import TIME_GRACE, MediaSlot
 from publishing.validation import variant_problems
 
+# The composer warns when this share of a network's publishing allowance is used.
+QUOTA_NEAR = 0.8
 # A thread longer than this is better written as a blog post and linked.
 MAX_THREAD_PARTS = 20
 # How many of the library's newest images each variant offers to attach.
@@ -50,6 +53,7 @@ TEXT_COUNTING: dict[str, Any] = {
     "graphemes": _("Counted in characters as people see them: an emoji counts as one."),
     "chars_url23": _("Every web address counts as 23 characters."),
     "weighted": _("Some characters, such as Chinese or emoji, count double."),
+    "emoji_bytes": _("Counted in characters, but an emoji counts as 4."),
 }
 
 
@@ -168,6 +172,32 @@ class ComposedVariant:
             )
             for index, text in enumerate(self.texts)
         ]
+
+    def quota_notice(self) -> str:
+        """Said when the account has used most of its publishing allowance (Threads: 250
+        posts a day); empty otherwise or where the network has no allowance."""
+        quota = channel_account_publishing_quota(self.account)
+        if quota is None or quota.posts_used < quota.posts_total * QUOTA_NEAR:
+            return ""
+        hours = max(1, quota.window_seconds // 3600)
+        if quota.posts_left == 0:
+            return gettext(
+                "%(network)s lets this account publish %(total)d posts in %(hours)d hours, "
+                "and all of them are used: a post due now waits until the oldest falls out "
+                "of that window."
+            ) % {"network": self.network_label, "total": quota.posts_total, "hours": hours}
+        return ngettext(
+            "%(network)s lets this account publish %(total)d posts in %(hours)d hours; "
+            "%(left)d is left.",
+            "%(network)s lets this account publish %(total)d posts in %(hours)d hours; "
+            "%(left)d are left.",
+            quota.posts_left,
+        ) % {
+            "network": self.network_label,
+            "total": quota.posts_total,
+            "hours": hours,
+            "left": quota.posts_left,
+        }
 
     def counting_label(self) -> str:
         limits = self.limits()

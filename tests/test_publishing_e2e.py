@@ -2,8 +2,8 @@
 and worker (separate processes, Redis broker, PostgreSQL) and appear on the network
 exactly once.
 
-Parametrized by network: the Sandbox, the Mastodon test server and the real local
-Bluesky PDS (``@atproto/dev-env``).
+Parametrized by network: the Sandbox, the Mastodon test server, the Threads test server
+and the real local Bluesky PDS (``@atproto/dev-env``).
 """
 
 from __future__ import annotations
@@ -83,10 +83,24 @@ def bluesky_network(request: pytest.FixtureRequest, team: Team) -> Network:
     return Network(account, texts)
 
 
+def threads_network(request: pytest.FixtureRequest, team: Team) -> Network:
+    server = request.getfixturevalue("threads_server")
+    account = ChannelAccount.objects.create(
+        organization=team.alice.organization,
+        network="threads",
+        handle="@cityofexample",
+        server_url=server.base_url,
+        remote_id=server.user.id,
+        credentials={"access_token": server.issue_token()},
+    )
+    return Network(account, lambda: [m.text for m in server.posts_of(server.user)])
+
+
 NETWORKS: dict[str, Callable[[pytest.FixtureRequest, Team], Network]] = {
     "sandbox": sandbox_network,
     "mastodon": mastodon_network,
     "bluesky": bluesky_network,
+    "threads": threads_network,
 }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.db import models
@@ -135,7 +135,7 @@ class UnknownOutcome(ConnectorError):
 
 Visibility = Literal["public", "unlisted", "followers", "direct"]
 InboxKind = Literal["mention", "reply", "quote", "dm"]
-TextCounting = Literal["chars", "graphemes", "chars_url23", "weighted"]
+TextCounting = Literal["chars", "graphemes", "chars_url23", "weighted", "emoji_bytes"]
 ConnectMethod = Literal["oauth", "app_password", "none"]
 
 
@@ -155,6 +155,9 @@ class MediaItem:
     mime_type: str
     alt_text: str = ""
     filename: str = ""
+    # A signed, expiring public address of the same bytes, for networks that fetch
+    # media by URL (Threads, Instagram); empty when the site has no public address.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,8 @@ class PublishRequest:
     # outcome can be reconciled (Mastodon ``Idempotency-Key``, Bluesky rkey…).
     idempotency_key: str = ""
     visibility: Visibility = "public"
+    # Who may reply, where the network lets us choose (Threads' ``reply_control``).
+    reply_control: str = ""
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,22 @@ class AccountMetrics:
 
 
 @dataclass(frozen=True)
+class PublishingQuota:
+    """How much of the account's publishing allowance is used in the network's window
+    (Threads: 250 posts and 1,000 replies per rolling 24 hours)."""
+
+    posts_used: int
+    posts_total: int
+    window_seconds: int = 86400
+    replies_used: int | None = None
+    replies_total: int | None = None
+
+    @property
+    def posts_left(self) -> int:
+        return max(self.posts_total - self.posts_used, 0)
+
+
+@dataclass(frozen=True)
 class HealthResult:
     """The account as the network sees it now (the check raises on failure)."""
 
@@ -271,6 +292,8 @@ class Capabilities:
     visibility: bool = False
     language: bool = False
     lookup_recent: bool = False
+    # Hide (and show again) a reply to the account's own post.
+    hide_replies: bool = False
     # Credentials expire and the connector can renew them.
     refresh_credentials: bool = False
     # Re-sending a publish with the same idempotency key within this many seconds
@@ -348,6 +371,8 @@ class Connector:
     reconnect_help: ClassVar[str | Promise] = ""
     # (connect, read) seconds for every call this connector makes.
     timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
+    # How long before the credentials end the renewal starts (tokens that expire).
+    refresh_ahead: ClassVar[timedelta] = timedelta(days=1)
 
     # connect ------------------------------------------------------------------
 
@@ -402,6 +427,14 @@ class Connector:
 
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
         raise NotSupported(_("deleting posts"))
+
+    def publishing_quota(self, account: ChannelAccount) -> PublishingQuota | None:
+        """The account's use of a publishing allowance; None where the network has none."""
+        return None
+
+    def hide_reply(self, account: ChannelAccount, ref: RemoteRef, *, hide: bool = True) -> None:
+        """Hide (``hide=False``: show again) a reply to one of the account's posts."""
+        raise NotSupported(_("hiding replies"))
 
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20

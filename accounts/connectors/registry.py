@@ -16,6 +16,7 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "mastodon": "accounts.connectors.mastodon.MastodonConnector",
     "bluesky": "accounts.connectors.bluesky.BlueskyConnector",
     "linkedin": "accounts.connectors.linkedin.LinkedInConnector",
+    "threads": "accounts.connectors.threads.ThreadsConnector",
 }
 
 _instances: dict[str, Connector] = {}

@@ -39,6 +39,7 @@ TEXT_COUNTING: dict[str, Promise] = {
     "graphemes": _("counted as characters as people see them"),
     "chars_url23": _("every web address counts as 23 characters"),
     "weighted": _("some characters, such as Chinese or emoji, count double"),
+    "emoji_bytes": _("counted as characters, but an emoji counts as 4"),
 }
 
 STATUS_EXPLANATIONS: dict[str, Promise] = {

@@ -33,6 +33,7 @@ from accounts.views.common import (
     membership_with,
     user_of,
 )
+from accounts.views.threads import permission_rows, threads_sign_in
 from governance.selectors.access import has_perm
 
 
@@ -74,6 +75,9 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 if account.network == "linkedin" and has_perm(membership, "accounts.manage")
                 else None
             ),
+            "threads_permissions": permission_rows(list(account.scopes or []))
+            if account.network == "threads"
+            else None,
         },
     )
 
@@ -171,5 +175,7 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
         return send_to_sign_in(request, start.authorization_url, start.server_url)
+    if account.network == "threads":
+        return threads_sign_in(request, reconnect=account)
     messages.error(request, _("GovSocial cannot reconnect accounts of this network."))
     return redirect("accounts:detail", pk=account.pk)

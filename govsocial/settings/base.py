@@ -235,6 +235,11 @@ BLUESKY_DEFAULT_SERVICE = env.str("BLUESKY_DEFAULT_SERVICE", default="https://bs
 LINKEDIN_API_VERSION = env.str("LINKEDIN_API_VERSION", default="202609")
 LINKEDIN_API_URL = env.str("LINKEDIN_API_URL", default="https://api.linkedin.com")
 LINKEDIN_AUTH_URL = env.str("LINKEDIN_AUTH_URL", default="https://www.linkedin.com")
+# Threads: the API host and the authorization window (tests point both at a local server).
+THREADS_API_URL = env.str("THREADS_API_URL", default="https://graph.threads.net")
+THREADS_AUTHORIZE_URL = env.str(
+    "THREADS_AUTHORIZE_URL", default="https://threads.com/oauth/authorize"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

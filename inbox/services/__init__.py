@@ -37,6 +37,7 @@ from inbox.services.sync import (
 from inbox.services.triage import (
     BulkResult,
     inbox_item_assign,
+    inbox_item_set_hidden,
     inbox_item_set_priority,
     inbox_item_set_status,
     inbox_item_set_tags,
@@ -49,6 +50,7 @@ __all__ = [
     "inbox_check_deleted",
     "inbox_item_assign",
     "inbox_item_mark_deleted_on_network",
+    "inbox_item_set_hidden",
     "inbox_item_set_priority",
     "inbox_item_set_status",
     "inbox_item_set_tags",

@@ -19,7 +19,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.connectors.base import AuthError, ConnectorError, RemoteRef
+from accounts.connectors.registry import get_connector
 from accounts.selectors import channel_accounts_for_membership
+from accounts.services import channel_account_record_error
 from governance.models import Membership, User
 from governance.selectors.access import has_perm, require_perm
 from governance.services.audit import audit_record
@@ -396,3 +399,53 @@ def inbox_items_hand_over(
             link=reverse("inbox:index") + "?assignee=me",
         )
     return len(items)
+
+
+def inbox_item_set_hidden(
+    *,
+    item: InboxItem,
+    hidden: bool,
+    actor: User,
+    membership: Membership,
+    request: HttpRequest | None = None,
+) -> InboxItem:
+    """Hide a reply to one of our posts on the network (or show it again), where the
+    network lets us. The item and its text stay in the inbox and the archive; the change
+    is audited. A refusal by the network becomes a ``ValidationError`` in its words."""
+    require_perm(membership, "inbox.reply")
+    connector = get_connector(item.network)
+    if not connector.capabilities.hide_replies:
+        raise ValidationError(_("This network does not let us hide replies."), code="hide")
+    if item.kind != "reply":
+        raise ValidationError(_("Only replies to our own posts can be hidden."), code="hide")
+    if item.deleted_on_network_at is not None:
+        raise ValidationError(_("This reply has been deleted on the network."), code="hide")
+    if bool(item.hidden_on_network_at) == hidden:
+        return item
+    account = item.channel_account
+    try:
+        connector.hide_reply(account, RemoteRef(remote_id=item.remote_id), hide=hidden)
+    except ConnectorError as error:
+        if isinstance(error, AuthError):
+            channel_account_record_error(account=account, error=error)
+        raise ValidationError(error.message, code="hide") from error
+    with transaction.atomic():
+        locked = lock_item(item)
+        old = {"hidden_on_network_at": locked.hidden_on_network_at}
+        locked.hidden_on_network_at = timezone.now() if hidden else None
+        locked.save(update_fields=["hidden_on_network_at"])
+        audit_record(
+            action="inbox_item.hidden" if hidden else "inbox_item.unhidden",
+            organization=locked.organization,
+            actor=actor,
+            target=locked,
+            old=old,
+            new={
+                "hidden_on_network_at": locked.hidden_on_network_at,
+                "author": locked.author_handle,
+                "text": locked.text,
+            },
+            request=request,
+        )
+    _sync(item, locked, ["hidden_on_network_at"])
+    return item

@@ -214,6 +214,31 @@ def item_priority(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def item_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hide the reply on the network (``hide=1``) or show it again (``hide=0``)."""
+    membership, item = _triage(request, pk)
+    hidden = request.POST.get("hide") == "1"
+    try:
+        services.inbox_item_set_hidden(
+            item=item,
+            hidden=hidden,
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        if hidden:
+            messages.success(request, _("The reply is hidden on the network."))
+        else:
+            messages.success(request, _("The reply is shown again on the network."))
+    return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
 def item_tags(request: HttpRequest, pk: int) -> HttpResponse:
     membership, item = _triage(request, pk)
     form = TagsForm(request.POST)

@@ -8,10 +8,12 @@ import warnings
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -222,3 +224,32 @@ def media_asset_delete(
         asset.delete()
         # The file goes only once the row is really gone.
         transaction.on_commit(lambda: storage.delete(name) if name else None)
+
+
+# --- public addresses for networks that fetch media by URL (Threads, Instagram) -------
+
+PUBLIC_MEDIA_SALT = "publishing.media.public"
+# Long enough for a container that waits (Threads and Instagram keep one 24 hours).
+PUBLIC_MEDIA_MAX_AGE_SECONDS = 2 * 24 * 3600
+
+
+def media_public_url(asset: MediaAsset) -> str:
+    """A signed, expiring address of the image that anyone can fetch (no login): the
+    token names the asset and its content hash, so a replaced file is not served."""
+    token = signing.dumps({"a": asset.pk, "h": asset.sha256[:16]}, salt=PUBLIC_MEDIA_SALT)
+    path = reverse("publishing:media_public", args=[token])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def media_public_asset(token: str) -> MediaAsset | None:
+    """The asset a public address points at, or None (bad, expired or stale token)."""
+    try:
+        data = signing.loads(token, salt=PUBLIC_MEDIA_SALT, max_age=PUBLIC_MEDIA_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int):
+        return None
+    asset = MediaAsset.objects.filter(pk=data["a"]).first()
+    if asset is None or asset.sha256[:16] != data.get("h"):
+        return None
+    return asset

@@ -163,3 +163,21 @@ def media_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("%(name)s was removed from the library.") % {"name": name})
         return redirect("publishing:media")
     return render_page(request, "publishing/media/delete.html", {"asset": asset})
+
+
+@require_GET
+def media_public_view(request: HttpRequest, token: str) -> FileResponse:
+    """An image at its signed, expiring public address (for networks that fetch media by
+    URL, such as Threads). No login: the signature is the permission."""
+    asset = media_services.media_public_asset(token)
+    if asset is None:
+        raise Http404
+    try:
+        handle = asset.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=asset.mime_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -48,7 +48,7 @@ def test_enter_the_app_sign_in_and_connect_two_pages(page, linkedin_server, live
     page.get_by_role("button", name="Save the app").click()
     settle(page)
     assert page.get_by_text("The LinkedIn app is saved.").is_visible()
-    assert NetworkApp.objects.get(organization=org, network="linkedin").client_id == app.client_id
+    assert NetworkApp.objects.get(organization__slug="example", network="linkedin").client_id == app.client_id
 
     # Our own page moves on to LinkedIn by itself; LinkedIn approves and sends us back.
     page.get_by_role("button", name="Continue to LinkedIn").click()
@@ -64,7 +64,7 @@ def test_enter_the_app_sign_in_and_connect_two_pages(page, linkedin_server, live
     assert page.get_by_text("Connected: Esimerkin kaupunki, Kaupunginmuseo.").is_visible()
     row = page.get_by_role("row", name=re.compile("esimerkin-kaupunki"))
     assert "LinkedIn" in row.inner_text() and "Active" in row.inner_text()
-    accounts = ChannelAccount.objects.filter(organization=org, network="linkedin")
+    accounts = ChannelAccount.objects.filter(organization__slug="example", network="linkedin")
     assert {a.display_name for a in accounts} == {"Esimerkin kaupunki", "Kaupunginmuseo"}
     assert {a.status for a in accounts} == {AccountStatus.ACTIVE}
     assert linkedin_server.requests_to("GET", "/oauth/v2/authorization")

@@ -35,6 +35,6 @@ def test_an_admin_registers_the_organizations_meta_app(page):
     page.get_by_role("button", name="Save").click()
     settle(page)
     assert page.get_by_text("Registered: app id 1234567890").is_visible()
-    app = NetworkApp.objects.get(organization=org, network="meta")
+    app = NetworkApp.objects.get(organization__slug="example", network="meta")
     assert app.client_secret == "the-app-secret"
     assert "the-app-secret" not in page.content()
