@@ -158,6 +158,12 @@ class MediaItem:
 
 
 @dataclass(frozen=True)
+class Poll:
+    options: Sequence[str]
+    duration_minutes: int
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     text: str
     media: Sequence[MediaItem] = ()
@@ -169,6 +175,9 @@ class PublishRequest:
     # outcome can be reconciled (Mastodon ``Idempotency-Key``, Bluesky rkey…).
     idempotency_key: str = ""
     visibility: Visibility = "public"
+    # A post this one quotes, and a poll (networks that have them: X).
+    quote_of: RemoteRef | None = None
+    poll: Poll | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "sandbox": "accounts.connectors.sandbox.SandboxConnector",
     "mastodon": "accounts.connectors.mastodon.MastodonConnector",
     "bluesky": "accounts.connectors.bluesky.BlueskyConnector",
+    "x": "accounts.connectors.x.XConnector",
 }
 
 _instances: dict[str, Connector] = {}

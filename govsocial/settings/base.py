@@ -229,6 +229,9 @@ CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS"
 # the service that resolves a handle typed in by a person when no server is given.
 BLUESKY_PLC_URL = env.str("BLUESKY_PLC_URL", default="https://plc.directory")
 BLUESKY_DEFAULT_SERVICE = env.str("BLUESKY_DEFAULT_SERVICE", default="https://bsky.social")
+# X: the API and the consent page (changed only to point at a local test server).
+X_API_URL = env.str("X_API_URL", default="https://api.x.com")
+X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
