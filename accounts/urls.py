@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import connect, pages, sandbox
+from accounts.views import connect, pages, sandbox, x
 
 app_name = "accounts"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("connect/bluesky/", connect.connect_bluesky_view, name="connect_bluesky"),
     path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),
     path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
+    path("connect/x/", x.connect_x_view, name="connect_x"),
+    path("x/callback/", x.x_callback_view, name="x_callback"),
+    path("apps/x/", x.x_app_view, name="x_app"),
+    path("<int:pk>/budget/", x.account_budget_view, name="budget"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
     path("<int:pk>/", pages.account_detail_view, name="detail"),
     path("<int:pk>/check/", pages.account_check_view, name="check"),

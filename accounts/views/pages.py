@@ -19,12 +19,14 @@ from accounts.connect_flow import (
     send_to_sign_in,
 )
 from accounts.connectors.base import ConnectorError
+from accounts.forms import CallBudgetForm
 from accounts.models import AccountStatus
 from accounts.selectors import (
     channel_account_get_for_membership,
     channel_account_limits,
     channel_account_list_for_membership,
 )
+from accounts.usage import account_month_usage
 from accounts.views.common import (
     TEXT_COUNTING,
     account_view,
@@ -32,7 +34,11 @@ from accounts.views.common import (
     membership_with,
     user_of,
 )
+from governance.models import Role
 from governance.selectors.access import has_perm
+
+# Networks whose API calls are paid or capped: their usage shows on the account page.
+METERED = frozenset({"x"})
 
 
 @login_required
@@ -54,6 +60,7 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = channel_account_get_for_membership(membership, pk)
     row = account_view(account)
     limits = channel_account_limits(account)
+    usage = account_month_usage(account) if account.network in METERED else None
     return render(
         request,
         "accounts/detail.html",
@@ -64,6 +71,11 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "limits": limits,
             "counting_label": TEXT_COUNTING.get(limits.text_counting, "") if limits else "",
             "can_manage": has_perm(membership, "accounts.manage"),
+            "is_admin": membership.role == Role.ADMIN,
+            "usage": usage,
+            "budget_form": CallBudgetForm(initial={"monthly_calls": usage.budget})
+            if usage
+            else None,
         },
     )
 
@@ -135,6 +147,8 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:detail", pk=account.pk)
     if account.network == "bluesky":
         return redirect(f"{reverse('accounts:connect_bluesky')}?account={account.pk}")
+    if account.network == "x":
+        return redirect(f"{reverse('accounts:connect_x')}?account={account.pk}")
     if account.network == "mastodon" and account.server_url:
         try:
             start = services.channel_account_connect_mastodon_start(
