@@ -402,6 +402,11 @@ class Connector:
             raise Rejected(_("a reply needs the post it answers"))
         return self.publish(account, request)
 
+    def reply_notes(self, account: ChannelAccount, *, kind: str) -> list[str]:
+        """What the person answering an inbox item of ``kind`` should know beforehand
+        (the plan's reply and message limits), in words; empty when nothing."""
+        return []
+
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
         raise NotSupported(_("deleting posts"))
 

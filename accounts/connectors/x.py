@@ -143,6 +143,8 @@ PLANS: dict[str, Plan] = {
 }
 DEFAULT_PLAN = "pay_per_use"
 
+# Direct messages per day per user (docs.x.com/x-api/fundamentals/rate-limits).
+DM_PER_DAY = 1440
 ACCESS_TOKEN_SECONDS = 7200
 # Renew a little before the access token's end, so a call never starts with a dead token.
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -607,6 +609,33 @@ class XConnector(Connector):
             if not 5 <= request.poll.duration_minutes <= 10080:
                 problems.append(gettext("A poll runs from 5 minutes to 7 days."))
         return problems
+
+    def reply_notes(self, account: ChannelAccount, *, kind: str) -> list[str]:
+        plan = plan_for(account)
+        if kind == "dm":
+            if not plan.direct_messages or "dm.write" not in (account.scopes or []):
+                return [gettext("This X account may not send direct messages; answer on X.")]
+            return [
+                gettext(
+                    "X allows %(per_window)d direct messages per 15 minutes and %(per_day)d a "
+                    "day from this account."
+                )
+                % {"per_window": ENDPOINTS["dm_send"].per_15_min, "per_day": DM_PER_DAY}
+            ]
+        notes = [
+            gettext("X allows %(per_window)d posts and replies per 15 minutes from this account.")
+            % {"per_window": ENDPOINTS["create_post"].per_15_min}
+        ]
+        if plan.replies_only_when_summoned:
+            notes.append(
+                gettext(
+                    "On the X app's plan (%(plan)s), replies can go only to posts that mention "
+                    "or quote this account. This one does, so the reply can go; a reply "
+                    "further down a conversation that does not mention the account is refused."
+                )
+                % {"plan": plan.label}
+            )
+        return notes
 
     # --- posts --------------------------------------------------------------------------
 
