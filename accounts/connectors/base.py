@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.db import models
@@ -355,6 +355,9 @@ class Connector:
     limits: ClassVar[Limits] = Limits(max_text=500)
     # (connect, read) seconds for every call this connector makes.
     timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
+    # How long before its end the background task renews a sign-in (None: the default
+    # day). Short-lived tokens (X: two hours) set less, or they would renew every tick.
+    refresh_ahead: ClassVar[timedelta | None] = None
 
     # connect ------------------------------------------------------------------
 

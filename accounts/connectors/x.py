@@ -226,6 +226,9 @@ class XConnector(Connector):
         refresh_credentials=True,
         idempotency_window_seconds=0,
     )
+    # The background task renews a two-hour token in its last 20 minutes (calls renew
+    # on demand too), which keeps an idle account's refresh token alive.
+    refresh_ahead = timedelta(minutes=20)
     limits = Limits(
         max_text=280,
         text_counting="weighted",
@@ -344,7 +347,8 @@ class XConnector(Connector):
                     detail=detail,
                 )
             return Rejected(detail or gettext("X does not allow this"), status_code=status)
-        if outcome_matters and status in (502, 504):
+        if outcome_matters and status in (500, 502, 504):
+            # The post or message may exist behind a failing front: look before resending.
             return UnknownOutcome(status_code=status, detail=detail)
         if status >= 500 or status == 408:
             return TransientError(status_code=status, detail=detail)

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from pydantic import BaseModel
 from xdk.schemas import (
+    AppendMediaUploadRequest,
     CreateDirectMessagesByParticipantIdRequest,
     CreateMediaMetadataRequest,
     CreatePostsRequest,
@@ -24,6 +25,7 @@ from xdk.schemas import (
     GetUsersMeResponse,
     GetUsersPostsResponse,
     InitializeMediaUploadRequest,
+    MediaUploadRequest,
     MediaUploadResponse,
 )
 
@@ -46,6 +48,7 @@ from accounts.tests.helpers import channel_account
 from accounts.usage import account_month_usage
 from governance.models import Organization
 from tests.factories import OrganizationFactory
+from tests.x_server.server import _Request
 
 REDIRECT_URI = "https://govsocial.example/accounts/connect/x/callback/"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -60,6 +63,14 @@ def assert_shape(model: type[BaseModel], payload: Any) -> None:
 
 def last_json(server, method: str, path: str) -> dict[str, Any]:
     return json.loads(server.requests_to(method, path)[-1].body)
+
+
+def form_names(server, method: str, path: str) -> set[str]:
+    """The part names of the last multipart body sent to ``path``."""
+    logged = server.requests_to(method, path)[-1]
+    request = _Request(logged.method, logged.path, logged.query, logged.headers, logged.body)
+    fields, files = request.form()
+    return set(fields) | set(files)
 
 
 @pytest.fixture
@@ -213,6 +224,21 @@ def test_an_expired_token_is_refreshed_once_and_the_call_goes_through(connector,
     assert len(x_server.requests_to("POST", "/2/oauth2/token")) == 1
 
 
+def test_disconnecting_revokes_the_refresh_token(connector, account, x_server):
+    refresh = account.credentials["refresh_token"]
+    connector.disconnect(account)
+    assert x_server.refresh_tokens[refresh].revoked
+    call = x_server.requests_to("POST", "/2/oauth2/revoke")[-1]
+    assert call.headers["Authorization"].startswith("Basic ")
+
+
+def test_a_500_on_a_post_is_an_unknown_outcome_not_a_retry(connector, account, x_server):
+    x_server.fail_next(500, method="POST", path_prefix="/2/tweets")
+    with pytest.raises(UnknownOutcome):
+        connector.publish(account, PublishRequest(text="Ehkä meni"))
+    assert len(x_server.requests_to("POST", "/2/tweets")) == 1
+
+
 def test_a_spent_refresh_token_means_reconnect(connector, account, x_server):
     x_server.refresh_tokens[account.credentials["refresh_token"]].revoked = True
     x_server.expire_access_tokens()
@@ -307,6 +333,11 @@ def test_images_are_uploaded_then_described_then_attached(connector, account, x_
     assert_shape(
         InitializeMediaUploadRequest, last_json(x_server, "POST", "/2/media/upload/initialize")
     )
+    # Multipart bodies: the part names are the model's fields.
+    append = f"/2/media/upload/{tweet.media_ids[1]}/append"
+    assert form_names(x_server, "POST", append) == set(AppendMediaUploadRequest.model_fields)
+    simple = form_names(x_server, "POST", "/2/media/upload")
+    assert simple == {"media", "media_category"} <= set(MediaUploadRequest.model_fields)
     assert_shape(CreateMediaMetadataRequest, last_json(x_server, "POST", "/2/media/metadata"))
     assert_shape(CreatePostsRequest, last_json(x_server, "POST", "/2/tweets"))
 
@@ -534,3 +565,17 @@ def test_the_create_answer_matches_the_xdk_model(connector, account, x_server):
     )
     assert_shape(MediaUploadResponse, upload.json())
     assert upload.headers["x-rate-limit-remaining"] == str(500 - 2)
+
+
+def test_the_background_renewal_waits_for_the_tokens_last_minutes(account, x_server):
+    from accounts.tasks import refresh_credentials
+
+    refresh_credentials(account.pk)  # two hours left: nothing to do yet
+    assert x_server.requests_to("POST", "/2/oauth2/token") == []
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        credentials_expire_at=datetime.now(UTC) + timedelta(minutes=10)
+    )
+    refresh_credentials(account.pk)
+    account.refresh_from_db()
+    assert len(x_server.requests_to("POST", "/2/oauth2/token")) == 1
+    assert account.credentials_expire_at > datetime.now(UTC) + timedelta(hours=1)
