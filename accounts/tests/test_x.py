@@ -51,6 +51,12 @@ from tests.factories import OrganizationFactory
 from tests.x_server.server import _Request
 
 REDIRECT_URI = "https://govsocial.example/accounts/connect/x/callback/"
+CJK_160 = (  # the conformance text, full-width commas and all
+    "故人西辞黄鹤楼，烟花三月下扬州。孤帆远影碧空尽，唯见长江天际流。朱雀桥边野草花，"  # noqa: RUF001
+    "乌衣巷口夕阳斜。旧时王谢堂前燕，飞入寻常百姓家。朝辞白帝彩云间，千里江陵一日还。"  # noqa: RUF001
+    "两岸猿声啼不住，轻舟已过万重山。泪湿罗巾梦不成，夜深前殿按歌声。红颜未老恩先断，"  # noqa: RUF001
+    "斜倚薰笼坐到明。独在异乡为异客，每逢佳节倍思亲。遥知兄弟登高处，遍插茱萸少一人。"  # noqa: RUF001
+)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -119,7 +125,16 @@ def client_for(app) -> OAuthClient:
 @pytest.mark.parametrize(
     ("text", "length"),
     [
-        # twitter-text conformance (validate.yml, WeightedTweetsCounterTest v3).
+        # twitter-text conformance/validate.yml (weighted counting; values that hold in
+        # both the v2 and the current v3 configuration).
+        (CJK_160, 320),
+        ("the" + CJK_160, 323),
+        ("😷" * 160, 320),
+        ("😷👾😡🔥💩", 10),
+        ("https://www.twitter.com/aloha " * 10, 240),
+        ("ÁB", 2),
+        ("285 chars-" + "xxxxxxxxxx-" * 25, 285),
+        # v3 discounts emoji sequences: a family or a flag counts 2.
         ("a" * 280, 280),
         ("Hyvää huomenta, Helsinki!", 25),
         ("Katso https://www.hel.fi/fi/uutiset/hyvin-pitka-osoite-joka-on-paljon-pidempi", 29),
