@@ -434,6 +434,35 @@ def test_rate_limits_usage_caps_and_outages_are_told_apart(connector, account, x
         connector.fetch_account_metrics(account)
 
 
+def test_every_answer_carries_rate_limit_headers_in_varying_case(connector, account, x_server):
+    import requests
+
+    token = account.credentials["access_token"]
+    answers = [
+        requests.get(f"{x_server.base_url}/2/users/me", timeout=5),  # no token: 401
+        requests.get(
+            f"{x_server.base_url}/2/users/me",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ),
+        requests.post(f"{x_server.base_url}/2/oauth2/token", data={}, timeout=5),
+        requests.post(
+            f"{x_server.base_url}/2/media/metadata",
+            json={"id": "1"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ),
+    ]
+    assert [a.status_code for a in answers] == [401, 200, 401, 400]
+    for answer in answers:
+        assert answer.headers["x-rate-limit-reset"].isdigit()
+        assert int(answer.headers["x-rate-limit-remaining"]) >= 0
+    raw_names = set(answers[3].raw.headers)
+    assert "X-Rate-Limit-Limit" in raw_names and "x-rate-limit-limit" not in raw_names
+    assert answers[0].headers["Content-Type"] == "application/problem+json"
+    assert answers[0].json()["type"] == "about:blank"
+
+
 def test_a_reply_to_a_post_that_did_not_summon_us_is_refused_in_words(connector, account, x_server):
     stranger = x_server.create_user("naapuri")
     unrelated = x_server.post_as(stranger, "Kaunis päivä")

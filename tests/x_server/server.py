@@ -530,19 +530,36 @@ class XTestServer:
                 match = re.fullmatch(pattern, path)
                 if match and route_method == method:
                     with self._lock:
-                        return handler(request, **match.groupdict())
-            raise problem(
-                404,
-                "Not Found Error",
-                f"The requested resource {path} was not found",
-                PROBLEMS + "resource-not-found",
-            )
+                        answer = handler(request, **match.groupdict())
+                    break
+            else:
+                raise problem(
+                    404,
+                    "Not Found Error",
+                    f"The requested resource {path} was not found",
+                    PROBLEMS + "resource-not-found",
+                )
         except HttpError as exc:
-            return (
+            answer = (
                 exc.status,
                 {"Content-Type": exc.content_type, **exc.headers},
                 json.dumps(exc.body).encode(),
             )
+        status, answer_headers, payload = answer
+        if not any(name.lower().startswith("x-rate-limit-") for name in answer_headers):
+            # Answers refused before a user's window was counted (no or a bad token, the
+            # token endpoint, the usage cap) carry the client's own window.
+            with self._lock:
+                answer_headers = {**answer_headers, **self._peek(f"{method} {path}")}
+        return status, answer_headers, payload
+
+    def _peek(self, endpoint: str) -> dict[str, str]:
+        """Count a call in an app-wide window without refusing it."""
+        limit = self.limits.get(endpoint, 900)
+        try:
+            return self._count("app", endpoint)
+        except HttpError as exc:
+            return exc.headers or {"x-rate-limit-limit": str(limit)}
 
     # --- auth and limits ---------------------------------------------------------------
 
