@@ -136,3 +136,25 @@ def test_an_admin_sets_a_budget_and_the_page_says_when_it_is_spent(
 
     login(client, personas.charlie)
     assert client.post(f"/accounts/{account.pk}/budget/", {"monthly_calls": "9"}).status_code == 404
+
+
+def test_reconnecting_an_x_account_goes_through_x_again(client, personas, login, x_server):
+    login(client, personas.alice)
+    save_app(client, x_server.create_app())
+    client.get(
+        f"{CALLBACK}?{urlencode(x_server.approve(authorization_url(client.post('/accounts/connect/x/'))))}"
+    )
+    account = ChannelAccount.objects.get(network="x")
+    ChannelAccount.objects.filter(pk=account.pk).update(status=AccountStatus.NEEDS_RECONNECT)
+
+    response = client.post(f"/accounts/{account.pk}/reconnect/")
+    assert response["Location"] == f"/accounts/connect/x/?account={account.pk}"
+    page = client.get(response["Location"]).content.decode()
+    assert f'name="account" value="{account.pk}"' in page
+    url = authorization_url(client.post("/accounts/connect/x/", {"account": str(account.pk)}))
+    back = client.get(f"{CALLBACK}?{urlencode(x_server.approve(url))}")
+
+    assert back["Location"] == f"/accounts/{account.pk}/"
+    account.refresh_from_db()
+    assert account.status == AccountStatus.ACTIVE
+    assert ChannelAccount.objects.filter(network="x").count() == 1

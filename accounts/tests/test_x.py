@@ -623,3 +623,11 @@ def test_the_background_renewal_waits_for_the_tokens_last_minutes(account, x_ser
     account.refresh_from_db()
     assert len(x_server.requests_to("POST", "/2/oauth2/token")) == 1
     assert account.credentials_expire_at > datetime.now(UTC) + timedelta(hours=1)
+
+
+def test_deleting_a_post_removes_it_and_a_second_delete_is_harmless(connector, account, x_server):
+    result = connector.publish(account, PublishRequest(text="Poistettava"))
+    connector.delete(account, result.ref)
+    assert x_server.tweets[result.remote_id].deleted
+    connector.delete(account, result.ref)
+    assert x_server.tweets_of(x_server.user) == []
