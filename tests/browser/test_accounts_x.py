@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_set_up_the_x_app_connect_an_account_and_budget_its_calls(page, x_server):
-    org = OrganizationFactory(name="City of Example", slug="example")
+    org = OrganizationFactory.create(name="City of Example", slug="example")
     alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
     MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
     app = x_server.create_app()
