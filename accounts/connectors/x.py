@@ -337,6 +337,12 @@ class XConnector(Connector):
                     status_code=status,
                     detail=detail,
                 )
+            if "quoting" in lowered:
+                return Rejected(
+                    gettext("the X app's plan does not allow quoting this post"),
+                    status_code=status,
+                    detail=detail,
+                )
             if "not been mentioned" in lowered or "engaged by the author" in lowered:
                 return Rejected(
                     gettext(

@@ -376,6 +376,9 @@ def test_a_thread_part_is_a_reply_and_a_quote_and_poll_are_sent(connector, accou
     assert x_server.tweets[second.remote_id].in_reply_to_tweet_id == first.remote_id
     assert_shape(CreatePostsRequest, last_json(x_server, "POST", "/2/tweets"))
 
+    with pytest.raises(Rejected, match="plan does not allow quoting this post"):
+        connector.publish(account, PublishRequest(text="Lainaus", quote_of=first.ref))
+    x_server.quotes_allowed = True  # an Enterprise app
     quote = connector.publish(account, PublishRequest(text="Lainaus", quote_of=first.ref))
     assert x_server.tweets[quote.remote_id].quote_tweet_id == first.remote_id
     poll = connector.publish(

@@ -279,6 +279,8 @@ class XTestServer:
         self.usage_capped = False
         # The self-serve rule: replies only to posts that mention or quote the author.
         self.replies_only_when_summoned = True
+        # Self-serve plans cannot quote (``quote_tweet_id`` is Enterprise-only).
+        self.quotes_allowed = False
         # How many STATUS checks a finalized chunked upload stays "in_progress".
         self.media_processing_polls = 0
         # Refresh tokens spent (the second use of one is refused).
@@ -935,6 +937,16 @@ class XTestServer:
         quote = str(data.get("quote_tweet_id") or "") or None
         if quote is not None and (quote not in self.tweets or self.tweets[quote].deleted):
             raise invalid_request(f"Could not find quoted Tweet {quote}", "quote_tweet_id")
+        if quote is not None and not self.quotes_allowed:
+            raise _with(
+                problem(
+                    403,
+                    "Forbidden",
+                    "Quoting this post is not allowed because you have not been mentioned or "
+                    "otherwise engaged by the author of the post you are quoting.",
+                ),
+                rate,
+            )
         tweet = self._create_tweet(
             author.id,
             text,
