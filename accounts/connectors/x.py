@@ -146,6 +146,10 @@ DEFAULT_PLAN = "pay_per_use"
 # Direct messages per day per user (docs.x.com/x-api/fundamentals/rate-limits).
 DM_PER_DAY = 1440
 ACCESS_TOKEN_SECONDS = 7200
+SNOWFLAKE_EPOCH_MS = 1288834974657
+# Non-public metrics: the author's own posts of the last 30 days (docs.x.com/x-api/
+# fundamentals/metrics).
+NON_PUBLIC_WINDOW = timedelta(days=30)
 # Renew a little before the access token's end, so a call never starts with a dead token.
 REFRESH_MARGIN = timedelta(minutes=5)
 MEDIA_CHUNK_BYTES = 1024 * 1024
@@ -171,6 +175,14 @@ def plan_for(account: ChannelAccount | None) -> Plan:
     app = network_app_get(organization=account.organization, network=NETWORK)
     key = str((app.options or {}).get("plan") or DEFAULT_PLAN) if app else DEFAULT_PLAN
     return PLANS.get(key, PLANS[DEFAULT_PLAN])
+
+
+def snowflake_time(remote_id: str) -> datetime | None:
+    """When a post was made, read from its id (docs.x.com/fundamentals/x-ids)."""
+    if not remote_id.isdigit():
+        return None
+    millis = (int(remote_id) >> 22) + SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
 def x_text_length(text: str) -> int:
@@ -1008,16 +1020,25 @@ class XConnector(Connector):
         posts of the last 30 days (X refuses them per post otherwise: then public only)."""
         self._check_budget(account)
         ids = [ref.remote_id for ref in refs if ref.remote_id.isdigit()]
+        # A post's id tells its age (a Snowflake): older posts are asked for their public
+        # numbers only, so no paid call is spent on a refusal.
+        cutoff = datetime.now(tz=UTC) - NON_PUBLIC_WINDOW + timedelta(hours=1)
+        young = [i for i in ids if (snowflake_time(i) or cutoff) > cutoff]
+        old = [i for i in ids if i not in set(young)]
         results: dict[str, PostMetrics] = {}
-        for start in range(0, len(ids), 100):
-            batch = ids[start : start + 100]
-            private = self._lookup(account, batch, "public_metrics,non_public_metrics")
-            refused = [i for i in batch if i not in private[0] and i not in private[1]]
-            public = self._lookup(account, refused, "public_metrics") if refused else ({}, set())
-            for source in (private[0], public[0]):
-                results.update(source)
-            for missing in private[1] | public[1]:
-                results.setdefault(missing, PostMetrics(remote_id=missing, deleted=True))
+        gone: set[str] = set()
+        for start in range(0, len(young), 100):
+            batch = young[start : start + 100]
+            found, missing = self._lookup(account, batch, "public_metrics,non_public_metrics")
+            results.update(found)
+            gone |= missing
+            old.extend(i for i in batch if i not in found and i not in missing)
+        for start in range(0, len(old), 100):
+            found, missing = self._lookup(account, old[start : start + 100], "public_metrics")
+            results.update(found)
+            gone |= missing
+        for remote_id in gone:
+            results.setdefault(remote_id, PostMetrics(remote_id=remote_id, deleted=True))
         return [results[i] for i in ids if i in results]
 
     def _lookup(

@@ -42,7 +42,7 @@ from accounts.connectors.base import (
     UnknownOutcome,
 )
 from accounts.connectors.registry import get_connector
-from accounts.connectors.x import SCOPES, XConnector, x_text_length
+from accounts.connectors.x import SCOPES, XConnector, snowflake_time, x_text_length
 from accounts.models import AccountStatus, ApiCallBudget, ApiCallCount, ChannelAccount, NetworkApp
 from accounts.tests.helpers import channel_account
 from accounts.usage import account_month_usage
@@ -566,6 +566,15 @@ def test_metrics_use_non_public_impressions_where_allowed_and_mark_deleted_posts
         (old.id, 0, 2, 50, False),
         ("1880028106020599999", None, None, None, True),
     ]
+    # The old post's id told its age: it was asked for public numbers only, so no
+    # (paid) call went to a refusal.
+    lookups = [r.query for r in x_server.requests_to("GET", "/2/tweets")]
+    assert [(q["ids"][0].split(","), q["tweet.fields"][0]) for q in lookups] == [
+        ([recent.id], "public_metrics,non_public_metrics"),
+        ([old.id, "1880028106020599999"], "public_metrics"),
+    ]
+    made = snowflake_time(recent.id)
+    assert made is not None and abs(made - datetime.now(UTC)) < timedelta(minutes=1)
     raw = connector._send(
         "lookup_posts",
         account=None,

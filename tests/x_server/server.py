@@ -92,6 +92,8 @@ DEFAULT_LIMITS = {
     "POST /2/media/metadata": 500,
 }
 WINDOW = timedelta(minutes=15)
+# docs.x.com/fundamentals/x-ids: ids are Snowflakes, milliseconds since this epoch.
+SNOWFLAKE_EPOCH_MS = 1288834974657
 CODE_LIFETIME = timedelta(seconds=30)
 
 Response = tuple[int, dict[str, str], bytes]
@@ -290,8 +292,9 @@ class XTestServer:
         self._hangs: list[Hang] = []
         self._released = threading.Event()
         self._lock = threading.RLock()
-        # Ids beyond 2**53: a client that reads them as floats gets them wrong.
-        self._ids = itertools.count(1_880_028_106_020_515_841)
+        # Snowflake ids (milliseconds since X's epoch, shifted 22 bits, then a sequence):
+        # beyond 2**53, so a client that reads them as floats gets them wrong.
+        self._sequence = itertools.count(1)
         self._httpd: _ThreadingWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -362,8 +365,10 @@ class XTestServer:
             self._hangs.clear()
         self._released.set()
 
-    def new_id(self) -> str:
-        return str(next(self._ids))
+    def new_id(self, at: datetime | None = None) -> str:
+        moment = at or datetime.now(UTC)
+        millis = int(moment.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS
+        return str((millis << 22) | (next(self._sequence) & 0x3FFFFF))
 
     def create_app(self, *, redirect_uris: Iterable[str] = (), confidential: bool = True) -> App:
         app = App(
@@ -816,7 +821,7 @@ class XTestServer:
         poll: dict[str, Any] | None = None,
         created_at: datetime | None = None,
     ) -> Tweet:
-        tweet_id = self.new_id()
+        tweet_id = self.new_id(created_at)
         tweet = Tweet(
             id=tweet_id,
             author_id=author_id,
