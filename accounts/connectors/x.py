@@ -349,6 +349,15 @@ class XConnector(Connector):
                     status_code=status,
                     detail=detail,
                 )
+            if kind.endswith("/client-forbidden") or "client-not-enrolled" in response.text:
+                return Rejected(
+                    gettext(
+                        "X refuses the organization's X app: in the X developer console it must "
+                        "belong to a project with access to this part of the API"
+                    ),
+                    status_code=status,
+                    detail=detail,
+                )
             if "quoting" in lowered:
                 return Rejected(
                     gettext("the X app's plan does not allow quoting this post"),

@@ -466,6 +466,26 @@ def test_every_answer_carries_rate_limit_headers_in_varying_case(connector, acco
     assert answers[0].json()["type"] == "about:blank"
 
 
+def test_an_app_outside_a_project_is_told_in_words(connector, account, x_server):
+    # The answer X gives an app that is not attached to a project (response-codes page).
+    x_server.fail_next(
+        403,
+        path_prefix="/2/users/",
+        body={
+            "client_id": "101010",
+            "detail": "When authenticating requests to the Twitter API v2 endpoints, you must "
+            "use keys and tokens from a Twitter developer App that is attached to a Project.",
+            "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+            "title": "Client Forbidden",
+            "required_enrollment": "Appropriate Level of API Access",
+            "reason": "client-not-enrolled",
+            "type": "https://api.twitter.com/2/problems/client-forbidden",
+        },
+    )
+    with pytest.raises(Rejected, match="must belong to a project"):
+        connector.fetch_inbox(account)
+
+
 def test_a_reply_to_a_post_that_did_not_summon_us_is_refused_in_words(connector, account, x_server):
     stranger = x_server.create_user("naapuri")
     unrelated = x_server.post_as(stranger, "Kaunis päivä")
