@@ -158,3 +158,13 @@ def test_reconnecting_an_x_account_goes_through_x_again(client, personas, login,
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE
     assert ChannelAccount.objects.filter(network="x").count() == 1
+
+
+def test_the_app_page_speaks_finnish(client, personas, login, x_server):
+    personas.alice.preferred_language = "fi"
+    personas.alice.save(update_fields=["preferred_language"])
+    login(client, personas.alice)
+    page = client.get("/accounts/apps/x/", HTTP_ACCEPT_LANGUAGE="fi").content.decode()
+    assert "Organisaatiosi X-sovellus" in page
+    assert "ladata kuvia ja niiden kuvauksia" in page
+    assert "Käytön mukaan laskutettava (itsepalvelu)" in page

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
@@ -31,13 +32,13 @@ from governance.models import Membership, Role
 X_HOST = "X"
 # What each permission lets GovSocial do, shown on the app page.
 SCOPE_USES = {
-    "tweet.read": _("read the account's posts and the posts that mention it"),
-    "tweet.write": _("publish, reply and delete posts"),
-    "users.read": _("read the account's profile and follower count"),
-    "offline.access": _("stay signed in (renew the two-hour sign-in without asking)"),
-    "media.write": _("upload images and their descriptions"),
-    "dm.read": _("read direct messages into the inbox"),
-    "dm.write": _("answer direct messages"),
+    "tweet.read": gettext_lazy("read the account's posts and the posts that mention it"),
+    "tweet.write": gettext_lazy("publish, reply and delete posts"),
+    "users.read": gettext_lazy("read the account's profile and follower count"),
+    "offline.access": gettext_lazy("stay signed in (renew the two-hour sign-in without asking)"),
+    "media.write": gettext_lazy("upload images and their descriptions"),
+    "dm.read": gettext_lazy("read direct messages into the inbox"),
+    "dm.write": gettext_lazy("answer direct messages"),
 }
 
 
