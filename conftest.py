@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ChannelAccount
@@ -23,6 +25,7 @@ pytest_plugins = [
     "tests.mastodon_server.fixtures",
     "tests.linkedin_server.fixtures",
     "tests.threads_server.fixtures",
+    "tests.x_server.fixtures",
     "tests.bsky_fixtures",
     "publishing.tests.fixtures",
 ]
@@ -91,3 +94,13 @@ def login_verified(client: Client, user: User) -> TOTPDevice:
 def login():
     """``login(client, user)``: a logged-in client whose second factor is verified."""
     return login_verified
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_english():
+    """Each test starts in the site's language. A request by a Finnish or Swedish
+    member leaves that language active in the thread (LocaleMiddleware activates it and
+    nothing resets it), which would leak into the next test's messages."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -151,3 +151,17 @@ def connect_error_message(error: ConnectorError, *, server: str = "") -> str:
         "We could not reach %(server)s, or it did not answer properly. Check the address, "
         "or try again later."
     ) % {"server": where}
+
+
+def x_redirect_uri(request: HttpRequest) -> str:
+    """The X callback's absolute address (entered as the app's callback URI at X)."""
+    path = reverse("accounts:x_callback")
+    site = urlsplit(settings.SITE_URL)
+    if site.scheme and site.netloc and site.netloc == request.get_host():
+        return f"{site.scheme}://{site.netloc}{path}"
+    return request.build_absolute_uri(path)
+
+
+def x_canonical_redirect_uri() -> str:
+    """The callback address on the site's own host, to show on the setup page."""
+    return settings.SITE_URL.rstrip("/") + reverse("accounts:x_callback")

@@ -206,3 +206,57 @@ class ThreadsAppForm(forms.Form):
         if not secret and not self.has_secret:
             raise forms.ValidationError(_("Enter the Threads app secret."))
         return secret
+
+
+class XAppForm(forms.Form):
+    """The organization's own X app, from the X developer console."""
+
+    client_id = forms.CharField(
+        label=_("OAuth 2.0 Client ID"),
+        max_length=255,
+        help_text=_("In the X developer console: your app → Keys and tokens → OAuth 2.0."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    client_secret = forms.CharField(
+        label=_("OAuth 2.0 Client Secret"),
+        max_length=255,
+        required=False,
+        strip=True,
+        help_text=_("Shown once by X when generated. Leave empty to keep the stored secret."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "spellcheck": "false"}),
+    )
+    plan = forms.ChoiceField(
+        label=_("API plan"),
+        help_text=_(
+            "The plan your X developer account is on: it decides which replies and "
+            "messages are allowed."
+        ),
+    )
+
+    def __init__(self, *args: Any, has_secret: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from accounts.connectors.x import PLANS
+
+        plan_field = self.fields["plan"]
+        assert isinstance(plan_field, forms.ChoiceField)
+        plan_field.choices = [(key, plan.label) for key, plan in PLANS.items()]
+        self.has_secret = has_secret
+        if not has_secret:
+            self.fields["client_secret"].required = True
+            self.fields["client_secret"].help_text = _(
+                "Shown once by X when generated; stored encrypted."
+            )
+
+
+class CallBudgetForm(forms.Form):
+    monthly_calls = forms.IntegerField(
+        label=_("Monthly budget of API calls"),
+        min_value=0,
+        max_value=100_000_000,
+        required=False,
+        help_text=_(
+            "When this month's calls reach it, GovSocial stops reading the inbox and "
+            "metrics of this account until the month ends. Publishing never stops. "
+            "Leave empty for no budget."
+        ),
+    )

@@ -251,3 +251,51 @@ class PublishCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_account_id}:{self.key}"
+
+
+class ApiCallCount(models.Model):
+    """Calls made to a network's API, per account, endpoint and UTC day: the usage that
+    paid APIs (X) bill and that daily quotas (YouTube, LinkedIn) cap. Counted where
+    the call is made (the connector), whatever the answer."""
+
+    network = models.CharField(_("network"), max_length=32)
+    account = models.ForeignKey(
+        ChannelAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="api_calls"
+    )
+    endpoint = models.CharField(_("endpoint"), max_length=100)
+    day = models.DateField(_("day (UTC)"))
+    count = models.PositiveIntegerField(_("calls"), default=0)
+
+    class Meta:
+        verbose_name = _("API call count")
+        verbose_name_plural = _("API call counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "account", "endpoint", "day"], name="uniq_api_call_count"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.endpoint} {self.day}: {self.count}"
+
+
+class ApiCallBudget(models.Model):
+    """An admin's monthly budget of API calls for one account. When the month's calls
+    reach it, pulls (inbox, metrics) stop until the month ends; publishing never does."""
+
+    account = models.OneToOneField(
+        ChannelAccount, on_delete=models.CASCADE, related_name="api_call_budget"
+    )
+    monthly_calls = models.PositiveIntegerField(_("calls per month"))
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("API call budget")
+        verbose_name_plural = _("API call budgets")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.monthly_calls}/month"

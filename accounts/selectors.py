@@ -136,7 +136,7 @@ def channel_accounts_due_for_refresh(*, now: datetime | None = None) -> QuerySet
     now = now or timezone.now()
     window = Q(pk__in=[])
     for network in _refreshable_networks():
-        ahead = max(REFRESH_AHEAD, get_connector(network).refresh_ahead)
+        ahead = get_connector(network).refresh_ahead or REFRESH_AHEAD
         window |= Q(network=network, credentials_expire_at__lte=now + ahead)
     due = ChannelAccount.objects.filter(
         window,
@@ -178,7 +178,7 @@ def channel_accounts_with_expiring_credentials(
     refreshable = [
         name
         for name in _refreshable_networks()
-        if get_connector(name).refresh_ahead <= timedelta(days=within_days)
+        if (get_connector(name).refresh_ahead or REFRESH_AHEAD) <= timedelta(days=within_days)
     ]
     candidates = list(
         ChannelAccount.objects.filter(

@@ -31,6 +31,7 @@ from accounts.connectors.base import (
     ConnectorError,
     HealthResult,
     OAuthClient,
+    OAuthStart,
     RateLimited,
     Rejected,
 )
@@ -41,8 +42,11 @@ from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.connectors.sandbox import AudienceActivity, simulate_audience
+from accounts.connectors.x import PLANS as X_PLANS
+from accounts.connectors.x import SCOPES as X_SCOPES
 from accounts.models import (
     AccountStatus,
+    ApiCallBudget,
     ChannelAccount,
     MastodonApp,
     NetworkApp,
@@ -160,6 +164,112 @@ def channel_account_connect_mastodon_finish(
         actor=actor,
         network="mastodon",
         connected=connected,
+        request=request,
+    )
+
+
+def _x_client(*, organization: Organization, redirect_uri: str) -> Any:
+    app = NetworkApp.objects.filter(organization=organization, network="x").first()
+    if app is None:
+        raise Rejected(
+            _("the organization's X app is not set up yet: an admin enters it first"),
+        )
+    connector = get_connector("x")
+    return app.as_client(
+        server_url=connector.api_url(),  # type: ignore[attr-defined]
+        redirect_uri=redirect_uri,
+        scopes=X_SCOPES,
+    )
+
+
+def channel_account_connect_x_start(*, organization: Organization, redirect_uri: str) -> OAuthStart:
+    """Begin connecting an X account through the organization's own X app (PKCE S256)."""
+    client = _x_client(organization=organization, redirect_uri=redirect_uri)
+    return get_connector("x").oauth_start(client=client)
+
+
+def channel_account_connect_x_finish(
+    *,
+    organization: Organization,
+    actor: User,
+    redirect_uri: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+    code_verifier: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Finish connecting: trade the code for the token pair and store the account."""
+    client = _x_client(organization=organization, redirect_uri=redirect_uri)
+    connected = get_connector("x").oauth_finish(
+        client=client,
+        code=code,
+        returned_state=returned_state,
+        expected_state=expected_state,
+        code_verifier=code_verifier,
+    )
+    return channel_account_store_connection(
+        organization=organization, actor=actor, network="x", connected=connected, request=request
+    )
+
+
+def channel_account_set_call_budget(
+    *,
+    account: ChannelAccount,
+    actor: User,
+    monthly_calls: int | None,
+    request: HttpRequest | None = None,
+) -> ApiCallBudget | None:
+    """Set (or, with None, remove) the account's monthly budget of API calls. Audited."""
+    if monthly_calls is not None and monthly_calls < 0:
+        raise ValidationError(_("A budget cannot be negative."))
+    with transaction.atomic():
+        budget = ApiCallBudget.objects.select_for_update().filter(account=account).first()
+        old = {"monthly_calls": budget.monthly_calls} if budget else None
+        if monthly_calls is None:
+            if budget is not None:
+                budget.delete()
+            budget = None
+        elif budget is None:
+            budget = ApiCallBudget.objects.create(
+                account=account, monthly_calls=monthly_calls, updated_by=actor
+            )
+        else:
+            budget.monthly_calls = monthly_calls
+            budget.updated_by = actor
+            budget.updated_at = timezone.now()
+            budget.save(update_fields=["monthly_calls", "updated_by", "updated_at"])
+        audit_record(
+            action="channel_account.call_budget_set",
+            organization=account.organization,
+            actor=actor,
+            target=account,
+            old=old,
+            new={"monthly_calls": monthly_calls},
+            request=request,
+        )
+    return budget
+
+
+def x_app_save(
+    *,
+    organization: Organization,
+    actor: User,
+    client_id: str,
+    client_secret: str,
+    plan: str,
+    request: HttpRequest | None = None,
+) -> NetworkApp:
+    """The organization's own X app (client id, secret and the API plan it is on)."""
+    if plan not in X_PLANS:
+        raise ValidationError({"plan": _("Choose the app's plan.")})
+    return network_app_save(
+        organization=organization,
+        actor=actor,
+        network="x",
+        client_id=client_id,
+        client_secret=client_secret,
+        options={"plan": plan},
         request=request,
     )
 

@@ -15,6 +15,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts.connectors.base import ConnectorError
+from accounts.connectors.registry import get_connector
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import (
     REFRESH_AHEAD,
@@ -85,7 +86,8 @@ def refresh_credentials(account_id: int) -> None:
     account = ChannelAccount.objects.filter(pk=account_id, status=AccountStatus.ACTIVE).first()
     if account is None or account.credentials_expire_at is None:
         return
-    if account.credentials_expire_at > timezone.now() + REFRESH_AHEAD:
+    ahead = get_connector(account.network).refresh_ahead or REFRESH_AHEAD
+    if account.credentials_expire_at > timezone.now() + ahead:
         return
     try:
         channel_account_refresh_credentials(account=account)

@@ -1,20 +1,24 @@
 from django.urls import path
 
-from accounts.views import apps, connect, linkedin, pages, sandbox, threads
+from accounts.views import apps, connect, linkedin, pages, sandbox, threads, x
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", pages.account_list_view, name="list"),
     path("apps/", apps.network_app_list_view, name="network_apps"),
-    # Threads has a page of its own (the permissions with what each enables).
+    # Threads and X have pages of their own (permissions with what each enables; X's plan).
     path("apps/threads/", threads.threads_app_view, name="threads_app"),
+    path("apps/x/", x.x_app_view, name="x_app"),
     path("apps/<str:platform>/", apps.network_app_edit_view, name="network_app_edit"),
     path("apps/<str:platform>/delete/", apps.network_app_delete_view, name="network_app_delete"),
     path("connect/", connect.connect_choose_view, name="connect"),
     path("connect/bluesky/", connect.connect_bluesky_view, name="connect_bluesky"),
     path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),
     path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
+    path("connect/x/", x.connect_x_view, name="connect_x"),
+    path("x/callback/", x.x_callback_view, name="x_callback"),
+    path("<int:pk>/budget/", x.account_budget_view, name="budget"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
     path("connect/linkedin/", linkedin.connect_linkedin_view, name="connect_linkedin"),
     path("connect/linkedin/pages/", linkedin.linkedin_pages_view, name="linkedin_pages"),

@@ -161,6 +161,12 @@ class MediaItem:
 
 
 @dataclass(frozen=True)
+class Poll:
+    options: Sequence[str]
+    duration_minutes: int
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     text: str
     media: Sequence[MediaItem] = ()
@@ -174,6 +180,9 @@ class PublishRequest:
     visibility: Visibility = "public"
     # Who may reply, where the network lets us choose (Threads' ``reply_control``).
     reply_control: str = ""
+    # A post this one quotes, and a poll (networks that have them: X).
+    quote_of: RemoteRef | None = None
+    poll: Poll | None = None
 
 
 @dataclass(frozen=True)
@@ -371,8 +380,10 @@ class Connector:
     reconnect_help: ClassVar[str | Promise] = ""
     # (connect, read) seconds for every call this connector makes.
     timeout: tuple[float, float] = http.DEFAULT_TIMEOUT
-    # How long before the credentials end the renewal starts (tokens that expire).
-    refresh_ahead: ClassVar[timedelta] = timedelta(days=1)
+    # How long before its end the background task renews a sign-in (None: the default
+    # day). Short-lived tokens (X: two hours) set less, or they would renew every tick;
+    # tokens renewable only once a day or less often (Threads) set more.
+    refresh_ahead: ClassVar[timedelta | None] = None
 
     # connect ------------------------------------------------------------------
 
@@ -424,6 +435,11 @@ class Connector:
         if request.reply_to is None:
             raise Rejected(_("a reply needs the post it answers"))
         return self.publish(account, request)
+
+    def reply_notes(self, account: ChannelAccount, *, kind: str) -> list[str]:
+        """What the person answering an inbox item of ``kind`` should know beforehand
+        (the plan's reply and message limits), in words; empty when nothing."""
+        return []
 
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
         raise NotSupported(_("deleting posts"))
@@ -524,8 +540,9 @@ class Connector:
             problems.append(gettext("This network does not take replies from us."))
         if request.content_warning and not caps.content_warning:
             problems.append(gettext("This network has no content warnings."))
-        if request.visibility == "direct" and not caps.direct_messages:
-            problems.append(gettext("This network does not take direct messages from us."))
+        if request.visibility == "direct":
+            if not caps.direct_messages:
+                problems.append(gettext("This network does not take direct messages from us."))
         elif request.visibility != "public" and not caps.visibility:
             problems.append(gettext("On this network every post is public."))
         return problems

@@ -17,6 +17,7 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "bluesky": "accounts.connectors.bluesky.BlueskyConnector",
     "linkedin": "accounts.connectors.linkedin.LinkedInConnector",
     "threads": "accounts.connectors.threads.ThreadsConnector",
+    "x": "accounts.connectors.x.XConnector",
 }
 
 _instances: dict[str, Connector] = {}

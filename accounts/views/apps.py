@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,6 +27,14 @@ def _platform(key: str) -> Platform:
     return platform
 
 
+def _page_of(platform: Platform) -> str:
+    """The platform's own app page where it has one (Threads, X), else the shared form."""
+    try:
+        return reverse(f"accounts:{platform.key}_app")
+    except NoReverseMatch:
+        return reverse("accounts:network_app_edit", args=[platform.key])
+
+
 def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path if path else ""
 
@@ -35,7 +44,11 @@ def _absolute(path: str) -> str:
 def network_app_list_view(request: HttpRequest) -> HttpResponse:
     membership = membership_with(request, "org.manage")
     rows = [
-        (platform, network_app_get(organization=membership.organization, network=key))
+        (
+            platform,
+            network_app_get(organization=membership.organization, network=key),
+            _page_of(platform),
+        )
         for key, platform in PLATFORMS.items()
     ]
     return render(request, "accounts/network_apps.html", {"rows": rows})

@@ -20,12 +20,14 @@ from accounts.connect_flow import (
 )
 from accounts.connectors.base import ConnectorError
 from accounts.connectors.linkedin import version_warning as linkedin_version_warning
+from accounts.forms import CallBudgetForm
 from accounts.models import AccountStatus
 from accounts.selectors import (
     channel_account_get_for_membership,
     channel_account_limits,
     channel_account_list_for_membership,
 )
+from accounts.usage import account_month_usage
 from accounts.views.common import (
     TEXT_COUNTING,
     account_view,
@@ -34,7 +36,11 @@ from accounts.views.common import (
     user_of,
 )
 from accounts.views.threads import permission_rows, threads_sign_in
+from governance.models import Role
 from governance.selectors.access import has_perm
+
+# Networks whose API calls are paid or capped: their usage shows on the account page.
+METERED = frozenset({"x"})
 
 
 @login_required
@@ -60,6 +66,7 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = channel_account_get_for_membership(membership, pk)
     row = account_view(account)
     limits = channel_account_limits(account)
+    usage = account_month_usage(account) if account.network in METERED else None
     return render(
         request,
         "accounts/detail.html",
@@ -77,6 +84,11 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "threads_permissions": permission_rows(list(account.scopes or []))
             if account.network == "threads"
+            else None,
+            "is_admin": membership.role == Role.ADMIN,
+            "usage": usage,
+            "budget_form": CallBudgetForm(initial={"monthly_calls": usage.budget})
+            if usage
             else None,
         },
     )
@@ -152,6 +164,8 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
     if account.network == "linkedin":
         # Reconnecting is signing in at LinkedIn again and choosing the same page.
         return redirect("accounts:connect_linkedin")
+    if account.network == "x":
+        return redirect(f"{reverse('accounts:connect_x')}?account={account.pk}")
     if account.network == "mastodon" and account.server_url:
         try:
             start = services.channel_account_connect_mastodon_start(

@@ -65,8 +65,9 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 # (posts per call, posts per run) by network. Bluesky's getPosts takes 25 URIs in
 # one call; Mastodon looks each status up on its own, within 300 requests per five
-# minutes, so a run takes fewer. What is left stays due for the next tick.
-BATCHES: dict[str, tuple[int, int]] = {"bluesky": (25, 500), "mastodon": (20, 100)}
+# minutes, so a run takes fewer; X looks up 100 ids in one (paid) call. What is
+# left stays due for the next tick.
+BATCHES: dict[str, tuple[int, int]] = {"bluesky": (25, 500), "mastodon": (20, 100), "x": (100, 500)}
 DEFAULT_BATCH = (20, 200)
 
 SNAPSHOT_FIELDS = ("likes", "shares", "replies", "quotes", "impressions")

@@ -240,6 +240,9 @@ THREADS_API_URL = env.str("THREADS_API_URL", default="https://graph.threads.net"
 THREADS_AUTHORIZE_URL = env.str(
     "THREADS_AUTHORIZE_URL", default="https://threads.com/oauth/authorize"
 )
+# X: the API and the consent page (changed only to point at a local test server).
+X_API_URL = env.str("X_API_URL", default="https://api.x.com")
+X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -143,6 +143,11 @@ def reply_blocker(item: InboxItem) -> str:
     return _cannot_answer(item, get_connector(item.network))
 
 
+def reply_notes(item: InboxItem) -> list[str]:
+    """For the pages: the network's limits the person replying should know first."""
+    return get_connector(item.network).reply_notes(item.channel_account, kind=item.kind)
+
+
 def _notify(
     users: Iterable[User], item: InboxItem, kind: str, message: Promise, **values: object
 ) -> None:

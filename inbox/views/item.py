@@ -35,7 +35,7 @@ from inbox.selectors import (
     reply_get_for_membership,
     saved_replies_for,
 )
-from inbox.services.replies import reply_blocker, reply_needs_approval
+from inbox.services.replies import reply_blocker, reply_needs_approval, reply_notes
 from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
 from inbox.views.common import error_text, membership_with, user_of
 
@@ -113,6 +113,7 @@ def _page(
                 ),
                 "saved_texts": filled,
                 "blocker": reply_blocker(item),
+                "reply_notes": reply_notes(item),
                 "needs_approval": reply_needs_approval(item, settings),
                 "signature_line": f"{SIGNATURE_DASH} {signature}" if signature else "",
             }

@@ -1,0 +1,1 @@
+"""A local X API v2 server for the tests."""
