@@ -16,13 +16,12 @@ from __future__ import annotations
 import math
 from base64 import b32encode
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 import django_otp
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.db.models import Max
@@ -293,47 +292,17 @@ def _mark_verified(request: HttpRequest, device: Device) -> None:
     django_otp.login(request, device)
     # The session just gained the right to everything: give it a new key.
     request.session.cycle_key()
-    note_otp_verified(request)
 
 
-# --- Recent second factor (sensitive acts such as revealing a vault secret) ---------
-
-# When this session last proved its second factor (a POSIX timestamp): at login, at
-# enrolment, or when a code was entered again for a sensitive act.
-OTP_VERIFIED_AT_SESSION_KEY = "govsocial_otp_verified_at"
+# --- A code typed again for one sensitive act (revealing a vault secret) ----------
 
 
-def note_otp_verified(request: HttpRequest) -> None:
-    """Remember that this session's person proved their second factor just now."""
-    request.session[OTP_VERIFIED_AT_SESSION_KEY] = timezone.now().timestamp()
-
-
-def recent_otp_at(request: HttpRequest) -> datetime | None:
-    """When this session last proved its second factor, or None if it never did."""
-    session = getattr(request, "session", None)
-    value = session.get(OTP_VERIFIED_AT_SESSION_KEY) if session is not None else None
-    if not isinstance(value, int | float):
-        return None
-    return datetime.fromtimestamp(value, tz=UTC)
-
-
-def otp_is_recent(request: HttpRequest) -> bool:
-    """Whether the second factor was proved within ``settings.OTP_RECENT_SECONDS``."""
-    verified_at = recent_otp_at(request)
-    if verified_at is None:
-        return False
-    age = timezone.now() - verified_at
-    return timedelta(0) <= age <= timedelta(seconds=settings.OTP_RECENT_SECONDS)
-
-
-def otp_check_fresh_code(
-    *, request: HttpRequest, user: User, code: str, stage: str, remember: bool = True
-) -> CodeCheck:
+def otp_check_fresh_code(*, request: HttpRequest, user: User, code: str, stage: str) -> CodeCheck:
     """Check a code typed again for a sensitive act: only the authenticator app counts
     (a backup code is for getting in, not for re-proving who is at the keyboard).
 
-    A wrong code is audited and throttled like one at login. With ``remember``,
-    a right one also counts as this session's recent second factor.
+    A wrong code is audited and throttled like one at login. A right one proves
+    this one act only: nothing is remembered in the session.
     """
     code = normalize_code(code)
     devices: list[Device] = [
@@ -344,9 +313,6 @@ def otp_check_fresh_code(
     check = _check_code(user, code, devices=devices)
     if not check.ok:
         _record_code_failure(request=request, user=user, check=check, stage=stage, code=code)
-        return check
-    if remember:
-        note_otp_verified(request)
     return check
 
 

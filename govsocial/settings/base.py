@@ -189,8 +189,6 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 LOGIN_HELP_CONTACT = env.str("LOGIN_HELP_CONTACT", default="")
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="GovSocial")
-# How recently a person must have proved their second factor for sensitive acts.
-OTP_RECENT_SECONDS = env.int("OTP_RECENT_SECONDS", default=300)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
