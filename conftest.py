@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ChannelAccount
-from governance.models import Membership, Organization, Role, User
+from governance.models import Membership, Organization, Role, TOTPDevice, User
 from tests.factories import (
     ChannelAccountFactory,
     MembershipFactory,

@@ -24,6 +24,7 @@ from governance.models.registry import (
     RegistryNetwork,
     ReviewCadence,
 )
+from governance.models.second_factor import BackupCode, BackupCodeDevice, TOTPDevice
 from governance.models.system import WorkerHeartbeat
 from governance.models.tokens import ApiToken
 from governance.models.users import User
@@ -34,6 +35,8 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "BackupCode",
+    "BackupCodeDevice",
     "DisposalLog",
     "ExportStatus",
     "GovernanceReview",
@@ -59,6 +62,7 @@ __all__ = [
     "ReviewCadence",
     "Role",
     "SecretKind",
+    "TOTPDevice",
     "User",
     "VaultSecret",
     "WorkerHeartbeat",

@@ -28,11 +28,17 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.middleware import second_factor_required
-from governance.models import Membership, Organization, User
+from governance.models import (
+    BackupCode,
+    BackupCodeDevice,
+    Membership,
+    Organization,
+    TOTPDevice,
+    User,
+)
+from governance.models.second_factor import backup_code_hash, random_backup_code
 from governance.services.audit import audit_record
 
 BACKUP_CODE_COUNT = 10
@@ -209,7 +215,7 @@ class CodeCheck:
 
     @property
     def used_backup_code(self) -> bool:
-        return isinstance(self.device, StaticDevice)
+        return isinstance(self.device, BackupCodeDevice)
 
 
 def _candidate_devices(user: User, code: str) -> list[Device]:
@@ -222,7 +228,7 @@ def _candidate_devices(user: User, code: str) -> list[Device]:
     ]
     if totp:
         return totp
-    return list(StaticDevice.objects.devices_for_user(user, confirmed=True))
+    return list(BackupCodeDevice.objects.devices_for_user(user, confirmed=True))
 
 
 def _check_code(user: User, code: str, devices: list[Device] | None = None) -> CodeCheck:
@@ -248,8 +254,8 @@ def _check_code(user: User, code: str, devices: list[Device] | None = None) -> C
         verified = django_otp.verify_token(user, device.persistent_id, code)
         if verified is not None:
             left = (
-                StaticToken.objects.filter(device=verified).count()
-                if isinstance(verified, StaticDevice)
+                BackupCode.objects.filter(device=verified).count()
+                if isinstance(verified, BackupCodeDevice)
                 else None
             )
             return CodeCheck(device=verified, backup_codes_left=left)
@@ -416,23 +422,17 @@ def totp_device_confirm(
         return EnrolOutcome(check=CodeCheck(device=pending), backup_codes=codes)
 
 
-def _new_backup_code() -> str:
-    # At least one letter, so a backup code never looks like an authenticator code.
-    while True:
-        token = StaticToken.random_token()
-        if not token.isdigit():
-            return token
-
-
 def _replace_backup_codes(user: User) -> list[str]:
-    # The device is kept and only its tokens replaced: a session verified with a
+    """Ten new backup codes in place of the old ones. The codes are returned to be
+    shown once; only their salted hashes are stored."""
+    # The device is kept and only its codes replaced: a session verified with a
     # backup code points at this device, and would stop counting as verified
     # if the device went away.
-    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    device = BackupCodeDevice.objects.filter(user=user).order_by("pk").first()
     if device is None:
-        device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
-    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    StaticToken.objects.filter(device=device).delete()
+        device = BackupCodeDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
+    BackupCodeDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    BackupCode.objects.filter(device=device).delete()
     if not device.confirmed or device.throttling_failure_count:
         device.confirmed = True
         device.throttle_reset(commit=False)
@@ -441,10 +441,12 @@ def _replace_backup_codes(user: User) -> list[str]:
         )
     codes: list[str] = []
     while len(codes) < BACKUP_CODE_COUNT:
-        token = _new_backup_code()
-        if token not in codes:
-            codes.append(token)
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=token) for token in codes])
+        code = random_backup_code()
+        if code not in codes:
+            codes.append(code)
+    BackupCode.objects.bulk_create(
+        [BackupCode(device=device, code_hash=backup_code_hash(code)) for code in codes]
+    )
     return codes
 
 
@@ -499,4 +501,4 @@ def totp_device_active(user: User) -> TOTPDevice | None:
 
 
 def backup_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return BackupCode.objects.filter(device__user=user, device__confirmed=True).count()

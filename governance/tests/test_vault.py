@@ -8,10 +8,9 @@ from datetime import date
 
 import pytest
 from django.db import connection
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.crypto import DecryptionError
-from governance.models import AuditEvent, Notification, VaultSecret
+from governance.models import AuditEvent, Notification, TOTPDevice, VaultSecret
 from governance.tasks import remind_vault_rotations
 from governance.tests.registry_helpers import SECRET, code_for, make_entry, make_secret, member
 from tests.factories import DEFAULT_PASSWORD

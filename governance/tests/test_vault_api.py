@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.models import AuditEvent, VaultSecret
+from governance.models import AuditEvent, TOTPDevice, VaultSecret
 from governance.services.tokens import api_token_create
 from governance.tests.registry_helpers import SECRET, code_for, make_entry, make_secret
 from tests.factories import TOTPDeviceFactory

@@ -68,9 +68,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # django-otp's core only: its TOTP and static-token plugins keep secrets readable,
+    # so governance has its own devices (governance/models/second_factor.py).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "axes",
     "csp",
     "django_htmx",

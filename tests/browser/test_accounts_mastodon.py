@@ -8,10 +8,9 @@ import re
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccountStatus, ChannelAccount
-from governance.models import Role
+from governance.models import Role, TOTPDevice
 from tests.browser.conftest import settle, visit
 from tests.factories import (
     DEFAULT_PASSWORD,

@@ -8,9 +8,8 @@ import re
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.models import AuditEvent, RegistryEntry, Role, VaultSecret
+from governance.models import AuditEvent, RegistryEntry, Role, TOTPDevice, VaultSecret
 from tests.browser.conftest import settle, visit
 from tests.factories import (
     DEFAULT_PASSWORD,
