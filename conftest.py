@@ -41,6 +41,13 @@ class Personas:
         return Membership.objects.get(user=user)
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoint_dir(settings, tmp_path):
+    """Each test's audit checkpoints go to a folder of its own."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    return settings.AUDIT_CHECKPOINT_DIR
+
+
 @pytest.fixture
 def personas(db) -> Personas:
     org = OrganizationFactory.create(name="City of Example", slug="example")

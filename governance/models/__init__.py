@@ -1,4 +1,4 @@
-from governance.models.audit import AuditChainHead, AuditEvent
+from governance.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, chain_key
 from governance.models.handover import HandoverCase, HandoverItem, HandoverReason, HandoverStatus
 from governance.models.notifications import Notification
 from governance.models.org import Invitation, Membership, Organization, Role
@@ -34,6 +34,7 @@ __all__ = [
     "AccessReview",
     "ApiToken",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "BackupCode",
     "BackupCodeDevice",
@@ -66,4 +67,5 @@ __all__ = [
     "User",
     "VaultSecret",
     "WorkerHeartbeat",
+    "chain_key",
 ]
