@@ -6,9 +6,11 @@ configured engine, then times ``audit_verify_chain`` over all of them.
 
 On PostgreSQL it then runs 8 concurrent clients (threads, each with its own database
 connection) for BENCH_AUDIT_CONCURRENT_SECONDS (default 15) across 8 organizations:
-each client changes inbox items' status (the item row lock, then the organization's
-audit chain head, as the app does) round-robin over all 8 organizations, so clients
-meet on the same organizations' items and chain heads. Prints audited writes per
+each client alternates between changing an inbox item's status (the item row lock,
+then the organization's audit chain head) and answering an item on the Sandbox
+network (a reply recorded and audited without the item lock, then sent and
+recorded again), round-robin over all 8 organizations, so clients meet on the same
+organizations' items and chain heads. Prints audited writes per
 second and how many transactions PostgreSQL aborted as deadlocks (the goal is 0).
 """
 
@@ -70,13 +72,15 @@ def run() -> list[Figure]:
 
 def _concurrent() -> list[Any]:
     from django.db import OperationalError, connection
-    from django.utils import timezone
 
     from accounts.models import ChannelAccount
     from governance.models import Membership, Organization, Role, User
     from governance.services.audit import audit_verify_chain
-    from inbox.models import InboxItem, ItemKind, ItemStatus
+    from inbox.models import InboxItem, ItemStatus
+    from inbox.services import inbox_sync_account
+    from inbox.services.replies import inbox_reply_create
     from inbox.services.triage import inbox_item_set_status
+    from inbox.tests.helpers import citizen_writes, publish_sandbox
 
     seconds = float(os.environ.get("BENCH_AUDIT_CONCURRENT_SECONDS", DEFAULT_CONCURRENT_SECONDS))
     work: list[tuple[InboxItem, User, Membership]] = []
@@ -91,18 +95,11 @@ def _concurrent() -> list[Any]:
         account = ChannelAccount.objects.create(
             organization=organization, network="sandbox", handle=f"bench{number}"
         )
+        post = publish_sandbox(account, "Opening hours change on Monday.")
         for item_number in range(ITEMS_PER_ORGANIZATION):
-            item = InboxItem.objects.create(
-                organization=organization,
-                channel_account=account,
-                network="sandbox",
-                remote_id=f"bench-{number}-{item_number}",
-                kind=ItemKind.MENTION,
-                author_handle="citizen",
-                text="Bench",
-                posted_at=timezone.now(),
-                thread_key=f"bench-{number}-{item_number}",
-            )
+            citizen_writes(account, f"Question {item_number}?", reply_to=post)
+        inbox_sync_account(account=account)
+        for item in InboxItem.objects.filter(channel_account=account):
             work.append((item, user, membership))
     statuses = [ItemStatus.CLOSED, ItemStatus.ANSWERED, ItemStatus.NEW]
     done = [0] * CLIENTS
@@ -118,12 +115,17 @@ def _concurrent() -> list[Any]:
             while time.perf_counter() < deadline[0]:
                 item, user, membership = work[(step * 7 + index) % len(work)]
                 try:
-                    inbox_item_set_status(
-                        item=item,
-                        status=statuses[step % len(statuses)],
-                        actor=user,
-                        membership=membership,
-                    )
+                    if step % 2:
+                        inbox_reply_create(
+                            item=item, body=f"Answer {step}.", actor=user, membership=membership
+                        )
+                    else:
+                        inbox_item_set_status(
+                            item=item,
+                            status=statuses[step % len(statuses)],
+                            actor=user,
+                            membership=membership,
+                        )
                     done[index] += 1
                 except OperationalError as exc:
                     if getattr(exc.__cause__, "pgcode", None) != DEADLOCK:
