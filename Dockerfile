@@ -36,6 +36,7 @@ ENV PYTHONPATH=/app \
 # that exist only while it runs; the real ones come from the environment at run time.
 RUN SECRET_KEY=build-only-placeholder \
     ENCRYPTION_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+    AUDIT_HMAC_KEYS=build-only-placeholder \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     REDIS_URL=redis://localhost:6379/0 \
     ALLOWED_HOSTS=localhost \

@@ -9,10 +9,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import translation
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ChannelAccount
-from governance.models import Membership, Organization, Role, User
+from governance.models import Membership, Organization, Role, TOTPDevice, User
 from tests.factories import (
     ChannelAccountFactory,
     MembershipFactory,
@@ -45,6 +44,13 @@ class Personas:
 
     def membership(self, user: User) -> Membership:
         return Membership.objects.get(user=user)
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_dir(settings, tmp_path):
+    """Each test's audit checkpoints go to a folder of its own."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    return settings.AUDIT_CHECKPOINT_DIR
 
 
 @pytest.fixture

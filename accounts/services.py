@@ -607,7 +607,7 @@ def channel_account_notify_expiring_credentials(*, account: ChannelAccount) -> b
     with transaction.atomic():
         # The row lock makes two runs of the daily check (two beats) announce once.
         locked = (
-            ChannelAccount.objects.select_for_update()
+            ChannelAccount.objects.select_for_update(of=("self",), no_key=True)
             .select_related("organization")
             .filter(pk=account.pk)
             .first()

@@ -40,10 +40,9 @@ def run() -> list[Figure]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import ChannelAccount
-    from governance.models import Membership, Organization, Role, User
+    from governance.models import Membership, Organization, Role, TOTPDevice, User
     from publishing.models import Post, PostStatus, Variant
 
     posts_wanted = int(os.environ.get("BENCH_CALENDAR_POSTS", DEFAULT_POSTS))

@@ -55,12 +55,11 @@ def seed(accounts_wanted: int, posts_wanted: int) -> Seeded:
 
     from django.db import connection
     from django.utils import timezone
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import ChannelAccount
     from analytics.models import AccountMetricSnapshot, PostMetricSnapshot, TrackedPost
     from analytics.services.rollups import rollups_rebuild
-    from governance.models import Membership, Organization, Role, User
+    from governance.models import Membership, Organization, Role, TOTPDevice, User
     from inbox.models import InboxItem, ItemKind, ItemStatus
     from publishing.models import JobStatus, Post, PostStatus, PublishJob, Variant
 

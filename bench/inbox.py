@@ -43,10 +43,9 @@ def _p95(samples: list[float]) -> float:
 
 def _seed_items(count: int) -> tuple[Any, Any, list[Any], Any]:
     from django.utils import timezone
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import ChannelAccount
-    from governance.models import Membership, Organization, Role, User
+    from governance.models import Membership, Organization, Role, TOTPDevice, User
     from inbox.models import InboxItem, ItemKind, ItemStatus, Priority, Tag
 
     organization = Organization.objects.create(name="Bench City", slug="bench-city")

@@ -367,7 +367,9 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
         summary="The organization's audit log (admins and auditors)",
         description=(
             "Newest first, cursor-paginated: follow `next` to read further back. "
-            "Each entry carries prev_hash and hash so the chain can be verified outside the app."
+            "Each entry carries its position in the organization's chain (seq), prev_hash, and "
+            "hash (HMAC-SHA256 under the audit key named by key_id), so the chain can be "
+            "verified outside the app."
         ),
         parameters=[AuditEventFilterSerializer],
         responses={

@@ -2,10 +2,9 @@
 the risk report and policies.
 
 Same access rules and services as the pages. Revealing a vault secret follows the
-page's rules unchanged: ``vault.reveal``, a reason, and a fresh second factor. An
-API token is not a second factor, so a token call must send ``otp_code`` (a code
-from the caller's authenticator app); a browser session may instead rely on a
-code entered within ``OTP_RECENT_SECONDS``.
+page's rules unchanged: ``vault.reveal``, a reason, and ``otp_code``, a code from
+the caller's authenticator app sent with the call itself (a session or an API token
+is never a second factor for this).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from rest_framework.views import APIView
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
 from governance.models import (
     AccessReview,
-    ApiToken,
     Membership,
     NativeAdmin,
     Organization,
@@ -271,8 +269,8 @@ class VaultRevealSerializer(serializers.Serializer[Any]):
         allow_blank=True,
         default="",
         help_text=(
-            "A code from your authenticator app. Required with an API token; with a "
-            "browser session, required unless a code was entered in the last few minutes."
+            "The code your authenticator app shows now. Required with every reveal, "
+            "whether the call comes with an API token or a browser session."
         ),
     )
 
@@ -662,7 +660,7 @@ class VaultSecretRevealView(APIView):
         summary="Reveal a secret's value (admins and managers)",
         description=(
             "Needs a reason and a fresh second factor: otp_code, a code from your "
-            "authenticator app (always, with an API token). Audited with the reason. "
+            "authenticator app, with every call. Audited with the reason. "
             "The response is not cached."
         ),
         request=VaultRevealSerializer,
@@ -681,8 +679,6 @@ class VaultSecretRevealView(APIView):
             reason=serializer.validated_data["reason"],
             otp_code=serializer.validated_data["otp_code"],
             request=request._request,
-            # A token is no second factor: only a code sent with the call counts.
-            session_counts=not isinstance(request.auth, ApiToken),
         )
         if outcome.refused == "reason_required":
             raise exceptions.ValidationError({"reason": [_("Say why you need the secret.")]})

@@ -245,6 +245,8 @@ class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
             "old_values",
             "new_values",
             "ip_address",
+            "seq",
+            "key_id",
             "prev_hash",
             "hash",
         ]

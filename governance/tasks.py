@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from governance.services.audit import audit_checkpoints_write
 from governance.services.policies import governance_reviews_remind_due
 from governance.services.registry import access_reviews_remind_due
 from governance.services.vault import vault_rotations_remind_due
@@ -46,3 +47,14 @@ def remind_vault_rotations() -> int:
 def remind_governance_reviews() -> int:
     """Remind admins that their governance model's review is due."""
     return governance_reviews_remind_due()
+
+
+@shared_task(
+    name="governance.tasks.write_audit_checkpoints",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def write_audit_checkpoints() -> int:
+    """Write a signed checkpoint of each audit chain whose head moved; returns how many."""
+    return len(audit_checkpoints_write())

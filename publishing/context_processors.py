@@ -6,13 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from publishing.selectors import active_pauses
+from publishing.selectors import active_pauses_for_membership
 
 
 def pause_banner(request: HttpRequest) -> dict[str, Any]:
-    """The organization's active pauses, shown on every page while publishing is
+    """The active pauses this member may see, shown on every page while publishing is
     stopped (one query, and none for a visitor who is not a member)."""
-    organization = getattr(request, "organization", None)
-    if organization is None:
+    membership = getattr(request, "membership", None)
+    if membership is None:
         return {}
-    return {"publishing_pauses": list(active_pauses(organization).order_by("started_at", "pk"))}
+    pauses = active_pauses_for_membership(membership).order_by("started_at", "pk")
+    return {"publishing_pauses": list(pauses)}

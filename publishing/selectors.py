@@ -348,6 +348,24 @@ def active_pauses(organization: Organization | int) -> QuerySet[PublishingPause]
     ).select_related("channel_account", "started_by")
 
 
+def pauses_for_membership(membership: Membership) -> QuerySet[PublishingPause]:
+    """The pauses, past and present, this member may know of: the organization-wide
+    ones, and those on accounts they can see (a member limited to some accounts
+    learns nothing, not even the handle or the reason, of a pause on another)."""
+    visible = channel_accounts_for_membership(membership).values("pk")
+    return PublishingPause.objects.filter(organization_id=membership.organization_id).filter(
+        Q(channel_account__isnull=True) | Q(channel_account__in=visible)
+    )
+
+
+def active_pauses_for_membership(membership: Membership) -> QuerySet[PublishingPause]:
+    return (
+        pauses_for_membership(membership)
+        .filter(ended_at__isnull=True)
+        .select_related("channel_account", "started_by")
+    )
+
+
 def pause_applies(organization_id: int, channel_account_id: int) -> PublishingPause | None:
     """The active pause that stops publishing to this account, if any."""
     return (

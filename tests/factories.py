@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import factory
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ChannelAccount
-from governance.models import Membership, Organization, Role, User
+from governance.models import Membership, Organization, Role, TOTPDevice, User
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 

@@ -304,7 +304,11 @@ def rollups_rebuild_day(
     with transaction.atomic():
         # Two rebuilds of the same day (the hourly task and the command, say) take turns
         # here, so the second replaces the first's rows instead of colliding with them.
-        list(Organization.objects.select_for_update().filter(pk=organization.pk).values("pk"))
+        list(
+            Organization.objects.select_for_update(no_key=True)
+            .filter(pk=organization.pk)
+            .values("pk")
+        )
         DailyAccountRollup.objects.filter(organization=organization, day=day).delete()
         DailyCampaignRollup.objects.filter(organization=organization, day=day).delete()
         DailyResponseBucket.objects.filter(organization=organization, day=day).delete()

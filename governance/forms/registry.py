@@ -384,30 +384,27 @@ class RevealForm(_Form):
         help_text=_("Why you need the secret now. It is written to the audit log."),
     )
 
-    def __init__(self, *args: Any, code_required: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if code_required:
-            # Not required here: the vault service refuses (and audits) a reveal
-            # without a fresh code, so the refusal is the same by every door. The
-            # attribute still tells assistive technology the field is needed.
-            self.fields["code"] = forms.CharField(
-                label=_("Code from your authenticator app"),
-                max_length=12,
-                required=False,
-                help_text=_(
-                    "Revealing a secret needs a fresh two-factor check: enter the 6-digit "
-                    "code your authenticator app shows now."
-                ),
-                widget=forms.TextInput(
-                    attrs={
-                        "autocomplete": "one-time-code",
-                        "inputmode": "numeric",
-                        "required": True,
-                        "autocapitalize": "off",
-                        "spellcheck": "false",
-                    }
-                ),
-            )
+    # Not required here: the vault service refuses (and audits) a reveal without a
+    # fresh code, so the refusal is the same by every door. The attribute still
+    # tells assistive technology the field is needed.
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=12,
+        required=False,
+        help_text=_(
+            "Revealing a secret needs a fresh two-factor check: enter the 6-digit "
+            "code your authenticator app shows now."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "required": True,
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
 
 
 # --- Policies --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from governance.models.audit import AuditChainHead, AuditEvent
+from governance.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, chain_key
 from governance.models.handover import HandoverCase, HandoverItem, HandoverReason, HandoverStatus
 from governance.models.notifications import Notification
 from governance.models.org import Invitation, Membership, Organization, Role
@@ -24,6 +24,7 @@ from governance.models.registry import (
     RegistryNetwork,
     ReviewCadence,
 )
+from governance.models.second_factor import BackupCode, BackupCodeDevice, TOTPDevice
 from governance.models.system import WorkerHeartbeat
 from governance.models.tokens import ApiToken
 from governance.models.users import User
@@ -33,7 +34,10 @@ __all__ = [
     "AccessReview",
     "ApiToken",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
+    "BackupCode",
+    "BackupCodeDevice",
     "DisposalLog",
     "ExportStatus",
     "GovernanceReview",
@@ -59,7 +63,9 @@ __all__ = [
     "ReviewCadence",
     "Role",
     "SecretKind",
+    "TOTPDevice",
     "User",
     "VaultSecret",
     "WorkerHeartbeat",
+    "chain_key",
 ]

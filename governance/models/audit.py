@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -18,11 +19,29 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise PermissionError("Audit entries are append-only")
 
 
-class AuditEvent(models.Model):
-    """One accountable act. Append-only; each entry holds the hash of the one before.
+class AuditCheckpointQuerySet(models.QuerySet["AuditCheckpoint"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Audit checkpoints are append-only")
 
-    Written only through ``governance.services.audit.audit_record``, which takes
-    the chain head's row lock so concurrent writers form one unbroken chain.
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit checkpoints are append-only")
+
+
+def chain_key(organization_id: int | None) -> str:
+    """The name of the chain an entry belongs to: one per organization, and one for
+    entries of no organization (a failed login with an unknown address, say)."""
+    return f"org-{organization_id}" if organization_id is not None else "system"
+
+
+class AuditEvent(models.Model):
+    """One accountable act. Append-only; each entry holds the HMAC of the one before.
+
+    Each organization has its own chain (``seq`` counts its entries from 1), linked
+    by HMAC-SHA256 under a key from ``settings.AUDIT_HMAC_KEYS`` that the database
+    does not hold, so changing an entry and recomputing the later links needs that
+    key. Written only through ``governance.services.audit.audit_record``, which
+    takes the chain head's row lock so concurrent writers form one unbroken chain.
+    On PostgreSQL a trigger refuses UPDATE and DELETE on this table.
     """
 
     organization = models.ForeignKey(
@@ -50,6 +69,11 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Position in its organization's chain (1, 2, 3 …); 0 only for entries written
+    # before chains were per organization and signed (none remain after migration).
+    seq = models.PositiveBigIntegerField(default=0)
+    # Which of AUDIT_HMAC_KEYS signed this entry (a fingerprint, never the key).
+    key_id = models.CharField(max_length=16, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -62,6 +86,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["organization", "-created_at"]),
             models.Index(fields=["organization", "action"]),
+            models.Index(fields=["organization", "seq"]),
         ]
 
     def __str__(self) -> str:
@@ -92,21 +117,88 @@ class AuditEvent(models.Model):
                 "user_agent": self.user_agent,
                 "created_at": self.created_at.isoformat(),
                 "prev_hash": self.prev_hash,
+                "seq": self.seq,
+                "key_id": self.key_id,
             },
             sort_keys=True,
             separators=(",", ":"),
             default=str,
         )
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical_payload().encode()).hexdigest()
+    def compute_hash(self, key: bytes) -> str:
+        """The entry's link: HMAC-SHA256 of its content (with the previous link) under ``key``."""
+        return hmac.new(key, self.canonical_payload().encode(), hashlib.sha256).hexdigest()
 
 
 class AuditChainHead(models.Model):
-    """A single row holding the newest entry's hash; locked to append to the chain."""
+    """The newest entry of one chain (one per organization, and "system"); its row
+    lock is what an appender holds, so it is always the LAST lock a transaction takes
+    (see governance.services.audit for the lock order)."""
 
+    chain = models.CharField(max_length=32, unique=True)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     last_event_id = models.BigIntegerField(null=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return self.last_hash
+        return f"{self.chain}@{self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed record of a chain's head at a moment, written to a file outside the
+    database (and e-mailed to the organization's auditors where configured).
+
+    This row is the app's copy, for the audit page; ``audit_verify`` trusts only the
+    file. Append-only like the entries (a PostgreSQL trigger refuses UPDATE and DELETE).
+    """
+
+    chain = models.CharField(max_length=32, db_index=True)
+    organization = models.ForeignKey(
+        "governance.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_checkpoints",
+    )
+    seq = models.PositiveBigIntegerField()
+    event_id = models.BigIntegerField(null=True)
+    hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    file_name = models.CharField(max_length=300, blank=True)
+    emailed_to = models.JSONField(default=list, blank=True)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.chain}@{self.seq}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("Audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit checkpoints are append-only")
+
+    def payload(self) -> str:
+        """What the signature covers, as written to the checkpoint file."""
+        return json.dumps(
+            {
+                "chain": self.chain,
+                "organization": self.organization_id,
+                "seq": self.seq,
+                "event_id": self.event_id,
+                "hash": self.hash,
+                "key_id": self.key_id,
+                "created_at": self.created_at.isoformat(),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )

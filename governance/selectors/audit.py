@@ -25,8 +25,9 @@ ANONYMOUS_ACTOR_LABEL = "anonymous"
 # A changed value longer than this is cut in the page (exports keep it whole).
 VALUE_DISPLAY_LIMIT = 200
 
-# The fields an entry's hash covers (see AuditEvent.canonical_payload), so an
-# export holding them lets anyone recompute each hash outside the app.
+# The fields an entry's HMAC covers (see AuditEvent.canonical_payload), so an
+# export holding them lets anyone with the audit key recompute each link outside
+# the app (and anyone at all check that each entry links to the one before).
 HASHED_FIELDS = (
     "organization",
     "actor",
@@ -41,6 +42,8 @@ HASHED_FIELDS = (
     "user_agent",
     "created_at",
     "prev_hash",
+    "seq",
+    "key_id",
 )
 
 
@@ -247,5 +250,7 @@ def audit_export_record(event: AuditEvent, tz: tzinfo) -> dict[str, Any]:
         "created_at": event.created_at.isoformat(),
         "local_time": timezone.localtime(event.created_at, tz).isoformat(),
         "prev_hash": event.prev_hash,
+        "seq": event.seq,
+        "key_id": event.key_id,
         "hash": event.hash,
     }

@@ -13,9 +13,8 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.models import Invitation, Membership, Organization, Role, User
+from governance.models import Invitation, Membership, Organization, Role, TOTPDevice, User
 from governance.selectors.access import get_in_org
 
 

@@ -1,18 +1,110 @@
-"""Writing to the audit log. Every state change in the app goes through ``audit_record``."""
+"""Writing to the audit log. Every state change in the app goes through ``audit_record``.
+
+Each organization has its own chain of entries (and one "system" chain for entries
+of no organization), linked by HMAC-SHA256 under the newest key in
+``settings.AUDIT_HMAC_KEYS``. The database holds only the keys' ids, so someone who
+can write to the table cannot change an entry and recompute the later links. Beat
+writes signed checkpoints of each chain's head to files outside the database
+(``audit_checkpoints_write``), so even a key holder cannot rewrite history before
+the last checkpoint unnoticed. ``audit_verify_chain`` checks all of it.
+
+Lock order (everywhere, to rule out deadlocks between concurrent writers):
+
+1. the organization's row, only when a write changes the organization itself, and
+   only ``FOR NO KEY UPDATE`` (``select_for_update(no_key=True)``);
+2. the rows the write changes (a post, a job, an inbox item, an account …), locked
+   with ``of=("self",)`` so that no joined row (the organization, a user) is locked
+   along with them, and preferably ``no_key=True``;
+3. last, the organization's audit chain head, inside ``audit_record``, held until
+   the transaction commits.
+
+Why: inserting an entry takes PostgreSQL's ``FOR KEY SHARE`` lock on the rows its
+foreign keys name (the organization, the actor). A transaction holding a plain
+``FOR UPDATE`` on one of those rows while it waits for the chain head, against one
+holding the head while its entry's insert waits for that row, is a deadlock. Row
+locks of kind 1 and 2 never conflict with ``FOR KEY SHARE``, and the head comes last.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import send_mail
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from governance.models import AuditChainHead, AuditEvent, Organization, User
+from governance.models import (
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEvent,
+    Membership,
+    Organization,
+    Role,
+    User,
+    chain_key,
+)
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
+
+# PostgreSQL's deadlock_detected, serialization_failure and lock_not_available: the
+# database rolled the whole transaction back, so running it again is safe.
+LOCK_CONFLICT_CODES = frozenset({"40P01", "40001", "55P03"})
+
+T = TypeVar("T")
+
+
+def retry_on_lock_conflict(work: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``work`` (a transaction of its own) again when the database aborted it for
+    a lock conflict. For what must be recorded after a network already acted (a reply
+    it accepted, a post it published): a conflict there must not lose the record.
+    Inside an outer transaction nothing can be retried, so the error goes up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            code = getattr(exc.__cause__, "pgcode", None)
+            if code not in LOCK_CONFLICT_CODES or attempt == attempts:
+                raise
+            if connection.in_atomic_block:
+                raise
+            logger.warning("Lock conflict (%s), running the transaction again", code)
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    key_id: str
+    secret: bytes
+
+
+def audit_key_id(secret: str) -> str:
+    """A key's public fingerprint, stored with each entry it signs."""
+    return hashlib.sha256(b"govsocial-audit-key-id:" + secret.encode()).hexdigest()[:12]
+
+
+def audit_keys() -> list[AuditKey]:
+    """The configured audit keys, newest first (read on each call, never at import)."""
+    secrets = [str(key).strip() for key in getattr(settings, "AUDIT_HMAC_KEYS", []) if key]
+    secrets = [key for key in secrets if key]
+    if not secrets:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEYS is empty: audit entries cannot be signed.")
+    return [AuditKey(key_id=audit_key_id(key), secret=key.encode()) for key in secrets]
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -26,6 +118,19 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any]:
     return dict(json.loads(json.dumps(values or {}, default=str)))
+
+
+def _lock_head(chain: str) -> AuditChainHead:
+    """The chain's head row, locked; made on the chain's first entry."""
+    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(chain=chain)
+    except IntegrityError:
+        pass  # another writer made it first: lock theirs
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
 def audit_record(
@@ -42,10 +147,11 @@ def audit_record(
     request: HttpRequest | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
-    """Append one entry to the audit log, chained to the previous one.
+    """Append one entry to its organization's audit chain, linked to the previous one.
 
-    Runs in its own atomic block holding the chain head's row lock, so two
-    concurrent writers can never both chain onto the same previous hash.
+    Runs in its own atomic block holding that chain head's row lock until the
+    outer transaction commits, so two concurrent writers can never both chain
+    onto the same entry. Take it last (see the lock order above).
     """
     if target is not None:
         target_type = target_type or target._meta.label_lower
@@ -55,8 +161,9 @@ def audit_record(
         actor = request.user
     label = actor_label or (actor.email if actor is not None else "system")
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+    key = audit_keys()[0]
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        head = _lock_head(chain_key(organization.pk if organization is not None else None))
         event = AuditEvent(
             organization=organization,
             actor=actor,
@@ -70,14 +177,121 @@ def audit_record(
             ip_address=client_ip(request),
             user_agent=user_agent,
             created_at=timezone.now(),
+            seq=head.last_seq + 1,
+            key_id=key.key_id,
             prev_hash=head.last_hash,
         )
-        event.hash = event.compute_hash()
+        event.hash = event.compute_hash(key.secret)
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=head.pk).update(
-            last_hash=event.hash, last_event_id=event.pk
+            last_hash=event.hash, last_event_id=event.pk, last_seq=event.seq
         )
     return event
+
+
+# --- Checkpoints: the chain heads, signed, outside the database -----------------------
+
+
+def _organization_id_of(chain: str) -> int | None:
+    return int(chain.removeprefix("org-")) if chain.startswith("org-") else None
+
+
+def _sign(key: bytes, payload: str) -> str:
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def checkpoint_dir() -> Path:
+    return Path(settings.AUDIT_CHECKPOINT_DIR)
+
+
+def checkpoint_file(chain: str) -> Path:
+    return checkpoint_dir() / f"{chain}.jsonl"
+
+
+def _auditor_addresses(organization_id: int) -> list[tuple[str, str]]:
+    """(address, language) of the organization's active auditors."""
+    auditors = Membership.objects.filter(
+        organization_id=organization_id, role=Role.AUDITOR, is_active=True, user__is_active=True
+    ).select_related("user")
+    return [(m.user.email, m.user.preferred_language or "") for m in auditors if m.user.email]
+
+
+def _email_checkpoint(checkpoint: AuditCheckpoint, line: str) -> list[str]:
+    if not settings.AUDIT_CHECKPOINT_EMAIL_AUDITORS or checkpoint.organization_id is None:
+        return []
+    organization = Organization.objects.get(pk=checkpoint.organization_id)
+    sent: list[str] = []
+    for address, language in _auditor_addresses(checkpoint.organization_id):
+        with translation.override(language or None):
+            subject = _("Audit log checkpoint for %(organization)s") % {
+                "organization": organization.name
+            }
+            body = _(
+                "The audit log of %(organization)s had %(count)d entries at %(when)s. "
+                "Keep this message: it lets anyone check later that no entry up to here "
+                "was changed or removed (manage.py audit_verify compares it).\n\n%(line)s\n"
+            ) % {
+                "organization": organization.name,
+                "count": checkpoint.seq,
+                "when": checkpoint.created_at.isoformat(),
+                "line": line,
+            }
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        except OSError:
+            logger.exception("Audit checkpoint %s: e-mail to an auditor failed", checkpoint.chain)
+            continue
+        sent.append(address)
+    return sent
+
+
+def audit_checkpoints_write() -> list[AuditCheckpoint]:
+    """Write a signed checkpoint of every chain whose head moved since its last one.
+
+    Appended to ``<AUDIT_CHECKPOINT_DIR>/<chain>.jsonl`` (flushed to disk before the
+    database copy is saved), e-mailed to the organization's auditors where
+    configured, and recorded in the database for the audit page.
+    """
+    key = audit_keys()[0]
+    written: list[AuditCheckpoint] = []
+    directory = checkpoint_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    latest = {
+        row["chain"]: row["last"]
+        for row in AuditCheckpoint.objects.values("chain").annotate(last=models.Max("seq"))
+    }
+    for head in AuditChainHead.objects.filter(last_seq__gt=0).order_by("chain"):
+        if latest.get(head.chain, 0) >= head.last_seq:
+            continue
+        checkpoint = AuditCheckpoint(
+            chain=head.chain,
+            organization_id=_organization_id_of(head.chain),
+            seq=head.last_seq,
+            event_id=head.last_event_id,
+            hash=head.last_hash,
+            key_id=key.key_id,
+            created_at=timezone.now(),
+        )
+        payload = checkpoint.payload()
+        checkpoint.signature = _sign(key.secret, payload)
+        line = json.dumps({**json.loads(payload), "signature": checkpoint.signature})
+        path = checkpoint_file(head.chain)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        checkpoint.file_name = path.name
+        checkpoint.emailed_to = _email_checkpoint(checkpoint, line)
+        checkpoint.save(force_insert=True)
+        written.append(checkpoint)
+    return written
+
+
+def latest_checkpoint(organization: Organization) -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.filter(chain=chain_key(organization.pk)).order_by("-seq").first()
+
+
+# --- Verification ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -85,25 +299,97 @@ class ChainReport:
     checked: int
     first_broken_id: int | None
     reason: str
+    chain: str = ""
+    chains: int = 0
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.first_broken_id is None
+        return not self.reason
 
 
-def audit_verify_chain() -> ChainReport:
-    """Walk the whole chain in order; name the first entry whose hash or link is wrong.
+@dataclass(frozen=True)
+class _Checkpoint:
+    line: int
+    seq: int
+    event_id: int | None
+    hash: str
+    created_at: str
 
-    Catches an entry edited in place (its content no longer matches its hash),
-    one removed or re-hashed (the next entry's link breaks), and entries cut
-    from the end or slipped in after it (the chain head, written in the same
-    transaction as every entry, no longer agrees with the last entry). The walk
-    takes no lock, so entries written while it runs are not mistaken for forgeries.
-    """
-    expected_prev = GENESIS_HASH
+
+class _CheckpointProblem(Exception):
+    pass
+
+
+def _read_checkpoints(chain: str, keys: dict[str, bytes]) -> list[_Checkpoint]:
+    """The chain's checkpoints from its file, each signature checked."""
+    path = checkpoint_file(chain)
+    if not path.exists():
+        recorded = AuditCheckpoint.objects.filter(chain=chain).count()
+        if recorded:
+            raise _CheckpointProblem(
+                f"its checkpoint file {path} is missing, though the database records "
+                f"{recorded} checkpoints written to it"
+            )
+        return []
+    found: list[_Checkpoint] = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+            signature = str(record.pop("signature"))
+            key = keys.get(str(record.get("key_id")))
+            payload = json.dumps(record, sort_keys=True, separators=(",", ":"))
+            valid = key is not None and hmac.compare_digest(_sign(key, payload), signature)
+            if record.get("chain") != chain:
+                valid = False
+            checkpoint = _Checkpoint(
+                line=number,
+                seq=int(record["seq"]),
+                event_id=record.get("event_id"),
+                hash=str(record["hash"]),
+                created_at=str(record["created_at"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise _CheckpointProblem(f"line {number} of {path} cannot be read") from exc
+        if not valid:
+            raise _CheckpointProblem(
+                f"line {number} of {path} is not signed by any key in AUDIT_HMAC_KEYS"
+            )
+        found.append(checkpoint)
+    return sorted(found, key=lambda c: c.seq)
+
+
+def _verify_chain(chain: str, keys: dict[str, bytes]) -> ChainReport:
+    organization_id = _organization_id_of(chain)
+    events = (
+        AuditEvent.objects.filter(organization_id=organization_id)
+        if organization_id is not None
+        else AuditEvent.objects.filter(organization__isnull=True)
+    )
+    try:
+        checkpoints = _read_checkpoints(chain, keys)
+    except _CheckpointProblem as exc:
+        return ChainReport(0, None, str(exc), chain)
+    wanted = {c.seq for c in checkpoints}
+    at_checkpoint: dict[int, tuple[int, str]] = {}
+    expected_prev, expected_seq = GENESIS_HASH, 1
     checked = 0
     last_id: int | None = None
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+
+    def broken(event_id: int | None, reason: str) -> ChainReport:
+        return ChainReport(checked, event_id, reason, chain)
+
+    for event in events.order_by("seq", "id").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            if event.seq > expected_seq:
+                return broken(
+                    event.pk,
+                    f"it is entry {event.seq} of the chain but entry {expected_seq} is missing "
+                    "(an entry before it was removed)",
+                )
+            return broken(event.pk, f"it repeats position {event.seq} of the chain")
         if event.prev_hash != expected_prev:
             reason = (
                 "the first entry does not start from the genesis hash"
@@ -111,40 +397,127 @@ def audit_verify_chain() -> ChainReport:
                 else f"its previous-hash link does not match entry #{last_id} "
                 "(an entry between them was removed, or that entry was altered)"
             )
-            return ChainReport(checked, event.pk, reason)
-        if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.pk, "its content does not match its hash")
-        expected_prev = event.hash
+            return broken(event.pk, reason)
+        key = keys.get(event.key_id)
+        if key is None:
+            return broken(
+                event.pk,
+                f"it was signed with audit key {event.key_id or '(none)'}, "
+                "which is not in AUDIT_HMAC_KEYS",
+            )
+        if not hmac.compare_digest(event.compute_hash(key), event.hash):
+            return broken(
+                event.pk,
+                "its content does not match its HMAC (it was altered, or re-hashed "
+                "without the audit key)",
+            )
+        if event.seq in wanted:
+            at_checkpoint[event.seq] = (event.pk, event.hash)
+        expected_prev, expected_seq = event.hash, expected_seq + 1
         last_id = event.pk
         checked += 1
+    head_report = _check_head(chain, events, checked, last_id, expected_prev, expected_seq - 1)
+    if head_report is not None:
+        return head_report
+    last_matching_seq = 0
+    for checkpoint in checkpoints:
+        found = at_checkpoint.get(checkpoint.seq)
+        if found is None:
+            return broken(
+                checkpoint.event_id,
+                f"the checkpoint of {checkpoint.created_at} recorded {checkpoint.seq} entries, "
+                f"but the chain now ends at entry {expected_seq - 1} (entries were cut from "
+                "the end)",
+            )
+        if found[1] != checkpoint.hash:
+            first = events.filter(seq=last_matching_seq + 1).values_list("pk", flat=True).first()
+            return broken(
+                first,
+                f"entry {checkpoint.seq} of the chain no longer matches the signed checkpoint "
+                f"of {checkpoint.created_at}: history up to it was rewritten, from this entry "
+                f"(the first after the last matching checkpoint) on",
+            )
+        last_matching_seq = checkpoint.seq
+    return ChainReport(checked, None, "", chain, checkpoints=len(checkpoints))
+
+
+def _check_head(
+    chain: str,
+    events: models.QuerySet[AuditEvent],
+    checked: int,
+    last_id: int | None,
+    last_hash: str,
+    last_seq: int,
+) -> ChainReport | None:
     # Read the head after the walk: anything it knows of beyond our last entry
     # was committed while we walked, and is checked by the next run.
-    head = AuditChainHead.objects.filter(pk=1).first()
+    head = AuditChainHead.objects.filter(chain=chain).first()
     if head is None:
         if checked:
-            return ChainReport(checked, last_id, "the chain head record is missing")
-        return ChainReport(0, None, "")
-    if head.last_hash == expected_prev:
-        return ChainReport(checked, None, "")
-    if head.last_event_id is not None and (last_id is None or head.last_event_id > last_id):
-        if AuditEvent.objects.filter(pk=head.last_event_id).exists():
-            return ChainReport(checked, None, "")
+            return ChainReport(checked, last_id, "the chain head record is missing", chain)
+        return None
+    if head.last_hash == last_hash and head.last_seq == last_seq:
+        return None
+    if head.last_seq > last_seq:
+        if head.last_event_id is not None and events.filter(pk=head.last_event_id).exists():
+            return None
         return ChainReport(
-            checked, head.last_event_id, "the newest entries are missing (cut from the end)"
+            checked, head.last_event_id, "the newest entries are missing (cut from the end)", chain
         )
-    if (
+    intruder = events.filter(seq__gt=head.last_seq).order_by("seq", "id").first()
+    head_entry_exists = (
         head.last_event_id is not None
-        and AuditEvent.objects.filter(pk=head.last_event_id, hash=head.last_hash).exists()
-    ):
-        # The head points inside the chain: what follows was not written through audit_record.
-        intruder = AuditEvent.objects.filter(pk__gt=head.last_event_id).order_by("id").first()
+        and events.filter(pk=head.last_event_id, hash=head.last_hash).exists()
+    )
+    if intruder is not None and head_entry_exists:
         return ChainReport(
             checked,
-            intruder.pk if intruder is not None else head.last_event_id,
+            intruder.pk,
             "it was appended outside the audit log (the chain head does not know it)",
+            chain,
         )
     return ChainReport(
         checked,
         head.last_event_id or last_id or 0,
         "the chain head does not match the newest entry",
+        chain,
     )
+
+
+def _chains() -> list[str]:
+    chains = set(AuditChainHead.objects.values_list("chain", flat=True))
+    for organization_id in AuditEvent.objects.values_list("organization_id", flat=True).distinct():
+        chains.add(chain_key(organization_id))
+    chains.update(AuditCheckpoint.objects.values_list("chain", flat=True).distinct())
+    if checkpoint_dir().is_dir():
+        chains.update(path.stem for path in checkpoint_dir().glob("*.jsonl"))
+    return sorted(chains)
+
+
+def audit_verify_chain(*, chains: Iterable[str] | None = None) -> ChainReport:
+    """Walk every chain (or those named) in order; name the first entry that does not hold.
+
+    Catches an entry edited in place or re-hashed without the audit key (its HMAC no
+    longer matches), one removed (a gap in the positions, or a broken link), entries
+    cut from the end or slipped in after it (the chain head disagrees), and, against
+    the signed checkpoint files, history rewritten even by someone holding the key.
+    The walk takes no lock, so entries written while it runs are not mistaken for
+    forgeries.
+    """
+    keys = {key.key_id: key.secret for key in audit_keys()}
+    total = checkpoints = 0
+    names = list(chains) if chains is not None else _chains()
+    for chain in names:
+        report = _verify_chain(chain, keys)
+        if not report.ok:
+            return ChainReport(
+                total + report.checked,
+                report.first_broken_id,
+                report.reason,
+                chain,
+                chains=len(names),
+                checkpoints=checkpoints,
+            )
+        total += report.checked
+        checkpoints += report.checkpoints
+    return ChainReport(total, None, "", "", chains=len(names), checkpoints=checkpoints)

@@ -16,24 +16,29 @@ from __future__ import annotations
 import math
 from base64 import b32encode
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 import django_otp
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.middleware import second_factor_required
-from governance.models import Membership, Organization, User
+from governance.models import (
+    BackupCode,
+    BackupCodeDevice,
+    Membership,
+    Organization,
+    TOTPDevice,
+    User,
+)
+from governance.models.second_factor import backup_code_hash, random_backup_code
 from governance.services.audit import audit_record
 
 BACKUP_CODE_COUNT = 10
@@ -210,7 +215,7 @@ class CodeCheck:
 
     @property
     def used_backup_code(self) -> bool:
-        return isinstance(self.device, StaticDevice)
+        return isinstance(self.device, BackupCodeDevice)
 
 
 def _candidate_devices(user: User, code: str) -> list[Device]:
@@ -223,7 +228,7 @@ def _candidate_devices(user: User, code: str) -> list[Device]:
     ]
     if totp:
         return totp
-    return list(StaticDevice.objects.devices_for_user(user, confirmed=True))
+    return list(BackupCodeDevice.objects.devices_for_user(user, confirmed=True))
 
 
 def _check_code(user: User, code: str, devices: list[Device] | None = None) -> CodeCheck:
@@ -249,8 +254,8 @@ def _check_code(user: User, code: str, devices: list[Device] | None = None) -> C
         verified = django_otp.verify_token(user, device.persistent_id, code)
         if verified is not None:
             left = (
-                StaticToken.objects.filter(device=verified).count()
-                if isinstance(verified, StaticDevice)
+                BackupCode.objects.filter(device=verified).count()
+                if isinstance(verified, BackupCodeDevice)
                 else None
             )
             return CodeCheck(device=verified, backup_codes_left=left)
@@ -293,47 +298,17 @@ def _mark_verified(request: HttpRequest, device: Device) -> None:
     django_otp.login(request, device)
     # The session just gained the right to everything: give it a new key.
     request.session.cycle_key()
-    note_otp_verified(request)
 
 
-# --- Recent second factor (sensitive acts such as revealing a vault secret) ---------
-
-# When this session last proved its second factor (a POSIX timestamp): at login, at
-# enrolment, or when a code was entered again for a sensitive act.
-OTP_VERIFIED_AT_SESSION_KEY = "govsocial_otp_verified_at"
+# --- A code typed again for one sensitive act (revealing a vault secret) ----------
 
 
-def note_otp_verified(request: HttpRequest) -> None:
-    """Remember that this session's person proved their second factor just now."""
-    request.session[OTP_VERIFIED_AT_SESSION_KEY] = timezone.now().timestamp()
-
-
-def recent_otp_at(request: HttpRequest) -> datetime | None:
-    """When this session last proved its second factor, or None if it never did."""
-    session = getattr(request, "session", None)
-    value = session.get(OTP_VERIFIED_AT_SESSION_KEY) if session is not None else None
-    if not isinstance(value, int | float):
-        return None
-    return datetime.fromtimestamp(value, tz=UTC)
-
-
-def otp_is_recent(request: HttpRequest) -> bool:
-    """Whether the second factor was proved within ``settings.OTP_RECENT_SECONDS``."""
-    verified_at = recent_otp_at(request)
-    if verified_at is None:
-        return False
-    age = timezone.now() - verified_at
-    return timedelta(0) <= age <= timedelta(seconds=settings.OTP_RECENT_SECONDS)
-
-
-def otp_check_fresh_code(
-    *, request: HttpRequest, user: User, code: str, stage: str, remember: bool = True
-) -> CodeCheck:
+def otp_check_fresh_code(*, request: HttpRequest, user: User, code: str, stage: str) -> CodeCheck:
     """Check a code typed again for a sensitive act: only the authenticator app counts
     (a backup code is for getting in, not for re-proving who is at the keyboard).
 
-    A wrong code is audited and throttled like one at login. With ``remember``,
-    a right one also counts as this session's recent second factor.
+    A wrong code is audited and throttled like one at login. A right one proves
+    this one act only: nothing is remembered in the session.
     """
     code = normalize_code(code)
     devices: list[Device] = [
@@ -344,9 +319,6 @@ def otp_check_fresh_code(
     check = _check_code(user, code, devices=devices)
     if not check.ok:
         _record_code_failure(request=request, user=user, check=check, stage=stage, code=code)
-        return check
-    if remember:
-        note_otp_verified(request)
     return check
 
 
@@ -450,23 +422,17 @@ def totp_device_confirm(
         return EnrolOutcome(check=CodeCheck(device=pending), backup_codes=codes)
 
 
-def _new_backup_code() -> str:
-    # At least one letter, so a backup code never looks like an authenticator code.
-    while True:
-        token = StaticToken.random_token()
-        if not token.isdigit():
-            return token
-
-
 def _replace_backup_codes(user: User) -> list[str]:
-    # The device is kept and only its tokens replaced: a session verified with a
+    """Ten new backup codes in place of the old ones. The codes are returned to be
+    shown once; only their salted hashes are stored."""
+    # The device is kept and only its codes replaced: a session verified with a
     # backup code points at this device, and would stop counting as verified
     # if the device went away.
-    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    device = BackupCodeDevice.objects.filter(user=user).order_by("pk").first()
     if device is None:
-        device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
-    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    StaticToken.objects.filter(device=device).delete()
+        device = BackupCodeDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
+    BackupCodeDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    BackupCode.objects.filter(device=device).delete()
     if not device.confirmed or device.throttling_failure_count:
         device.confirmed = True
         device.throttle_reset(commit=False)
@@ -475,10 +441,12 @@ def _replace_backup_codes(user: User) -> list[str]:
         )
     codes: list[str] = []
     while len(codes) < BACKUP_CODE_COUNT:
-        token = _new_backup_code()
-        if token not in codes:
-            codes.append(token)
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=token) for token in codes])
+        code = random_backup_code()
+        if code not in codes:
+            codes.append(code)
+    BackupCode.objects.bulk_create(
+        [BackupCode(device=device, code_hash=backup_code_hash(code)) for code in codes]
+    )
     return codes
 
 
@@ -533,4 +501,4 @@ def totp_device_active(user: User) -> TOTPDevice | None:
 
 
 def backup_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return BackupCode.objects.filter(device__user=user, device__confirmed=True).count()

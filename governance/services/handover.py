@@ -178,7 +178,7 @@ def handover_case_open(
     with transaction.atomic():
         # The member's row lock serializes two admins opening the same case at once.
         membership = (
-            Membership.objects.select_for_update()
+            Membership.objects.select_for_update(of=("self",), no_key=True)
             .select_related("organization", "user")
             .get(pk=membership.pk)
         )

@@ -332,7 +332,9 @@ def invitation_accept(
     since the link proves they hold the address, as a password reset would.
     """
     invitation = (
-        Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("organization")
+        .get(pk=invitation.pk)
     )
     problem = invitation_problem(invitation)
     if problem:
@@ -348,7 +350,11 @@ def invitation_accept(
         full_name = full_name.strip()
         if not full_name:
             raise ValidationError(_("Enter your full name."), code="full_name_required")
-        user = User.objects.select_for_update().filter(email__iexact=invitation.email).first()
+        user = (
+            User.objects.select_for_update(no_key=True)
+            .filter(email__iexact=invitation.email)
+            .first()
+        )
         if user is not None and user.is_active:
             raise ValidationError(
                 _("You already have an account. Log in first, then open the link again."),
@@ -436,7 +442,7 @@ def member_change_role(
     """
     _check_role(role)
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization", "user")
         .get(pk=membership.pk)
     )
@@ -477,7 +483,7 @@ def member_set_account_limits(
 ) -> Membership:
     """Limit an editor or reviewer to some channel accounts; None or empty means all."""
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization", "user")
         .get(pk=membership.pk)
     )
@@ -515,7 +521,7 @@ def member_set_leaving_date(
 ) -> Membership:
     """Record (or clear) the day the member leaves, so their handover can be planned."""
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization", "user")
         .get(pk=membership.pk)
     )
@@ -587,7 +593,7 @@ def member_deactivate(
     The last active admin cannot be deactivated.
     """
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization", "user")
         .get(pk=membership.pk)
     )
@@ -604,7 +610,7 @@ def member_deactivate(
         fields.append("leaving_on")
     membership.save(update_fields=fields)
 
-    user = User.objects.select_for_update().get(pk=membership.user_id)
+    user = User.objects.select_for_update(no_key=True).get(pk=membership.user_id)
     user.session_generation += 1
     user_fields = ["session_generation"]
     other_active = Membership.objects.filter(user=user, is_active=True).exists()
@@ -646,7 +652,7 @@ def member_reactivate(
 ) -> Membership:
     """Give a deactivated member their access back (revoked API tokens stay revoked)."""
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization", "user")
         .get(pk=membership.pk)
     )
@@ -656,7 +662,7 @@ def member_reactivate(
     membership.is_active = True
     membership.deactivated_at = None
     membership.save(update_fields=["is_active", "deactivated_at"])
-    user = User.objects.select_for_update().get(pk=membership.user_id)
+    user = User.objects.select_for_update(no_key=True).get(pk=membership.user_id)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -702,7 +708,7 @@ def organization_update_settings(
     login, so it needs ``disable_2fa_confirmation`` equal to the organization's
     current name.
     """
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
     name = name.strip()
     if not name:
         raise ValidationError(_("Enter the organization's name."), code="name_required")
@@ -765,7 +771,7 @@ def user_update_profile(
         raise ValidationError(_("Enter your full name."), code="full_name_required")
     _check_language(preferred_language, allow_blank=True)
     _check_time_zone(time_zone)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     wanted = {
         "full_name": full_name,
         "preferred_language": preferred_language,

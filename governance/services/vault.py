@@ -2,8 +2,9 @@
 
 A secret's value never enters the audit log, a notification, the session or a log
 line: audit entries name the secret and say what happened to it. Revealing one
-needs the ``vault.reveal`` permission, a stated reason and a second factor proved
-within ``settings.OTP_RECENT_SECONDS`` (or a code entered with the request).
+needs the ``vault.reveal`` permission, a stated reason and a code from the person's
+authenticator app entered with the request itself: an earlier check (at login, or
+for a reveal a minute ago) never stands in for it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from governance.selectors.access import has_perm
 from governance.selectors.registry import local_today
 from governance.selectors.vault import vault_secrets_past_rotation
 from governance.services.audit import audit_record
-from governance.services.auth import otp_check_fresh_code, otp_is_recent
+from governance.services.auth import otp_check_fresh_code
 from governance.services.notifications import notification_send
 
 ROTATION_REMINDER_KIND = "vault.rotation_due"
@@ -234,15 +235,14 @@ def vault_secret_reveal(
     reason: str,
     otp_code: str = "",
     request: HttpRequest,
-    session_counts: bool = True,
 ) -> RevealOutcome:
     """Reveal a secret's value to ``membership``'s person, for a stated reason.
 
-    The second factor must be fresh: a code entered now (``otp_code``, checked
-    against the person's authenticator app), or, when ``session_counts``, one
-    proved in this session within ``settings.OTP_RECENT_SECONDS``. An API token is
-    no second factor, so token calls pass ``session_counts=False`` and must send a
-    code. The reveal is audited with the reason; the value never is.
+    The second factor must be proved by this very request: ``otp_code``, checked
+    against the person's authenticator app. Nothing remembered counts (not the
+    login, not a reveal moments ago, not an API token), so a session left open
+    on an unattended computer cannot reveal anything. The reveal is audited with
+    the reason; the value never is.
     """
     if not has_perm(membership, "vault.reveal") or secret.organization_id != (
         membership.organization_id
@@ -253,27 +253,22 @@ def vault_secret_reveal(
     if not reason:
         return RevealOutcome(refused="reason_required")
     with transaction.atomic():
-        if otp_code:
-            check = otp_check_fresh_code(
-                request=request,
-                user=actor,
-                code=otp_code,
-                stage="vault reveal",
-                remember=session_counts,
-            )
-            if not check.ok:
-                why: RefusalReason = "throttled" if check.reason == "throttled" else "wrong_code"
-                return _refuse(
-                    secret=secret,
-                    actor=actor,
-                    why=why,
-                    reason=reason,
-                    request=request,
-                    wait_seconds=check.wait_seconds,
-                )
-        elif not (session_counts and otp_is_recent(request)):
+        if not otp_code:
             return _refuse(
                 secret=secret, actor=actor, why="otp_required", reason=reason, request=request
+            )
+        check = otp_check_fresh_code(
+            request=request, user=actor, code=otp_code, stage="vault reveal"
+        )
+        if not check.ok:
+            why: RefusalReason = "throttled" if check.reason == "throttled" else "wrong_code"
+            return _refuse(
+                secret=secret,
+                actor=actor,
+                why=why,
+                reason=reason,
+                request=request,
+                wait_seconds=check.wait_seconds,
             )
         value = VaultSecret.objects.only("value").get(pk=secret.pk).value
         secret.known_by.add(membership)

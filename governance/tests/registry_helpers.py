@@ -6,9 +6,8 @@ from datetime import date
 from typing import Any
 
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.models import Membership, Organization, RegistryEntry, User, VaultSecret
+from governance.models import Membership, Organization, RegistryEntry, TOTPDevice, User, VaultSecret
 from governance.services.registry import RegistryEntryData, registry_entry_create
 from governance.services.vault import VaultSecretData, vault_secret_create
 

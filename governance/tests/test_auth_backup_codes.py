@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
-from governance.models import AuditEvent
+from governance.models import AuditEvent, BackupCode, BackupCodeDevice
+from governance.models.second_factor import backup_code_hash
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory
 
 
@@ -21,10 +22,19 @@ def password_login(client, email, password=DEFAULT_PASSWORD, **extra):
 
 
 def give_backup_codes(user, *codes):
-    device = StaticDevice.objects.create(user=user, name="Backup codes")
+    device = BackupCodeDevice.objects.create(user=user, name="Backup codes")
     for code in codes:
-        StaticToken.objects.create(device=device, token=code)
+        BackupCode.objects.create(device=device, code_hash=backup_code_hash(code))
     return device
+
+
+def stored_codes(*candidates):
+    """Which of ``candidates`` are unspent backup codes (checked against the hashes:
+    the codes themselves are not stored)."""
+    hashes = list(BackupCode.objects.values_list("code_hash", flat=True))
+    assert not set(candidates) & set(hashes)
+    hasher = PBKDF2PasswordHasher()
+    return {code for code in candidates if any(hasher.verify(code, h) for h in hashes)}
 
 
 @pytest.fixture
@@ -81,7 +91,7 @@ def test_new_backup_codes_need_a_current_code(client, personas, login, frozen):
     wrong = "000000" if code_for(device) != "000000" else "111111"
     response = client.post("/auth/2fa/backup-codes/", {"code": wrong})
     assert "That code is not right." in response.content.decode()
-    assert list(StaticToken.objects.values_list("token", flat=True)) == ["abcd2345"]
+    assert BackupCode.objects.count() == 1 and stored_codes("abcd2345") == {"abcd2345"}
 
     frozen.shift(5)
     response = client.post("/auth/2fa/backup-codes/", {"code": code_for(device)}, follow=True)
@@ -89,7 +99,8 @@ def test_new_backup_codes_need_a_current_code(client, personas, login, frozen):
     codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", body)
     assert len(codes) == 10
     assert "Store these codes safely" in body
-    assert set(StaticToken.objects.values_list("token", flat=True)) == set(codes)
+    assert BackupCode.objects.count() == 10 and stored_codes(*codes) == set(codes)
+    assert not stored_codes("abcd2345")
     event = AuditEvent.objects.get(action="auth.backup_codes_regenerated")
     assert event.actor == personas.alice
     assert event.organization == personas.org
@@ -100,8 +111,8 @@ def test_a_backup_code_can_make_new_backup_codes(client, personas, login):
     give_backup_codes(personas.alice, "abcd2345")
     response = client.post("/auth/2fa/backup-codes/", {"code": "abcd2345"})
     assert response["Location"] == "/auth/2fa/backup-codes/?next=%2Fauth%2F2fa%2Fbackup-codes%2F"
-    assert StaticToken.objects.count() == 10
-    assert not StaticToken.objects.filter(token="abcd2345").exists()
+    assert BackupCode.objects.count() == 10
+    assert not stored_codes("abcd2345")
     assert AuditEvent.objects.filter(action="auth.backup_code_used").count() == 1
 
 
@@ -129,5 +140,5 @@ def test_new_codes_keep_a_backup_code_login_verified(client, personas, frozen):
     client.post("/auth/2fa/verify/", {"code": "abcd2345"})
     frozen.shift(5)
     client.post("/auth/2fa/backup-codes/", {"code": "efgh6723"})
-    assert StaticToken.objects.count() == 10
+    assert BackupCode.objects.count() == 10
     assert client.get("/").status_code == 200

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.models import AuditEvent, VaultSecret
+from governance.models import AuditEvent, TOTPDevice, VaultSecret
 from governance.services.tokens import api_token_create
 from governance.tests.registry_helpers import SECRET, code_for, make_entry, make_secret
 from tests.factories import TOTPDeviceFactory
@@ -124,7 +123,7 @@ def test_token_reveal_with_a_fresh_code_is_audited_without_the_value(
     assert SECRET not in caplog.text
 
 
-def test_a_recent_session_code_does_not_count_for_a_token(client, personas, login, frozen):
+def test_a_code_entered_in_the_browser_does_not_count_for_a_token(client, personas, login, frozen):
     """A token call needs its own code, whatever the person's browser session did."""
     secret = make_secret(personas.org, personas.alice)
     device = login(client, personas.alice)
@@ -168,3 +167,21 @@ def test_outsider_gets_404(client, personas, frozen):
         content_type="application/json",
     )
     assert response.status_code == 404
+
+
+def test_a_browser_session_must_send_a_code_with_every_reveal(client, personas, login, frozen):
+    secret = make_secret(personas.org, personas.alice)
+    device = login(client, personas.alice)
+    page = client.post(
+        f"/governance/vault/{secret.pk}/reveal/", {"reason": "x", "code": code_for(device)}
+    )
+    assert page.status_code == 200
+    frozen.shift(5)
+    response = client.post(
+        f"/api/v1/vault-secrets/{secret.pk}/reveal/",
+        {"reason": "x"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "otp_required"
+    assert SECRET not in response.content.decode()

@@ -21,7 +21,7 @@ from governance.forms.audit import AuditFilterForm
 from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
 from governance.selectors.audit import audit_events_for_user, audit_export_record, audit_rows
-from governance.services.audit import audit_record
+from governance.services.audit import audit_record, latest_checkpoint
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("csv", "json")
@@ -44,6 +44,8 @@ CSV_COLUMNS = (
     "user_agent",
     "organization",
     "prev_hash",
+    "seq",
+    "key_id",
     "hash",
 )
 
@@ -79,6 +81,7 @@ def audit_list_view(request: HttpRequest) -> HttpResponseBase:
             "rows": audit_rows(page.object_list),
             "time_zone": timezone.get_current_timezone_name(),
             "filtered": bool(filters.describe()),
+            "checkpoint": latest_checkpoint(membership.organization),
         },
     )
 

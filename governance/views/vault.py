@@ -4,7 +4,6 @@ clears itself after a minute."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -26,7 +25,6 @@ from governance.selectors.vault import (
     vault_secret_rotation_due,
     vault_secrets_for_org,
 )
-from governance.services.auth import otp_is_recent
 from governance.services.vault import (
     RevealOutcome,
     vault_secret_create,
@@ -165,7 +163,7 @@ def _refusal_message(outcome: RevealOutcome) -> tuple[str, str]:
         return "code", _(
             "That code is not right. Enter the newest code from your authenticator app."
         )
-    return "code", _("Enter a code from your authenticator app: your last check is too old.")
+    return "code", _("Enter the code your authenticator app shows now.")
 
 
 @sensitive_post_parameters("code")
@@ -174,10 +172,7 @@ def _refusal_message(outcome: RevealOutcome) -> tuple[str, str]:
 @sensitive_variables("outcome", "response")
 def vault_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
     membership, secret = _secret_for(request, pk, "vault.reveal")
-    code_required = not otp_is_recent(request)
-    form = RevealForm(
-        request.POST if request.method == "POST" else None, code_required=code_required
-    )
+    form = RevealForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         outcome = vault_secret_reveal(
             secret=secret,
@@ -203,22 +198,13 @@ def vault_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
             response["Pragma"] = "no-cache"
             return response
         field, message = _refusal_message(outcome)
-        if field == "code" and "code" not in form.fields:
-            # The recent check expired between showing the form and sending it: ask
-            # for a code, with this message instead of "this field is required".
-            form = RevealForm(request.POST, code_required=True)
-            form.is_valid()
-            form.errors["code"] = form.error_class([message])
-        else:
-            form.add_error(field, message)
+        form.add_error(field, message)
     return render(
         request,
         "governance/vault/reveal.html",
         {
             "secret": secret,
             "form": form,
-            "code_required": "code" in form.fields,
-            "recent_minutes": settings.OTP_RECENT_SECONDS // 60,
         },
         status=400 if request.method == "POST" else 200,
     )

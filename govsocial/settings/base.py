@@ -8,6 +8,7 @@ so a fresh clone needs no server. Development secrets are generated once into
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from pathlib import Path
@@ -53,6 +54,22 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _dev["SECRET_KEY"]
 ENCRYPTION_KEYS: list[str] = env.list("ENCRYPTION_KEYS", default=[]) or list(
     (_dev or _dev_secrets())["ENCRYPTION_KEYS"]
 )
+# Keys of the audit log's HMAC chain, newest first: the newest signs new entries and
+# checkpoints, every listed key verifies (each entry stores its key's id). Rotate by
+# putting a new key in front and keeping the old ones. Production requires them; in
+# development one is derived from SECRET_KEY so a fresh checkout needs nothing.
+AUDIT_HMAC_KEYS: list[str] = env.list("AUDIT_HMAC_KEYS", default=[]) or [
+    hashlib.sha256(b"govsocial-dev-audit-key:" + SECRET_KEY.encode()).hexdigest()
+]
+# Signed checkpoints of each organization's audit chain head, written by beat outside
+# the database: one JSON-lines file per chain in this directory (put it on storage the
+# database's administrators cannot rewrite), and e-mailed to the organization's
+# auditors when AUDIT_CHECKPOINT_EMAIL_AUDITORS is on.
+AUDIT_CHECKPOINT_DIR = Path(
+    env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+)
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60 * 60)
+AUDIT_CHECKPOINT_EMAIL_AUDITORS = env.bool("AUDIT_CHECKPOINT_EMAIL_AUDITORS", default=False)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -68,9 +85,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # django-otp's core only: its TOTP and static-token plugins keep secrets readable,
+    # so governance has its own devices (governance/models/second_factor.py).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "axes",
     "csp",
     "django_htmx",
@@ -190,8 +207,6 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 LOGIN_HELP_CONTACT = env.str("LOGIN_HELP_CONTACT", default="")
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="GovSocial")
-# How recently a person must have proved their second factor for sensitive acts.
-OTP_RECENT_SECONDS = env.int("OTP_RECENT_SECONDS", default=300)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -343,6 +358,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # A signed checkpoint of every audit chain head that moved, written outside the database.
+    "governance-audit-checkpoints": {
+        "task": "governance.tasks.write_audit_checkpoints",
+        "schedule": float(AUDIT_CHECKPOINT_SECONDS),
+        "options": {"queue": "default", "expires": max(AUDIT_CHECKPOINT_SECONDS - 5, 5)},
+    },
     "worker-heartbeat": {
         "task": "govsocial.tasks.heartbeat",
         "schedule": 30.0,

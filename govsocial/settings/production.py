@@ -1,7 +1,7 @@
 """Production settings: the base settings, with every secret required.
 
-The process refuses to start when SECRET_KEY, ENCRYPTION_KEYS, DATABASE_URL or
-REDIS_URL is missing, rather than falling back to a development value.
+The process refuses to start when SECRET_KEY, ENCRYPTION_KEYS, AUDIT_HMAC_KEYS,
+DATABASE_URL or REDIS_URL is missing, rather than falling back to a development value.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,7 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 from govsocial.settings.base import *  # noqa: F403
 from govsocial.settings.base import env
 
-_REQUIRED = ("SECRET_KEY", "ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS")
+_REQUIRED = (
+    "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "AUDIT_HMAC_KEYS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+)
 _missing = [name for name in _REQUIRED if not env.str(name, default="")]
 if _missing:
     raise ImproperlyConfigured(
@@ -19,6 +26,7 @@ if _missing:
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS")
+AUDIT_HMAC_KEYS = env.list("AUDIT_HMAC_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

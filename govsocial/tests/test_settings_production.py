@@ -10,7 +10,14 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = ("SECRET_KEY", "ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS")
+REQUIRED = (
+    "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "AUDIT_HMAC_KEYS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+)
 
 
 def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -34,6 +41,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         tmp_path,
         SECRET_KEY=Fernet.generate_key().decode() + Fernet.generate_key().decode(),
         ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        AUDIT_HMAC_KEYS=Fernet.generate_key().decode(),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         # Never contacted by these checks.
         REDIS_URL="redis://127.0.0.1:6379/0",

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -43,7 +43,7 @@ from accounts.models import AccountStatus
 from accounts.services import channel_account_record_error
 from governance.models import Membership, User
 from governance.selectors.access import require_perm
-from governance.services.audit import audit_record
+from governance.services.audit import audit_record, retry_on_lock_conflict
 from governance.services.notifications import notification_send
 from inbox.models import (
     OPEN_STATUSES,
@@ -283,6 +283,41 @@ def _record_sent(
     request: HttpRequest | None,
     reconciled: bool = False,
 ) -> Reply:
+    """Record a reply the network accepted. It is already out, so this never ends in
+    an error for the person: a lock conflict runs the recording again, and if the
+    database still refuses, the reply is left "not confirmed" (a later try looks it up
+    on the network instead of sending it again)."""
+    try:
+        return retry_on_lock_conflict(
+            lambda: _record_sent_once(
+                reply, item, result, actor=actor, request=request, reconciled=reconciled
+            )
+        )
+    except DatabaseError:
+        logger.exception("Reply %s was sent (%s) but could not be recorded", reply.pk, result)
+        return _left_unconfirmed(reply)
+
+
+def _left_unconfirmed(reply: Reply) -> Reply:
+    try:
+        Reply.objects.filter(pk=reply.pk, status=ReplyStatus.SENDING).update(
+            status=ReplyStatus.UNKNOWN, error_kind="unknown_outcome"
+        )
+    except DatabaseError:
+        logger.exception("Reply %s: could not be marked unconfirmed either", reply.pk)
+    reply.status = ReplyStatus.UNKNOWN
+    return reply
+
+
+def _record_sent_once(
+    reply: Reply,
+    item: InboxItem,
+    result: PublishResult,
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    reconciled: bool,
+) -> Reply:
     now = timezone.now()
     with transaction.atomic():
         values = {
@@ -331,6 +366,25 @@ def _record_sent(
 
 
 def _record_failure(
+    reply: Reply,
+    item: InboxItem,
+    error: ConnectorError,
+    *,
+    actor: User,
+    request: HttpRequest | None,
+) -> Reply:
+    """Record what went wrong after the request may have left: like ``_record_sent``,
+    never an error for the person."""
+    try:
+        return retry_on_lock_conflict(
+            lambda: _record_failure_once(reply, item, error, actor=actor, request=request)
+        )
+    except DatabaseError:
+        logger.exception("Reply %s failed (%s) and could not be recorded", reply.pk, error.kind)
+        return _left_unconfirmed(reply)
+
+
+def _record_failure_once(
     reply: Reply,
     item: InboxItem,
     error: ConnectorError,

@@ -34,8 +34,18 @@ MAX_TAG_LENGTH = 50
 
 
 def lock_item(item: InboxItem) -> InboxItem:
-    """The item's row, locked until the transaction ends, as it is now."""
-    return InboxItem.objects.select_for_update().select_related("organization").get(pk=item.pk)
+    """The item's row, locked until the transaction ends, as it is now.
+
+    Only the item's row (``of=("self",)``), and ``FOR NO KEY UPDATE``: locking the
+    joined organization row too would block every audit entry of the organization
+    (its insert takes ``FOR KEY SHARE`` on that row) while this transaction waits
+    for the organization's audit chain head: a deadlock. See the lock order in
+    ``governance.services.audit``."""
+    return (
+        InboxItem.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("organization")
+        .get(pk=item.pk)
+    )
 
 
 def _sync(item: InboxItem, locked: InboxItem, names: Iterable[str]) -> None:
@@ -352,7 +362,7 @@ def inbox_items_hand_over(
         )
     usable = set(channel_accounts_for_membership(new_holder).values_list("pk", flat=True))
     items = list(
-        InboxItem.objects.select_for_update()
+        InboxItem.objects.select_for_update(of=("self",), no_key=True)
         .filter(
             organization_id=new_holder.organization_id,
             pk__in=list(item_ids),

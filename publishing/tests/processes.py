@@ -97,6 +97,7 @@ class CeleryProcesses:
             # The same keys as this process, so both read the credentials stored here.
             "SECRET_KEY": settings.SECRET_KEY,
             "ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
+            "AUDIT_HMAC_KEYS": ",".join(settings.AUDIT_HMAC_KEYS),
             **self.overrides,
         }
 

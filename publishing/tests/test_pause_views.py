@@ -10,7 +10,11 @@ import time_machine
 
 from governance.models import AuditEvent
 from publishing.models import EmergencyPublisher, JobStatus, PublishingPause, PublishJob
-from publishing.services.pause import emergency_publisher_add, publishing_pause_start
+from publishing.services.pause import (
+    emergency_publisher_add,
+    publishing_pause_end,
+    publishing_pause_start,
+)
 from publishing.tests.calendar_helpers import approved_post, helsinki, scheduled_post
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +271,35 @@ def test_only_emergency_publishers_may_publish_through_a_pause(client, login, te
     login(client, team.eddie.user)
 
     assert client.get(f"/publishing/pause/emergency-publish/{post.pk}/").status_code == 403
+
+
+def test_a_member_limited_to_some_accounts_sees_only_their_pauses(client, login, personas):
+    alice = personas.membership(personas.alice)
+    ended = publishing_pause_start(
+        membership=alice, channel_account=personas.other_account, reason="Old mayor incident"
+    )
+    publishing_pause_end(membership=alice, pause=ended)
+    publishing_pause_start(
+        membership=alice, channel_account=personas.other_account, reason="Mayor's account hacked"
+    )
+    publishing_pause_start(
+        membership=alice, channel_account=personas.bob_account, reason="News desk review"
+    )
+    login(client, personas.bob)
+
+    for path in ["/", "/publishing/pause/"]:
+        page = client.get(path).content.decode()
+        assert "News desk review" in page, path
+        assert "city-news" in page, path
+        assert "Mayor's account hacked" not in page, path
+        assert "Old mayor incident" not in page, path
+        assert "city-mayor" not in page, path
+
+
+def test_an_organization_wide_pause_shows_to_a_limited_member(client, login, personas):
+    publishing_pause_start(
+        membership=personas.membership(personas.alice), reason="Election silence"
+    )
+    login(client, personas.bob)
+
+    assert "Election silence" in client.get("/").content.decode()

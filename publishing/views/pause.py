@@ -28,10 +28,11 @@ from governance.models import Membership, Role
 from governance.selectors.access import get_in_org, has_perm, request_membership, require_perm
 from publishing.models import PostStatus, PublishingPause, PublishJob
 from publishing.selectors import (
-    active_pauses,
+    active_pauses_for_membership,
     emergency_publishers,
     held_jobs,
     is_emergency_publisher,
+    pauses_for_membership,
     post_get_for_user,
     posts_for_membership,
     publish_job_get_for_user,
@@ -134,11 +135,12 @@ def _pause_page(
 ) -> HttpResponse:
     organization = membership.organization
     can_manage = has_perm(membership, "publishing.pause")
-    pauses = list(active_pauses(organization))
+    pauses = list(active_pauses_for_membership(membership))
     context: dict[str, Any] = {
         "pauses": pauses,
         "recent": list(
-            PublishingPause.objects.filter(organization=organization, ended_at__isnull=False)
+            pauses_for_membership(membership)
+            .filter(ended_at__isnull=False)
             .select_related("channel_account", "started_by", "ended_by")
             .order_by("-ended_at")[:RECENT_PAUSES]
         ),
@@ -287,7 +289,7 @@ def _held_page(
         "publishing/pause/held.html",
         {
             "rows": rows,
-            "pauses": list(active_pauses(membership.organization)),
+            "pauses": list(active_pauses_for_membership(membership)),
             "time_zone": str(tz),
         },
         status=status,
@@ -452,7 +454,7 @@ def emergency_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
             "variants": variants,
             "post_url": post_url_builder()(post.pk),
             "form": form,
-            "pauses": list(active_pauses(membership.organization)),
+            "pauses": list(active_pauses_for_membership(membership)),
         },
         status=status,
     )

@@ -48,7 +48,10 @@ def test_enter_the_app_sign_in_and_connect_two_pages(page, linkedin_server, live
     page.get_by_role("button", name="Save the app").click()
     settle(page)
     assert page.get_by_text("The LinkedIn app is saved.").is_visible()
-    assert NetworkApp.objects.get(organization__slug="example", network="linkedin").client_id == app.client_id
+    assert (
+        NetworkApp.objects.get(organization__slug="example", network="linkedin").client_id
+        == app.client_id
+    )
 
     # Our own page moves on to LinkedIn by itself; LinkedIn approves and sends us back.
     page.get_by_role("button", name="Continue to LinkedIn").click()

@@ -5,13 +5,13 @@ sends the browser back), then the account's page; Check now and Disconnect."""
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccountStatus, ChannelAccount
-from governance.models import Role
+from governance.models import Role, TOTPDevice
 from tests.browser.conftest import settle, visit
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def log_in(page, user) -> None:
     """Password, then the code the person's authenticator app shows."""
-    device: TOTPDevice = TOTPDeviceFactory(user=user)
+    device = cast(TOTPDevice, TOTPDeviceFactory(user=user))
     visit(page, "/auth/login/")
     page.get_by_label("E-mail address").fill(user.email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)

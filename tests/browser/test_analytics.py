@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics.models import Goal
 from analytics.services.rollups import rollups_rebuild
@@ -23,7 +22,7 @@ from analytics.tests.helpers import (
     today_local,
     tracked,
 )
-from governance.models import Role, User
+from governance.models import Role, TOTPDevice, User
 from tests.browser.conftest import settle, visit
 from tests.factories import (
     DEFAULT_PASSWORD,

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.models import (
     AuditEvent,
@@ -21,6 +20,7 @@ from governance.models import (
     RecordsExport,
     RegistryEntry,
     Role,
+    TOTPDevice,
 )
 from governance.services.records import records_export_build
 from governance.tests.handover_setup import scheduled_post

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.connectors.base import PublishRequest
 from accounts.connectors.registry import get_connector
 from accounts.connectors.sandbox import simulate_audience
 from accounts.models import ChannelAccount, SandboxPost
-from governance.models import Role, User
+from governance.models import Role, TOTPDevice, User
 from inbox.models import InboxItem, ItemStatus, Reply, ReplyStatus, SavedReply
 from inbox.services import inbox_sync_account
 from inbox.text import SIGNATURE_DASH as DASH

@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
-from governance.models import Role, User
+from governance.models import Role, TOTPDevice, User
 from publishing.models import Post, PostStatus
 from publishing.services.approval import StageInput, approval_policy_save
 from tests.browser.conftest import AxeTracker, settle, visit
