@@ -4,12 +4,11 @@ Each case here was a 500, an HTML page or a silently ignored value before.
 """
 
 import json
+import socket
 
 import pytest
 from django.test import Client, RequestFactory
 from drf_spectacular.generators import SchemaGenerator
-
-from govsocial.views import csrf_failure
 
 MAX_PAGE_SIZE = 200
 
@@ -162,6 +161,8 @@ def test_unsafe_method_on_an_unknown_api_path_is_a_json_404(personas, login):
 
 
 def test_a_failed_csrf_check_under_api_is_json(rf: RequestFactory):
+    from govsocial.views import csrf_failure
+
     response = csrf_failure(rf.post("/api/v1/anything/"), reason="CSRF cookie not set.")
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
@@ -169,6 +170,8 @@ def test_a_failed_csrf_check_under_api_is_json(rf: RequestFactory):
 
 
 def test_a_failed_csrf_check_on_a_page_stays_a_page(rf: RequestFactory):
+    from govsocial.views import csrf_failure
+
     response = csrf_failure(rf.post("/settings/"), reason="CSRF cookie not set.")
     assert response.status_code == 403
     assert response["Content-Type"].startswith("text/html")
@@ -184,3 +187,44 @@ def test_list_field_errors_are_keyed_by_path_not_nested(client, personas, login)
     assert response.status_code == 400
     # Was {"channel_accounts": {"0": [...]}}: an object the schema did not describe.
     assert response.json()["errors"] == {"channel_accounts.0": ["A valid integer is required."]}
+
+
+@pytest.fixture
+def refused_address():
+    """An address on this machine where nothing listens: connecting is refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+def test_an_instance_where_no_server_answers_is_a_400_on_the_field(
+    client, personas, login, refused_address, monkeypatch
+):
+    # Nothing was sent: the address the person typed is wrong, not a failing network (502).
+    from accounts import http
+
+    monkeypatch.setattr(http, "sleep", lambda seconds: None)
+    login(client, personas.alice)
+    response = client.post(
+        "/api/v1/channel-accounts/connect/mastodon/",
+        {"instance": refused_address},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "We could not reach" in response.json()["errors"]["instance"][0]
+
+
+def test_an_instance_name_urllib3_cannot_encode_is_a_400(client, personas, login):
+    # A 64-character DNS label was a LocationParseError from urllib3: a 500.
+    login(client, personas.alice)
+    response = client.post(
+        "/api/v1/channel-accounts/connect/mastodon/",
+        {"instance": "a" * 70 + ".example.org"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "this server address is not allowed" in response.json()["errors"]["instance"][0]
