@@ -11,6 +11,7 @@ connections.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -33,7 +34,8 @@ from inbox.tests.helpers import make_item
 
 # Bounds for the run: examples per operation (half valid, half invalid input, as
 # schemathesis mixes them). 89 operations x this stays within a few minutes on 2 cores.
-EXAMPLES_PER_OPERATION = 10
+# FUZZ_EXAMPLES=100 runs deeper by hand.
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 
 # Destroying the test's own credentials (revoking its token, deactivating or demoting
 # its admin) would turn every later call into a 401/403 and test nothing. Rather than
