@@ -228,3 +228,13 @@ def test_an_instance_name_urllib3_cannot_encode_is_a_400(client, personas, login
     )
     assert response.status_code == 400
     assert "this server address is not allowed" in response.json()["errors"]["instance"][0]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("fi", "Anna kokonaisluku väliltä 1\u2013200."), ("sv", "Ange ett heltal från 1 till 200.")],
+)
+def test_the_page_error_is_in_the_callers_language(client, personas, login, language, message):
+    login(client, personas.alice)
+    response = client.get("/api/v1/members/?limit=abc", headers={"Accept-Language": language})
+    assert response.json()["errors"] == {"limit": [message]}
