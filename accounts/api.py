@@ -3,8 +3,9 @@
 The same access layer and services as the pages: listing and reading need
 ``accounts.view``; connecting, checking and disconnecting need ``accounts.manage``;
 another organization's account is a 404. A failure at the network comes back
-by kind: refused or bad sign-in 400, rate limited 429 (with Retry-After),
-unreachable 502.
+by kind: refused or bad sign-in 400, an address where no server answers (the
+name does not resolve, the connection is refused) 400, rate limited 429 (with
+Retry-After), a server that was reached but failed 502.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import http, services
 from accounts.connect_flow import (
     FLOW_TTL_SECONDS,
     PendingFlow,
@@ -73,6 +74,11 @@ def connector_errors(*, field: str, server: str = "") -> Iterator[None]:
             wait=exc.retry_after, detail=connect_error_message(exc, server=server)
         ) from exc
     except ConnectorError as exc:
+        if isinstance(exc.__cause__, http.ConnectFailed):
+            # Nothing was sent: the address the person typed has no server answering.
+            raise exceptions.ValidationError(
+                {field: [connect_error_message(exc, server=server)]}
+            ) from exc
         raise NetworkUnavailable(connect_error_message(exc, server=server)) from exc
 
 

@@ -42,7 +42,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import LocationParseError, NewConnectionError, ReadTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +374,8 @@ def _send_once(
         if _nothing_sent(exc):
             raise ConnectFailed(f"Cannot connect to {urlsplit(url).netloc}", url=url) from exc
         raise ConnectionLost(f"Connection to {urlsplit(url).netloc} broke", url=url) from exc
-    except requests.exceptions.InvalidURL as exc:
+    except (requests.exceptions.InvalidURL, LocationParseError) as exc:
+        # LocationParseError: a host urllib3 cannot encode (a label over 63 characters).
         raise InvalidURL(str(exc), url=url) from exc
     return response
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,6 +53,7 @@ from analytics.serializers import (
 from analytics.services.goals import goal_delete, goal_save
 from analytics.services.reports import scheduled_report_delete, scheduled_report_save
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api_pagination import PAGE_PARAMETERS, PagePagination
 from governance.models import Membership
 from governance.selectors.access import request_membership_with_perm as _membership
 from governance.selectors.access import require_perm
@@ -177,13 +177,14 @@ class GoalListView(APIView):
     @extend_schema(
         summary="Goals",
         operation_id="analytics_goals_list",
+        parameters=PAGE_PARAMETERS,
         description="Targets per period, latest ending first, each with its progress.",
         responses={200: GoalPageSerializer, **READ_ERRORS},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         membership = _membership(request, "analytics.view")
-        paginator = LimitOffsetPagination()
+        paginator = PagePagination()
         page = paginator.paginate_queryset(goals_for_membership(membership), request, view=self)
         goals = list(page or [])
         today = local_day(timezone.now(), zone_of(membership.organization.time_zone))
@@ -262,6 +263,7 @@ class ScheduledReportListView(APIView):
     @extend_schema(
         summary="Scheduled reports",
         operation_id="analytics_reports_list",
+        parameters=PAGE_PARAMETERS,
         description="PDF reports e-mailed weekly (Mondays, the week before) or monthly "
         "(the 1st, the month before) at 07:00 in the organization's time zone.",
         responses={200: ScheduledReportPageSerializer, **READ_ERRORS},
@@ -269,7 +271,7 @@ class ScheduledReportListView(APIView):
     )
     def get(self, request: Request) -> Response:
         membership = _membership(request, "analytics.view")
-        paginator = LimitOffsetPagination()
+        paginator = PagePagination()
         page = paginator.paginate_queryset(
             scheduled_reports_for_membership(membership), request, view=self
         )

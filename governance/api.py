@@ -21,12 +21,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import api_schema  # noqa: F401  (registers the auth schemes)
+from governance.api_pagination import NewestFirstCursorPagination, query_choice
 from governance.models import ApiToken, AuditEvent, Invitation, Membership
 from governance.models.org import LIMITABLE_ROLES
 from governance.selectors.access import request_membership, require_perm
@@ -278,7 +278,7 @@ class InvitationListView(generics.ListCreateAPIView[Invitation]):
     def get_queryset(self) -> QuerySet[Invitation]:
         membership = request_membership(self.request)
         require_perm(membership, "members.view")
-        if self.request.query_params.get("status") == "expired":
+        if query_choice(self.request, "status", choices=["pending", "expired"]) == "expired":
             return invitations_expired_for_org(membership.organization)
         return invitations_pending_for_org(membership.organization)
 
@@ -337,17 +337,10 @@ class InvitationListView(generics.ListCreateAPIView[Invitation]):
 # The audit log
 
 
-class AuditCursorPagination(CursorPagination):
-    # A cursor stays stable while new entries arrive at the top of the log.
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class AuditEventListView(generics.ListAPIView[AuditEvent]):
     serializer_class = AuditEventSerializer
-    pagination_class = AuditCursorPagination
+    # A cursor stays stable while new entries arrive at the top of the log.
+    pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         membership = request_membership(self.request)

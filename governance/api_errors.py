@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -18,25 +19,40 @@ from rest_framework.views import exception_handler, set_rollback
 logger = logging.getLogger("govsocial.api")
 
 
-def _plain(detail: Any) -> Any:
-    """ErrorDetail objects (str subclasses) as plain strings, keeping the nesting."""
-    if isinstance(detail, dict):
-        return {str(key): _plain(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        return [_plain(item) for item in detail]
-    return str(detail)
+def _text(detail: Any) -> str:
+    """An error's message as one string (the envelope's ``detail``)."""
+    if isinstance(detail, str):
+        return str(detail)
+    messages: dict[str, list[str]] = {}
+    _flatten(detail, "", messages)
+    return " ".join(message for group in messages.values() for message in group)
 
 
-def _field_errors(detail: Any) -> dict[str, Any]:
-    # A serializer-wide error arrives as a bare list; name it the way DRF does.
+def _flatten(detail: Any, path: str, out: dict[str, list[str]]) -> None:
     if isinstance(detail, dict):
-        return {
-            key: value if isinstance(value, list | dict) else [value]
-            for key, value in _plain(detail).items()
-        }
-    if isinstance(detail, list):
-        return {"non_field_errors": _plain(detail)}
-    return {"non_field_errors": [str(detail)]}
+        for key, value in detail.items():
+            _flatten(value, f"{path}.{key}" if path else str(key), out)
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list):
+                # One entry per item of a list of objects (many=True): its index is the path.
+                _flatten(item, f"{path}.{index}" if path else str(index), out)
+            else:
+                out.setdefault(path or "non_field_errors", []).append(str(item))
+    else:
+        out.setdefault(path or "non_field_errors", []).append(str(detail))
+
+
+def _field_errors(detail: Any) -> dict[str, list[str]]:
+    """Every error as ``{field: [message, ...]}``, the one shape the schema documents.
+
+    An error about one item of a list, or a field of a nested object, is keyed by its
+    path: ``channel_accounts.2``, ``targets.0.account``. A serializer-wide error is
+    under ``non_field_errors``, as DRF names it.
+    """
+    out: dict[str, list[str]] = {}
+    _flatten(detail, "", out)
+    return out or {"non_field_errors": [str(_("Invalid input."))]}
 
 
 def _code(exc: exceptions.APIException) -> str:
@@ -82,10 +98,11 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             "errors": _field_errors(exc.detail),
         }
     else:
-        response.data = {"detail": _plain(exc.detail), "code": _code(exc)}
+        response.data = {"detail": _text(exc.detail), "code": _code(exc)}
     return response
 
 
+@csrf_exempt  # nothing here changes anything: an unknown address is a 404 for every method
 def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """The last route under /api/: an unknown API address is a JSON 404, with DEBUG on or off.
 

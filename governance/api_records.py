@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api_pagination import query_choice
 from governance.models import (
     ExportStatus,
     HandoverCase,
@@ -308,9 +309,8 @@ class HandoverCaseListView(generics.ListAPIView[HandoverCase]):
 
     def get_queryset(self) -> QuerySet[HandoverCase]:
         membership = _allowed(self.request, "handover.view")
-        return handover_cases_for_org(
-            membership.organization, self.request.query_params.get("status", "")
-        )
+        status = query_choice(self.request, "status", choices=list(HandoverStatus.values))
+        return handover_cases_for_org(membership.organization, status)
 
     @extend_schema(
         summary="Handover cases (admins, managers, auditors)",

@@ -6,9 +6,16 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from governance.models import Membership, User
@@ -24,6 +31,42 @@ TWO_FACTOR_EXEMPT_PREFIXES = (
     "/invite/",
     "/favicon.ico",
 )
+
+
+def _has_nul(request: HttpRequest) -> list[str]:
+    """The query parameters (or "path") holding a NUL character."""
+    found = ["path"] if "\x00" in request.path else []
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            found.append(key.replace("\x00", "\\x00"))
+    return found
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or query string is a 400, never a 500.
+
+    PostgreSQL cannot compare or store text holding NUL, and query parameters reach
+    filters in many places; one check here covers every page and API endpoint.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = _has_nul(request)
+        if fields:
+            message = _("This value cannot contain NUL characters.")
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "detail": _("Invalid input."),
+                        "code": "invalid",
+                        "errors": {field: [message] for field in fields},
+                    },
+                    status=400,
+                )
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class ActiveMembershipMiddleware:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 
 from governance.models import WorkerHeartbeat
@@ -39,22 +40,46 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"detail": _("Not found.")}, status=404)
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(
-            {"detail": _("You do not have permission to perform this action.")}, status=403
+            {
+                "detail": _("You do not have permission to perform this action."),
+                "code": "permission_denied",
+            },
+            status=403,
         )
     return render(request, "errors/403.html", status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"detail": _("Server error. The error has been logged.")}, status=500)
+        return JsonResponse(
+            {"detail": _("Server error. The error has been logged."), "code": "server_error"},
+            status=500,
+        )
     return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused CSRF check: JSON under /api/ (a script sent a session cookie without
+    the CSRF token), Django's own page for forms."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "detail": _(
+                    "CSRF check failed. A browser session must send the X-CSRFToken header; "
+                    "scripts should use an API token instead of a session cookie."
+                ),
+                "code": "csrf_failed",
+            },
+            status=403,
+        )
+    return django_csrf_failure(request, reason=reason)
 
 
 def _check_database() -> tuple[bool, str]:

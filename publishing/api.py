@@ -17,13 +17,14 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import channel_accounts_for_membership
 from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api_parsers import JSONParser
 from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
 from governance.selectors.access import request_membership_with_perm as _membership

@@ -130,6 +130,14 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
         return composed_from_variant(variant).problems(require_alt_text=bool(require_alt_text))
 
 
+class PostTargetSerializer(serializers.Serializer[Any]):
+    """One account a post goes to, in one language (the schema of ``targets``)."""
+
+    channel_account = serializers.IntegerField()
+    handle = serializers.CharField()
+    language = serializers.CharField()
+
+
 class PostSerializer(serializers.ModelSerializer[Post]):
     """A post as lists show it: its state, time and targets."""
 
@@ -158,9 +166,7 @@ class PostSerializer(serializers.ModelSerializer[Post]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(
-        serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
-    )
+    @extend_schema_field(PostTargetSerializer(many=True))
     def get_targets(self, post: Post) -> list[dict[str, Any]]:
         return [
             {

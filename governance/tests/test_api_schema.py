@@ -69,3 +69,53 @@ def test_swagger_start_up_script_is_served_as_a_file(client, db):
     assert response["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in response.content.decode()
     assert "/api/schema/" in response.content.decode()
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield path, method, operation
+
+
+def test_every_error_of_every_operation_has_the_one_error_body(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["detail", "code"]
+    assert set(error["properties"]) == {"detail", "code", "errors"}
+    assert error["properties"]["errors"]["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    # There was a second shape for 400s; now one component serves every error.
+    assert "ValidationError" not in schema["components"]["schemas"]
+    operations = list(_operations(schema))
+    assert len(operations) >= 89
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        # Any operation can answer these (a NUL in the query string is a 400 anywhere).
+        assert {"400", "401", "403", "404"} <= set(responses), (method, path)
+        for status, response in responses.items():
+            if int(status) >= 400:
+                body = response["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+        if "requestBody" in operation:
+            assert "415" in responses, (method, path)
+
+
+def test_text_fields_that_can_be_empty_allow_the_empty_string(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    account = schema["components"]["schemas"]["ChannelAccount"]["properties"]
+    # A sandbox account has no server address: "" was "not a uri".
+    assert {"type": "string", "enum": [""]} in account["server_url"]["anyOf"]
+    assert {"type": "string", "format": "uri"} in account["server_url"]["anyOf"]
+    # An account with no error has no error kind: "" was outside the enum.
+    assert {"$ref": "#/components/schemas/BlankEnum"} in account["last_error_kind"]["oneOf"]
+
+
+def test_request_bodies_are_json(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for path, method, operation in _operations(schema):
+        if "requestBody" in operation:
+            expected = {"multipart/form-data"} if path == "/api/v1/media/" else {"application/json"}
+            assert set(operation["requestBody"]["content"]) == expected, (method, path)

@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "governance.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -192,6 +193,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 10)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+# JSON under /api/, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "govsocial.views.csrf_failure"
 
 # django-axes: lock an e-mail address and source after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -265,9 +268,18 @@ REST_FRAMEWORK = {
         "governance.api_auth.OTPSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "governance.api_schema.AutoSchema",
+    # limit/offset validated and capped (1-200): governance.api_pagination.
+    "DEFAULT_PAGINATION_CLASS": "governance.api_pagination.PagePagination",
     "PAGE_SIZE": 50,
+    # Request bodies are JSON, and the schema says only that (forms are still read, but
+    # cannot say null or a list). JSON nested past a sane depth is a 400, not a
+    # RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "governance.api_errors.json_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -280,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # One Error body for every error status of every operation.
+        "governance.api_schema.error_envelope_hook",
+    ],
     # Swagger UI and Redoc served from our own static files (drf-spectacular-sidecar):
     # the CSP allows scripts only from 'self', and a deployment may have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
