@@ -343,8 +343,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
-        "schedule": 15.0,
-        "options": {"queue": "publish", "expires": 14},
+        "schedule": 5.0,
+        "options": {"queue": "publish", "expires": 4},
     },
     # Channel accounts (accounts/tasks.py): health checks, renewing credentials
     # that end soon, and the daily notice about sign-ins that end within 14 days.

@@ -395,9 +395,9 @@ def test_a_claim_whose_message_was_lost_is_claimed_again(team, due, run_due):
     with time_machine.travel(at, tick=False):
         dispatch_due(enqueue=lambda ids: None)  # the message never arrives
     assert job_of(post).status == JobStatus.CLAIMED
-    with time_machine.travel(at + timedelta(seconds=60), tick=False):
+    with time_machine.travel(at + timedelta(seconds=15), tick=False):
         assert leases_sweep().claims_freed == 0  # the lease still runs
-    with time_machine.travel(at + timedelta(seconds=121), tick=False):
+    with time_machine.travel(at + timedelta(seconds=21), tick=False):
         assert leases_sweep().claims_freed == 1
         assert run_due() == ["published"]
     assert len(feed(team.account)) == 1
@@ -410,7 +410,7 @@ def test_a_worker_that_died_mid_call_leaves_an_unknown_outcome(team, due, run_du
     PublishJob.objects.filter(pk=job.pk).update(
         status=JobStatus.RUNNING,
         lease_owner="dead-worker",
-        leased_until=at + timedelta(seconds=180),
+        leased_until=at + timedelta(seconds=20),  # its last renewal
         attempts=1,
     )
     PublishAttempt.objects.create(job=job, number=1, worker="dead-worker", started_at=at)
@@ -418,9 +418,9 @@ def test_a_worker_that_died_mid_call_leaves_an_unknown_outcome(team, due, run_du
         account=team.account, remote_id="sbx_landed", author_handle=team.account.handle,
         text="Library opens at 9.", idempotency_key=str(job.idempotency_key),
     )  # fmt: skip
-    with time_machine.travel(at + timedelta(seconds=179), tick=False):
+    with time_machine.travel(at + timedelta(seconds=19), tick=False):
         assert leases_sweep().runs_orphaned == 0
-    with time_machine.travel(at + timedelta(seconds=181), tick=False):
+    with time_machine.travel(at + timedelta(seconds=21), tick=False):
         assert leases_sweep().runs_orphaned == 1
         job.refresh_from_db()
         assert job.status == JobStatus.PENDING and job.needs_reconcile
