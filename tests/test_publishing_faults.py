@@ -267,6 +267,45 @@ def test_redis_restarted_mid_flight_loses_and_doubles_nothing(
     assert len(set(keys)) == 4
 
 
+@pytest.mark.django_db(transaction=True)
+def test_busy_workers_survive_two_redis_restarts(team, mastodon_server, tmp_path, private_redis):
+    """Workers in the middle of publishing when Redis goes away keep running (they
+    reconnect; none exits), and every post still goes out exactly once."""
+    require_postgres_and_redis()
+    account = mastodon_account(team, mastodon_server)
+    texts = [f"Service notice {n}" for n in range(8)]
+    with CeleryProcesses(
+        tmp_path, broker_url=private_redis.url, concurrency=2, overrides=FAST_RECOVERY
+    ) as celery:
+        celery.start_worker()
+        celery.start_beat()
+        now = timezone.now()
+        ids = [schedule(team, account, text, now).pk for text in texts]
+        for restart in (1, 2):
+            sent = len(mastodon_server.requests_to("POST", STATUSES))
+            mastodon_server.hang(method="POST", path_prefix=STATUSES, after_processing=True)
+            celery.wait_for(
+                lambda sent=sent: len(mastodon_server.requests_to("POST", STATUSES)) >= sent + 2,
+                f"both worker processes to be busy before restart {restart}",
+            )
+            private_redis.stop()
+            private_redis.start()
+            mastodon_server.release()
+            # wait_for fails at once if the worker process has exited.
+            celery.wait_for(
+                lambda: "Connected to redis" in celery.logs().rsplit("broker lost", 1)[-1],
+                f"the worker to reconnect after restart {restart}",
+            )
+        celery.wait_for(
+            lambda: Post.objects.filter(pk__in=ids, status=PostStatus.PUBLISHED).count() == 8,
+            "every post to be published after two broker restarts",
+            seconds=120,
+        )
+        assert celery.worker is not None and celery.worker.poll() is None
+        assert "Unrecoverable error" not in celery.logs()
+    assert texts_on(mastodon_server) == sorted(texts)
+
+
 # --- the network's answers (in this process) ---------------------------------------------------
 
 
