@@ -9,17 +9,12 @@ test server, with time moved by time-machine.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import redis
 import time_machine
 from django.utils import timezone
 
@@ -41,6 +36,7 @@ from publishing.services.posts import post_schedule
 from publishing.tests.fixtures import Team, approved
 from publishing.tests.processes import (
     CeleryProcesses,
+    RedisServer,
     require_postgres_and_redis,
     skip_or_fail,
 )
@@ -165,52 +161,6 @@ def test_a_live_worker_keeps_its_short_lease_while_the_network_is_slow(
 
 def running_jobs(post: Post) -> int:
     return PublishJob.objects.filter(post=post, status=JobStatus.RUNNING).count()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisServer:
-    """A Redis of the test's own (never the shared one), that it can stop and start."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        """Shut down without saving: every queued message is gone."""
-        if self.process is None:
-            return
-        # Shutting down closes the connection under the client.
-        with contextlib.suppress(redis.ConnectionError):
-            redis.Redis.from_url(self.url).shutdown(nosave=True)
-        self.process.wait(timeout=30)
-        self.process = None
 
 
 @pytest.fixture
