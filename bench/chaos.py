@@ -10,7 +10,9 @@ after the instance has created the status. A publish worker is SIGKILLed every
 Figures: ``chaos_duplicates`` (a second status with the same text),
 ``chaos_lost`` (due posts never on the network), ``chaos_p99_lateness_s`` (due
 time to the moment the instance created the status), ``chaos_recovery_s`` (the
-longest time from a kill until every job the killed worker held was settled).
+longest time from a kill until every job the killed worker was running had been
+taken back and tried again by a live worker, reconciled first, or was settled),
+``chaos_worker_crashes`` (workers that exited on their own).
 Goal: 0, 0, <= 30 s, <= 30 s. Needs DATABASE_URL=postgres://... and the
 redis-server program.
 
@@ -252,8 +254,8 @@ class _Workers:
             name,
             [
                 "worker", "-Q", self.celery.queue, "-c", str(self.concurrency),
-                "--pool=prefork", "-n", f"{self.celery.queue}-{name}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
+                # As in production (docker-compose.yml): gossip, mingle and heartbeats on.
+                "--pool=prefork", "-n", f"{self.celery.queue}-{name}@%h", "-l", "info",
             ],
         )  # fmt: skip
 
@@ -325,6 +327,7 @@ def _measure(
     workers = _Workers(celery, concurrency)
     kills: list[tuple[float, set[int]]] = []
     redis_restarts = 0
+    crashes = 0
     try:
         for slot in ("a", "b"):
             workers.start(slot)
@@ -370,7 +373,8 @@ def _measure(
         lead = (begin - timezone.now()).total_seconds()
         next_kill = start + lead + rng.uniform(*kill_every)
         restarts = [start + lead + window / 3, start + lead + 2 * window / 3]
-        pending: list[tuple[float, set[str]]] = []  # (kill time, job ids it held)
+        # (kill time, its wall-clock time, ids of the jobs the killed worker was running)
+        pending: list[tuple[float, datetime, set[str]]] = []
         recovery: list[float] = []
         deadline = start + lead + window + 300
         unfinished = PublishJob.objects.exclude(status__in=FINAL_JOB_STATUSES)
@@ -388,7 +392,7 @@ def _measure(
                 ]
                 held = {str(pk) for pk, owner in owners if _owner_pid(owner) in pids}
                 kills.append((now, pids))
-                pending.append((now, held))
+                pending.append((now, timezone.now(), held))
                 workers.start(slot)
                 next_kill = now + rng.uniform(*kill_every)
             if restarts and now >= restarts[0]:
@@ -397,21 +401,26 @@ def _measure(
                 redis_server.start()
                 redis_restarts += 1
             for slot in workers.dead():
+                crashes += 1
                 workers.start(slot)  # died on its own: restarted, as compose would
             still = []
-            for killed_at, held in pending:
-                open_jobs = PublishJob.objects.filter(pk__in=[int(pk) for pk in held]).exclude(
-                    status__in=FINAL_JOB_STATUSES
+            for killed_at, killed_wall, held in pending:
+                # Recovered: every job it held was taken back and tried again by a live
+                # worker (reconciled first), or is settled.
+                waiting = (
+                    PublishJob.objects.filter(pk__in=[int(pk) for pk in held])
+                    .exclude(status__in=FINAL_JOB_STATUSES)
+                    .exclude(attempt_rows__started_at__gt=killed_wall)
                 )
-                if held and open_jobs.exists():
-                    still.append((killed_at, held))
+                if held and waiting.exists():
+                    still.append((killed_at, killed_wall, held))
                 else:
                     recovery.append(time.monotonic() - killed_at if held else 0.0)
             pending = still
             if not in_window and not restarts and not unfinished.exists():
                 break
             time.sleep(0.5)
-        recovery.extend(time.monotonic() - killed_at for killed_at, _held in pending)
+        recovery.extend(time.monotonic() - killed_at for killed_at, _wall, _held in pending)
     finally:
         workers.stop()
         celery.stop()
@@ -444,6 +453,7 @@ def _measure(
         ("chaos_recovery_s", max(recovery, default=0.0), "s"),
         ("chaos_worker_kills", float(len(kills)), "kills"),
         ("chaos_redis_restarts", float(redis_restarts), "restarts"),
+        ("chaos_worker_crashes", float(crashes), "exits"),
         ("chaos_resets", float(proxy.resets), "answers"),
         ("chaos_stalls", float(proxy.stalls), "answers"),
     ]

@@ -51,5 +51,5 @@ def publish_job(job_id: int) -> str:
     name="publishing.tasks.sweep_leases", ignore_result=True, soft_time_limit=20, time_limit=30
 )
 def sweep_leases() -> None:
-    """Every ~5 s: free jobs whose lease expired (lost messages, dead workers)."""
+    """Every ~2 s: free jobs whose lease expired (lost messages, dead workers)."""
     leases_sweep()

@@ -109,7 +109,7 @@ DEFAULTS: dict[str, float] = {
     "CLAIM_LEASE_SECONDS": 20,
     # A running job's lease: the worker renews it every LEASE_RENEW_SECONDS while it
     # works, so it only runs out when the worker is gone (killed, host lost) and the
-    # sweeper (every SWEEP_SECONDS, from beat) then reconciles the job.
+    # sweeper (beat runs it every 2 s) then reconciles the job.
     "RUN_LEASE_SECONDS": 20,
     "LEASE_RENEW_SECONDS": 5,
     "MAX_ATTEMPTS": 10,
@@ -124,6 +124,9 @@ DEFAULTS: dict[str, float] = {
 }
 # kombu's Redis transport serves priority 0 (and none) first; 6 is its third step.
 PUBLISH_PRIORITY = 6
+# A job that was tried before (taken back from a dead worker, lost with the broker, a
+# retry) is already late: its message goes ahead of first tries (kombu's second step).
+RETRY_PRIORITY = 3
 # How far back to look for a post whose outcome is unknown, before its first attempt.
 LOOKUP_SLACK = timedelta(minutes=5)
 
@@ -143,8 +146,12 @@ def _enqueue_publish(job_ids: Sequence[int]) -> None:
     # The queue comes from CELERY_TASK_ROUTES ("publish"). On Redis a lower priority
     # than the dispatcher's and sweeper's ticks (which carry none, the highest), so a
     # backlog of publishes never holds up the next tick on the same queue.
+    tried = set(
+        PublishJob.objects.filter(pk__in=job_ids, attempts__gt=0).values_list("pk", flat=True)
+    )
     for job_id in job_ids:
-        publish_job.apply_async(args=[job_id], priority=PUBLISH_PRIORITY)
+        priority = RETRY_PRIORITY if job_id in tried else PUBLISH_PRIORITY
+        publish_job.apply_async(args=[job_id], priority=priority)
 
 
 # --- claiming ------------------------------------------------------------------------------
@@ -891,8 +898,8 @@ def _hold_for_review(run: _Run, *, found: str, first_sent: datetime) -> str:
     message = _(
         "We could not tell whether this reached %(account)s: the first try at %(sent)s "
         "got no answer, and the account has posted so much since that we could not read "
-        "back that far. %(found)s Check the account: if the post is there, cancel this "
-        "target; if it is not, publish it now."
+        "back that far. %(found)s Check the account, then decide in Held posts: if the post "
+        "is there, cancel this target; if it is not, publish it now."
     ) % {
         "account": run.account.handle,
         "sent": timezone.localtime(first_sent, zone).strftime("%Y-%m-%d %H:%M %Z"),

@@ -117,15 +117,19 @@ class CeleryProcesses:
                 start_new_session=True,
             )
 
-    def start_worker(self) -> None:
+    def start_worker(self, *, like_production: bool = False) -> None:
+        """A worker; ``like_production`` keeps gossip, mingle and heartbeats on (as
+        docker-compose.yml and Procfile.dev run it), else they are off for a quick start."""
         self._workers_started += 1
         name = f"worker{self._workers_started}"
+        quiet = [] if like_production else [
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
         self.worker = self._spawn(
             name,
             [
                 "worker", "-Q", self.queue, "-c", str(self.concurrency), "--pool=prefork",
-                "-n", f"{self.queue}-{name}@%h", "--without-gossip", "--without-mingle",
-                "--without-heartbeat", "-l", "info",
+                "-n", f"{self.queue}-{name}@%h", *quiet, "-l", "info",
             ],
         )  # fmt: skip
         log = self.folder / f"{name}.log"

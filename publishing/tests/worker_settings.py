@@ -21,7 +21,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
-        "schedule": float(os.environ.get("PUBLISHING_TEST_SWEEP_SECONDS", "5")),
+        "schedule": float(os.environ.get("PUBLISHING_TEST_SWEEP_SECONDS", "2")),
         "options": {"queue": _queue, "expires": 2},
     },
 }
