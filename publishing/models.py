@@ -486,6 +486,7 @@ FINAL_JOB_STATUSES = frozenset({JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus
 class HoldReason(models.TextChoices):
     PAUSE = "pause", _("Publishing is paused")
     ACCOUNT = "account", _("The account cannot publish")
+    REVIEW = "review", _("Needs review: we could not tell whether it was published")
 
 
 class PublishJob(models.Model):
@@ -566,6 +567,7 @@ class AttemptStatus(models.TextChoices):
     UNKNOWN = "unknown", _("Outcome unknown")
     RECONCILED = "reconciled", _("Found on the network")
     NOT_FOUND = "not_found", _("Not found on the network")
+    INCOMPLETE = "incomplete", _("Look-up could not read far enough back")
 
 
 class AttemptKind(models.TextChoices):

@@ -31,8 +31,8 @@ def dispatch_due() -> int:
     return len(dispatch_due_service())
 
 
-# The hard limit stays below PUBLISHING_RUN_LEASE_SECONDS (180), so a live worker
-# never outlives its lease; a killed one leaves a "started" attempt the sweeper finds.
+# The worker renews the job's short lease while it runs (LeaseHeartbeat); a killed
+# one stops renewing and leaves a "started" attempt that the sweeper finds.
 @shared_task(
     name="publishing.tasks.publish_job",
     ignore_result=True,
@@ -51,5 +51,5 @@ def publish_job(job_id: int) -> str:
     name="publishing.tasks.sweep_leases", ignore_result=True, soft_time_limit=20, time_limit=30
 )
 def sweep_leases() -> None:
-    """Every ~15 s: free jobs whose lease expired (lost messages, dead workers)."""
+    """Every ~2 s: free jobs whose lease expired (lost messages, dead workers)."""
     leases_sweep()

@@ -211,6 +211,27 @@ class RecentPost:
     reply_to_id: str = ""
 
 
+class RecentPosts(list[RecentPost]):
+    """What :meth:`Connector.lookup_recent` returns: a list (so callers that only
+    iterate keep working) that also says whether it is ``complete``.
+
+    ``complete`` is True only when the list holds *every* post of the account made
+    since ``since``: the look-up read back (page by page) until it saw an older post,
+    or reached the account's first post. When it stopped at ``limit`` first, or a
+    connector cannot tell, it is False, and the dispatcher never concludes from the
+    absence of a post that it was not published. A connector that returns a plain
+    list is treated as incomplete."""
+
+    def __init__(self, posts: Sequence[RecentPost] = (), *, complete: bool) -> None:
+        super().__init__(posts)
+        self.complete = complete
+
+
+def lookup_is_complete(posts: Sequence[RecentPost]) -> bool:
+    """Whether a ``lookup_recent`` answer covers every post since the time asked for."""
+    return bool(getattr(posts, "complete", False))
+
+
 @dataclass(frozen=True)
 class InboxItem:
     remote_id: str
@@ -455,6 +476,11 @@ class Connector:
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20
     ) -> list[RecentPost]:
+        """The account's own posts (replies too) made at or after ``since``, newest
+        first, at most ``limit`` of them: read back page by page until a post older
+        than ``since`` (or the account's first post) is reached. Return
+        :class:`RecentPosts` with ``complete`` set as it describes; reconciling an
+        unknown outcome relies on it."""
         raise NotSupported(_("looking up recent posts"))
 
     def comparable_text(self, text: str, *, account: ChannelAccount | None = None) -> str:

@@ -63,6 +63,7 @@ from accounts.connectors.base import (
     PublishResult,
     RateLimited,
     RecentPost,
+    RecentPosts,
     Rejected,
     RemoteRef,
     TransientError,
@@ -879,28 +880,40 @@ class BlueskyConnector(Connector):
         """The account's own recent posts and replies, newest first, from the AppView's
         author feed: the repository lists records by key, and keys derived from
         idempotency keys say nothing about time (see ``tid_from_key``). The AppView may
-        lag the PDS by seconds; ``lookup_by_key`` reads the PDS itself."""
+        lag the PDS by seconds; ``lookup_by_key`` reads the PDS itself.
+
+        Pages back by ``cursor`` until a post the AppView indexed before ``since``
+        (the feed's own order; ``createdAt`` is whatever the client wrote), the end of
+        the feed, or ``limit`` posts (then not ``complete``)."""
         session = self._session(account)
-        body = self._call(
-            account,
-            "GET",
-            "app.bsky.feed.getAuthorFeed",
-            params={
+        posts: list[RecentPost] = []
+        cursor = ""
+        while True:
+            params: dict[str, Any] = {
                 "actor": session.did,
                 "filter": "posts_with_replies",
-                "limit": min(max(limit, 1), AUTHOR_FEED_LIMIT),
-            },
-        )
-        posts: list[RecentPost] = []
-        for item in body.get("feed") or []:
-            post = item.get("post") or {}
-            if item.get("reason") or (post.get("author") or {}).get("did") != session.did:
-                continue  # a repost, or someone else's post shown in the feed
-            recent = _recent_post(post)
-            if since is not None and recent.created_at is not None and recent.created_at < since:
-                continue
-            posts.append(recent)
-        return posts[:limit]
+                "limit": AUTHOR_FEED_LIMIT,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            body = self._call(account, "GET", "app.bsky.feed.getAuthorFeed", params=params)
+            feed = body.get("feed") or []
+            for item in feed:
+                post = item.get("post") or {}
+                if item.get("reason") or (post.get("author") or {}).get("did") != session.did:
+                    continue  # a repost, or someone else's post shown in the feed
+                recent = _recent_post(post)
+                indexed = _parse_time(post.get("indexedAt")) or recent.created_at
+                if since is not None and indexed is not None and indexed < since:
+                    return RecentPosts(posts, complete=True)
+                if len(posts) >= limit:
+                    return RecentPosts(posts, complete=False)
+                if since is None or recent.created_at is None or recent.created_at >= since:
+                    posts.append(recent)
+            next_cursor = str(body.get("cursor") or "")
+            if not feed or not next_cursor or next_cursor == cursor:
+                return RecentPosts(posts, complete=True)
+            cursor = next_cursor
 
     # --- inbox and metrics --------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from accounts.connectors.base import (
     PublishResult,
     RateLimited,
     RecentPost,
+    RecentPosts,
     Rejected,
     RemoteRef,
     TransientError,
@@ -868,8 +869,9 @@ class LinkedInConnector(Connector):
 
     def _recent_posts(
         self, account: ChannelAccount, *, since: datetime | None
-    ) -> list[dict[str, Any]]:
-        """The page's posts, newest first, paging until one is older than ``since``."""
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The page's posts, newest first, paging until one is older than ``since``, and
+        whether that was reached (False: stopped at ``LOOKUP_MAX_PAGES`` first)."""
         author = _urn(_org_urn(account))
         posts: list[dict[str, Any]] = []
         start = 0
@@ -887,15 +889,16 @@ class LinkedInConnector(Connector):
                 or since is None
                 or (oldest is not None and oldest < since)
             ):
-                break
+                return posts, True
             start += PAGE_SIZE
-        return posts
+        return posts, False
 
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20
     ) -> list[RecentPost]:
         recent: list[RecentPost] = []
-        for post in self._recent_posts(account, since=since):
+        found, complete = self._recent_posts(account, since=since)
+        for post in found:
             created = _parse_ms(post.get("createdAt"))
             if since is not None and created is not None and created < since:
                 continue
@@ -907,7 +910,7 @@ class LinkedInConnector(Connector):
                     created_at=created,
                 )
             )
-        return recent
+        return RecentPosts(recent, complete=complete)
 
     # --- inbox: comments on the page's posts, and replies to them ------------------------
 
@@ -935,7 +938,7 @@ class LinkedInConnector(Connector):
         notifications API, which LinkedIn grants to approved apps: not read here."""
         since_ms = int(cursor) if cursor and cursor.isdigit() else 0
         oldest = datetime.now(UTC) - INBOX_MAX_AGE
-        posts = self._recent_posts(account, since=oldest)[:INBOX_POSTS]
+        posts = self._recent_posts(account, since=oldest)[0][:INBOX_POSTS]
         org = _org_urn(account)
         items: list[InboxItem] = []
         newest = since_ms

@@ -60,6 +60,7 @@ from accounts.connectors.base import (
     PublishResult,
     RateLimited,
     RecentPost,
+    RecentPosts,
     Rejected,
     RemoteRef,
     TransientError,
@@ -79,6 +80,8 @@ VISIBILITY = {
 # Waits between looks at an image the instance is still processing (bounded, ~30 s).
 MEDIA_POLL_DELAYS = (0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0)
 INBOX_PAGE_SIZE = 40
+# GET /api/v1/accounts/:id/statuses answers at most 40 statuses a page.
+LOOKUP_PAGE_SIZE = 40
 # ``min_id`` before every notification id (Mastodon ids are positive numbers).
 INBOX_FROM_THE_BEGINNING = "0"
 
@@ -230,6 +233,20 @@ class _QuoteInlineLink(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "p":
             self._inside = 0
+
+
+def _recent_post(status: Mapping[str, Any]) -> RecentPost:
+    return RecentPost(
+        ref=RemoteRef(
+            remote_id=str(status["id"]),
+            url=str(status.get("url") or status.get("uri") or ""),
+        ),
+        # Mentions as written (``@name@domain``), not as shown (``@name``), so a reply
+        # that opens with a full mention is recognised.
+        text=status_source_text(status),
+        created_at=_parse_time(status.get("created_at")),
+        reply_to_id=str(status.get("in_reply_to_id") or ""),
+    )
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -673,32 +690,34 @@ class MastodonConnector(Connector):
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20
     ) -> list[RecentPost]:
-        response = self._request(
-            "GET",
-            account.server_url,
-            f"/api/v1/accounts/{_path_id(account.remote_id)}/statuses",
-            token=self._token(account),
-            params={"limit": min(max(limit, 1), 40), "exclude_reblogs": "true"},
-        )
+        """The account's own statuses and replies since ``since``, newest first, read
+        back 40 at a time (the endpoint's maximum) by the ``Link`` header's ``next``
+        page (``max_id``) until one is older than ``since``, the account has no more,
+        or ``limit`` were collected (then the answer is not ``complete``).
+        Docs: https://docs.joinmastodon.org/methods/accounts/#statuses"""
+        path = f"/api/v1/accounts/{_path_id(account.remote_id)}/statuses"
         posts: list[RecentPost] = []
-        for status in self._json(response) or []:
-            created_at = _parse_time(status.get("created_at"))
-            if since is not None and created_at is not None and created_at < since:
-                continue
-            posts.append(
-                RecentPost(
-                    ref=RemoteRef(
-                        remote_id=str(status["id"]),
-                        url=str(status.get("url") or status.get("uri") or ""),
-                    ),
-                    # Mentions as written (``@name@domain``), not as shown (``@name``),
-                    # so a reply that opens with a full mention is recognised.
-                    text=status_source_text(status),
-                    created_at=created_at,
-                    reply_to_id=str(status.get("in_reply_to_id") or ""),
-                )
+        max_id = ""
+        while True:
+            params = {"limit": LOOKUP_PAGE_SIZE, "exclude_reblogs": "true"}
+            if max_id:
+                params["max_id"] = max_id
+            response = self._request(
+                "GET", account.server_url, path, token=self._token(account), params=params
             )
-        return posts
+            page = [s for s in self._json(response) or [] if isinstance(s, dict)]
+            for status in page:
+                created_at = _parse_time(status.get("created_at"))
+                if since is not None and created_at is not None and created_at < since:
+                    return RecentPosts(posts, complete=True)
+                if len(posts) >= limit:
+                    return RecentPosts(posts, complete=False)
+                posts.append(_recent_post(status))
+            next_page = parse_qs(urlsplit(response.links.get("next", "")).query).get("max_id")
+            if not page or not next_page or next_page[0] == max_id:
+                # The account's first status was reached: nothing older to read.
+                return RecentPosts(posts, complete=True)
+            max_id = next_page[0]
 
     # --- inbox and metrics --------------------------------------------------------
 

@@ -42,6 +42,7 @@ from accounts.connectors.base import (
     PublishResult,
     RateLimited,
     RecentPost,
+    RecentPosts,
     Rejected,
     RemoteRef,
     TransientError,
@@ -216,17 +217,23 @@ class SandboxConnector(Connector):
         ).select_related("in_reply_to")
         if since is not None:
             posts = posts.filter(created_at__gte=since)
-        return [
-            RecentPost(
-                ref=RemoteRef(
-                    remote_id=post.remote_id, extra={"idempotency_key": post.idempotency_key}
-                ),
-                text=post.text,
-                created_at=post.created_at,
-                reply_to_id=post.in_reply_to.remote_id if post.in_reply_to else "",
-            )
-            for post in posts.order_by("-created_at", "-id")[:limit]
-        ]
+        rows = list(posts.order_by("-created_at", "-id")[: limit + 1])
+        return RecentPosts(
+            [
+                RecentPost(
+                    ref=RemoteRef(
+                        remote_id=post.remote_id,
+                        extra={"idempotency_key": post.idempotency_key},
+                    ),
+                    text=post.text,
+                    created_at=post.created_at,
+                    reply_to_id=post.in_reply_to.remote_id if post.in_reply_to else "",
+                )
+                for post in rows[:limit]
+            ],
+            # Every post since then fitted within the limit.
+            complete=len(rows) <= limit,
+        )
 
     # inbox and metrics ----------------------------------------------------------
 

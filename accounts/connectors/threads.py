@@ -61,6 +61,7 @@ from accounts.connectors.base import (
     PublishResult,
     RateLimited,
     RecentPost,
+    RecentPosts,
     Rejected,
     RemoteRef,
     TransientError,
@@ -840,8 +841,12 @@ class ThreadsConnector(Connector):
         if since is not None:
             params["since"] = int(since.timestamp())
         posts: list[RecentPost] = []
-        for entry in self._paged(account, path("own_posts", user=user), params, limit=limit):
+        own = self._paged(account, path("own_posts", user=user), params, limit=limit)
+        for entry in own:
             posts.append(self._recent(entry))
+        # Complete when the posts since ``since`` ended before ``limit`` (the API filters
+        # by ``since`` itself) and, for replies, every post's conversation was read.
+        complete = since is not None and len(own) < limit and (not replies or len(own) <= 10)
         if replies:
             for post in list(posts)[:10]:
                 for entry in self._paged(
@@ -856,7 +861,7 @@ class ThreadsConnector(Connector):
                         recent = self._recent(entry)
                         if since is None or recent.created_at is None or recent.created_at >= since:
                             posts.append(recent)
-        return posts
+        return RecentPosts(posts, complete=complete)
 
     def _recent(self, entry: Mapping[str, Any]) -> RecentPost:
         return RecentPost(

@@ -59,6 +59,7 @@ from accounts.connectors.base import (
     PublishResult,
     RateLimited,
     RecentPost,
+    RecentPosts,
     Rejected,
     RemoteRef,
     TransientError,
@@ -842,6 +843,7 @@ class XConnector(Connector):
     ) -> list[RecentPost]:
         """The account's own posts, newest first, paging until older than ``since``."""
         posts: list[RecentPost] = []
+        complete = False
         params: dict[str, Any] = {
             "max_results": PAGE_SIZE,
             "tweet.fields": "created_at,referenced_tweets",
@@ -875,9 +877,11 @@ class XConnector(Connector):
             next_token = (body.get("meta") or {}).get("next_token")
             oldest = posts[-1].created_at if posts else None
             if not next_token or (since is not None and oldest is not None and oldest < since):
+                # Read back to the account's first post, or past ``since``: nothing missed.
+                complete = len(posts) <= limit
                 break
             params["pagination_token"] = next_token
-        return posts[:limit]
+        return RecentPosts(posts[:limit], complete=complete)
 
     # --- inbox ----------------------------------------------------------------------------
 

@@ -360,6 +360,10 @@ if not REDIS_URL:
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # kombu's Redis transport with the fix that keeps a busy worker alive when Redis
+    # restarts (see govsocial/broker.py). Sentinel URLs keep kombu's own.
+    if REDIS_URL.split("://", 1)[0] in ("redis", "rediss"):
+        CELERY_BROKER_TRANSPORT = "govsocial.broker:Transport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -395,8 +399,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
-        "schedule": 15.0,
-        "options": {"queue": "publish", "expires": 14},
+        "schedule": 2.0,
+        "options": {"queue": "publish", "expires": 2},
     },
     # Channel accounts (accounts/tasks.py): health checks, renewing credentials
     # that end soon, and the daily notice about sign-ins that end within 14 days.

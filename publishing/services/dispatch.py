@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -47,11 +48,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.connectors.base import (
     AuthError,
@@ -64,6 +66,7 @@ from accounts.connectors.base import (
     RemoteRef,
     TransientError,
     UnknownOutcome,
+    lookup_is_complete,
 )
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import AccountStatus, ChannelAccount
@@ -100,22 +103,32 @@ DEFAULTS: dict[str, float] = {
     # Jobs claimed per dispatcher tick, and at most this many claimed but not yet started.
     "DISPATCH_BATCH": 100,
     "MAX_QUEUED": 400,
-    # A claimed job's message must be picked up within this long, else the sweeper frees it.
-    "CLAIM_LEASE_SECONDS": 120,
-    # Longer than the publish task's hard time limit: a live worker never loses its lease.
-    "RUN_LEASE_SECONDS": 180,
+    # A claimed job's message must be picked up within this long, else the sweeper frees
+    # it and the dispatcher claims it again (a late first message then finds the job
+    # claimed afresh and runs it once; the second finds it running and does nothing).
+    "CLAIM_LEASE_SECONDS": 20,
+    # A running job's lease: the worker renews it every LEASE_RENEW_SECONDS while it
+    # works, so it only runs out when the worker is gone (killed, host lost) and the
+    # sweeper (beat runs it every 2 s) then reconciles the job.
+    "RUN_LEASE_SECONDS": 20,
+    "LEASE_RENEW_SECONDS": 5,
     "MAX_ATTEMPTS": 10,
     "BACKOFF_BASE_SECONDS": 5,
     "BACKOFF_MAX_SECONDS": 300,
     "RATE_LIMIT_DEFAULT_WAIT_SECONDS": 60,
     # Resend with the same key only this far inside the network's idempotency window.
     "IDEMPOTENCY_MARGIN_SECONDS": 120,
+    # A look-up for an unknown outcome reads back page by page to before the first
+    # attempt, but never more than this many posts; short of that it asks a person.
+    "LOOKUP_MAX_POSTS": 400,
 }
 # kombu's Redis transport serves priority 0 (and none) first; 6 is its third step.
 PUBLISH_PRIORITY = 6
+# A job that was tried before (taken back from a dead worker, lost with the broker, a
+# retry) is already late: its message goes ahead of first tries (kombu's second step).
+RETRY_PRIORITY = 3
 # How far back to look for a post whose outcome is unknown, before its first attempt.
 LOOKUP_SLACK = timedelta(minutes=5)
-LOOKUP_LIMIT = 40
 
 
 def setting(name: str) -> float:
@@ -133,8 +146,12 @@ def _enqueue_publish(job_ids: Sequence[int]) -> None:
     # The queue comes from CELERY_TASK_ROUTES ("publish"). On Redis a lower priority
     # than the dispatcher's and sweeper's ticks (which carry none, the highest), so a
     # backlog of publishes never holds up the next tick on the same queue.
+    tried = set(
+        PublishJob.objects.filter(pk__in=job_ids, attempts__gt=0).values_list("pk", flat=True)
+    )
     for job_id in job_ids:
-        publish_job.apply_async(args=[job_id], priority=PUBLISH_PRIORITY)
+        priority = RETRY_PRIORITY if job_id in tried else PUBLISH_PRIORITY
+        publish_job.apply_async(args=[job_id], priority=priority)
 
 
 # --- claiming ------------------------------------------------------------------------------
@@ -320,6 +337,61 @@ def _late_verdict(job: PublishJob, post: Post, cutoff_minutes: int) -> _Verdict:
     )
 
 
+class LeaseHeartbeat:
+    """Renews a running job's lease from a thread of the worker while it works.
+
+    So the lease can be short (``RUN_LEASE_SECONDS``): a live worker, however slow
+    the network, keeps renewing it every ``LEASE_RENEW_SECONDS``; a dead one stops,
+    and the sweeper takes the job back for reconciling within the lease. The thread
+    uses a connection of its own and never waits long for a row lock."""
+
+    def __init__(self, job_id: int, worker: str) -> None:
+        self.job_id = job_id
+        self.worker = worker
+        self.every = setting("LEASE_RENEW_SECONDS")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LeaseHeartbeat:
+        if self.every > 0:
+            self._thread = threading.Thread(
+                target=self._beat, name=f"lease-heartbeat-{self.job_id}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.every + 5)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                if not self.renew():
+                    return  # the job is no longer ours to keep (finished or taken back)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def renew(self) -> bool:
+        """Extend the lease; False once the job is not running under this worker."""
+        until = timezone.now() + timedelta(seconds=setting("RUN_LEASE_SECONDS"))
+        try:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL lock_timeout = '2s'")
+                return bool(
+                    PublishJob.objects.filter(
+                        pk=self.job_id, status=JobStatus.RUNNING, lease_owner=self.worker
+                    ).update(leased_until=until)
+                )
+        except DatabaseError:
+            # A busy row or a database blip: the next beat tries again, well inside the lease.
+            logger.warning("Publish job %s: could not renew its lease", self.job_id, exc_info=True)
+            return True
+
+
 def publish_job_run(*, job_id: int, worker: str = "") -> str:
     """Run one claimed job (the ``publish_job`` task calls this). Returns what happened,
     for the worker's log: ``published``, ``retry``, ``held``, ``failed``, ``skipped``…"""
@@ -327,7 +399,11 @@ def publish_job_run(*, job_id: int, worker: str = "") -> str:
     run_or_outcome = _start(job_id, worker)
     if isinstance(run_or_outcome, str):
         return run_or_outcome
-    run = run_or_outcome
+    with LeaseHeartbeat(run_or_outcome.job.pk, worker):
+        return _run_parts(run_or_outcome)
+
+
+def _run_parts(run: _Run) -> str:
     texts = variant_thread_texts(run.variant)
     for index in range(len(run.job.remote_parts), len(texts)):
         if run.job.needs_reconcile:
@@ -759,9 +835,10 @@ def _reconcile(run: _Run, index: int) -> str:
     reply_to_id = str(parts[index - 1]["remote_id"]) if index else ""
     attempt = _attempt_begin(run, kind=AttemptKind.RECONCILE, index=index)
     started = time.monotonic()
+    lookup_since = first_sent - LOOKUP_SLACK
     try:
         recent = run.connector.lookup_recent(
-            run.account, since=first_sent - LOOKUP_SLACK, limit=LOOKUP_LIMIT
+            run.account, since=lookup_since, limit=int(setting("LOOKUP_MAX_POSTS"))
         )
     except ConnectorError as exc:
         if isinstance(exc, Rejected):
@@ -769,7 +846,9 @@ def _reconcile(run: _Run, index: int) -> str:
             exc = TransientError(exc.message, status_code=exc.status_code, detail=exc.detail)
         return _attempt_failed(run, attempt, started, exc)
     since = first_sent - timedelta(minutes=2)
-    match = next((p for p in recent if _matches(p, key, request.text, reply_to_id, since)), None)
+    # The text as the network gives it back (Mastodon: ``@name`` for its own accounts).
+    sent_text = run.connector.comparable_text(request.text, account=run.account)
+    match = next((p for p in recent if _matches(p, key, sent_text, reply_to_id, since)), None)
     if match is not None:
         _record_part(
             run,
@@ -783,6 +862,13 @@ def _reconcile(run: _Run, index: int) -> str:
             ),
         )
         return "found"
+    if not lookup_is_complete(recent):
+        # Not there among the posts we could read, but we could not read back to the
+        # first attempt: neither "not published" nor a resend would be more than a guess.
+        oldest = min((p.created_at for p in recent if p.created_at), default=None)
+        found = _lookup_summary(len(recent), oldest, run.post)
+        _attempt_end(attempt, started, status=AttemptStatus.INCOMPLETE, error_message=found[:2000])
+        return _hold_for_review(run, found=found, first_sent=first_sent)
     _attempt_end(attempt, started, status=AttemptStatus.NOT_FOUND)
     if run.late:
         verdict = _late_verdict(job, run.post, run.cutoff_minutes)
@@ -790,6 +876,67 @@ def _reconcile(run: _Run, index: int) -> str:
     PublishJob.objects.filter(pk=job.pk).update(needs_reconcile=False)
     job.needs_reconcile = False
     return "resend"
+
+
+def _lookup_summary(count: int, oldest: datetime | None, post: Post) -> str:
+    if not count or oldest is None:
+        return _("The network answered with no posts we could compare.")
+    zone = ZoneInfo(post.organization.time_zone or "UTC")
+    return ngettext(
+        "We read the %(count)d newest post, back to %(oldest)s, and this one was not among it.",
+        "We read the %(count)d newest posts, back to %(oldest)s, and this one was not among them.",
+        count,
+    ) % {
+        "count": count,
+        "oldest": timezone.localtime(oldest, zone).strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def _hold_for_review(run: _Run, *, found: str, first_sent: datetime) -> str:
+    """Hold the job for a person: the look-up could not be complete, so we neither send
+    again nor call it failed. ``needs_reconcile`` stays set: releasing the job looks
+    again first, unless the person says to send it."""
+    zone = ZoneInfo(run.post.organization.time_zone or "UTC")
+    message = _(
+        "We could not tell whether this reached %(account)s: the first try at %(sent)s "
+        "got no answer, and the account has posted so much since that we could not read "
+        "back that far. %(found)s Check the account, then decide in Held posts: if the post "
+        "is there, cancel this target; if it is not, publish it now."
+    ) % {
+        "account": run.account.handle,
+        "sent": timezone.localtime(first_sent, zone).strftime("%Y-%m-%d %H:%M %Z"),
+        "found": found,
+    }
+    with transaction.atomic():
+        post = lock_post(run.post)
+        if not _still_ours(run).exists():
+            return "lost lease"
+        job_update(
+            run.job,
+            status=JobStatus.HELD,
+            hold_reason=HoldReason.REVIEW,
+            held_at=timezone.now(),
+            needs_reconcile=True,
+            last_error_kind=ErrorKind.UNKNOWN_OUTCOME,
+            last_error_message=message,
+        )
+        audit_record(
+            action="publish_job.needs_review",
+            organization=post.organization,
+            target=post,
+            new=job_facts(run.job, reason=message, hold_reason=HoldReason.REVIEW),
+        )
+        label, handle = post_label(post), run.account.handle
+        notify_users(
+            post=post,
+            user_ids=[post.created_by_id, post.submitted_by_id],
+            kind="post.publish_needs_review",
+            message=lambda: (
+                _("“%(post)s” needs a look: we could not tell whether it reached %(account)s.")
+                % {"post": label, "account": handle}
+            ),
+        )
+    return "needs review"
 
 
 def _finish_published(run: _Run) -> str:

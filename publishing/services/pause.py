@@ -195,6 +195,9 @@ def held_job_publish_now(
             )
         old_due = job.due_at
         now = timezone.now()
+        # Held for review: a person checked the account and did not find the post there,
+        # so it is sent (with its idempotency key) instead of being looked up again.
+        reviewed = job.hold_reason == HoldReason.REVIEW
         job_update(
             job,
             status=JobStatus.PENDING,
@@ -202,6 +205,7 @@ def held_job_publish_now(
             next_attempt_at=now,
             hold_reason="",
             held_at=None,
+            needs_reconcile=False if reviewed else job.needs_reconcile,
         )
         audit_record(
             action="publish_job.released",

@@ -8,8 +8,10 @@ and short leases so that a killed worker's job comes back in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -115,15 +118,19 @@ class CeleryProcesses:
                 start_new_session=True,
             )
 
-    def start_worker(self) -> None:
+    def start_worker(self, *, like_production: bool = False) -> None:
+        """A worker; ``like_production`` keeps gossip, mingle and heartbeats on (as
+        docker-compose.yml and Procfile.dev run it), else they are off for a quick start."""
         self._workers_started += 1
         name = f"worker{self._workers_started}"
+        quiet = [] if like_production else [
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
         self.worker = self._spawn(
             name,
             [
                 "worker", "-Q", self.queue, "-c", str(self.concurrency), "--pool=prefork",
-                "-n", f"{self.queue}-{name}@%h", "--without-gossip", "--without-mingle",
-                "--without-heartbeat", "-l", "info",
+                "-n", f"{self.queue}-{name}@%h", *quiet, "-l", "info",
             ],
         )  # fmt: skip
         log = self.folder / f"{name}.log"
@@ -162,7 +169,6 @@ class CeleryProcesses:
         """Remove the private queue (its lists and kombu's bindings) from the broker."""
         if not self.broker_url.startswith("redis"):
             return
-        import redis
 
         client = redis.Redis.from_url(self.broker_url, socket_connect_timeout=3)
         try:
@@ -210,3 +216,49 @@ class CeleryProcesses:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A Redis of the test's own (never the shared one), that it can stop and start."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Shut down without saving: every queued message is gone."""
+        if self.process is None:
+            return
+        # Shutting down closes the connection under the client.
+        with contextlib.suppress(redis.ConnectionError):
+            redis.Redis.from_url(self.url).shutdown(nosave=True)
+        self.process.wait(timeout=30)
+        self.process = None

@@ -395,9 +395,9 @@ def test_a_claim_whose_message_was_lost_is_claimed_again(team, due, run_due):
     with time_machine.travel(at, tick=False):
         dispatch_due(enqueue=lambda ids: None)  # the message never arrives
     assert job_of(post).status == JobStatus.CLAIMED
-    with time_machine.travel(at + timedelta(seconds=60), tick=False):
+    with time_machine.travel(at + timedelta(seconds=15), tick=False):
         assert leases_sweep().claims_freed == 0  # the lease still runs
-    with time_machine.travel(at + timedelta(seconds=121), tick=False):
+    with time_machine.travel(at + timedelta(seconds=21), tick=False):
         assert leases_sweep().claims_freed == 1
         assert run_due() == ["published"]
     assert len(feed(team.account)) == 1
@@ -410,7 +410,7 @@ def test_a_worker_that_died_mid_call_leaves_an_unknown_outcome(team, due, run_du
     PublishJob.objects.filter(pk=job.pk).update(
         status=JobStatus.RUNNING,
         lease_owner="dead-worker",
-        leased_until=at + timedelta(seconds=180),
+        leased_until=at + timedelta(seconds=20),  # its last renewal
         attempts=1,
     )
     PublishAttempt.objects.create(job=job, number=1, worker="dead-worker", started_at=at)
@@ -418,9 +418,9 @@ def test_a_worker_that_died_mid_call_leaves_an_unknown_outcome(team, due, run_du
         account=team.account, remote_id="sbx_landed", author_handle=team.account.handle,
         text="Library opens at 9.", idempotency_key=str(job.idempotency_key),
     )  # fmt: skip
-    with time_machine.travel(at + timedelta(seconds=179), tick=False):
+    with time_machine.travel(at + timedelta(seconds=19), tick=False):
         assert leases_sweep().runs_orphaned == 0
-    with time_machine.travel(at + timedelta(seconds=181), tick=False):
+    with time_machine.travel(at + timedelta(seconds=21), tick=False):
         assert leases_sweep().runs_orphaned == 1
         job.refresh_from_db()
         assert job.status == JobStatus.PENDING and job.needs_reconcile
@@ -428,6 +428,62 @@ def test_a_worker_that_died_mid_call_leaves_an_unknown_outcome(team, due, run_du
         assert run_due() == ["published"]
     assert job_of(post).remote_id == "sbx_landed"
     assert len(feed(team.account)) == 1
+
+
+@pytest.fixture
+def died_behind_a_busy_feed(team, due, settings):
+    """A worker died after the Sandbox took the post; the account then posted 45 more
+    (a third of them replies), and the key's window has passed (shrunk to nothing)."""
+    settings.PUBLISHING_IDEMPOTENCY_MARGIN_SECONDS = 8 * 24 * 3600
+    post, at = due
+    job = job_of(post)
+    PublishJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, lease_owner="dead-worker", leased_until=at, attempts=1
+    )
+    PublishAttempt.objects.create(job=job, number=1, worker="dead-worker", started_at=at)
+    with time_machine.travel(at, tick=False):
+        landed = SandboxPost.objects.create(
+            account=team.account, remote_id="sbx_landed", author_handle=team.account.handle,
+            text="Library opens at 9.", idempotency_key=str(job.idempotency_key),
+        )  # fmt: skip
+    question = SandboxPost.objects.create(
+        account=team.account, remote_id="sbx_question", is_own=False, author_handle="@resident",
+        text="Is the library open on Sunday?", created_at=at,
+    )  # fmt: skip
+    for n in range(45):
+        SandboxPost.objects.create(
+            account=team.account, remote_id=f"sbx_newer_{n}", author_handle=team.account.handle,
+            text=f"Newer post {n}", in_reply_to=question if n % 3 == 0 else None,
+            created_at=at + timedelta(seconds=1 + n),
+        )  # fmt: skip
+    return post, at, landed
+
+
+def test_a_sandbox_look_up_finds_the_post_behind_forty_five_newer_ones(
+    team, died_behind_a_busy_feed, run_due
+):
+    post, at, landed = died_behind_a_busy_feed
+    with time_machine.travel(at + timedelta(seconds=60), tick=False):
+        assert leases_sweep().runs_orphaned == 1
+        assert run_due() == ["published"]
+    assert job_of(post).remote_id == landed.remote_id
+    assert len(feed(team.account)) == 46  # nothing sent twice
+    statuses = list(PublishAttempt.objects.order_by("number").values_list("status", flat=True))
+    assert statuses == [AttemptStatus.UNKNOWN, AttemptStatus.RECONCILED]
+
+
+def test_a_sandbox_look_up_cut_short_holds_the_job_for_review(
+    team, died_behind_a_busy_feed, run_due, settings
+):
+    settings.PUBLISHING_LOOKUP_MAX_POSTS = 40
+    post, at, _landed = died_behind_a_busy_feed
+    with time_machine.travel(at + timedelta(seconds=60), tick=False):
+        leases_sweep()
+        assert run_due() == ["needs review"]
+    job = job_of(post)
+    assert (job.status, job.hold_reason) == (JobStatus.HELD, HoldReason.REVIEW)
+    assert len(feed(team.account)) == 46
+    assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHING
 
 
 def test_deleting_a_published_post_removes_it_from_the_network(team, due, run_due):

@@ -25,8 +25,17 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": _queue, "expires": 2},
     },
 }
-PUBLISHING_CLAIM_LEASE_SECONDS = float(os.environ.get("PUBLISHING_TEST_CLAIM_LEASE", "120"))
-PUBLISHING_RUN_LEASE_SECONDS = float(os.environ.get("PUBLISHING_TEST_RUN_LEASE", "180"))
+# The product's own leases unless the test asks for others.
+for _name, _env in (
+    ("CLAIM_LEASE_SECONDS", "PUBLISHING_TEST_CLAIM_LEASE"),
+    ("RUN_LEASE_SECONDS", "PUBLISHING_TEST_RUN_LEASE"),
+    ("LEASE_RENEW_SECONDS", "PUBLISHING_TEST_LEASE_RENEW"),
+    ("IDEMPOTENCY_MARGIN_SECONDS", "PUBLISHING_TEST_IDEMPOTENCY_MARGIN"),
+    ("LOOKUP_MAX_POSTS", "PUBLISHING_TEST_LOOKUP_MAX_POSTS"),
+    ("MAX_QUEUED", "PUBLISHING_TEST_MAX_QUEUED"),
+):
+    if os.environ.get(_env):
+        globals()[f"PUBLISHING_{_name}"] = float(os.environ[_env])
 PUBLISHING_DISPATCH_BATCH = int(os.environ.get("PUBLISHING_TEST_BATCH", "100"))
 LOGGING = {
     "version": 1,

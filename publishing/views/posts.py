@@ -51,6 +51,7 @@ from publishing.forms import (
 )
 from publishing.models import (
     Campaign,
+    HoldReason,
     JobStatus,
     MediaAsset,
     Post,
@@ -773,6 +774,8 @@ class TargetRow:
     language: str
     can_retry: bool
     can_delete: bool
+    # Held for review, and this person may decide on held posts.
+    can_review: bool = False
 
 
 def _target_rows(
@@ -780,6 +783,7 @@ def _target_rows(
 ) -> list[TargetRow]:
     jobs = {job.variant_id: job for job in post_targets(post)}
     can_write = has_perm(membership, "posts.write")
+    can_decide = has_perm(membership, "publishing.pause")
     usable = set(channel_accounts_for_membership(membership).values_list("pk", flat=True))
     rows = []
     for variant in variants:
@@ -800,6 +804,11 @@ def _target_rows(
                 and job.status == JobStatus.PUBLISHED
                 and job.deleted_at is None
                 and bool(connector and connector.capabilities.delete),
+                can_review=can_decide
+                and variant.channel_account_id in usable
+                and job is not None
+                and job.status == JobStatus.HELD
+                and job.hold_reason == HoldReason.REVIEW,
             )
         )
     return rows
