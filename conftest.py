@@ -21,6 +21,7 @@ from tests.factories import (
 
 pytest_plugins = [
     "tests.mastodon_server.fixtures",
+    "tests.graph_server.fixtures",
     "tests.bsky_fixtures",
     "publishing.tests.fixtures",
 ]

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern] = [
     path("media/", media.media_library_view, name="media"),
     path("media/<int:pk>/", media.media_detail_view, name="media_detail"),
     path("media/<int:pk>/file/", media.media_file_view, name="media_file"),
+    path("media/public/<str:token>/", media.media_public_file_view, name="media_public_file"),
     path("media/<int:pk>/delete/", media.media_delete_view, name="media_delete"),
     path("approval-policies/", approval.policy_list_view, name="approval_policies"),
     path("approval-policies/new/", approval.policy_create_view, name="approval_policy_new"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.connectors.base import MediaItem, PublishRequest, RemoteRef, Visibility
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from publishing.models import MediaAsset, Post, PublishingSettings, Variant, VariantMedia
+from publishing.services.media import media_public_url
 
 
 def variants_with_content(post: Post, *, variant_id: int | None = None) -> list[Variant]:
@@ -53,6 +54,7 @@ def _media_item(asset: MediaAsset, language: str, *, load: bool) -> MediaItem:
         mime_type=asset.mime_type,
         alt_text=asset.alt_text_for(language),
         filename=asset.original_name,
+        public_url=media_public_url(asset) if load else "",
     )
 
 

@@ -15,6 +15,8 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "sandbox": "accounts.connectors.sandbox.SandboxConnector",
     "mastodon": "accounts.connectors.mastodon.MastodonConnector",
     "bluesky": "accounts.connectors.bluesky.BlueskyConnector",
+    "facebook": "accounts.connectors.facebook.FacebookConnector",
+    "instagram": "accounts.connectors.instagram.InstagramConnector",
 }
 
 _instances: dict[str, Connector] = {}

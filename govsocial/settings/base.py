@@ -229,6 +229,10 @@ CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS"
 # the service that resolves a handle typed in by a person when no server is given.
 BLUESKY_PLC_URL = env.str("BLUESKY_PLC_URL", default="https://plc.directory")
 BLUESKY_DEFAULT_SERVICE = env.str("BLUESKY_DEFAULT_SERVICE", default="https://bsky.social")
+# Meta (Facebook Pages, Instagram): the Graph API and the Facebook Login dialog. Only
+# tests point these elsewhere (at the local Graph server).
+META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
+META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -58,7 +58,9 @@ BACKOFF_MAX = timedelta(hours=1)
 DELETION_WINDOW = timedelta(days=14)
 DELETION_BATCH = 40
 
-REF_EXTRA_KEYS = ("uri", "cid")
+# Kept with the item to answer it: Bluesky's uri and cid; on Meta, what the item is
+# (comment or message), its parent comment, and a message's sender and last message time.
+REF_EXTRA_KEYS = ("uri", "cid", "graph_kind", "parent_id", "recipient_id", "last_message_at")
 KINDS = frozenset(ItemKind.values)
 
 

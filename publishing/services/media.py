@@ -222,3 +222,36 @@ def media_asset_delete(
         asset.delete()
         # The file goes only once the row is really gone.
         transaction.on_commit(lambda: storage.delete(name) if name else None)
+
+
+# --- public addresses for networks that fetch media by URL (Instagram) -------------------
+
+MEDIA_PUBLIC_URL_SALT = "publishing.media.public"
+MEDIA_PUBLIC_URL_MAX_AGE = 48 * 3600  # outlives Instagram's processing and a day's retries
+
+
+def media_public_url(asset: MediaAsset) -> str:
+    """A signed address of ``asset`` that anyone can fetch for 48 hours, and no longer."""
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps(
+        {"a": asset.pk, "h": asset.sha256[:16]}, salt=MEDIA_PUBLIC_URL_SALT, compress=True
+    )
+    path = reverse("publishing:media_public_file", kwargs={"token": token})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def media_public_token_asset_id(token: str) -> int | None:
+    """The asset a public address points at, or None when its signature is bad or expired
+    (or the file was replaced since)."""
+    from django.core import signing
+
+    try:
+        value = signing.loads(token, salt=MEDIA_PUBLIC_URL_SALT, max_age=MEDIA_PUBLIC_URL_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("a"), int):
+        return None
+    ok = MediaAsset.objects.filter(pk=value["a"], sha256__startswith=str(value.get("h"))).exists()
+    return value["a"] if ok else None

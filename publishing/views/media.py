@@ -145,6 +145,24 @@ def media_file_view(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+@require_GET
+def media_public_file_view(request: HttpRequest, token: str) -> FileResponse:
+    """The image for a network that fetches media by address (Instagram): no login,
+    only with a valid, unexpired signature from :func:`media_public_url`; 404 otherwise."""
+    pk = media_services.media_public_token_asset_id(token)
+    asset = MediaAsset.objects.filter(pk=pk).first() if pk is not None else None
+    if asset is None:
+        raise Http404
+    try:
+        handle = asset.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=asset.mime_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def media_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
