@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import secrets
 import zoneinfo
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,6 +34,9 @@ from accounts.connectors.base import (
     Rejected,
 )
 from accounts.connectors.bluesky import NotAnAppPassword, UnknownHandle
+from accounts.connectors.facebook import MetaAsset, MetaLogin
+from accounts.connectors.facebook import connected_page as meta_connected_page
+from accounts.connectors.instagram import connected_instagram as meta_connected_instagram
 from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
 from accounts.connectors.mastodon import normalize_server_url
 from accounts.connectors.registry import UnknownNetwork, get_connector
@@ -355,6 +358,8 @@ def channel_account_check_health(*, account: ChannelAccount) -> HealthResult | N
     }
     if result.display_name and result.display_name != account.display_name:
         fields["display_name"] = result.display_name[:255]
+    if result.scopes and list(result.scopes) != list(account.scopes or []):
+        fields["scopes"] = list(result.scopes)
     with transaction.atomic():
         ChannelAccount.objects.filter(pk=account.pk).update(**fields)
     for name, value in fields.items():
@@ -631,3 +636,50 @@ def network_app_delete(
         )
         app.delete()
     return True
+
+
+# --- Meta: Facebook Pages and Instagram accounts, connected together ------------------------
+
+
+def channel_accounts_connect_meta(
+    *,
+    organization: Organization,
+    actor: User,
+    login: MetaLogin,
+    assets: Sequence[MetaAsset],
+    page_ids: Collection[str],
+    instagram_ids: Collection[str],
+    request: HttpRequest | None = None,
+) -> list[ChannelAccount]:
+    """Make channel accounts of the chosen Pages and Instagram accounts (one Facebook
+    Login connects several). Their sign-in lasts until Meta's data access expires
+    (90 days), which the usual expiry notice announces ahead."""
+    connected: list[ChannelAccount] = []
+    for asset in assets:
+        if asset.page_id in page_ids:
+            connected.append(
+                channel_account_store_connection(
+                    organization=organization,
+                    actor=actor,
+                    network="facebook",
+                    connected=replace(
+                        meta_connected_page(asset, login),
+                        credentials_expire_at=login.data_access_expires_at,
+                    ),
+                    request=request,
+                )
+            )
+        if asset.ig_id and asset.ig_id in instagram_ids:
+            connected.append(
+                channel_account_store_connection(
+                    organization=organization,
+                    actor=actor,
+                    network="instagram",
+                    connected=replace(
+                        meta_connected_instagram(asset, login),
+                        credentials_expire_at=login.data_access_expires_at,
+                    ),
+                    request=request,
+                )
+            )
+    return connected

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import connect, pages, sandbox
+from accounts.views import connect, meta, pages, sandbox
 
 app_name = "accounts"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("connect/mastodon/", connect.connect_mastodon_view, name="connect_mastodon"),
     path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
+    path("apps/meta/", meta.meta_app_view, name="meta_app"),
+    path("connect/meta/", meta.connect_meta_view, name="connect_meta"),
+    path("connect/meta/choose/", meta.connect_meta_pick_view, name="connect_meta_pick"),
+    path("meta/callback/", meta.meta_callback_view, name="meta_callback"),
     path("<int:pk>/", pages.account_detail_view, name="detail"),
     path("<int:pk>/check/", pages.account_check_view, name="check"),
     path("<int:pk>/disconnect/", pages.account_disconnect_view, name="disconnect"),

@@ -303,6 +303,7 @@ def test_facebook_login_gives_a_long_lived_token_and_lists_pages_with_instagram(
     assets = facebook.login_assets(user_token=login.user_token)
     by_name = {a.page_name: a for a in assets}
     assert by_name["City of Example"].ig_id == page.ig_id
+    assert by_name["City of Example"].ig_username == "cityofexample"
     assert by_name["Library"].ig_id == ""
     assert by_name["Library"].page_token == second.token
 

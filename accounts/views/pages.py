@@ -19,6 +19,7 @@ from accounts.connect_flow import (
     send_to_sign_in,
 )
 from accounts.connectors.base import ConnectorError
+from accounts.connectors.facebook import FACEBOOK_SCOPES, INSTAGRAM_SCOPES, PERMISSIONS
 from accounts.models import AccountStatus
 from accounts.selectors import (
     channel_account_get_for_membership,
@@ -33,6 +34,12 @@ from accounts.views.common import (
     user_of,
 )
 from governance.selectors.access import has_perm
+
+# The permissions each Meta network needs (Instagram acts through its Page's token).
+META_NETWORKS: dict[str, tuple[str, ...]] = {
+    "facebook": FACEBOOK_SCOPES,
+    "instagram": ("pages_show_list", "pages_read_engagement", *INSTAGRAM_SCOPES),
+}
 
 
 @login_required
@@ -54,6 +61,8 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = channel_account_get_for_membership(membership, pk)
     row = account_view(account)
     limits = channel_account_limits(account)
+    wanted = META_NETWORKS.get(account.network, ())
+    granted = set(account.scopes or [])
     return render(
         request,
         "accounts/detail.html",
@@ -64,6 +73,9 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "limits": limits,
             "counting_label": TEXT_COUNTING.get(limits.text_counting, "") if limits else "",
             "can_manage": has_perm(membership, "accounts.manage"),
+            "permission_rows": [
+                (scope, str(PERMISSIONS[scope]), scope in granted) for scope in wanted
+            ],
         },
     )
 
@@ -135,6 +147,9 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:detail", pk=account.pk)
     if account.network == "bluesky":
         return redirect(f"{reverse('accounts:connect_bluesky')}?account={account.pk}")
+    if account.network in META_NETWORKS:
+        # One Facebook Login reconnects the Page and its Instagram account alike.
+        return redirect("accounts:connect_meta")
     if account.network == "mastodon" and account.server_url:
         try:
             start = services.channel_account_connect_mastodon_start(

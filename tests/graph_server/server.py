@@ -861,7 +861,16 @@ class GraphTestServer:
                 "link": f"https://www.facebook.com/{page.id}",
             }
             if page.ig_id:
-                obj["instagram_business_account"] = {"id": page.ig_id}
+                # A nested field list (``instagram_business_account{id,username}``) expands it.
+                ig = self.ig_accounts[page.ig_id]
+                nested = re.search(
+                    r"instagram_business_account\{([^}]*)\}", params.get("fields", "")
+                )
+                full = {"id": ig.id, "username": ig.username, "name": ig.name}
+                wanted = set(nested.group(1).split(",")) if nested else {"id"}
+                obj["instagram_business_account"] = {
+                    k: v for k, v in full.items() if k == "id" or k in wanted
+                }
             return 200, self._fields(obj, params)
         if id in self.ig_accounts:
             ig = self.ig_accounts[id]
