@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from inbox.views import item, listing, manage
+from inbox.views import item, listing, manage, webhooks
 
 app_name = "inbox"
 
 urlpatterns = [
     path("", listing.inbox_list, name="index"),
+    path("webhooks/meta/<int:app_id>/", webhooks.meta_webhook, name="meta_webhook"),
     path("new-rows/", listing.inbox_new_rows, name="new_rows"),
     path("bulk/", listing.inbox_bulk, name="bulk"),
     path("sync/", listing.inbox_sync_now, name="sync_now"),
