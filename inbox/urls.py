@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/", item.inbox_item, name="item"),
     path("<int:pk>/assign/", item.item_assign, name="item_assign"),
     path("<int:pk>/status/", item.item_status, name="item_status"),
+    path("<int:pk>/moderate/", item.item_moderate, name="item_moderate"),
     path("<int:pk>/priority/", item.item_priority, name="item_priority"),
     path("<int:pk>/tags/", item.item_tags, name="item_tags"),
     path("<int:pk>/reply/", item.item_reply, name="item_reply"),

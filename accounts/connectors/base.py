@@ -484,8 +484,9 @@ class Connector:
             problems.append(gettext("This network does not take replies from us."))
         if request.content_warning and not caps.content_warning:
             problems.append(gettext("This network has no content warnings."))
-        if request.visibility == "direct" and not caps.direct_messages:
-            problems.append(gettext("This network does not take direct messages from us."))
+        if request.visibility == "direct":
+            if not caps.direct_messages:
+                problems.append(gettext("This network does not take direct messages from us."))
         elif request.visibility != "public" and not caps.visibility:
             problems.append(gettext("On this network every post is public."))
         return problems
