@@ -154,7 +154,7 @@ def test_a_bilingual_post_reaches_a_page_and_its_instagram_once_and_is_answered_
 
     answer = inbox_reply_create(
         item=by_text["Onko uimahalli auki pyhänä?"],
-        body="On, kello 10–18.",
+        body="On, kello 10-18.",
         actor=team.eddie.user,
         membership=team.eddie,
     )
