@@ -79,6 +79,7 @@ API = graph.GraphApi(
         "media_publish": "/{ig_id}/media_publish",
         "publishing_limit": "/{ig_id}/content_publishing_limit",
         "comments": "/{media_id}/comments",
+        "mentions": "/{ig_id}/mentions",
         "replies": "/{comment_id}/replies",
         "conversations": "/{page_id}/conversations",
         "messages": "/{owner_id}/messages",
@@ -99,6 +100,7 @@ API = graph.GraphApi(
             "id,updated_time,participants,messages.limit(10){id,message,from,created_time}"
         ),
         "publishing_limit": "quota_usage,config",
+        "mentioned_comment": "id,text,timestamp,username,media{id,permalink}",
     },
 )
 # Waits between looks at a container Instagram is still processing (bounded, ~60 s).
@@ -426,6 +428,26 @@ class InstagramConnector(graph.GraphConnector):
             raise Rejected(gettext("a reply needs the post it answers"))
         if request.visibility == "direct":
             return send_message(self, account, request, owner_id=account.remote_id)
+        if ref.extra.get("graph_kind") == "mention":
+            # Answering a mention elsewhere: POST /{ig-user-id}/mentions (ig-user/mentions).
+            answer = self._call(
+                account,
+                "POST",
+                "mentions",
+                ids={"ig_id": account.remote_id},
+                data={
+                    "comment_id": ref.remote_id,
+                    "media_id": ref.extra.get("media_id", ""),
+                    "message": request.text,
+                },
+                outcome_matters=True,
+            )
+            comment_id = str((answer.body or {}).get("id") or "")
+            if not comment_id:
+                raise UnknownOutcome(detail="Mention reply answered without an id")
+            return PublishResult(
+                remote_id=comment_id, published_at=timezone.now(), extra={"graph_kind": "comment"}
+            )
         if ref.extra.get("graph_kind") == "comment":
             # Replies go to the top-level comment (Instagram threads one level deep).
             top = ref.extra.get("parent_id") or ref.remote_id
@@ -488,6 +510,37 @@ class InstagramConnector(graph.GraphConnector):
         if page_id:
             items.extend(read_messages(self, account, since, platform="instagram", page_id=page_id))
         return _inbox_page(items, cursor)
+
+    def fetch_mention(self, account: ChannelAccount, comment_id: str) -> InboxItem | None:
+        """A comment elsewhere that mentions the account (its id comes with the ``mentions``
+        webhook: Instagram offers no list of mentions to poll)."""
+        fields = f"mentioned_comment.comment_id({comment_id}){{{API.fields['mentioned_comment']}}}"
+        try:
+            body = self._call(
+                account,
+                "GET",
+                "object",
+                ids={"object_id": account.remote_id},
+                params={"fields": fields},
+            ).body
+        except Rejected:
+            return None  # deleted since, or no longer mentions us
+        row = (body or {}).get("mentioned_comment") or {}
+        if not row.get("id"):
+            return None
+        media = row.get("media") or {}
+        username = str(row.get("username") or "")
+        return InboxItem(
+            remote_id=str(row["id"]),
+            kind="mention",
+            author_handle="@" + username if username else "",
+            author_name=username,
+            text=str(row.get("text") or ""),
+            created_at=graph.parse_time(row.get("timestamp")),
+            url=str(media.get("permalink") or ""),
+            thread_root=RemoteRef(remote_id=str(media.get("id") or row["id"])),
+            raw={"graph_kind": "mention", "media_id": str(media.get("id") or "")},
+        )
 
     def _comment_item(
         self, account: ChannelAccount, row: Mapping[str, Any], *, media_id: str, permalink: str

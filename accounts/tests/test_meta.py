@@ -134,6 +134,8 @@ def test_it_asks_only_for_fields_that_meta_objects_have():
     assert _names(instagram.API.fields["profile"]) <= _sdk_fields(IGUser)
     ig_comment_fields = _sdk_fields(IGComment) | {"from"}
     assert _names(instagram.API.fields["comment"]) <= ig_comment_fields
+    assert _names(instagram.API.fields["mentioned_comment"]) <= ig_comment_fields
+    assert {"mentioned_comment", "followers_count", "media_count"} <= _sdk_fields(IGUser)
     assert "alt_text" in _sdk_fields(IGMedia)
 
 

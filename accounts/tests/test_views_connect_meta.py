@@ -91,3 +91,24 @@ def test_without_an_app_the_connect_page_points_to_the_setup(client, personas, l
     page = client.get("/accounts/connect/meta/").content.decode()
     assert "not set up yet" in page
     assert client.post("/accounts/connect/meta/").status_code == 200
+
+
+def test_the_instagram_page_shows_the_publishing_limit(client, personas, login, graph_server):
+    from accounts.tests.helpers import channel_account
+
+    page = graph_server.create_page("City of Example", with_instagram="cityofexample")
+    graph_server.ig_accounts[page.ig_id].publish_quota_total = 3
+    account = channel_account(
+        organization=personas.org,
+        network="instagram",
+        handle="@cityofexample",
+        remote_id=page.ig_id,
+        server_url=graph_server.base_url,
+        credentials={"access_token": page.token},
+        scopes=["instagram_basic"],
+    )
+    login(client, personas.alice)
+    body = client.get(f"/accounts/{account.pk}/").content.decode()
+    assert "0 of 3 posts used in the last 24 hours." in body
+    assert "Only 3 more posts can go out" in body
+    assert "instagram_content_publish" in body and "Missing: this does not work" in body

@@ -20,6 +20,7 @@ from accounts.connect_flow import (
 )
 from accounts.connectors.base import ConnectorError
 from accounts.connectors.facebook import FACEBOOK_SCOPES, INSTAGRAM_SCOPES, PERMISSIONS
+from accounts.connectors.registry import get_connector
 from accounts.models import AccountStatus
 from accounts.selectors import (
     channel_account_get_for_membership,
@@ -63,6 +64,13 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     limits = channel_account_limits(account)
     wanted = META_NETWORKS.get(account.network, ())
     granted = set(account.scopes or [])
+    publishing_limit = None
+    if account.network == "instagram" and account.status == AccountStatus.ACTIVE:
+        connector = get_connector("instagram")
+        try:
+            publishing_limit = connector.publishing_limit(account)  # type: ignore[attr-defined]
+        except ConnectorError:
+            publishing_limit = None
     return render(
         request,
         "accounts/detail.html",
@@ -73,6 +81,7 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "limits": limits,
             "counting_label": TEXT_COUNTING.get(limits.text_counting, "") if limits else "",
             "can_manage": has_perm(membership, "accounts.manage"),
+            "publishing_limit": publishing_limit,
             "permission_rows": [
                 (scope, str(PERMISSIONS[scope]), scope in granted) for scope in wanted
             ],

@@ -24,9 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.connectors import graph
+from accounts.connectors.base import ConnectorError
+from accounts.connectors.registry import get_connector
 from accounts.models import AccountStatus, ChannelAccount, NetworkApp
 from inbox.models import WebhookEvent
-from inbox.services.sync import inbox_sync_account
+from inbox.services.sync import inbox_store_pushed_items, inbox_sync_account
 
 logger = logging.getLogger(__name__)
 
@@ -206,21 +208,47 @@ def meta_webhook_process(*, organization_id: int) -> int:
     pending = list(
         WebhookEvent.objects.filter(
             organization_id=organization_id, platform=PLATFORM, processed_at__isnull=True
-        ).values_list("pk", "object", "account_id")
+        ).values_list("pk", "object", "account_id", "field", "payload")
     )
     if not pending:
         return 0
     wanted: dict[str, set[str]] = {}
-    for _pk, kind, account_id in pending:
+    for _pk, kind, account_id, _field, _payload in pending:
         network = OBJECT_NETWORKS.get(kind)
         if network and account_id:
             wanted.setdefault(network, set()).add(account_id)
+    mentions = [
+        (account_id, str((payload or {}).get("comment_id") or ""))
+        for _pk, kind, account_id, field, payload in pending
+        if kind == "instagram" and field == "mentions"
+    ]
     for account in _accounts(organization_id, wanted):
         inbox_sync_account(account=account)
-    WebhookEvent.objects.filter(pk__in=[pk for pk, _kind, _id in pending]).update(
+        _store_mentions(account, [c for a, c in mentions if a == account.remote_id and c])
+    WebhookEvent.objects.filter(pk__in=[row[0] for row in pending]).update(
         processed_at=timezone.now()
     )
     return len(pending)
+
+
+def _store_mentions(account: ChannelAccount, comment_ids: Sequence[str]) -> None:
+    """Instagram mentions come only by webhook: fetch each mentioning comment and keep it."""
+    if not comment_ids:
+        return
+    connector = get_connector(account.network)
+    fetch = getattr(connector, "fetch_mention", None)
+    if fetch is None:
+        return
+    items = []
+    for comment_id in dict.fromkeys(comment_ids):
+        try:
+            item = fetch(account, comment_id)
+        except ConnectorError as exc:
+            logger.warning("Instagram mention %s not read: %s", comment_id, exc.detail)
+            continue
+        if item is not None:
+            items.append(item)
+    inbox_store_pushed_items(account=account, items=items)
 
 
 def _accounts(organization_id: int, wanted: dict[str, set[str]]) -> Sequence[ChannelAccount]:

@@ -169,3 +169,52 @@ def test_another_organizations_app_does_not_take_our_deliveries(
     body, signature = graph_server.signed_delivery(comment_delivery("1", "1_9"))
     assert post(client, other, body, signature).status_code == 403
     assert json.loads(body)["entry"]
+
+
+def test_an_instagram_mention_arrives_by_webhook_and_is_answered(
+    client, personas, app, graph_server, queued
+):
+    from inbox.models import ReplyStatus
+    from inbox.services import inbox_reply_create
+
+    page = graph_server.create_page("City of Example", with_instagram="cityofexample")
+    account = channel_account(
+        organization=personas.org,
+        network="instagram",
+        handle="@cityofexample",
+        remote_id=page.ig_id,
+        server_url=graph_server.base_url,
+        credentials={"access_token": page.token, "page_id": page.id},
+    )
+    mention = graph_server.mention_in_comment(page.ig_id, "Kiitos @cityofexample ja hyvää työtä!")
+    body, signature = graph_server.signed_delivery(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": page.ig_id,
+                    "time": 1714557600,
+                    "changes": [
+                        {
+                            "field": "mentions",
+                            "value": {"media_id": mention.object_id, "comment_id": mention.id},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    assert post(client, app, body, signature).status_code == 200
+    meta_webhook_drain()
+    assert meta_webhook_process(organization_id=personas.org.pk) == 1
+    item = InboxItem.objects.get(channel_account=account, kind="mention")
+    assert item.text == "Kiitos @cityofexample ja hyvää työtä!"
+    assert item.author_handle == "@neighbour"
+    reply = inbox_reply_create(
+        item=item,
+        body="Kiitos!",
+        actor=personas.alice,
+        membership=personas.membership(personas.alice),
+    )
+    assert reply.status == ReplyStatus.SENT
+    assert graph_server.comments[reply.remote_id].parent_id == mention.id

@@ -427,6 +427,15 @@ class GraphTestServer:
         )
         return conversation
 
+    def mention_in_comment(self, ig_id: str, text: str, *, name: str = "neighbour") -> Comment:
+        """Someone mentions our account (``@username`` in ``text``) in a comment on another
+        account's media; returns the comment (its id is what the webhook carries)."""
+        other = IgAccount(self.new_id(), name + "_media", name)
+        self.ig_accounts[other.id] = other
+        media = Post(self.new_id(), other.id, "Their post", datetime.now(UTC), media_type="IMAGE")
+        self.posts[media.id] = media
+        return self.comment_as(media.id, text, name=name)
+
     def posts_of(self, owner_id: str) -> list[Post]:
         return [p for p in self.posts.values() if p.owner_id == owner_id and not p.deleted]
 
@@ -556,6 +565,7 @@ class GraphTestServer:
             ("GET", r"/(?P<id>\d+)/content_publishing_limit", self.publishing_limit),
             ("POST", r"/(?P<id>\d+)/media_publish", self.media_publish),
             ("POST", r"/(?P<id>\d+)/media", self.create_container),
+            ("POST", r"/(?P<id>\d+)/mentions", self.reply_to_mention),
             ("GET", r"/(?P<id>\d+)/media", self.list_media),
             ("POST", r"/(?P<id>\d+)/feed", self.create_post),
             ("POST", r"/(?P<id>\d+)/photos", self.upload_photo),
@@ -874,6 +884,26 @@ class GraphTestServer:
             return 200, self._fields(obj, params)
         if id in self.ig_accounts:
             ig = self.ig_accounts[id]
+            mentioned = re.search(
+                r"mentioned_comment\.comment_id\((\w+)\)", params.get("fields", "")
+            )
+            if mentioned:
+                # docs: instagram-platform/reference/ig-user/mentioned_comment
+                comment = self.comments.get(mentioned.group(1))
+                if comment is None or comment.deleted or f"@{ig.username}" not in comment.message:
+                    raise self._missing(mentioned.group(1))
+                media = self.posts[comment.object_id]
+                found = {
+                    "id": comment.id,
+                    "text": comment.message,
+                    "timestamp": graph_time(comment.created),
+                    "username": comment.from_name,
+                    "media": {
+                        "id": media.id,
+                        "permalink": f"https://www.instagram.com/p/{media.id[-8:]}/",
+                    },
+                }
+                return 200, {"mentioned_comment": found, "id": ig.id}
             obj = {
                 "id": ig.id,
                 "username": ig.username,
@@ -1424,6 +1454,26 @@ class GraphTestServer:
     def _quota_used(self, ig_id: str) -> int:
         day_ago = datetime.now(UTC) - timedelta(days=1)
         return sum(1 for p in self.posts_of(ig_id) if p.created > day_ago)
+
+    def reply_to_mention(
+        self, token: Token | None, params: dict[str, str], *, id: str, **_: Any
+    ) -> tuple[int, Any]:
+        """docs: instagram-platform/reference/ig-user/mentions (reply to a comment mention)."""
+        ig = self._ig(self._need(token, "instagram_manage_comments"), id)
+        mentioned = self.comments.get(params.get("comment_id", ""))
+        if mentioned is None or f"@{ig.username}" not in mentioned.message:
+            raise GraphError("(#100) The comment does not mention this account", code=100)
+        comment = Comment(
+            f"{mentioned.object_id}_{self.new_id()}",
+            mentioned.object_id,
+            mentioned.id,
+            ig.id,
+            ig.username,
+            params.get("message", ""),
+            datetime.now(UTC),
+        )
+        self.comments[comment.id] = comment
+        return 200, {"id": comment.id}
 
     def publishing_limit(
         self, token: Token | None, params: dict[str, str], *, id: str, **_: Any
