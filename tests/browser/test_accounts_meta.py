@@ -105,3 +105,38 @@ def graph_server_scopes() -> tuple[str, ...]:
     from tests.graph_server.server import ALL_SCOPES
 
     return ALL_SCOPES
+
+
+def test_hide_a_rude_comment_from_the_inbox(page, graph_server):
+    from accounts.connectors.base import PublishRequest
+    from accounts.connectors.registry import get_connector
+    from inbox.models import InboxItem
+    from inbox.services.sync import inbox_sync_account
+
+    city = graph_server.create_page("City of Example")
+    org = OrganizationFactory(name="City of Example", slug="example")
+    alice = UserFactory(email="alice@example.org", full_name="Alice Admin")
+    MembershipFactory(organization=org, user=alice, role=Role.ADMIN)
+    account = ChannelAccount.objects.create(
+        organization=org,
+        network="facebook",
+        handle=city.name,
+        remote_id=city.id,
+        server_url=graph_server.base_url,
+        credentials={"access_token": city.token},
+    )
+    post = get_connector("facebook").publish(account, PublishRequest(text="Budget 2027"))
+    rude = graph_server.comment_as(post.remote_id, "You are all idiots", name="Troll")
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=rude.id)
+    log_in(page, alice)
+
+    visit(page, f"/inbox/{item.pk}/")
+    assert page.get_by_role("heading", name="Moderation").is_visible()
+    page.get_by_role("button", name="Hide the comment").click()
+    settle(page)
+    assert page.get_by_text("The comment is hidden.").first.is_visible()
+    assert graph_server.comments[rude.id].hidden
+    page.get_by_role("button", name="Show the comment again").click()
+    settle(page)
+    assert not graph_server.comments[rude.id].hidden
