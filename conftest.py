@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.linkedin_server.fixtures",
     "tests.threads_server.fixtures",
     "tests.x_server.fixtures",
+    "tests.graph_server.fixtures",
     "tests.bsky_fixtures",
     "publishing.tests.fixtures",
 ]

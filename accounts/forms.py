@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -260,3 +261,87 @@ class CallBudgetForm(forms.Form):
             "Leave empty for no budget."
         ),
     )
+
+
+class MetaAppForm(forms.Form):
+    """The organization's own Meta app (Facebook Pages and Instagram)."""
+
+    app_id = forms.RegexField(
+        label=_("App ID"),
+        regex=r"^\d{5,32}$",
+        error_messages={"invalid": _("The App ID is a number, as Meta shows it.")},
+        help_text=_("In Meta's developer console: App settings → Basic → App ID."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    app_secret = forms.CharField(
+        label=_("App secret"),
+        required=False,
+        max_length=255,
+        help_text=_(
+            "App settings → Basic → App secret. Stored encrypted and never shown again; "
+            "leave empty to keep the one stored."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+    )
+    verify_token = forms.CharField(
+        label=_("Webhook verify token"),
+        required=False,
+        max_length=255,
+        help_text=_(
+            "Any long random text you also type into Meta's webhook settings, so Meta can "
+            "prove the address is yours. Leave empty to keep the one stored."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+    )
+    human_agent = forms.BooleanField(
+        label=_("The app has the Human Agent permission"),
+        required=False,
+        help_text=_(
+            "Only when Meta has approved it for the app: then a person may answer a message "
+            "up to 7 days after it was sent, instead of 24 hours."
+        ),
+    )
+
+    def __init__(self, *args: Any, has_secret: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.has_secret = has_secret
+
+    def clean_app_secret(self) -> str:
+        secret = str(self.cleaned_data.get("app_secret") or "").strip()
+        if not secret and not self.has_secret:
+            raise forms.ValidationError(_("Enter the app secret."))
+        if secret and not re.fullmatch(r"[0-9a-f]{32}", secret):
+            raise forms.ValidationError(
+                _("The app secret is 32 characters (digits and a to f), as Meta shows it.")
+            )
+        return secret
+
+
+class MetaPickForm(forms.Form):
+    """Which Pages and Instagram accounts become channel accounts."""
+
+    pages = forms.MultipleChoiceField(
+        label=_("Facebook Pages"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    instagram = forms.MultipleChoiceField(
+        label=_("Instagram accounts"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        pages: list[tuple[str, str]],
+        instagram: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["pages"]).choices = pages
+        cast(forms.MultipleChoiceField, self.fields["instagram"]).choices = instagram
+        if not instagram:
+            del self.fields["instagram"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("pages") and not data.get("instagram"):
+            raise forms.ValidationError(_("Choose at least one Page or Instagram account."))
+        return data

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import secrets
 import zoneinfo
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,6 +36,9 @@ from accounts.connectors.base import (
     Rejected,
 )
 from accounts.connectors.bluesky import NotAnAppPassword, UnknownHandle
+from accounts.connectors.facebook import MetaAsset, MetaLogin
+from accounts.connectors.facebook import connected_page as meta_connected_page
+from accounts.connectors.instagram import connected_instagram as meta_connected_instagram
 from accounts.connectors.linkedin import SCOPES as LINKEDIN_SCOPES
 from accounts.connectors.linkedin import LinkedInConnector, LinkedInSignIn, auth_url
 from accounts.connectors.mastodon import SCOPES as MASTODON_SCOPES
@@ -918,3 +921,50 @@ def channel_account_connect_threads_finish(
         connected=connected,
         request=request,
     )
+
+
+# --- Meta: Facebook Pages and Instagram accounts, connected together ------------------------
+
+
+def channel_accounts_connect_meta(
+    *,
+    organization: Organization,
+    actor: User,
+    login: MetaLogin,
+    assets: Sequence[MetaAsset],
+    page_ids: Collection[str],
+    instagram_ids: Collection[str],
+    request: HttpRequest | None = None,
+) -> list[ChannelAccount]:
+    """Make channel accounts of the chosen Pages and Instagram accounts (one Facebook
+    Login connects several). Their sign-in lasts until Meta's data access expires
+    (90 days), which the usual expiry notice announces ahead."""
+    connected: list[ChannelAccount] = []
+    for asset in assets:
+        if asset.page_id in page_ids:
+            connected.append(
+                channel_account_store_connection(
+                    organization=organization,
+                    actor=actor,
+                    network="facebook",
+                    connected=replace(
+                        meta_connected_page(asset, login),
+                        credentials_expire_at=login.data_access_expires_at,
+                    ),
+                    request=request,
+                )
+            )
+        if asset.ig_id and asset.ig_id in instagram_ids:
+            connected.append(
+                channel_account_store_connection(
+                    organization=organization,
+                    actor=actor,
+                    network="instagram",
+                    connected=replace(
+                        meta_connected_instagram(asset, login),
+                        credentials_expire_at=login.data_access_expires_at,
+                    ),
+                    request=request,
+                )
+            )
+    return connected

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import apps, connect, linkedin, pages, sandbox, threads, x
+from accounts.views import apps, connect, linkedin, meta, pages, sandbox, threads, x
 
 app_name = "accounts"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     # Threads and X have pages of their own (permissions with what each enables; X's plan).
     path("apps/threads/", threads.threads_app_view, name="threads_app"),
     path("apps/x/", x.x_app_view, name="x_app"),
+    path("apps/meta/", meta.meta_app_view, name="meta_app"),
     path("apps/<str:platform>/", apps.network_app_edit_view, name="network_app_edit"),
     path("apps/<str:platform>/delete/", apps.network_app_delete_view, name="network_app_delete"),
     path("connect/", connect.connect_choose_view, name="connect"),
@@ -30,6 +31,9 @@ urlpatterns = [
     path("linkedin/callback/", linkedin.linkedin_callback_view, name="linkedin_callback"),
     path("connect/threads/", threads.connect_threads_view, name="connect_threads"),
     path("threads/callback/", threads.threads_callback_view, name="threads_callback"),
+    path("connect/meta/", meta.connect_meta_view, name="connect_meta"),
+    path("connect/meta/choose/", meta.connect_meta_pick_view, name="connect_meta_pick"),
+    path("meta/callback/", meta.meta_callback_view, name="meta_callback"),
     path("<int:pk>/", pages.account_detail_view, name="detail"),
     path("<int:pk>/check/", pages.account_check_view, name="check"),
     path("<int:pk>/disconnect/", pages.account_disconnect_view, name="disconnect"),

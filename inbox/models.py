@@ -469,3 +469,38 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WebhookEvent(models.Model):
+    """One event of a signed webhook delivery (Meta: a comment, mention or message),
+    kept once: a delivery sent again by the network finds its events already here.
+
+    Processing reads the account's new items through the usual cursor sync, so an
+    event changes nothing the sync would not (and a lost event loses nothing)."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    platform = models.CharField(max_length=32)
+    key = models.CharField(max_length=300)
+    object = models.CharField(max_length=32, blank=True)
+    account_id = models.CharField(max_length=255, blank=True)
+    field = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "platform", "key"], name="uniq_inbox_webhook_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["processed_at", "received_at"], name="inbox_webhook_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -69,3 +69,42 @@ def check_deleted(account_id: int) -> int:
     if account is None:
         return 0
     return inbox_check_deleted(account=account)
+
+
+@shared_task(
+    name="inbox.tasks.process_webhook_events",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def process_webhook_events(organization_id: int) -> int:
+    """Read the accounts that newly arrived webhook events concern (Meta)."""
+    from inbox.services.webhooks import meta_webhook_process
+
+    return meta_webhook_process(organization_id=organization_id)
+
+
+@shared_task(
+    name="inbox.tasks.store_webhook_delivery",
+    ignore_result=True,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def store_webhook_delivery(organization_id: int, body: str) -> int:
+    """Keep a verified Meta delivery's events once; returns how many were new."""
+    from inbox.services.webhooks import meta_webhook_store
+
+    return meta_webhook_store(organization_id=organization_id, body=body.encode()).new
+
+
+@shared_task(
+    name="inbox.tasks.drain_webhook_deliveries",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def drain_webhook_deliveries() -> int:
+    """Store the verified Meta deliveries waiting in Redis; returns how many."""
+    from inbox.services.webhooks import meta_webhook_drain
+
+    return meta_webhook_drain()

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from inbox.views import item, listing, manage
+from inbox.views import item, listing, manage, webhooks
 
 app_name = "inbox"
 
 urlpatterns = [
     path("", listing.inbox_list, name="index"),
+    path("webhooks/meta/<int:app_id>/", webhooks.meta_webhook, name="meta_webhook"),
     path("new-rows/", listing.inbox_new_rows, name="new_rows"),
     path("bulk/", listing.inbox_bulk, name="bulk"),
     path("sync/", listing.inbox_sync_now, name="sync_now"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/", item.inbox_item, name="item"),
     path("<int:pk>/assign/", item.item_assign, name="item_assign"),
     path("<int:pk>/status/", item.item_status, name="item_status"),
+    path("<int:pk>/moderate/", item.item_moderate, name="item_moderate"),
     path("<int:pk>/priority/", item.item_priority, name="item_priority"),
     path("<int:pk>/tags/", item.item_tags, name="item_tags"),
     path("<int:pk>/hide/", item.item_hide, name="item_hide"),

@@ -326,6 +326,8 @@ class Capabilities:
     hide_replies: bool = False
     # Credentials expire and the connector can renew them.
     refresh_credentials: bool = False
+    # Comments on the account's posts can be hidden, shown again and deleted.
+    moderation: bool = False
     # Re-sending a publish with the same idempotency key within this many seconds
     # returns the first post instead of making a second one (0: no such promise).
     idempotency_window_seconds: int = 0
@@ -472,6 +474,21 @@ class Connector:
     def hide_reply(self, account: ChannelAccount, ref: RemoteRef, *, hide: bool = True) -> None:
         """Hide (``hide=False``: show again) a reply to one of the account's posts."""
         raise NotSupported(_("hiding replies"))
+
+    def reply_unavailable(self, account: ChannelAccount, ref: RemoteRef, *, direct: bool) -> str:
+        """Why nothing can be sent in answer to ``ref`` just now (Meta's 24-hour messaging
+        window), in words; "" when it can."""
+        return ""
+
+    # moderation -------------------------------------------------------------------
+
+    def hide_comment(self, account: ChannelAccount, ref: RemoteRef, *, hidden: bool) -> None:
+        """Hide (or show again) someone's comment on one of the account's posts."""
+        raise NotSupported(_("hiding comments"))
+
+    def delete_comment(self, account: ChannelAccount, ref: RemoteRef) -> None:
+        """Delete someone's comment on one of the account's posts."""
+        raise NotSupported(_("deleting comments"))
 
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20

@@ -18,6 +18,8 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "linkedin": "accounts.connectors.linkedin.LinkedInConnector",
     "threads": "accounts.connectors.threads.ThreadsConnector",
     "x": "accounts.connectors.x.XConnector",
+    "facebook": "accounts.connectors.facebook.FacebookConnector",
+    "instagram": "accounts.connectors.instagram.InstagramConnector",
 }
 
 _instances: dict[str, Connector] = {}

@@ -3,9 +3,11 @@ reads what to create there, and never sees a stored secret again."""
 
 from __future__ import annotations
 
+import pytest
 from django.test import override_settings
 
 from accounts.models import NetworkApp
+from accounts.platforms import PLATFORMS, Platform, SecretField
 from governance.models import AuditEvent
 
 
@@ -24,16 +26,34 @@ def test_it_lists_every_platform_and_whether_it_is_registered(client, personas, 
 @override_settings(SITE_URL="https://govsocial.example.gov")
 def test_it_explains_the_steps_and_the_redirect_address(client, personas, login):
     login(client, personas.alice)
-    body = client.get("/accounts/apps/meta/").content.decode()
-    assert "https://developers.facebook.com/apps/" in body
-    assert "<code>https://govsocial.example.gov/accounts/meta/callback/</code>" in body
-    assert "Webhook verify token" in body
+    body = client.get("/accounts/apps/linkedin/").content.decode()
+    assert "https://www.linkedin.com/developers/apps" in body
+    assert "Request the Community Management API product for the app." in body
+    assert "<code>https://govsocial.example.gov/accounts/linkedin/callback/</code>" in body
 
 
-def test_an_admin_saves_the_app_and_the_secret_is_never_shown_back(client, personas, login):
+@pytest.fixture
+def webhook_platform(monkeypatch):
+    """A platform whose app has a webhook secret beside its id and secret."""
+    platform = Platform(
+        key="hooked",
+        label="Hooked",
+        networks=("hooked",),
+        console_url="https://developers.example/apps",
+        steps=("Create the app.",),
+        webhook_path="/inbox/webhooks/hooked/",
+        extra_secrets=(SecretField("webhook_verify_token", "Webhook verify token"),),
+    )
+    monkeypatch.setitem(PLATFORMS, "hooked", platform)
+    return platform
+
+
+def test_an_admin_saves_the_app_and_the_secret_is_never_shown_back(
+    client, personas, login, webhook_platform
+):
     login(client, personas.alice)
     response = client.post(
-        "/accounts/apps/meta/",
+        "/accounts/apps/hooked/",
         {
             "client_id": "123456",
             "client_secret": "app-secret-value",
@@ -41,18 +61,18 @@ def test_an_admin_saves_the_app_and_the_secret_is_never_shown_back(client, perso
         },
     )
     assert response.status_code == 302
-    app = NetworkApp.objects.get(organization=personas.org, network="meta")
+    app = NetworkApp.objects.get(organization=personas.org, network="hooked")
     assert (app.client_secret, app.secrets["webhook_verify_token"]) == (
         "app-secret-value",
         "verify-token-value",
     )
-    body = client.get("/accounts/apps/meta/").content.decode()
+    body = client.get("/accounts/apps/hooked/").content.decode()
     assert 'value="123456"' in body
     assert "app-secret-value" not in body
     assert "verify-token-value" not in body
     assert "Leave empty to keep the stored secret." in body
     # Saving again with the secrets left empty keeps them.
-    client.post("/accounts/apps/meta/", {"client_id": "654321", "client_secret": ""})
+    client.post("/accounts/apps/hooked/", {"client_id": "654321", "client_secret": ""})
     app.refresh_from_db()
     assert (app.client_id, app.client_secret) == ("654321", "app-secret-value")
     assert app.secrets["webhook_verify_token"] == "verify-token-value"
@@ -91,7 +111,7 @@ def test_another_organizations_app_stays_out_of_sight(client, personas, login):
         organization=personas.other_org, network="meta", client_id="theirs", client_secret="s"
     )
     login(client, personas.alice)
-    body = client.get("/accounts/apps/meta/").content.decode()
+    body = client.get("/accounts/apps/linkedin/").content.decode()
     assert "theirs" not in body
     client.post("/accounts/apps/meta/delete/")
     assert NetworkApp.objects.filter(organization=personas.other_org).exists()

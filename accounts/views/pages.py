@@ -19,7 +19,9 @@ from accounts.connect_flow import (
     send_to_sign_in,
 )
 from accounts.connectors.base import ConnectorError
+from accounts.connectors.facebook import FACEBOOK_SCOPES, INSTAGRAM_SCOPES, PERMISSIONS
 from accounts.connectors.linkedin import version_warning as linkedin_version_warning
+from accounts.connectors.registry import get_connector
 from accounts.forms import CallBudgetForm
 from accounts.models import AccountStatus
 from accounts.selectors import (
@@ -41,6 +43,11 @@ from governance.selectors.access import has_perm
 
 # Networks whose API calls are paid or capped: their usage shows on the account page.
 METERED = frozenset({"x"})
+# The permissions each Meta network needs (Instagram acts through its Page's token).
+META_NETWORKS: dict[str, tuple[str, ...]] = {
+    "facebook": FACEBOOK_SCOPES,
+    "instagram": ("pages_show_list", "pages_read_engagement", *INSTAGRAM_SCOPES),
+}
 
 
 @login_required
@@ -67,6 +74,15 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     row = account_view(account)
     limits = channel_account_limits(account)
     usage = account_month_usage(account) if account.network in METERED else None
+    wanted = META_NETWORKS.get(account.network, ())
+    granted = set(account.scopes or [])
+    publishing_limit = None
+    if account.network == "instagram" and account.status == AccountStatus.ACTIVE:
+        connector = get_connector("instagram")
+        try:
+            publishing_limit = connector.publishing_limit(account)  # type: ignore[attr-defined]
+        except ConnectorError:
+            publishing_limit = None
     return render(
         request,
         "accounts/detail.html",
@@ -90,6 +106,10 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "budget_form": CallBudgetForm(initial={"monthly_calls": usage.budget})
             if usage
             else None,
+            "publishing_limit": publishing_limit,
+            "permission_rows": [
+                (scope, str(PERMISSIONS[scope]), scope in granted) for scope in wanted
+            ],
         },
     )
 
@@ -166,6 +186,9 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:connect_linkedin")
     if account.network == "x":
         return redirect(f"{reverse('accounts:connect_x')}?account={account.pk}")
+    if account.network in META_NETWORKS:
+        # One Facebook Login reconnects the Page and its Instagram account alike.
+        return redirect("accounts:connect_meta")
     if account.network == "mastodon" and account.server_url:
         try:
             start = services.channel_account_connect_mastodon_start(

@@ -261,6 +261,10 @@ THREADS_AUTHORIZE_URL = env.str(
 # X: the API and the consent page (changed only to point at a local test server).
 X_API_URL = env.str("X_API_URL", default="https://api.x.com")
 X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
+# Meta (Facebook Pages, Instagram): the Graph API and the Facebook Login dialog. Only
+# tests point these elsewhere (at the local Graph server).
+META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
+META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

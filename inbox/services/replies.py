@@ -135,7 +135,9 @@ def _cannot_answer(item: InboxItem, connector: Connector) -> str:
         return _("This network does not take replies from GovSocial.")
     if item.kind == ItemKind.DM and not caps.direct_messages:
         return _("This network does not let GovSocial answer direct messages.")
-    return ""
+    return connector.reply_unavailable(
+        item.channel_account, item_ref(item), direct=item.kind == ItemKind.DM
+    )
 
 
 def reply_blocker(item: InboxItem) -> str:

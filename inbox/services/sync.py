@@ -58,7 +58,17 @@ BACKOFF_MAX = timedelta(hours=1)
 DELETION_WINDOW = timedelta(days=14)
 DELETION_BATCH = 40
 
-REF_EXTRA_KEYS = ("uri", "cid")
+# Kept with the item to answer it: Bluesky's uri and cid; on Meta, what the item is
+# (comment or message), its parent comment, and a message's sender and last message time.
+REF_EXTRA_KEYS = (
+    "uri",
+    "cid",
+    "graph_kind",
+    "parent_id",
+    "media_id",
+    "recipient_id",
+    "last_message_at",
+)
 KINDS = frozenset(ItemKind.values)
 
 
@@ -374,3 +384,25 @@ def inbox_check_deleted(
         if item.remote_id in gone and inbox_item_mark_deleted_on_network(item=item, at=now):
             marked += 1
     return marked
+
+
+def inbox_store_pushed_items(*, account: ChannelAccount, items: Sequence[RemoteItem]) -> int:
+    """Keep items a network pushed (a webhook) rather than the cursor sync found: the same
+    rules (threads, watch words, SLA), each item once. Returns how many were new."""
+    ingest = _Ingest(
+        account=account,
+        sla=sla_rules_for(account.organization),
+        watch=watch_list_for(account.organization_id),
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        existing = set(
+            InboxItem.objects.filter(
+                channel_account=account, remote_id__in=[i.remote_id[:300] for i in items]
+            ).values_list("remote_id", flat=True)
+        )
+        fresh = {i.remote_id[:300]: i for i in items if i.remote_id and i.remote_id not in existing}
+        keys = _thread_keys(account, list(fresh.values()))
+        rows = [_new_item(remote, keys[remote.remote_id], ingest, now) for remote in fresh.values()]
+        InboxItem.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -35,6 +35,7 @@ from inbox.selectors import (
     reply_get_for_membership,
     saved_replies_for,
 )
+from inbox.services.moderation import inbox_item_can_moderate, inbox_item_moderate
 from inbox.services.replies import reply_blocker, reply_needs_approval, reply_notes
 from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
 from inbox.views.common import error_text, membership_with, user_of
@@ -76,6 +77,8 @@ def _page(
             and entry.reply.status == ReplyStatus.PENDING_APPROVAL
         ],
         "reply_statuses": ReplyStatus,
+        "can_moderate": can_reply and inbox_item_can_moderate(item),
+        "moderated_hidden": bool((item.raw or {}).get("moderated_hidden")),
     }
     if can_reply:
         saved = list(saved_replies_for(item.organization))
@@ -169,6 +172,32 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
             else _("Nobody is assigned now."),
         )
     return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
+def item_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hide, show again or delete a comment on the network (audited, text kept)."""
+    membership, item = _triage(request, pk)
+    action = request.POST.get("action", "")
+    try:
+        inbox_item_moderate(
+            item=item,
+            action=action,  # type: ignore[arg-type]
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        done = {
+            "hide": _("The comment is hidden."),
+            "unhide": _("The comment is shown again."),
+            "delete": _("The comment is deleted on the network. Its text stays in the records."),
+        }
+        messages.success(request, done[action])
+    return redirect(_item_url(item, "moderation"))
 
 
 @login_required

@@ -3,10 +3,15 @@ images served only to the organization's own members."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from publishing.models import MediaAsset
+from publishing.services.media import media_public_url
 from publishing.tests.fixtures import draft, make_image, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +99,22 @@ def test_an_unused_image_is_removed(client, personas, login, team, media_root):
     assert client.get(f"{LIBRARY}{asset.pk}/delete/").status_code == 200
     client.post(f"{LIBRARY}{asset.pk}/delete/")
     assert not MediaAsset.objects.filter(pk=asset.pk).exists()
+
+
+def test_a_signed_public_address_serves_the_image_without_login_until_it_expires(
+    client, personas, media_root, settings
+):
+    """Instagram fetches images by address: a signed one works without login for 48 hours."""
+    settings.SITE_URL = "https://govsocial.example"
+    asset = make_image(personas.membership(personas.bob))
+    url = media_public_url(asset)
+    assert url.startswith("https://govsocial.example/publishing/media/public/")
+    path = url.removeprefix("https://govsocial.example")
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == asset.file.open("rb").read()
+    assert client.get(path[:-3] + "xx/").status_code == 404
+    assert client.get("/publishing/media/public/forged/").status_code == 404
+    with time_machine.travel(timezone.now() + timedelta(hours=49)):
+        assert client.get(path).status_code == 404

@@ -1,0 +1,1 @@
+"""A local Graph API server (Facebook Pages and Instagram) for the tests."""
