@@ -88,8 +88,22 @@ class CachedOTPMiddleware(OTPMiddleware):
         if cached == _MISSING:
             return None
         device = super()._device_from_persistent_id(persistent_id)
-        cache.set(key, device if device is not None else _MISSING, OTP_DEVICE_CACHE_SECONDS)
+        cache.set(key, _without_secrets(device) or _MISSING, OTP_DEVICE_CACHE_SECONDS)
         return device
+
+
+# What the middleware and ``is_verified()`` read of a device. The rest (the TOTP key,
+# static tokens' parents, throttling) stays out of the cache: a cached copy has those
+# fields deferred, so reading one would load it from the database.
+_CACHED_DEVICE_FIELDS = frozenset({"id", "user_id", "name", "confirmed"})
+
+
+def _without_secrets(device: Device | None) -> Device | None:
+    if device is None:
+        return None
+    model = type(device)
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in _CACHED_DEVICE_FIELDS]
+    return model.from_db(device._state.db, fields, [getattr(device, name) for name in fields])
 
 
 def second_factor_required(user: User | AnonymousUser) -> bool:

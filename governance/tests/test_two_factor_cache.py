@@ -55,3 +55,16 @@ def test_it_asks_for_a_second_factor_as_soon_as_the_organization_requires_one(cl
     response = client.get("/inbox/")
     assert response.status_code == 302
     assert response["Location"] == "/auth/2fa/enrol/"
+
+
+def test_it_keeps_the_authenticators_secret_key_out_of_the_cache(client, personas, login):
+    from django.core.cache import cache
+
+    from governance.middleware import _device_cache_key
+
+    device = login(client, personas.alice)
+    client.get("/inbox/")
+    cached = cache.get(_device_cache_key(device.persistent_id))
+    assert cached.pk == device.pk
+    assert "key" in cached.get_deferred_fields()
+    assert device.key not in repr(cached.__dict__)
