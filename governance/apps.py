@@ -17,3 +17,8 @@ class GovernanceConfig(AppConfig):
         register_provider(HANDOVER, handover_providers.VaultSecretsProvider())
         register_provider(RECORDS, records_providers.AuditEntriesRecords())
         register_provider(RECORDS, records_providers.VaultAccessRecords())
+
+        # Cached two-factor state (sessions, devices, policy) is dropped on change.
+        from governance.middleware import connect_second_factor_cache_signals
+
+        connect_second_factor_cache_signals()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -17,8 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
-from governance.models import Membership, User
+from governance.models import Membership, Organization, User
 
 SESSION_ORG_KEY = "govsocial_org_id"
 
@@ -91,7 +98,72 @@ class ActiveMembershipMiddleware:
         return self.get_response(request)
 
 
+# What the two-factor layer reads on every request, cached so that a signed-in
+# request costs no device or policy query. Every write that could change an answer
+# (a device, a membership, an organization's policy, a user's staff flag) drops it;
+# the time limits only bound what a write outside the ORM could leave behind.
+OTP_DEVICE_CACHE_SECONDS = 300
+SECOND_FACTOR_CACHE_SECONDS = 60
+_MISSING = "missing"
+
+
+def _device_cache_key(persistent_id: str) -> str:
+    return f"otp-device:{persistent_id}"
+
+
+def _second_factor_cache_key(user_id: int) -> str:
+    return f"second-factor-required:{user_id}"
+
+
+class CachedOTPMiddleware(OTPMiddleware):
+    """django-otp's middleware, reading the session's verified device from the cache.
+
+    Generic over the device models: whichever ``django_otp.models.Device``
+    subclass verified the session, its persistent id is the key. The middleware
+    still checks the device's owner and confirmation on every request.
+    """
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        key = _device_cache_key(self._normalize_persistent_id(persistent_id))
+        cached = cache.get(key)
+        if isinstance(cached, Device):
+            return cached
+        if cached == _MISSING:
+            return None
+        device = super()._device_from_persistent_id(persistent_id)
+        cache.set(key, _without_secrets(device) or _MISSING, OTP_DEVICE_CACHE_SECONDS)
+        return device
+
+
+# What the middleware and ``is_verified()`` read of a device. The rest (the TOTP key,
+# static tokens' parents, throttling) stays out of the cache: a cached copy has those
+# fields deferred, so reading one would load it from the database.
+_CACHED_DEVICE_FIELDS = frozenset({"id", "user_id", "name", "confirmed"})
+
+
+def _without_secrets(device: Device | None) -> Device | None:
+    if device is None:
+        return None
+    model = type(device)
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in _CACHED_DEVICE_FIELDS]
+    return model.from_db(device._state.db, fields, [getattr(device, name) for name in fields])
+
+
 def second_factor_required(user: User | AnonymousUser) -> bool:
+    """Whether ``user`` must prove a second factor in each session (cached per user;
+    see ``second_factor_required_uncached``)."""
+    if not user.is_authenticated:
+        return False
+    key = _second_factor_cache_key(user.pk)
+    cached = cache.get(key)
+    if isinstance(cached, bool):
+        return cached
+    required = second_factor_required_uncached(user)
+    cache.set(key, required, SECOND_FACTOR_CACHE_SECONDS)
+    return required
+
+
+def second_factor_required_uncached(user: User | AnonymousUser) -> bool:
     """Whether ``user`` must prove a second factor in each session: a membership of an
     organization whose policy requires it, an authenticator they set up themselves
     (a device someone enrolled protects them even where the policy is off), or staff
@@ -139,6 +211,57 @@ class TwoFactorRequiredMiddleware:
                 )
             return HttpResponseRedirect(reverse(target))
         return self.get_response(request)
+
+
+def forget_second_factor_state(*, user_ids: Sequence[int], devices: Sequence[Device] = ()) -> None:
+    """Drop the cached two-factor answers of these users and devices (after commit,
+    so a concurrent request cannot re-cache what the transaction is changing)."""
+    keys = [_second_factor_cache_key(user_id) for user_id in user_ids]
+    keys += [_device_cache_key(device.persistent_id) for device in devices]
+
+    def forget() -> None:
+        cache.delete_many(keys)
+
+    forget()
+    transaction.on_commit(forget)
+
+
+def _device_changed(sender: type, instance: Device, **kwargs: Any) -> None:
+    forget_second_factor_state(user_ids=[instance.user_id], devices=[instance])
+
+
+def _membership_changed(sender: type, instance: Membership, **kwargs: Any) -> None:
+    forget_second_factor_state(user_ids=[instance.user_id])
+
+
+def _user_changed(sender: type, instance: User, **kwargs: Any) -> None:
+    forget_second_factor_state(user_ids=[instance.pk])
+
+
+def _organization_changed(sender: type, instance: Organization, **kwargs: Any) -> None:
+    member_ids = list(
+        Membership.objects.filter(organization=instance).values_list("user_id", flat=True)
+    )
+    forget_second_factor_state(user_ids=member_ids)
+
+
+def connect_second_factor_cache_signals() -> None:
+    """Drop cached answers whenever a device (of any django-otp device model), a
+    membership, a user or an organization is saved or deleted."""
+    receivers: list[tuple[type[models.Model], Callable[..., None]]] = [
+        (Membership, _membership_changed),
+        (User, _user_changed),
+        (Organization, _organization_changed),
+    ]
+    receivers += [
+        (model, _device_changed)
+        for model in apps.get_models()
+        if issubclass(model, Device) and not model._meta.abstract
+    ]
+    for model, receiver in receivers:
+        uid = f"second-factor-cache:{model._meta.label}"
+        post_save.connect(receiver, sender=model, dispatch_uid=uid)
+        post_delete.connect(receiver, sender=model, dispatch_uid=uid)
 
 
 class UserPreferencesMiddleware:

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -183,7 +185,7 @@ class InboxFilters:
 
 
 def _filtered(
-    items: QuerySet[InboxItem], filters: InboxFilters, user: User, now: datetime
+    items: QuerySet[InboxItem], filters: InboxFilters, user_id: int, now: datetime
 ) -> QuerySet[InboxItem]:
     if filters.account:
         items = items.filter(channel_account_id=filters.account)
@@ -192,7 +194,7 @@ def _filtered(
     if filters.status:
         items = items.filter(status=filters.status)
     if filters.assignee == "me":
-        items = items.filter(assignee_id=user.pk)
+        items = items.filter(assignee_id=user_id)
     elif filters.assignee == "none":
         items = items.filter(assignee__isnull=True)
     elif isinstance(filters.assignee, int):
@@ -204,6 +206,19 @@ def _filtered(
     if filters.overdue:
         items = items.filter(status__in=list(OPEN_STATUSES), sla_due_at__lt=now)
     return items
+
+
+# The list's order is (posted_at, id), newest first. A keyset position compares as
+# a row value, ``(posted_at, id) < (X, Y)``: PostgreSQL seeks straight to it in the
+# (organization, posted_at DESC, id DESC) index, where the equivalent
+# ``posted_at < X OR (posted_at = X AND id < Y)`` reads and filters every index
+# row from the newest one down (85,000 of them for an old item).
+def _older_than(moment: datetime, pk: int) -> TupleLessThan:
+    return TupleLessThan(Tuple(F("posted_at"), F("pk")), (moment, pk))
+
+
+def _newer_than(moment: datetime, pk: int) -> TupleGreaterThan:
+    return TupleGreaterThan(Tuple(F("posted_at"), F("pk")), (moment, pk))
 
 
 def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
@@ -228,10 +243,10 @@ def inbox_item_list(
 ) -> InboxPageRows:
     """One page of the list, newest first. Two queries whatever ``limit`` is."""
     now = now or timezone.now()
-    items = _filtered(inbox_items_for_membership(membership), filters, membership.user, now)
+    items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
     if filters.before is not None:
         moment, pk = filters.before
-        items = items.filter(Q(posted_at__lt=moment) | Q(posted_at=moment, pk__lt=pk))
+        items = items.filter(_older_than(moment, pk))
     rows = list(_for_rows(items).order_by("-posted_at", "-pk")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
@@ -249,7 +264,7 @@ def inbox_new_items(
 ) -> list[InboxItem]:
     """Items that arrived since the row ``after_id`` (newest first), for the list's poll."""
     now = now or timezone.now()
-    items = _filtered(inbox_items_for_membership(membership), filters, membership.user, now)
+    items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
     return list(_for_rows(items.filter(pk__gt=after_id)).order_by("-posted_at", "-pk")[:limit])
 
 
@@ -286,10 +301,42 @@ def _capped(items: QuerySet[InboxItem], cap: int) -> int:
     return items.order_by()[:cap].count()
 
 
+# The counts are cached per membership for a short while, under a version of the
+# organization's inbox that every change of an item's status, assignee or due time
+# moves on (``inbox_changed``), so a change shows on the next page load.
+COUNTS_CACHE_SECONDS = 30
+
+
+def _inbox_version_key(organization_id: int) -> str:
+    return f"inbox-version:{organization_id}"
+
+
+def inbox_changed(organization_id: int) -> None:
+    """Items of the organization changed: counts cached before now are stale."""
+    key = _inbox_version_key(organization_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
 def inbox_counts(membership: Membership, *, now: datetime | None = None) -> InboxCounts:
     """How many items are new, open and assigned to the reader, and overdue (each up
-    to ``COUNT_CAP``; three small indexed queries)."""
-    now = now or timezone.now()
+    to ``COUNT_CAP``; three small indexed queries, cached until the inbox changes or
+    ``COUNTS_CACHE_SECONDS`` pass). ``now`` given: computed afresh."""
+    if now is not None:
+        return _inbox_counts(membership, now=now)
+    version = cache.get_or_set(_inbox_version_key(membership.organization_id), 0, None)
+    key = f"inbox-counts:{membership.organization_id}:{version}:{membership.pk}"
+    counts = cache.get(key)
+    if isinstance(counts, InboxCounts):
+        return counts
+    counts = _inbox_counts(membership, now=timezone.now())
+    cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return counts
+
+
+def _inbox_counts(membership: Membership, *, now: datetime) -> InboxCounts:
     visible = inbox_items_for_membership(membership)
     open_statuses = list(OPEN_STATUSES)
     return InboxCounts(
@@ -307,17 +354,13 @@ def inbox_neighbours(
     """The items just newer and just older than ``item`` in the unfiltered list."""
     visible = inbox_items_for_membership(membership)
     newer = (
-        visible.filter(
-            Q(posted_at__gt=item.posted_at) | Q(posted_at=item.posted_at, pk__gt=item.pk)
-        )
+        visible.filter(_newer_than(item.posted_at, item.pk))
         .order_by("posted_at", "pk")
         .only("pk", "author_handle", "author_name")
         .first()
     )
     older = (
-        visible.filter(
-            Q(posted_at__lt=item.posted_at) | Q(posted_at=item.posted_at, pk__lt=item.pk)
-        )
+        visible.filter(_older_than(item.posted_at, item.pk))
         .order_by("-posted_at", "-pk")
         .only("pk", "author_handle", "author_name")
         .first()

@@ -1,7 +1,10 @@
 """Settings for the test suite: the base settings with fast hashing and captured mail."""
 
+import os
+import uuid
+
 from govsocial.settings.base import *  # noqa: F403
-from govsocial.settings.base import CELERY_BEAT_SCHEDULE
+from govsocial.settings.base import CACHES, CELERY_BEAT_SCHEDULE
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -16,3 +19,11 @@ CONNECTORS_ALLOW_PRIVATE_NETWORKS = True
 # Tests never reach the real Bluesky; the live tests point these at the local network.
 BLUESKY_PLC_URL = "https://plc.invalid"
 BLUESKY_DEFAULT_SERVICE = "https://bsky.invalid"
+# Each test run has its own cache keys: the test database starts again at id 1, and a
+# cached session, device or count of an earlier run must not answer for this one.
+# Worker processes a test starts inherit the variable, so they share this run's keys.
+os.environ.setdefault("GOVSOCIAL_TEST_CACHE_PREFIX", f"govsocial-test-{uuid.uuid4().hex[:12]}")
+CACHES = {
+    name: {**options, "KEY_PREFIX": os.environ["GOVSOCIAL_TEST_CACHE_PREFIX"]}
+    for name, options in CACHES.items()
+}

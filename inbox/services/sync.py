@@ -40,7 +40,7 @@ from accounts.services import channel_account_record_error
 from governance.services.audit import audit_record
 from inbox.models import InboxCursor, InboxItem, ItemKind, Priority, Reply
 from inbox.priority import WatchList, raised_priority
-from inbox.selectors import SlaRules, sla_rules_for, watch_list_for
+from inbox.selectors import SlaRules, inbox_changed, sla_rules_for, watch_list_for
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ def _store_page(
         ]
         # ignore_conflicts: a concurrent run may have written the same rows a moment ago.
         InboxItem.objects.bulk_create(new_items, batch_size=500, ignore_conflicts=True)
+        if new_items:
+            inbox_changed(account.organization_id)
         values: dict[str, Any] = {
             "leased_until": now + SYNC_LEASE,
             "items_synced": F("items_synced") + len(new_items),

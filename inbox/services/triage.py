@@ -28,7 +28,7 @@ from governance.selectors.access import has_perm, require_perm
 from governance.services.audit import audit_record
 from governance.services.notifications import notification_send
 from inbox.models import InboxItem, ItemStatus, Priority, Tag
-from inbox.selectors import sla_rules_for
+from inbox.selectors import inbox_changed, sla_rules_for
 
 MAX_TAG_LENGTH = 50
 
@@ -381,6 +381,7 @@ def inbox_items_hand_over(
     now = timezone.now()
     for item in items:
         InboxItem.objects.filter(pk=item.pk).update(assignee_id=new_holder.user_id, assigned_at=now)
+        inbox_changed(item.organization_id)
         audit_record(
             action="inbox_item.assigned",
             organization=item.organization,

@@ -124,6 +124,8 @@ def test_the_list_costs_the_same_queries_for_5_or_50_rows(client, personas, logi
         assert response.status_code == 200
         return len(captured.captured_queries)
 
+    # The first request of a session also reads the verified device (then cached).
+    client.get("/inbox/")
     for _ in range(5):
         make_item(personas.other_account, assignee=personas.alice).tags.add(flood)
     few = queries()

@@ -1,0 +1,79 @@
+"""What each inbox request costs: neighbours seek in the index, the user row is read
+once, the counts are computed once until the inbox changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.models import Membership
+from inbox.selectors import _older_than, inbox_items_for_membership, inbox_neighbours
+from inbox.tests.helpers import make_item
+
+
+def _sql(captured: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_it_orders_neighbours_by_time_then_id_when_times_are_equal(personas):
+    moment = timezone.now() - timedelta(hours=1)
+    earlier = make_item(personas.other_account, posted_at=moment - timedelta(minutes=1))
+    first = make_item(personas.other_account, posted_at=moment)
+    second = make_item(personas.other_account, posted_at=moment)
+    later = make_item(personas.other_account, posted_at=moment + timedelta(minutes=1))
+    membership = Membership.objects.get(user=personas.alice, organization=personas.org)
+
+    assert inbox_neighbours(membership, first) == (second, earlier)
+    assert inbox_neighbours(membership, second) == (later, first)
+    assert inbox_neighbours(membership, later) == (None, second)
+    assert inbox_neighbours(membership, earlier) == (first, None)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan is PostgreSQL's")
+def test_it_seeks_the_older_neighbour_in_the_index_instead_of_filtering_rows(personas):
+    item = make_item(personas.other_account, posted_at=timezone.now() - timedelta(days=3))
+    membership = Membership.objects.get(user=personas.alice, organization=personas.org)
+    query = (
+        inbox_items_for_membership(membership)
+        .filter(_older_than(item.posted_at, item.pk))
+        .order_by("-posted_at", "-pk")
+        .only("pk")[:1]
+    )
+    with connection.cursor() as cursor:
+        # A handful of rows: without this the planner would rightly read the table.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    # The whole position is part of where the index scan starts, not a filter after it.
+    assert "ROW(posted_at, id) <" in index_condition
+    assert "inbox_org_posted_idx" in plan
+    assert "Filter" not in plan
+
+
+def test_it_reads_the_user_row_once_per_inbox_page(client, personas, login):
+    make_item(personas.other_account, assignee=personas.alice)
+    login(client, personas.alice)
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/inbox/?assignee=me")
+    assert response.status_code == 200
+    user_reads = [sql for sql in _sql(captured) if 'FROM "governance_user"' in sql]
+    assert len(user_reads) == 1
+
+
+def test_it_counts_the_inbox_once_until_an_item_changes(client, personas, login):
+    make_item(personas.other_account, assignee=personas.alice)
+    login(client, personas.alice)
+    assert "1 open item assigned to me" in client.get("/inbox/").content.decode()
+
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get("/inbox/").content.decode()
+    assert "1 open item assigned to me" in body
+    assert not [sql for sql in _sql(captured) if "COUNT(*)" in sql and "inbox_inboxitem" in sql]
+
+    make_item(personas.bob_account, assignee=personas.alice)
+    assert "2 open items assigned to me" in client.get("/inbox/").content.decode()
