@@ -313,6 +313,7 @@ def test_query_count_does_not_grow_with_the_number_of_posts(
 ):
     login(client, team.eddie.user)
     scheduled_post(team, helsinki(2026, 3, 2, 9), "One post.")
+    client.get(f"{path}?date=2026-03-02")  # the filter choices are cached from here on
     with django_assert_max_num_queries(20) as few:
         client.get(f"{path}?date=2026-03-02")
     for n in range(12):
