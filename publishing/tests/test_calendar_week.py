@@ -213,3 +213,10 @@ def test_a_limited_member_is_offered_only_their_accounts(client, login, team, pe
 
     assert ">city-news</option>" in page
     assert "city-mayor" not in page
+
+
+def test_the_months_n_more_with_a_bad_date_is_a_clear_400(client, login, team):
+    login(client, team.eddie.user)
+    response = client.get("/publishing/calendar/more/?date=2026-02-30", headers={"HX-Request": "1"})
+    assert response.status_code == 400
+    assert response.content.decode() == "Choose a date."

@@ -50,6 +50,7 @@ from publishing.selectors_calendar import (
     calendar_slot_entries,
     first_words,
     local_hour_bounds,
+    local_midnight,
     unscheduled_entries,
 )
 from publishing.services.posts import post_reschedule
@@ -269,7 +270,8 @@ class CalendarDay:
     is_today: bool
     entries: list[EntryView] = field(default_factory=list)
     more: int = 0  # posts of the day not shown (the month view shows a few a day)
-    more_url: str = ""
+    more_url: str = ""  # the day's list, without JavaScript
+    expand_url: str = ""  # the rest of the day's posts, shown in place
 
     @property
     def iso(self) -> str:
@@ -497,11 +499,13 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         by_day = calendar_entries_by_day(
             membership, grid, tz, filters, per_day=MONTH_DAY_LIMIT if mode == MONTH else None
         )
+        day_more = f"{reverse('publishing:calendar_day_more')}?{urlencode(filter_query)}"
         for calendar_day in days:
             found = by_day.get(calendar_day.day)
             if found:
                 calendar_day.entries = builders.views(found.entries)
                 calendar_day.more = found.more
+                calendar_day.expand_url = f"{day_more}&date={calendar_day.iso}"
         entry_count = sum(
             found.total for day, found in by_day.items() if period.first <= day < period.end
         )
@@ -625,41 +629,66 @@ def calendar_list_view(request: HttpRequest) -> HttpResponse:
 def calendar_week_more_view(request: HttpRequest) -> HttpResponse:
     """The posts of one hour slot that the week view left behind "N more", as a list
     that htmx puts in the slot's place. Opened without htmx, the day's list."""
+    try:
+        hour = int(request.GET.get("hour", ""))
+        date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        hour = -1
+    if not 0 <= hour <= 23:
+        return HttpResponse(_("Choose a date and an hour."), status=400, content_type="text/plain")
+    return _more(request, hour=hour)
+
+
+@login_required
+@require_GET
+def calendar_day_more_view(request: HttpRequest) -> HttpResponse:
+    """The posts of one day that the month view left behind "N more", shown in place."""
+    try:
+        date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return HttpResponse(_("Choose a date."), status=400, content_type="text/plain")
+    return _more(request, hour=None)
+
+
+def _more(request: HttpRequest, *, hour: int | None) -> HttpResponse:
+    """The posts of a week view's hour (or a month view's day) after the ones it shows."""
     membership = request_membership(request)
     require_perm(membership, "posts.view")
     tz = timezone.get_current_timezone()
-    try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-        hour = int(request.GET.get("hour", ""))
-    except ValueError:
-        return HttpResponse(_("Choose a date and an hour."), status=400, content_type="text/plain")
-    if not 0 <= hour <= 23:
-        return HttpResponse(_("Choose a date and an hour."), status=400, content_type="text/plain")
+    day = date.fromisoformat(request.GET["date"])
     form = CalendarFilterForm(request.GET, choices=calendar_filter_choices(membership))
     filter_query = form.query()
-    week_page = f"{reverse('publishing:calendar_week')}?" + urlencode(
-        {**filter_query, "date": day.isoformat()}
-    )
     if not request.headers.get("HX-Request"):
         return redirect(
             f"{reverse('publishing:calendar_list')}?"
             + urlencode({**filter_query, "span": "day", "date": day.isoformat()})
         )
-    bounds = local_hour_bounds(day, tz)
-    entries = calendar_slot_entries(
-        membership, bounds[hour], bounds[hour + 1], form.filters(), offset=WEEK_HOUR_LIMIT
-    )
-    builders = _EntryBuilders(
-        tz=tz,
-        can_move=has_perm(membership, "posts.write"),
-        return_q=quote(week_page, safe=""),
-    )
     calendar_day = CalendarDay(day=day, in_period=True, is_today=False)
-    _short, label = _more_labels(len(entries), hour, calendar_day)
+    if hour is None:
+        start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+        offset, page_name, slot = MONTH_DAY_LIMIT, "publishing:calendar", day.isoformat()
+    else:
+        bounds = local_hour_bounds(day, tz)
+        start, end = bounds[hour], bounds[hour + 1]
+        offset, page_name = WEEK_HOUR_LIMIT, "publishing:calendar_week"
+        slot = f"{day.isoformat()}-{hour}"
+    entries = calendar_slot_entries(membership, start, end, form.filters(), offset=offset)
+    if hour is None:
+        label = ngettext(
+            "%(counter)s more post on %(label)s",
+            "%(counter)s more posts on %(label)s",
+            len(entries),
+        ) % {"counter": len(entries), "label": calendar_day.label}
+    else:
+        _short, label = _more_labels(len(entries), hour, calendar_day)
+    page = f"{reverse(page_name)}?" + urlencode({**filter_query, "date": day.isoformat()})
+    builders = _EntryBuilders(
+        tz=tz, can_move=has_perm(membership, "posts.write"), return_q=quote(page, safe="")
+    )
     return render(
         request,
         "publishing/calendar/_more.html",
-        {"entries": builders.views(entries), "label": label, "slot": f"{day.isoformat()}-{hour}"},
+        {"entries": builders.views(entries), "label": label, "slot": slot},
     )
 
 

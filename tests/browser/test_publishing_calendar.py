@@ -304,7 +304,11 @@ def test_a_busy_hour_in_the_week_opens_in_place_by_keyboard(page, width, height)
     page.keyboard.press("Enter")
     rest = cell.locator(f"#more-{monday.isoformat()}-9")
     rest.wait_for()
-    assert rest.evaluate("el => el === document.activeElement")
+    # Focus moves to the posts that took the link's place (once htmx has settled them).
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id",
+        arg=rest.get_attribute("id"),
+    )
     assert "09:03 city-news: Road works notice 3." in rest.inner_text()
     assert cell.get_by_role("link", name=re.compile("more posts")).count() == 0
     page.axe.check()
@@ -318,3 +322,31 @@ def test_a_busy_hour_in_the_week_opens_in_place_by_keyboard(page, width, height)
         f"/publishing/calendar/posts/{posts[3].pk}/move/?next="
         + (f"%2Fpublishing%2Fcalendar%2Fweek%2F%3Fdate%3D{monday.isoformat()}")
     )
+
+
+def test_a_busy_day_in_the_month_opens_in_place(page):
+    maria, manager, reviewer, account = city()
+    day = local_day_after(2)
+    for n in range(7):
+        schedule(
+            manager,
+            reviewer,
+            account,
+            f"Market day notice {n}.",
+            datetime.combine(day, time(10, n), tzinfo=HELSINKI),
+        )
+    log_in(page, maria)
+    visit(page, f"/publishing/calendar/?date={day.isoformat()}")
+
+    cell = page.locator(f'td[data-calendar-drop="{day.isoformat()}"]')
+    assert "Market day notice 5." not in cell.inner_text()
+    cell.get_by_role("link", name=re.compile(r"^2 more posts on ")).click()
+    rest = cell.locator(f"#more-{day.isoformat()}")
+    rest.wait_for()
+    # Focus moves to the posts that took the link's place (once htmx has settled them).
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id",
+        arg=rest.get_attribute("id"),
+    )
+    assert "10:06 city-news: Market day notice 6." in rest.inner_text()
+    page.axe.check()
