@@ -42,7 +42,8 @@ def throwaway_database() -> Iterator[str]:
         if connection.vendor == "sqlite":
             name = str(Path(tmp) / "bench.sqlite3")
         else:
-            name = BENCH_DATABASE_NAME
+            # Engineers sharing one server each name their own (BENCH_DATABASE_NAME).
+            name = os.environ.get("BENCH_DATABASE_NAME", BENCH_DATABASE_NAME)
         settings_dict.setdefault("TEST", {})["NAME"] = name
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:

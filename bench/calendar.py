@@ -1,4 +1,4 @@
-"""Calendar: server time of a month view holding 5,000 posts, and its query count.
+"""Calendar: server time of the month and week views over 5,000 posts, and their queries.
 
 Fills a throwaway database (on the configured engine) with BENCH_CALENDAR_POSTS
 posts (default 5,000) spread over one month across five accounts and two
@@ -9,6 +9,11 @@ middleware, session, queries and template rendering (wall-clock time, so a busy
 machine inflates it; the CPU figure beside it does not). Runs with DEBUG off,
 as production does. The month view shows each day's first few posts and "N
 more" (a link to that day's list), so the page stays usable at this volume.
+
+The week view is timed the same way on the first whole week of that month
+(about 1,130 posts at the default volume): its p95, CPU, query count and the
+size of its HTML. Each hour slot shows its first few posts and "N more", which
+expands in place.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import re
 import statistics
 import time
+from typing import Any
 
 from bench import Figure, django_setup, throwaway_database
 
@@ -30,6 +36,37 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
+def _timed(client: Any, path: str, requests: int) -> tuple[list[float], list[float], int, str]:
+    """Wall-clock and CPU milliseconds of ``requests`` requests, the query count of
+    one more, and the page's HTML."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(WARM_UP_REQUESTS):
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+    timings, cpu_timings = [], []
+    for _ in range(requests):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu_timings.append((time.process_time() - cpu_started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(path).content.decode()
+    return timings, cpu_timings, len(queries.captured_queries), page
+
+
+def _accounted(page: str) -> tuple[int, int]:
+    """Posts in the period by the page's own count, and posts it shows or counts as more."""
+    match = re.search(r"([\d,]+) posts? in this period", page)
+    if not match:
+        raise RuntimeError("the page does not say how many posts the period holds")
+    shown = page.count('class="cal-post ')
+    more = sum(int(n) for n in re.findall(r">(\d+) more posts? ", page))
+    return int(match.group(1).replace(",", "")), shown + more
+
+
 def run() -> list[Figure]:
     # Debug mode records every query and keeps template debug data: not what is served.
     os.environ.setdefault("DEBUG", "false")
@@ -37,9 +74,7 @@ def run() -> list[Figure]:
     import zoneinfo
     from datetime import datetime, timedelta
 
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from accounts.models import ChannelAccount
     from governance.models import Membership, Organization, Role, TOTPDevice, User
@@ -93,25 +128,17 @@ def run() -> list[Figure]:
         session.save()
         path = "/publishing/calendar/?date=2030-03-01"
 
-        for _ in range(WARM_UP_REQUESTS):
-            response = client.get(path)
-            if response.status_code != 200:
-                raise RuntimeError(f"calendar answered {response.status_code}")
+        timings, cpu_timings, query_count, page = _timed(client, path, requests)
         # Each day cell shows its first few posts and "N more posts on <day>".
-        page = response.content.decode()
-        shown = page.count('class="cal-post ')
-        more = sum(int(n) for n in re.findall(r">(\d+) more posts? on ", page))
-        if shown + more != posts_wanted:
-            raise RuntimeError(f"the month view accounts for {shown + more} of {posts_wanted}")
+        total, accounted = _accounted(page)
+        if total != posts_wanted or accounted != posts_wanted:
+            raise RuntimeError(f"the month view accounts for {accounted} of {posts_wanted}")
 
-        timings, cpu_timings = [], []
-        for _ in range(requests):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            client.get(path)
-            timings.append((time.perf_counter() - started) * 1000)
-            cpu_timings.append((time.process_time() - cpu_started) * 1000)
-        with CaptureQueriesContext(connection) as queries:
-            client.get(path)
+        week_path = "/publishing/calendar/week/?date=2030-03-04"
+        week_timings, week_cpu, week_queries, week_page = _timed(client, week_path, requests)
+        week_total, week_accounted = _accounted(week_page)
+        if week_accounted != week_total:
+            raise RuntimeError(f"the week view accounts for {week_accounted} of {week_total}")
 
     p95 = _p95(timings)
     return [
@@ -121,6 +148,12 @@ def run() -> list[Figure]:
         # This process's CPU time alone: steady on a busy machine, but without the
         # database server's share on PostgreSQL.
         ("calendar_month_cpu_p95_ms", _p95(cpu_timings), "ms"),
-        ("calendar_month_queries", float(len(queries.captured_queries)), "queries"),
+        ("calendar_month_queries", float(query_count), "queries"),
         ("calendar_month_target_ms", TARGET_P95_MS, "ms"),
+        ("calendar_week_posts", float(week_total), "posts"),
+        ("calendar_week_html_kb", len(week_page.encode()) / 1024, "KiB"),
+        ("calendar_week_p95_ms", _p95(week_timings), "ms"),
+        ("calendar_week_median_ms", statistics.median(week_timings), "ms"),
+        ("calendar_week_cpu_p95_ms", _p95(week_cpu), "ms"),
+        ("calendar_week_queries", float(week_queries), "queries"),
     ]

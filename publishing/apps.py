@@ -9,7 +9,9 @@ class PublishingConfig(AppConfig):
     def ready(self) -> None:
         # Governance (the floor below) learns about posts only through these providers.
         from governance.providers import HANDOVER, RECORDS, register_provider
-        from publishing import providers
+        from publishing import providers, signals
+
+        signals.connect()
 
         register_provider(HANDOVER, providers.AuthoredPostsProvider())
         register_provider(HANDOVER, providers.ApprovalPoliciesProvider())

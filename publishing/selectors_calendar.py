@@ -8,21 +8,19 @@ the first words of each post.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
+from django.core.cache import cache
 from django.db.models import (
-    Case,
-    Count,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 
 from accounts.models import ChannelAccount
@@ -226,65 +224,92 @@ def calendar_entries_by_day(
     each day's first ``per_day`` posts are loaded (a month holding thousands of
     posts shows a few a day and "N more"); the database counts the rest. Three
     queries however many posts there are."""
-    filters = filters or PostFilters()
     if not days:
         return {}
     bounds = [local_midnight(day, tz) for day in days]
     bounds.append(local_midnight(days[-1] + timedelta(days=1), tz))
+    by_slot = calendar_entries_by_slot(membership, bounds, filters, per_slot=per_day)
+    return {days[index]: found for index, found in by_slot.items()}
+
+
+def calendar_entries_by_slot(
+    membership: Membership,
+    bounds: Sequence[datetime],
+    filters: PostFilters | None = None,
+    per_slot: int | None = None,
+) -> dict[int, DayEntries]:
+    """The posts in consecutive time slots ``[bounds[n], bounds[n + 1])``, by slot ``n``.
+
+    ``bounds`` never decrease (a slot may be empty: the hour the clocks skip). With
+    ``per_slot``, only each slot's first ``per_slot`` posts are loaded and the
+    database counts the rest: three queries however many posts there are (two
+    without ``per_slot``)."""
+    filters = filters or PostFilters()
+    slots = len(bounds) - 1
+    if slots < 1:
+        return {}
     posts = _in_range(membership, bounds[0], bounds[-1], filters)
-    grouped: dict[date, DayEntries] = {}
-    if per_day is None:
+    grouped: dict[int, DayEntries] = {}
+    if per_slot is None:
+        slot = 0
         for entry in _entries(membership, posts, filters):
             assert entry.at is not None
-            found = grouped.setdefault(entry.at.astimezone(tz).date(), DayEntries())
+            while entry.at >= bounds[slot + 1]:
+                slot += 1
+            found = grouped.setdefault(slot, DayEntries())
             found.entries.append(entry)
             found.total += 1
         return grouped
-    # How many posts each day holds, counted by the database: the stored UTC instants
-    # compared with the day boundaries (no time zone arithmetic in SQL).
-    counts = (
-        posts.annotate(day_index=_day_index(bounds, 0, len(days)))
-        .order_by()
-        .values("day_index")
-        .annotate(total=Count("pk"))
-        .values_list("day_index", "total")
-    )
-    for index, total in counts:
-        grouped[days[index]] = DayEntries(total=total)
-    if not grouped:
+    # Each post's slot, found by halving the bounds over the posts' times (one narrow
+    # query): in time order, a slot's posts follow one another; keep the first few.
+    chosen: dict[int, int] = {}
+    for pk, at in posts.values_list("pk", "scheduled_at"):
+        assert at is not None  # a post in a slot has a time
+        index = bisect_right(bounds, at) - 1
+        found = grouped.setdefault(index, DayEntries())
+        found.total += 1
+        if found.total <= per_slot:
+            chosen[pk] = index
+    if not chosen:
         return grouped
-    # The posts in time order are the days' posts one day after another: take the
-    # first ``per_day`` of each day's run.
-    ordered = list(posts.values_list("pk", flat=True))
-    chosen: list[int] = []
-    position = 0
-    for day in days:
-        total = grouped[day].total if day in grouped else 0
-        chosen.extend(ordered[position : position + min(total, per_day)])
-        position += total
-    loaded = Post.objects.filter(pk__in=chosen).order_by("scheduled_at", "pk")
+    loaded = Post.objects.filter(pk__in=list(chosen)).order_by("scheduled_at", "pk")
     for entry in _entries(membership, loaded, filters):
-        assert entry.at is not None
-        grouped[entry.at.astimezone(tz).date()].entries.append(entry)
+        grouped[chosen[entry.post_id]].entries.append(entry)
     return grouped
 
 
-def _day_index(bounds: Sequence[datetime], low: int, high: int) -> Case | Value:
-    """SQL for the index ``n`` (``low <= n < high``) of the day ``[bounds[n], bounds[n + 1])``
-    holding the post, found by halving: a handful of comparisons per row."""
-    if high - low == 1:
-        return Value(low)
-    middle = (low + high) // 2
-    return Case(
-        When(scheduled_at__lt=bounds[middle], then=_day_index(bounds, low, middle)),
-        default=_day_index(bounds, middle, high),
-        output_field=IntegerField(),
-    )
+def calendar_slot_entries(
+    membership: Membership,
+    start: datetime,
+    end: datetime,
+    filters: PostFilters | None = None,
+    *,
+    offset: int = 0,
+) -> list[CalendarEntry]:
+    """The posts of one slot ``[start, end)`` in time order, from the ``offset``-th on:
+    the ones a page left out behind "N more". Two queries."""
+    filters = filters or PostFilters()
+    posts = _in_range(membership, start, end, filters)
+    ids = list(posts.values_list("pk", flat=True)[offset:])
+    if not ids:
+        return []
+    loaded = Post.objects.filter(pk__in=ids).order_by("scheduled_at", "pk")
+    return _entries(membership, loaded, filters)
 
 
 def local_midnight(day: date, tz: tzinfo) -> datetime:
     """The first instant of ``day`` in ``tz``."""
     return datetime.combine(day, time.min).replace(tzinfo=tz)
+
+
+def local_hour_bounds(day: date, tz: tzinfo) -> list[datetime]:
+    """The starts of ``day``'s 24 wall-clock hours in ``tz`` and the next midnight, in UTC.
+
+    The hour the clocks skip is an empty slot; the hour they pass twice is one slot
+    two hours long, so every post sits in the row of its local hour."""
+    starts = [datetime.combine(day, time(hour)).replace(tzinfo=tz) for hour in range(24)]
+    starts.append(local_midnight(day + timedelta(days=1), tz))
+    return [start.astimezone(UTC) for start in starts]
 
 
 def unscheduled_entries(
@@ -312,20 +337,75 @@ def unscheduled_entries(
 
 @dataclass(frozen=True)
 class FilterChoices:
-    """What the calendar's filters offer this member."""
+    """What the calendar's filters offer this member: (pk, name) pairs and language codes."""
 
-    accounts: Sequence[ChannelAccount]
-    campaigns: Sequence[Campaign]
+    accounts: Sequence[tuple[int, str]]
+    campaigns: Sequence[tuple[int, str]]
     languages: Sequence[str]
 
 
+# The organization's choices are read on every month and week page, and the languages
+# come from a DISTINCT over all its variants: kept in the cache until something they
+# are made of changes (``filter_choices_forget``, called by the signals in
+# ``publishing.signals``), and an hour at most, for writes that send no signal.
+FILTER_CHOICES_TTL_SECONDS = 3600
+
+
+def _filter_choices_key(organization_id: int) -> str:
+    return f"publishing:calendar-filter-choices:{organization_id}"
+
+
+def _organization_filter_choices(organization_id: int) -> dict[str, Any]:
+    key = _filter_choices_key(organization_id)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    choices: dict[str, Any] = {
+        "accounts": [
+            list(row)
+            for row in ChannelAccount.objects.filter(organization_id=organization_id)
+            .order_by("handle", "pk")
+            .values_list("pk", "handle")
+        ],
+        "campaigns": [
+            list(row)
+            for row in Campaign.objects.filter(organization_id=organization_id).values_list(
+                "pk", "name"
+            )
+        ],
+        "languages": sorted(
+            Variant.objects.filter(post__organization_id=organization_id)
+            .order_by()
+            .values_list("language", flat=True)
+            .distinct()
+        ),
+    }
+    cache.set(key, choices, timeout=FILTER_CHOICES_TTL_SECONDS)
+    return choices
+
+
+def filter_choices_forget(organization_id: int) -> None:
+    """Drop the organization's cached filter choices: an account, campaign or variant changed."""
+    cache.delete(_filter_choices_key(organization_id))
+
+
+def filter_choices_know_language(organization_id: int, language: str) -> None:
+    """A variant in ``language`` was saved: forget the cached choices if they lack it."""
+    cached = cache.get(_filter_choices_key(organization_id))
+    if cached is not None and language not in cached["languages"]:
+        filter_choices_forget(organization_id)
+
+
 def calendar_filter_choices(membership: Membership) -> FilterChoices:
-    accounts = list(channel_accounts_for_membership(membership).order_by("handle", "pk"))
-    campaigns = list(Campaign.objects.filter(organization_id=membership.organization_id))
-    languages = sorted(
-        Variant.objects.filter(post__organization_id=membership.organization_id)
-        .order_by()
-        .values_list("language", flat=True)
-        .distinct()
+    """The calendar's filter choices for this member: the organization's, from the cache,
+    narrowed to the accounts a member limited to some accounts may see."""
+    choices = _organization_filter_choices(membership.organization_id)
+    accounts = [(pk, handle) for pk, handle in choices["accounts"]]
+    if not membership.all_accounts:
+        visible = set(channel_accounts_for_membership(membership).values_list("pk", flat=True))
+        accounts = [(pk, handle) for pk, handle in accounts if pk in visible]
+    return FilterChoices(
+        accounts=accounts,
+        campaigns=[(pk, name) for pk, name in choices["campaigns"]],
+        languages=list(choices["languages"]),
     )
-    return FilterChoices(accounts=accounts, campaigns=campaigns, languages=languages)

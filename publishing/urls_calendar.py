@@ -7,6 +7,8 @@ from publishing.views import calendar, pause
 urlpatterns: list[URLPattern] = [
     path("calendar/", calendar.calendar_month_view, name="calendar"),
     path("calendar/week/", calendar.calendar_week_view, name="calendar_week"),
+    path("calendar/more/", calendar.calendar_day_more_view, name="calendar_day_more"),
+    path("calendar/week/more/", calendar.calendar_week_more_view, name="calendar_week_more"),
     path("calendar/list/", calendar.calendar_list_view, name="calendar_list"),
     path("calendar/posts/<int:pk>/move/", calendar.calendar_move_view, name="calendar_move"),
     path("calendar/feed/new/", calendar.calendar_feed_create_view, name="calendar_feed_create"),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cached_property
+from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,7 +25,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language_info, gettext_lazy
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language_info, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -42,8 +45,12 @@ from publishing.selectors_calendar import (
     CalendarEntry,
     FilterChoices,
     calendar_entries_by_day,
+    calendar_entries_by_slot,
     calendar_filter_choices,
+    calendar_slot_entries,
     first_words,
+    local_hour_bounds,
+    local_midnight,
     unscheduled_entries,
 )
 from publishing.services.posts import post_reschedule
@@ -53,6 +60,10 @@ MONTH, WEEK, LIST = "month", "week", "list"
 SPANS = ("day", "week", "month")
 # A month cell shows this many posts, then "N more" (a link to the day's list).
 MONTH_DAY_LIMIT = 5
+# A week view's hour slot shows this many posts, then "N more", which shows the rest
+# in place (htmx; without JavaScript it is a link to the day's list). A busy week
+# holds over a thousand posts: rendering them all made a 600 KB page.
+WEEK_HOUR_LIMIT = 2
 # Only a scheduled post has a time that can move (the service refuses the rest).
 MOVABLE_STATUSES = frozenset({PostStatus.SCHEDULED})
 # Where the raw feed address waits, for one page view, after it was made.
@@ -151,14 +162,14 @@ class CalendarFilterForm(forms.Form):
         super().__init__(data)
         fields = self.fields
         fields["account"].choices = [("", _("Any account"))] + [  # type: ignore[attr-defined]
-            (str(a.pk), a.handle) for a in choices.accounts
+            (str(pk), handle) for pk, handle in choices.accounts
         ]
         fields["status"].choices = [("", _("Any status")), *PostStatus.choices]  # type: ignore[attr-defined]
         fields["language"].choices = [("", _("Any language"))] + [  # type: ignore[attr-defined]
             (code, _language_name(code)) for code in choices.languages
         ]
         fields["campaign"].choices = [("", _("Any campaign"))] + [  # type: ignore[attr-defined]
-            (str(c.pk), c.name) for c in choices.campaigns
+            (str(pk), name) for pk, name in choices.campaigns
         ]
 
     def filters(self) -> PostFilters:
@@ -185,6 +196,38 @@ class CalendarFilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return bool(self.query())
+
+    def selects(self) -> list[FilterSelect]:
+        """The filters as the page draws them. Dozens of options through Django's widget
+        templates cost more than the rest of a week page: the options are written here."""
+        self.is_valid()
+        selects = []
+        for bound in self:
+            chosen = str(self.data.get(bound.name, "") or "")
+            options = "".join(
+                f'<option value="{escape(str(value))}"'
+                f"{' selected' if str(value) == chosen else ''}>{escape(str(label))}</option>"
+                for value, label in bound.field.choices  # type: ignore[attr-defined]
+            )
+            selects.append(
+                FilterSelect(
+                    name=bound.name,
+                    id=bound.id_for_label,
+                    label=str(bound.label),
+                    options=mark_safe(options),  # noqa: S308 - every value escaped above
+                    errors=[str(error) for error in bound.errors],
+                )
+            )
+        return selects
+
+
+@dataclass(frozen=True)
+class FilterSelect:
+    name: str
+    id: str
+    label: str
+    options: SafeString
+    errors: list[str]
 
 
 # --- what the pages show ------------------------------------------------------------------------
@@ -217,6 +260,7 @@ class EntryView:
     iso: str  # local ISO 8601, for <time datetime>
     accounts_label: str
     summary: str
+    html: SafeString  # the post's <li>, as every calendar view shows it
 
 
 @dataclass
@@ -226,13 +270,14 @@ class CalendarDay:
     is_today: bool
     entries: list[EntryView] = field(default_factory=list)
     more: int = 0  # posts of the day not shown (the month view shows a few a day)
-    more_url: str = ""
+    more_url: str = ""  # the day's list, without JavaScript
+    expand_url: str = ""  # the rest of the day's posts, shown in place
 
     @property
     def iso(self) -> str:
         return self.day.isoformat()
 
-    @property
+    @cached_property
     def label(self) -> str:
         return formats.date_format(self.day, "l j F Y")
 
@@ -245,12 +290,41 @@ class CalendarDay:
 class WeekCell:
     day_iso: str
     entries: list[EntryView] = field(default_factory=list)
+    more: int = 0  # posts of the hour not shown
+    more_short: str = ""
+    more_label: str = ""
+    more_url: str = ""  # the day's list, without JavaScript
+    expand_url: str = ""  # the rest of the hour's posts, shown in place
+
+    def html(self, hour: int) -> str:
+        """The hour slot's <td>: its first posts, then "N more", which htmx replaces with
+        the hour's other posts. Written here, not in a template: a week has 168 slots."""
+        parts = [
+            f'<td class="cal-hour" data-calendar-drop="{self.day_iso}" data-calendar-hour="{hour}">'
+        ]
+        if self.entries:
+            parts.append('<ul class="cal-posts">')
+            parts.extend(entry.html for entry in self.entries)
+            parts.append("</ul>")
+        if self.more:
+            parts.append(
+                f'<p class="cal-more"><a href="{escape(self.more_url)}" '
+                f'hx-get="{escape(self.expand_url)}" hx-target="closest p" hx-swap="outerHTML">'
+                f'<span aria-hidden="true">{escape(self.more_short)}</span>'
+                f'<span class="visually-hidden">{escape(self.more_label)}</span></a></p>'
+            )
+        parts.append("</td>")
+        return "".join(parts)
 
 
 @dataclass
 class HourRow:
     hour: int
     cells: list[WeekCell]
+
+    @property
+    def cells_html(self) -> SafeString:
+        return mark_safe("".join(cell.html(self.hour) for cell in self.cells))  # noqa: S308
 
     @property
     def label(self) -> str:
@@ -260,27 +334,64 @@ class HourRow:
 class _EntryBuilders:
     """Makes EntryViews, reversing each URL pattern once for all of them."""
 
-    def __init__(self, *, tz: tzinfo, can_move: bool) -> None:
+    def __init__(self, *, tz: tzinfo, can_move: bool, return_q: str = "") -> None:
         self.tz = tz
         self.can_move = can_move
+        self.return_q = return_q  # the page to come back to after a Move, URL-quoted
         self.post_url = post_url_builder()
         self.move_url = _url_builder("publishing:calendar_move")
         self.status_labels = {value: str(label) for value, label in PostStatus.choices}
+        self.move_word = escape(_("Move"))
 
     def view(self, entry: CalendarEntry) -> EntryView:
         local = entry.at.astimezone(self.tz) if entry.at else None
         movable = self.can_move and entry.status in MOVABLE_STATUSES
-        return EntryView(
-            post_id=entry.post_id,
-            status=entry.status,
-            status_label=self.status_labels.get(entry.status, entry.status),
-            url=self.post_url(entry.post_id),
-            move_url=self.move_url(entry.post_id) if movable else "",
-            time_label=f"{local:%H:%M}" if local else "",
-            hour=local.hour if local else 0,
-            iso=local.isoformat() if local else "",
-            accounts_label=", ".join(entry.handles) or _("no account yet"),
-            summary=entry.summary or _("(no text)"),
+        fields = {
+            "post_id": entry.post_id,
+            "status": entry.status,
+            "status_label": self.status_labels.get(entry.status, entry.status),
+            "url": self.post_url(entry.post_id),
+            "move_url": self.move_url(entry.post_id) if movable else "",
+            "time_label": f"{local:%H:%M}" if local else "",
+            "hour": local.hour if local else 0,
+            "iso": local.isoformat() if local else "",
+            "accounts_label": ", ".join(entry.handles) or _("no account yet"),
+            "summary": entry.summary or _("(no text)"),
+        }
+        return EntryView(**fields, html=self._html(**fields))  # type: ignore[arg-type]
+
+    def _html(
+        self,
+        *,
+        post_id: int,
+        status: str,
+        status_label: str,
+        url: str,
+        move_url: str,
+        time_label: str,
+        iso: str,
+        accounts_label: str,
+        summary: str,
+        **_rest: object,
+    ) -> SafeString:
+        """The post's list item. Written here rather than in a template included per
+        cell: a week page shows hundreds of posts, and each value is escaped once."""
+        text = f"{escape(accounts_label)}: {escape(summary)}"
+        when = f'<time datetime="{iso}">{time_label}</time> ' if time_label else ""
+        drag = move = ""
+        if move_url:
+            drag = (
+                f' draggable="true" data-calendar-post data-move-url="{move_url}"'
+                f' data-time="{time_label}"'
+            )
+            move = (
+                f' <a class="cal-move" href="{move_url}?next={self.return_q}">{self.move_word}'
+                f'<span class="visually-hidden"> {time_label} {text}</span></a>'
+            )
+        return mark_safe(  # noqa: S308 - every value from the post is escaped above
+            f'<li class="cal-post cal-status-{escape(status)}" id="post-{post_id}"{drag}>'
+            f'<a href="{url}">{when}{text}</a> <span class="cal-status">{escape(status_label)}'
+            f"</span>{move}</li>"
         )
 
     def views(self, entries: Iterable[CalendarEntry]) -> list[EntryView]:
@@ -360,26 +471,43 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         grid_end = week_start(period.end - timedelta(days=1)) + timedelta(days=7)
     can_move = has_perm(membership, "posts.write")
     grid = [grid_first + timedelta(days=n) for n in range((grid_end - grid_first).days)]
-    by_day = calendar_entries_by_day(
-        membership, grid, tz, filters, per_day=MONTH_DAY_LIMIT if mode == MONTH else None
-    )
     filter_query = form.query()
     day_list = f"{reverse('publishing:calendar_list')}?" + urlencode(
         {**filter_query, "span": "day"}
     )
-    builders = _EntryBuilders(tz=tz, can_move=can_move)
-    days = []
-    for day in grid:
-        found = by_day.get(day)
-        days.append(
-            CalendarDay(
-                day=day,
-                in_period=period.first <= day < period.end,
-                is_today=day == today,
-                entries=builders.views(found.entries) if found else [],
-                more=found.more if found else 0,
-                more_url=f"{day_list}&date={day.isoformat()}",
-            )
+    return_q = quote(request.get_full_path(), safe="")
+    builders = _EntryBuilders(tz=tz, can_move=can_move, return_q=return_q)
+    days = [
+        CalendarDay(
+            day=day,
+            in_period=period.first <= day < period.end,
+            is_today=day == today,
+            more_url=f"{day_list}&date={day.isoformat()}",
+        )
+        for day in grid
+    ]
+    if mode == WEEK:
+        hours, entry_count = _week_rows(
+            membership=membership,
+            days=days,
+            tz=tz,
+            filters=filters,
+            builders=builders,
+            expand_base=f"{reverse('publishing:calendar_week_more')}?{urlencode(filter_query)}",
+        )
+    else:
+        by_day = calendar_entries_by_day(
+            membership, grid, tz, filters, per_day=MONTH_DAY_LIMIT if mode == MONTH else None
+        )
+        day_more = f"{reverse('publishing:calendar_day_more')}?{urlencode(filter_query)}"
+        for calendar_day in days:
+            found = by_day.get(calendar_day.day)
+            if found:
+                calendar_day.entries = builders.views(found.entries)
+                calendar_day.more = found.more
+                calendar_day.expand_url = f"{day_more}&date={calendar_day.iso}"
+        entry_count = sum(
+            found.total for day, found in by_day.items() if period.first <= day < period.end
         )
 
     def link(name: str, on: date, **extra: str) -> str:
@@ -399,9 +527,7 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         "form": form,
         "filter_query": urlencode(filter_query),
         "days": days,
-        "entry_count": sum(
-            found.total for day, found in by_day.items() if period.first <= day < period.end
-        ),
+        "entry_count": entry_count,
         "time_zone": str(tz),
         "can_move": can_move,
         "previous_url": link(view_name, period.previous, **extra),
@@ -416,24 +542,68 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         "unscheduled_total": unscheduled_total,
         "feed_token": calendar_feed_token_active(membership),
         "new_feed_url": request.session.pop(NEW_FEED_URL_SESSION_KEY, ""),
-        "return_q": quote(request.get_full_path(), safe=""),
+        "return_q": return_q,
+        "filter_selects": form.selects(),
     }
     if mode == MONTH:
         context["weeks"] = [days[n : n + 7] for n in range(0, len(days), 7)]
         context["weekdays"] = [formats.date_format(d.day, "l") for d in days[:7]]
     elif mode == WEEK:
-        context["hours"] = _hour_rows(days)
+        context["hours"] = hours
     else:
         context["list_days"] = [d for d in days if d.entries]
     return render(request, f"publishing/calendar/{mode}.html", context)
 
 
-def _hour_rows(days: list[CalendarDay]) -> list[HourRow]:
+def _week_bounds(days: list[CalendarDay], tz: tzinfo) -> list[datetime]:
+    """The start of each local hour of ``days``, then the end of the last one."""
+    bounds: list[datetime] = []
+    for calendar_day in days:
+        hours = local_hour_bounds(calendar_day.day, tz)
+        bounds.extend(hours[:24])
+    bounds.append(hours[24])
+    return bounds
+
+
+def _more_labels(count: int, hour: int, day: CalendarDay) -> tuple[str, str]:
+    """What an hour slot's "N more" link shows, and its full name for a screen reader."""
+    short = ngettext("%(count)s more", "%(count)s more", count) % {"count": count}
+    full = ngettext(
+        "%(count)s more post at %(time)s on %(day)s",
+        "%(count)s more posts at %(time)s on %(day)s",
+        count,
+    ) % {"count": count, "time": f"{hour:02d}:00", "day": day.label}
+    return short, full
+
+
+def _week_rows(
+    *,
+    membership: Any,
+    days: list[CalendarDay],
+    tz: tzinfo,
+    filters: PostFilters,
+    builders: _EntryBuilders,
+    expand_base: str,
+) -> tuple[list[HourRow], int]:
+    """The week's 24 rows of 7 hour slots, each with its first posts and "N more";
+    and how many posts the week holds. Three queries, however many posts."""
     rows = [HourRow(hour=hour, cells=[WeekCell(day.iso) for day in days]) for hour in range(24)]
-    for column, day in enumerate(days):
-        for view in day.entries:
-            rows[view.hour].cells[column].entries.append(view)
-    return rows
+    by_slot = calendar_entries_by_slot(
+        membership, _week_bounds(days, tz), filters, per_slot=WEEK_HOUR_LIMIT
+    )
+    total = 0
+    for index, found in by_slot.items():
+        column, hour = divmod(index, 24)
+        cell = rows[hour].cells[column]
+        cell.entries = builders.views(found.entries)
+        total += found.total
+        if found.more:
+            day = days[column]
+            cell.more = found.more
+            cell.more_short, cell.more_label = _more_labels(found.more, hour, day)
+            cell.more_url = day.more_url
+            cell.expand_url = f"{expand_base}&date={day.iso}&hour={hour}"
+    return rows, total
 
 
 @login_required
@@ -452,6 +622,74 @@ def calendar_week_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def calendar_list_view(request: HttpRequest) -> HttpResponse:
     return _calendar_page(request, LIST)
+
+
+@login_required
+@require_GET
+def calendar_week_more_view(request: HttpRequest) -> HttpResponse:
+    """The posts of one hour slot that the week view left behind "N more", as a list
+    that htmx puts in the slot's place. Opened without htmx, the day's list."""
+    try:
+        hour = int(request.GET.get("hour", ""))
+        date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        hour = -1
+    if not 0 <= hour <= 23:
+        return HttpResponse(_("Choose a date and an hour."), status=400, content_type="text/plain")
+    return _more(request, hour=hour)
+
+
+@login_required
+@require_GET
+def calendar_day_more_view(request: HttpRequest) -> HttpResponse:
+    """The posts of one day that the month view left behind "N more", shown in place."""
+    try:
+        date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return HttpResponse(_("Choose a date."), status=400, content_type="text/plain")
+    return _more(request, hour=None)
+
+
+def _more(request: HttpRequest, *, hour: int | None) -> HttpResponse:
+    """The posts of a week view's hour (or a month view's day) after the ones it shows."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    tz = timezone.get_current_timezone()
+    day = date.fromisoformat(request.GET["date"])
+    form = CalendarFilterForm(request.GET, choices=calendar_filter_choices(membership))
+    filter_query = form.query()
+    if not request.headers.get("HX-Request"):
+        return redirect(
+            f"{reverse('publishing:calendar_list')}?"
+            + urlencode({**filter_query, "span": "day", "date": day.isoformat()})
+        )
+    calendar_day = CalendarDay(day=day, in_period=True, is_today=False)
+    if hour is None:
+        start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+        offset, page_name, slot = MONTH_DAY_LIMIT, "publishing:calendar", day.isoformat()
+    else:
+        bounds = local_hour_bounds(day, tz)
+        start, end = bounds[hour], bounds[hour + 1]
+        offset, page_name = WEEK_HOUR_LIMIT, "publishing:calendar_week"
+        slot = f"{day.isoformat()}-{hour}"
+    entries = calendar_slot_entries(membership, start, end, form.filters(), offset=offset)
+    if hour is None:
+        label = ngettext(
+            "%(counter)s more post on %(label)s",
+            "%(counter)s more posts on %(label)s",
+            len(entries),
+        ) % {"counter": len(entries), "label": calendar_day.label}
+    else:
+        _short, label = _more_labels(len(entries), hour, calendar_day)
+    page = f"{reverse(page_name)}?" + urlencode({**filter_query, "date": day.isoformat()})
+    builders = _EntryBuilders(
+        tz=tz, can_move=has_perm(membership, "posts.write"), return_q=quote(page, safe="")
+    )
+    return render(
+        request,
+        "publishing/calendar/_more.html",
+        {"entries": builders.views(entries), "label": label, "slot": slot},
+    )
 
 
 # --- moving a post ------------------------------------------------------------------------------

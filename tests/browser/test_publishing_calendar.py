@@ -6,6 +6,7 @@ real Celery worker and shows as Published on the calendar."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
@@ -265,3 +266,87 @@ def test_scheduled_post_is_published(page, tmp_path):
     assert SandboxPost.objects.filter(
         account=account, is_own=True, text="Swimming hall open late tonight."
     ).exists()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)], ids=["desktop", "phone"])
+def test_a_busy_hour_in_the_week_opens_in_place_by_keyboard(page, width, height):
+    maria, manager, reviewer, account = city()
+    monday = local_day_after(7) - timedelta(days=local_day_after(7).weekday())
+    posts = [
+        schedule(
+            manager,
+            reviewer,
+            account,
+            f"Road works notice {n}.",
+            datetime.combine(monday, time(9, n), tzinfo=HELSINKI),
+        )
+        for n in range(4)
+    ]
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, maria)
+    visit(page, f"/publishing/calendar/week/?date={monday.isoformat()}")
+
+    # The calendar's scroll area is the next stop after the time zone link, and the
+    # arrow keys scroll it where the week is wider than the screen.
+    page.get_by_role("link", name="Change your time zone").focus()
+    page.keyboard.press("Tab")
+    region = page.get_by_role("region", name=re.compile(r"^Week \d+"))
+    assert region.evaluate("el => el === document.activeElement")
+    if width < 800:
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => document.querySelector('.calendar-scroll').scrollLeft > 0")
+
+    cell = page.locator(f'td[data-calendar-drop="{monday.isoformat()}"][data-calendar-hour="9"]')
+    assert "Road works notice 1." in cell.inner_text()
+    assert "Road works notice 2." not in cell.inner_text()
+    more = cell.get_by_role("link", name=re.compile(r"^2 more posts at 09:00 on Monday "))
+    more.focus()
+    page.keyboard.press("Enter")
+    rest = cell.locator(f"#more-{monday.isoformat()}-9")
+    rest.wait_for()
+    # Focus moves to the posts that took the link's place (once htmx has settled them).
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id",
+        arg=rest.get_attribute("id"),
+    )
+    assert "09:03 city-news: Road works notice 3." in rest.inner_text()
+    assert cell.get_by_role("link", name=re.compile("more posts")).count() == 0
+    page.axe.check()
+
+    # The posts shown in place move like the others: their Move link opens the form.
+    cell.get_by_role("link", name="Move 09:03 city-news: Road works notice 3.").click()
+    settle(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Move a post"
+    assert page.get_by_role("link", name="Road works notice 3.").is_visible()
+    assert page.url.endswith(
+        f"/publishing/calendar/posts/{posts[3].pk}/move/?next="
+        + (f"%2Fpublishing%2Fcalendar%2Fweek%2F%3Fdate%3D{monday.isoformat()}")
+    )
+
+
+def test_a_busy_day_in_the_month_opens_in_place(page):
+    maria, manager, reviewer, account = city()
+    day = local_day_after(2)
+    for n in range(7):
+        schedule(
+            manager,
+            reviewer,
+            account,
+            f"Market day notice {n}.",
+            datetime.combine(day, time(10, n), tzinfo=HELSINKI),
+        )
+    log_in(page, maria)
+    visit(page, f"/publishing/calendar/?date={day.isoformat()}")
+
+    cell = page.locator(f'td[data-calendar-drop="{day.isoformat()}"]')
+    assert "Market day notice 5." not in cell.inner_text()
+    cell.get_by_role("link", name=re.compile(r"^2 more posts on ")).click()
+    rest = cell.locator(f"#more-{day.isoformat()}")
+    rest.wait_for()
+    # Focus moves to the posts that took the link's place (once htmx has settled them).
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id",
+        arg=rest.get_attribute("id"),
+    )
+    assert "10:06 city-news: Market day notice 6." in rest.inner_text()
+    page.axe.check()

@@ -4,6 +4,7 @@
 //   [data-calendar-post]     a post that may move; data-move-url, data-time ("HH:MM")
 //   [data-calendar-drop]     a day cell (ISO date); data-calendar-hour on a week view's hour cell
 //   #calendar-status         where results are announced; data-error-text is the fallback error
+//   [data-calendar-focus]    posts that htmx just showed in place of "N more": focus moves there
 // Dragging posts to the same endpoint as each post's Move form, which is the keyboard
 // and no-JavaScript way to do the same thing.
 (() => {
@@ -105,6 +106,15 @@
       move(post, cell, csrfToken);
     });
   }
+
+  // "N more" in a week view's hour is replaced by the hour's other posts (htmx): the
+  // link that had focus is gone, so focus goes to the list that took its place.
+  document.addEventListener("htmx:load", (event) => {
+    const list = event.target;
+    if (!list.matches || !list.matches("[data-calendar-focus]")) return;
+    list.removeAttribute("data-calendar-focus");
+    list.focus();
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-calendar]").forEach(setUp);
