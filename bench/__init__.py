@@ -14,7 +14,8 @@ from pathlib import Path
 
 Figure = tuple[str, float, str]
 
-BENCH_DATABASE_NAME = "govsocial_bench"
+# Overridable so that two people benchmarking on one server do not share a database.
+BENCH_DATABASE_NAME = os.environ.get("BENCH_DATABASE_NAME", "govsocial_bench")
 
 
 def django_setup() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -73,7 +74,7 @@ def test_the_page_says_when_the_figures_are_as_of_in_the_readers_zone(personas, 
 
     page = client.get("/analytics/").content.decode()
 
-    now = timezone.localtime(timezone.now(), timezone=__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    now = timezone.localtime(timezone.now(), timezone=ZoneInfo("Asia/Tokyo"))
     shown = re.search(r"Figures as of (\d\d:\d\d) \((\w+)\)", page)
     assert shown is not None
     assert shown.group(2) == "JST"
@@ -129,3 +130,15 @@ def test_top_posts_show_their_image_with_alt_text_and_their_language(
     )
     assert '<span lang="fi">Finnish</span>' in entry
     assert "3 reactions" in text(entry)
+
+
+def test_the_dashboard_speaks_finnish(personas, client, login):
+    personas.alice.preferred_language = "fi"
+    personas.alice.save(update_fields=["preferred_language"])
+    login(client, personas.alice)
+
+    page = client.get("/analytics/", HTTP_ACCEPT_LANGUAGE="fi").content.decode()
+
+    assert "Luvut klo" in page
+    assert "Palveluittain" in page
+    assert "Ei muutosta edellisiin 30 päivään" in page

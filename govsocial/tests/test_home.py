@@ -212,3 +212,21 @@ def test_the_query_count_does_not_grow_with_the_data(client, login, team, person
     many = queries()
 
     assert few == many
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "empty"),
+    [
+        ("fi", "Odottaa hyväksyntääni", "Mikään ei odota hyväksyntääsi."),
+        ("sv", "Väntar på mitt godkännande", "Inget väntar på ditt godkännande."),
+    ],
+)
+def test_the_page_speaks_finnish_and_swedish(client, login, team, language, heading, empty):
+    team.rita.user.preferred_language = language
+    team.rita.user.save(update_fields=["preferred_language"])
+    login(client, team.rita.user)
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert heading in page
+    assert empty in page
