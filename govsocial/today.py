@@ -86,7 +86,7 @@ class AccountAlert:
 class Today:
     now: datetime
     review: Counted[Post] | None = None  # None: the member does not review
-    inbox: Counted[InboxItem] | None = None  # None: the member has no inbox
+    inbox: Counted[InboxItem] | None = None  # None: the member does not answer
     schedule: list[ScheduleDay] = field(default_factory=list)
     accounts: list[AccountAlert] = field(default_factory=list)
     pauses: list[PublishingPause] = field(default_factory=list)
@@ -126,7 +126,7 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
         waiting = review_lines(membership, posts_waiting_for_reviewer(membership))
         today.review = _counted(waiting, SHOWN)
 
-    if has_perm(membership, "inbox.view"):
+    if has_perm(membership, "inbox.reply"):
         mine = (
             inbox_items_for_membership(membership)
             .filter(

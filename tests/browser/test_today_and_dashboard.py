@@ -106,7 +106,7 @@ def test_a_manager_sees_today_and_the_dashboard_on_one_screen_each(page):
     assert "Posts published" in week.inner_text()
     no_sideways_scroll(page)
     # Everything that needs the manager starts on the first screen.
-    for selector in (".today-week", ".today-grid"):
+    for selector in (".today-grid", ".today-week"):
         assert top_of(page, selector) < WIDE["height"]
     problems.get_by_role("link", name="city-mayor needs reconnecting").click()
     settle(page)
