@@ -290,7 +290,12 @@ def _as_date(value: Any) -> date:
 
 
 def dashboard_build(
-    *, scope: Scope, filters: DashboardFilters, today: date | None = None, with_goals: bool = True
+    *,
+    scope: Scope,
+    filters: DashboardFilters,
+    today: date | None = None,
+    with_goals: bool = True,
+    with_details: bool = True,
 ) -> Dashboard:
     """Every figure of the dashboard for ``filters``, from the rollups. A fixed number of
     queries: the rows grouped by period, followers at each period's end, response-time
@@ -437,14 +442,17 @@ def dashboard_build(
         rows=ordered,
         totals=totals,
         followers_at_start=followers_by_day.get(before),
-        top_posts=top_posts(scope=scope, filters=filters),
+        # Without details (the home page's figures): no top posts, no networks.
+        top_posts=top_posts(scope=scope, filters=filters) if with_details else [],
         previous=previous,
         networks=_network_figures(
             scope=scope,
             in_range=in_range,
             last_day=min(end, today),
             live=live,
-        ),
+        )
+        if with_details
+        else [],
         as_of=timezone.now(),
     )
     if with_goals:

@@ -215,6 +215,7 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
             filters=DashboardFilters(start=first, end=last),
             today=last,
             with_goals=False,
+            with_details=False,
         )
         today.week = key_figures(dashboard)
         today.week_start = first
