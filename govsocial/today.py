@@ -3,8 +3,9 @@
 It reads across every app (govsocial sits on top and may), always through the
 member's own access: a member limited to some accounts sees only those accounts'
 posts, inbox items and alerts, and each list appears only to the roles that act on
-it. A fixed number of queries however much data there is: each list is one
-bounded query, and the week's figures are the dashboard's own (fixed) queries.
+it. A crisis pause is the site-wide banner above every page, this one included.
+A fixed number of queries however much data there is: each list is one bounded
+query, and the week's figures are the dashboard's own (fixed) queries.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from governance.models import Membership
 from governance.selectors.access import has_perm
 from inbox.models import OPEN_STATUSES, InboxItem
 from inbox.selectors import inbox_items_for_membership
-from publishing.models import JobStatus, Post, PublishingPause, PublishJob
-from publishing.selectors import active_pauses, posts_waiting_for_reviewer
+from publishing.models import JobStatus, Post, PublishJob
+from publishing.selectors import posts_waiting_for_reviewer
 
 # Each list shows at most this many lines, with a link to the full list beside it.
 SHOWN = 8
@@ -89,7 +90,6 @@ class Today:
     inbox: Counted[InboxItem] | None = None  # None: the member does not answer
     schedule: list[ScheduleDay] = field(default_factory=list)
     accounts: list[AccountAlert] = field(default_factory=list)
-    pauses: list[PublishingPause] = field(default_factory=list)
     held: Counted[PublishJob] | None = None
     failed: Counted[PublishJob] | None = None
     week: list[KeyFigure] | None = None  # managers only
@@ -97,9 +97,7 @@ class Today:
 
     @property
     def nothing_needs_me(self) -> bool:
-        return not (
-            self.review or self.inbox or self.accounts or self.pauses or self.held or self.failed
-        )
+        return not (self.review or self.inbox or self.accounts or self.held or self.failed)
 
 
 def _counted(rows: list[T], limit: int) -> Counted[T]:
@@ -184,11 +182,6 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
         )
         today.held = _counted(held, SHOWN)
         today.failed = _counted(failed, SHOWN)
-
-        pauses = active_pauses(org_id).filter(
-            Q(channel_account__isnull=True) | Q(channel_account__in=visible_ids)
-        )
-        today.pauses = list(pauses.order_by("started_at", "pk"))
 
     soon = now + timedelta(days=EXPIRY_NOTICE_DAYS)
     alerts = []
