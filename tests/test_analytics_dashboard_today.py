@@ -142,3 +142,22 @@ def test_the_dashboard_speaks_finnish(personas, client, login):
     assert "Luvut klo" in page
     assert "Palveluittain" in page
     assert "Ei muutosta edellisiin 30 päivään" in page
+
+
+def test_a_campaigns_post_published_today_counts_in_the_campaign_view(personas, client, login):
+    from publishing.models import Campaign
+
+    today = today_local()
+    campaign = Campaign.objects.create(organization=personas.org, name="Winter")
+    rollups_rebuild(organization=personas.org, since=today - timedelta(days=1))
+    now = timezone.now()
+    ours = tracked(personas.bob_account, at=now - timedelta(minutes=5), campaign=campaign)
+    post_snapshot(ours, now - timedelta(minutes=1), likes=4)
+    other = tracked(personas.bob_account, at=now - timedelta(minutes=5), title="Other")
+    post_snapshot(other, now - timedelta(minutes=1), likes=50)
+    login(client, personas.alice)
+
+    figures = key_figures(client.get(f"/analytics/?campaign={campaign.pk}").content)
+
+    assert figures["Posts published"].startswith("1")
+    assert figures["Engagement"].startswith("4 ")
