@@ -84,6 +84,18 @@ def no_sideways_scroll(page: Any) -> None:
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
 
+def main_fits(page: Any) -> None:
+    """Nothing in the page's content reaches past the right edge (wide tables scroll in
+    their own region; the site header is checked with the layout's own tests)."""
+    widest = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll('main *')]
+            .filter(e => !e.closest('.table-scroll, .visually-hidden, svg, details:not([open])'))
+            .map(e => e.getBoundingClientRect().right))"""
+    )
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert widest <= width, f"content reaches {widest}px in a {width}px window"
+
+
 def top_of(page: Any, selector: str) -> float:
     return page.locator(selector).first.bounding_box()["y"]
 
@@ -144,3 +156,9 @@ def test_both_pages_work_on_a_phone(page):
     page.locator(".analytics-chart").first.locator("summary").click()
     page.axe.check()
     no_sideways_scroll(page)
+
+    # Reflow (WCAG 1.4.10): at 320 px the content of both pages still fits.
+    page.set_viewport_size({"width": 320, "height": 700})
+    main_fits(page)
+    visit(page, "/")
+    main_fits(page)
