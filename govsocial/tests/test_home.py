@@ -229,3 +229,25 @@ def test_the_page_speaks_finnish_and_swedish(client, login, team, language, head
 
     assert heading in page
     assert empty in page
+
+
+def test_a_reviewer_limited_to_one_account_sees_only_its_posts(client, login, team, personas):
+    from governance.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    limited = MembershipFactory.create(
+        organization=personas.org,
+        user=UserFactory.create(email="lily@example.org", full_name="Lily Limited"),
+        role=Role.REVIEWER,
+        all_accounts=False,
+    )
+    team.account.limited_members.add(limited)
+    submitted(team, title="News item")
+    submitted(team, account=team.other_account, title="Mayor item")
+    login(client, limited.user)
+
+    review = section(home(client), "today-review-heading")
+
+    assert "News item" in review
+    assert "Mayor item" not in review
+    assert "Waiting for me: 1 post to review" in review
