@@ -95,10 +95,6 @@ class Today:
     week: list[KeyFigure] | None = None  # managers only
     week_start: date | None = None
 
-    @property
-    def nothing_needs_me(self) -> bool:
-        return not (self.review or self.inbox or self.accounts or self.held or self.failed)
-
 
 def _counted(rows: list[T], limit: int) -> Counted[T]:
     return Counted(rows[:limit], more=len(rows) > limit, total=len(rows))
