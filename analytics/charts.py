@@ -158,7 +158,8 @@ def build_chart(
     for number_in_chart, item in enumerate(series):
         shaped = Series(label=item.label, css_class=f"chart-s{number_in_chart % 4}")
         shaped.legend_x = legend_x
-        legend_x += 36 + 7.5 * len(item.label)
+        # Wide enough for the dashboard grid's larger type (its charts are drawn small).
+        legend_x += 36 + 11.5 * len(item.label)
         if kind == "bar":
             for index, value in enumerate(item.values):
                 if value is None:

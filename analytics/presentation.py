@@ -12,12 +12,14 @@ from typing import Any
 
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import network_summary
 from analytics.charts import Chart, SeriesInput, build_chart
-from analytics.models import GoalMetric
+from analytics.models import GoalMetric, TrackedPost
 from analytics.selectors import Dashboard, GoalProgress, PeriodFigures, goal_target_number
+from publishing.models import MediaAsset
 
 NO_FIGURE = "\u2013"  # an en dash: "no figure"
 
@@ -264,10 +266,47 @@ class KeyFigure:
     label: str
     value: str
     note: str = ""
+    # The change against the range just before, in words ("+12 % on the previous 30 days").
+    change: str = ""
+
+
+def _change(current: float | None, previous: float | None, days: int) -> str:
+    if current is None or previous is None:
+        return ""
+    if previous == 0:
+        if current == 0:
+            return ngettext(
+                "No change on the previous %(days)s day",
+                "No change on the previous %(days)s days",
+                days,
+            ) % {"days": days}
+        return ngettext(
+            "Previous %(days)s day: %(value)s", "Previous %(days)s days: %(value)s", days
+        ) % {"days": days, "value": fmt(previous)}
+    percent = round(100 * (current - previous) / previous)
+    if percent == 0:
+        return ngettext(
+            "No change on the previous %(days)s day",
+            "No change on the previous %(days)s days",
+            days,
+        ) % {"days": days}
+    return ngettext(
+        "%(change)s %% on the previous %(days)s day",
+        "%(change)s %% on the previous %(days)s days",
+        days,
+    ) % {"change": _signed(percent), "days": days}
 
 
 def key_figures(dashboard: Dashboard) -> list[KeyFigure]:
     totals = dashboard.totals
+    previous = dashboard.previous
+    days = (dashboard.filters.end - dashboard.filters.start).days + 1
+
+    def change(name: str) -> str:
+        if previous is None:
+            return ""
+        return _change(getattr(totals, name), getattr(previous, name), days)
+
     gained = totals.followers_gained
     return [
         KeyFigure(
@@ -276,8 +315,11 @@ def key_figures(dashboard: Dashboard) -> list[KeyFigure]:
             gettext("%(change)s in the range") % {"change": _signed(gained)}
             if gained is not None
             else "",
+            change("followers"),
         ),
-        KeyFigure(gettext("Posts published"), fmt(totals.posts_published)),
+        KeyFigure(
+            gettext("Posts published"), fmt(totals.posts_published), "", change("posts_published")
+        ),
         KeyFigure(
             gettext("Engagement"),
             fmt(totals.engagement),
@@ -288,17 +330,21 @@ def key_figures(dashboard: Dashboard) -> list[KeyFigure]:
                 "replies": fmt(totals.replies),
                 "quotes": fmt(totals.quotes),
             },
+            change("engagement"),
         ),
         KeyFigure(
             gettext("Inbox items"),
             fmt(totals.inbox_received),
             gettext("%(answered)s answered") % {"answered": fmt(totals.inbox_answered)},
+            change("inbox_received"),
         ),
         KeyFigure(
             gettext("Median response time"),
             gettext("%(minutes)s min") % {"minutes": fmt(totals.response_median_minutes, "decimal")}
             if totals.response_median_minutes is not None
             else NO_FIGURE,
+            "",
+            change("response_median_seconds"),
         ),
         KeyFigure(
             gettext("Answered in time"),
@@ -309,6 +355,70 @@ def key_figures(dashboard: Dashboard) -> list[KeyFigure]:
             % {"met": fmt(totals.sla_met), "due": fmt(totals.sla_measured)},
         ),
     ]
+
+
+@dataclass(frozen=True)
+class NetworkRow:
+    label: str
+    followers: str
+    posts_published: str
+    engagement: str
+    inbox_received: str
+    inbox_answered: str
+
+
+def network_rows(dashboard: Dashboard) -> list[NetworkRow]:
+    return [
+        NetworkRow(
+            label=network_summary(row.network).label,
+            followers=fmt(row.followers),
+            posts_published=fmt(row.posts_published),
+            engagement=fmt(row.engagement),
+            inbox_received=fmt(row.inbox_received),
+            inbox_answered=fmt(row.inbox_answered),
+        )
+        for row in dashboard.networks
+    ]
+
+
+@dataclass(frozen=True)
+class TopPostRow:
+    tracked: TrackedPost
+    language: str
+    language_code: str
+    image: MediaAsset | None
+    image_alt: str
+
+
+def top_post_rows(dashboard: Dashboard) -> list[TopPostRow]:
+    """Each top post with the language it went out in and its first image (with that
+    language's alt text)."""
+    rows = []
+    for tracked in dashboard.top_posts:
+        variant = tracked.job.variant
+        media = list(variant.media.all())
+        image = media[0].asset if media else None
+        alt = ""
+        if image is not None:
+            texts = {text.language: text.text for text in image.alt_texts.all()}
+            alt = texts.get(variant.language) or next(iter(texts.values()), "")
+        rows.append(
+            TopPostRow(
+                tracked=tracked,
+                language=_language_name(variant.language),
+                language_code=variant.language,
+                image=image,
+                image_alt=alt,
+            )
+        )
+    return rows
+
+
+def _language_name(code: str) -> str:
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
 
 
 def _signed(value: int | None) -> str:

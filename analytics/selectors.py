@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -44,9 +44,10 @@ from analytics.schedule import (
     week_start,
     zone_of,
 )
+from analytics.services.rollups import DayRollups, rollups_compute_day
 from governance.models import Membership, Organization
 from governance.selectors.access import get_in_org
-from publishing.models import Campaign
+from publishing.models import Campaign, VariantMedia
 
 DAILY_UP_TO_DAYS = 92
 WEEKLY_UP_TO_DAYS = 366
@@ -134,6 +135,11 @@ class Dashboard:
     followers_at_start: int | None
     top_posts: list[TrackedPost]
     goals: list[GoalProgress] = field(default_factory=list)
+    # The same figures over the range of the same length just before (for the change).
+    previous: PeriodFigures | None = None
+    networks: list[NetworkFigures] = field(default_factory=list)
+    # When the figures were read (today's are read live from the pulled numbers).
+    as_of: datetime | None = None
 
     @property
     def impressions_known(self) -> bool:
@@ -154,6 +160,19 @@ class Dashboard:
     @property
     def granularity_label(self) -> str:
         return str(GRANULARITY_LABELS[self.granularity])
+
+
+@dataclass
+class NetworkFigures:
+    """One network's share of the range: its accounts' followers at the end, posts,
+    engagement and inbox items."""
+
+    network: str
+    followers: int | None = None
+    posts_published: int = 0
+    engagement: int = 0
+    inbox_received: int = 0
+    inbox_answered: int = 0
 
 
 GRANULARITY_LABELS = {"day": _("by day"), "week": _("by week"), "month": _("by month")}
@@ -271,7 +290,12 @@ def _as_date(value: Any) -> date:
 
 
 def dashboard_build(
-    *, scope: Scope, filters: DashboardFilters, today: date | None = None, with_goals: bool = True
+    *,
+    scope: Scope,
+    filters: DashboardFilters,
+    today: date | None = None,
+    with_goals: bool = True,
+    with_details: bool = True,
 ) -> Dashboard:
     """Every figure of the dashboard for ``filters``, from the rollups. A fixed number of
     queries: the rows grouped by period, followers at each period's end, response-time
@@ -285,6 +309,12 @@ def dashboard_build(
     rows = {period.key: PeriodFigures(period=period) for period in periods}
     accounts_q = scope.accounts_q()
     in_range = Q(organization=organization, day__gte=start, day__lte=end) & accounts_q
+    # Today is read from the raw tables, not from its rollup rows: those are rebuilt
+    # hourly, and a post published since would show with its likes in the top posts
+    # but "0 posts published" beside them.
+    live = _live_day(scope, today) if start <= today <= end else None
+    if live is not None:
+        in_range &= ~Q(day=today)
     group = _period_expression(granularity)
 
     sums = {
@@ -315,6 +345,9 @@ def dashboard_build(
         for name, value in figures.items():
             if value is not None or name in ("followers_gained", "impressions"):
                 setattr(row, name, value)
+    today_key = next((p.key for p in periods if p.start <= today <= p.end), None)
+    if live is not None and today_key is not None:
+        _add_rollups(rows[today_key], live.accounts)
     if filters.campaign is not None:
         # Posts and engagement of the campaign's posts only; followers and the inbox
         # belong to the accounts, not to a campaign.
@@ -334,6 +367,12 @@ def dashboard_build(
             if row is not None:
                 for name, value in campaign_figures.items():
                     setattr(row, name, value if value is not None or name == "impressions" else 0)
+        if live is not None and today_key is not None:
+            _add_rollups(
+                rows[today_key],
+                [r for r in live.campaigns if r.campaign_id == filters.campaign.pk],
+                fields=_CAMPAIGN_FIELDS,
+            )
 
     # Followers at the end of each period, and on the day before the range.
     ends: dict[date, date] = {}
@@ -341,15 +380,21 @@ def dashboard_build(
         if min(period.end, today) >= period.start:
             ends[min(period.end, today)] = period.key
     before = start - timedelta(days=1)
+    span = (end - start).days + 1
+    previous_start = start - timedelta(days=span)
+    before_previous = previous_start - timedelta(days=1)
     followers_by_day = dict(
         DailyAccountRollup.objects.filter(
-            Q(organization=organization, day__in=[*ends, before]) & accounts_q
+            Q(organization=organization, day__in=[*ends, before, before_previous]) & accounts_q
         )
         .values("day")
         .annotate(total=Sum("followers"))
         .values_list("day", "total")
         .order_by()
     )
+    if live is not None:
+        known = [r.followers for r in live.accounts if r.followers is not None]
+        followers_by_day[today] = sum(known) if known else None
     for day, key in ends.items():
         rows[key].followers = followers_by_day.get(day)
 
@@ -366,6 +411,14 @@ def dashboard_build(
         bands[_as_date(period)][bucket] = (answered, float(seconds))
         count, total = all_bands.get(bucket, (0, 0.0))
         all_bands[bucket] = (count + answered, total + float(seconds))
+    if live is not None and today_key is not None:
+        for live_bucket in live.buckets:
+            for band in (bands[today_key], all_bands):
+                count, total = band.get(live_bucket.bucket, (0, 0.0))
+                band[live_bucket.bucket] = (
+                    count + live_bucket.answered,
+                    total + float(live_bucket.seconds),
+                )
     for key, counts in bands.items():
         if key in rows:
             rows[key].response_median_seconds = median_from_buckets(counts)
@@ -373,6 +426,14 @@ def dashboard_build(
     ordered = [rows[period.key] for period in periods]
     totals = _totals(ordered, start, end, followers_by_day.get(before))
     totals.response_median_seconds = median_from_buckets(all_bands)
+    previous = _previous_totals(
+        scope=scope,
+        filters=filters,
+        start=previous_start,
+        end=before,
+        followers_at_end=followers_by_day.get(before),
+        followers_before=followers_by_day.get(before_previous),
+    )
     dashboard = Dashboard(
         organization=organization,
         filters=filters,
@@ -381,7 +442,18 @@ def dashboard_build(
         rows=ordered,
         totals=totals,
         followers_at_start=followers_by_day.get(before),
-        top_posts=top_posts(scope=scope, filters=filters),
+        # Without details (the home page's figures): no top posts, no networks.
+        top_posts=top_posts(scope=scope, filters=filters) if with_details else [],
+        previous=previous,
+        networks=_network_figures(
+            scope=scope,
+            in_range=in_range,
+            last_day=min(end, today),
+            live=live,
+        )
+        if with_details
+        else [],
+        as_of=timezone.now(),
     )
     if with_goals:
         goals = goals_for_dashboard(scope=scope, filters=filters)
@@ -390,6 +462,137 @@ def dashboard_build(
 
 
 _CAMPAIGN_FIELDS = ("posts_published", *ENGAGEMENT_FIELDS, "impressions", "engagement")
+_SUMMED_FIELDS = (
+    "posts_published",
+    *ENGAGEMENT_FIELDS,
+    "engagement",
+    "inbox_received",
+    "inbox_answered",
+    "sla_measured",
+    "sla_met",
+)
+
+
+def _previous_totals(
+    *,
+    scope: Scope,
+    filters: DashboardFilters,
+    start: date,
+    end: date,
+    followers_at_end: int | None,
+    followers_before: int | None,
+) -> PeriodFigures:
+    """The totals of the range just before (two queries): what each key figure's change
+    is measured against."""
+    in_range = Q(organization=scope.organization, day__gte=start, day__lte=end) & (
+        scope.accounts_q()
+    )
+    totals = PeriodFigures(period=Period(start, start, end, ""))
+    if filters.campaign is not None:
+        sums = DailyCampaignRollup.objects.filter(in_range, campaign=filters.campaign).aggregate(
+            **{name: Sum(name) for name in _CAMPAIGN_FIELDS}
+        )
+        sums.update(
+            DailyAccountRollup.objects.filter(in_range).aggregate(
+                **{name: Sum(name) for name in _SUMMED_FIELDS if name not in _CAMPAIGN_FIELDS}
+            )
+        )
+    else:
+        sums = DailyAccountRollup.objects.filter(in_range).aggregate(
+            **{name: Sum(name) for name in (*_SUMMED_FIELDS, "impressions")}
+        )
+    for name, value in sums.items():
+        if name == "impressions":
+            totals.impressions = value
+        else:
+            setattr(totals, name, value or 0)
+    totals.followers = followers_at_end
+    if followers_at_end is not None and followers_before is not None:
+        totals.followers_gained = followers_at_end - followers_before
+    counts: dict[int, tuple[int, float]] = {}
+    for bucket, answered, seconds in (
+        DailyResponseBucket.objects.filter(in_range)
+        .values("bucket")
+        .annotate(answered=Sum("answered"), total=Sum("seconds"))
+        .values_list("bucket", "answered", "total")
+        .order_by()
+    ):
+        counts[bucket] = (answered, float(seconds))
+    totals.response_median_seconds = median_from_buckets(counts)
+    return totals
+
+
+def _network_figures(
+    *,
+    scope: Scope,
+    in_range: Q,
+    last_day: date,
+    live: DayRollups | None,
+) -> list[NetworkFigures]:
+    """The range's figures per network (two queries, three with today read live)."""
+    by_network: dict[str, NetworkFigures] = {}
+
+    def figures_for(network: str) -> NetworkFigures:
+        return by_network.setdefault(network, NetworkFigures(network=network))
+
+    summed = ("posts_published", "engagement", "inbox_received", "inbox_answered")
+    for values in (
+        DailyAccountRollup.objects.filter(in_range)
+        .values("channel_account__network")
+        .annotate(**{name: Sum(name) for name in summed})
+        .order_by()
+    ):
+        sums: dict[str, Any] = dict(values)
+        row = figures_for(sums["channel_account__network"])
+        for name in summed:
+            setattr(row, name, getattr(row, name) + (sums[name] or 0))
+    if live is not None:
+        networks = dict(
+            ChannelAccount.objects.filter(organization=scope.organization)
+            .filter(scope.accounts_q("pk"))
+            .values_list("pk", "network")
+        )
+        for rollup in live.accounts:
+            row = figures_for(networks.get(rollup.channel_account_id, ""))
+            for name in summed:
+                setattr(row, name, getattr(row, name) + getattr(rollup, name))
+            if rollup.followers is not None:
+                row.followers = (row.followers or 0) + rollup.followers
+    else:
+        for network, followers in (
+            DailyAccountRollup.objects.filter(
+                Q(organization=scope.organization, day=last_day) & scope.accounts_q()
+            )
+            .values("channel_account__network")
+            .annotate(total=Sum("followers"))
+            .values_list("channel_account__network", "total")
+            .order_by()
+        ):
+            figures_for(network).followers = followers
+    return sorted(by_network.values(), key=lambda row: (-row.engagement, row.network))
+
+
+def _live_day(scope: Scope, today: date) -> DayRollups:
+    account_ids: tuple[int, ...] | None = scope.account_ids
+    if scope.account is not None:
+        account_ids = (scope.account.pk,)
+    return rollups_compute_day(organization=scope.organization, day=today, account_ids=account_ids)
+
+
+def _add_rollups(
+    row: PeriodFigures, computed: Sequence[Any], fields: Sequence[str] = _SUMMED_FIELDS
+) -> None:
+    """Add unsaved rollup rows (today's, read live) to a period's figures."""
+    for rollup in computed:
+        for name in fields:
+            if name in ("impressions", "followers_gained"):
+                continue
+            setattr(row, name, getattr(row, name) + getattr(rollup, name))
+        for name in ("impressions", "followers_gained"):
+            if name in fields or fields is _SUMMED_FIELDS:
+                value = getattr(rollup, name, None)
+                if value is not None:
+                    setattr(row, name, (getattr(row, name) or 0) + value)
 
 
 def _totals(
@@ -448,9 +651,16 @@ def top_posts(
     if filters.campaign is not None:
         posts = posts.filter(post__campaign=filters.campaign)
     return list(
-        posts.select_related("post", "channel_account").order_by(
-            "-engagement", "-published_at", "-pk"
-        )[:limit]
+        posts.select_related("post", "channel_account", "job__variant")
+        .prefetch_related(
+            Prefetch(
+                "job__variant__media",
+                queryset=VariantMedia.objects.select_related("asset")
+                .prefetch_related("asset__alt_texts")
+                .order_by("thread_index", "position", "pk"),
+            )
+        )
+        .order_by("-engagement", "-published_at", "-pk")[:limit]
     )
 
 

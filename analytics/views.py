@@ -24,8 +24,10 @@ from analytics.presentation import (
     goal_sentence,
     goal_title,
     key_figures,
+    network_rows,
     range_label,
     scope_label,
+    top_post_rows,
 )
 from analytics.schedule import local_day, zone_of
 from analytics.selectors import (
@@ -99,6 +101,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "dashboard": dashboard,
             "blocks": dashboard_blocks(dashboard),
             "figures": key_figures(dashboard),
+            "networks": network_rows(dashboard),
+            "top_posts": top_post_rows(dashboard),
             "goals": _goal_rows(dashboard.goals),
             "range_label": range_label(dashboard),
             "scope_label": scope_label(dashboard),

@@ -12,19 +12,15 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 
 from governance.models import WorkerHeartbeat
-from governance.selectors.access import has_perm
-from publishing.selectors import posts_waiting_for_reviewer
+from govsocial.today import today_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    # How many posts wait for this reviewer ("Waiting for me"); None for people who
-    # do not review.
+    """Today: what needs the member now, each line linking to its action."""
     membership = getattr(request, "membership", None)
-    review_waiting = None
-    if membership is not None and has_perm(membership, "posts.approve"):
-        review_waiting = len(posts_waiting_for_reviewer(membership))
-    return render(request, "home.html", {"review_waiting": review_waiting})
+    today = today_for(membership) if membership is not None else None
+    return render(request, "home.html", {"today": today})
 
 
 @login_required

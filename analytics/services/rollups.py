@@ -103,11 +103,12 @@ def _latest_followers(before: datetime) -> Subquery:
 
 
 def _followers(
-    organization: Organization, start: datetime, end: datetime
+    organization: Organization, start: datetime, end: datetime, accounts: Q
 ) -> dict[int, tuple[int | None, int | None]]:
     """Each account's followers at the end of the day and at its start."""
     rows = (
         ChannelAccount.objects.filter(organization=organization)
+        .filter(accounts)
         .annotate(at_end=_latest_followers(end), at_start=_latest_followers(start))
         .values_list("pk", "at_end", "at_start")
     )
@@ -118,14 +119,14 @@ Values = tuple[int, int, int, int, int | None]
 
 
 def _engagement(
-    organization: Organization, start: datetime, end: datetime
+    organization: Organization, start: datetime, end: datetime, accounts: Q
 ) -> tuple[dict[int, _Engagement], dict[tuple[int, int], _Engagement]]:
     """What each account's posts gained during the day, and each (account, campaign)."""
     by_account: dict[int, _Engagement] = defaultdict(_Engagement)
     by_campaign: dict[tuple[int, int], _Engagement] = defaultdict(_Engagement)
     for account_id, campaign_id, count in (
         TrackedPost.objects.filter(
-            organization=organization, published_at__gte=start, published_at__lt=end
+            accounts, organization=organization, published_at__gte=start, published_at__lt=end
         )
         .values("channel_account_id", "post__campaign_id")
         .annotate(n=Count("pk"))
@@ -138,7 +139,10 @@ def _engagement(
     last_of_day: dict[int, Values] = {}
     for post_id, *values in (
         PostMetricSnapshot.objects.filter(
-            channel_account__organization=organization, taken_at__gte=start, taken_at__lt=end
+            accounts,
+            channel_account__organization=organization,
+            taken_at__gte=start,
+            taken_at__lt=end,
         )
         .order_by("tracked_post_id", "taken_at", "pk")
         .values_list("tracked_post_id", "likes", "shares", "replies", "quotes", "impressions")
@@ -180,10 +184,10 @@ def _delta(last: Values, before: Values | None) -> Values:
 
 
 def _inbox(
-    organization: Organization, start: datetime, end: datetime, now: datetime
+    organization: Organization, start: datetime, end: datetime, now: datetime, accounts: Q
 ) -> dict[int, _Inbox]:
     by_account: dict[int, _Inbox] = defaultdict(_Inbox)
-    items = InboxItem.objects.filter(organization=organization)
+    items = InboxItem.objects.filter(accounts, organization=organization)
     for account_id, count in (
         items.filter(posted_at__gte=start, posted_at__lt=end)
         .values("channel_account_id")
@@ -219,17 +223,36 @@ def _inbox(
     return by_account
 
 
-def rollups_rebuild_day(
-    *, organization: Organization, day: date, now: datetime | None = None
-) -> int:
-    """Rebuild one organization-day's rollups from the raw tables; returns the number of
-    account rows written. Idempotent: the day's rows are replaced in one transaction."""
+@dataclass
+class DayRollups:
+    """One organization-day's rollup rows, computed and not (yet) saved."""
+
+    accounts: list[DailyAccountRollup]
+    campaigns: list[DailyCampaignRollup]
+    buckets: list[DailyResponseBucket]
+
+
+def rollups_compute_day(
+    *,
+    organization: Organization,
+    day: date,
+    now: datetime | None = None,
+    account_ids: tuple[int, ...] | None = None,
+) -> DayRollups:
+    """The rollup rows of one organization-day, read from the raw tables and not saved:
+    what a rebuild writes, and what the dashboard shows for today (whose rows are
+    otherwise only as fresh as the last hourly rebuild). ``account_ids`` limits the
+    work to those accounts. A fixed number of queries (two more per 500 posts with a
+    snapshot that day)."""
     now = now or timezone.now()
     zone = zone_of(organization.time_zone)
     start, end = day_bounds(day, zone)
-    followers = _followers(organization, start, end)
-    engagement, campaigns = _engagement(organization, start, end)
-    inbox = _inbox(organization, start, end, now)
+    accounts = Q() if account_ids is None else Q(channel_account_id__in=account_ids)
+    followers = _followers(
+        organization, start, end, Q() if account_ids is None else Q(pk__in=account_ids)
+    )
+    engagement, campaigns = _engagement(organization, start, end, accounts)
+    inbox = _inbox(organization, start, end, now, accounts)
 
     rows: list[DailyAccountRollup] = []
     buckets: list[DailyResponseBucket] = []
@@ -301,6 +324,16 @@ def rollups_rebuild_day(
         for (account_id, campaign_id), values in sorted(campaigns.items())
         if not values.is_empty()
     ]
+    return DayRollups(accounts=rows, campaigns=campaign_rows, buckets=buckets)
+
+
+def rollups_rebuild_day(
+    *, organization: Organization, day: date, now: datetime | None = None
+) -> int:
+    """Rebuild one organization-day's rollups from the raw tables; returns the number of
+    account rows written. Idempotent: the day's rows are replaced in one transaction."""
+    computed = rollups_compute_day(organization=organization, day=day, now=now)
+    rows, campaign_rows, buckets = computed.accounts, computed.campaigns, computed.buckets
     with transaction.atomic():
         # Two rebuilds of the same day (the hourly task and the command, say) take turns
         # here, so the second replaces the first's rows instead of colliding with them.

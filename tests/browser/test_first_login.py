@@ -52,7 +52,8 @@ def test_first_login_enrol_invite_switch_language_and_audit(page, browser, live_
     assert len(backup_codes) == 10
     page.get_by_role("link", name="I have saved my backup codes, continue").click()
     settle(page)
-    assert "Welcome, Alice" in page.get_by_role("heading", level=1).inner_text()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Today")
+    assert "Welcome, Alice" in page.locator(".today-who").inner_text()
 
     # Invite a colleague as an editor.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Governance").click()
@@ -117,5 +118,6 @@ def test_first_login_enrol_invite_switch_language_and_audit(page, browser, live_
     page.get_by_label("Code from your authenticator app").fill(backup_codes[0])
     page.get_by_role("button", name="Verify").click()
     settle(page)
-    assert "Welcome, Alice" in page.get_by_role("heading", level=1).inner_text()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Today")
+    assert "Welcome, Alice" in page.locator(".today-who").inner_text()
     assert AuditEvent.objects.filter(action="auth.backup_code_used", actor=alice).count() == 1
