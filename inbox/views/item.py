@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +21,7 @@ from inbox import presence, services
 from inbox.forms import (
     AssignForm,
     DecisionForm,
+    NoteForm,
     PriorityForm,
     ReplyForm,
     SavedReplyPickForm,
@@ -30,6 +32,7 @@ from inbox.models import InboxItem, ReplyStatus
 from inbox.selectors import (
     inbox_item_get_for_membership,
     inbox_neighbours,
+    inbox_notes_for,
     inbox_settings_for,
     inbox_thread,
     reply_get_for_membership,
@@ -38,6 +41,7 @@ from inbox.selectors import (
 from inbox.services.replies import reply_blocker, reply_needs_approval, reply_notes
 from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
 from inbox.views.common import error_text, membership_with, user_of
+from inbox.views.listing import PANE_ID, filter_query, list_context
 
 
 def _item_url(item: InboxItem, anchor: str = "") -> str:
@@ -50,6 +54,7 @@ def _page(
     item: InboxItem,
     *,
     reply_form: ReplyForm | None = None,
+    note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = user_of(request)
@@ -76,6 +81,8 @@ def _page(
             and entry.reply.status == ReplyStatus.PENDING_APPROVAL
         ],
         "reply_statuses": ReplyStatus,
+        "notes": inbox_notes_for(item),
+        "list_query": filter_query(request.GET),
     }
     if can_reply:
         saved = list(saved_replies_for(item.organization))
@@ -108,6 +115,7 @@ def _page(
                 "priority_form": PriorityForm(initial={"priority": item.priority}),
                 "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in context["tags"])}),
                 "reply_form": reply_form,
+                "note_form": note_form or NoteForm(),
                 "pick_form": SavedReplyPickForm(
                     initial={"saved_reply": chosen}, saved_replies=saved
                 ),
@@ -120,7 +128,17 @@ def _page(
         )
     if can_approve:
         context["decision_form"] = DecisionForm()
-    return render(request, "inbox/item.html", context, status=status)
+    if request.headers.get("HX-Target") == PANE_ID:
+        # Opened beside the list: only the pane changes; the address bar follows it.
+        context["pane_only"] = True
+        response = render(request, "inbox/_item_pane.html", context, status=status)
+    else:
+        context.update(list_context(request, membership))
+        context["open_pk"] = item.pk
+        response = render(request, "inbox/item.html", context, status=status)
+    # The same address answers with the pane or the whole page: caches must keep both.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 @login_required
@@ -257,6 +275,30 @@ def item_tags(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Tags saved."))
     return redirect(_item_url(item, "handling"))
+
+
+@login_required
+@require_POST
+def item_note(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep an internal note on the item: the team sees it, the network never does."""
+    membership, item = _triage(request, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _page(request, membership, item, note_form=form, status=400)
+    try:
+        services.inbox_note_add(
+            item=item,
+            body=form.cleaned_data["body"],
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("body", message)
+        return _page(request, membership, item, note_form=form, status=400)
+    messages.success(request, _("Note saved. Only your team sees it."))
+    return redirect(_item_url(item, "notes"))
 
 
 @login_required
