@@ -79,7 +79,15 @@ def age_label(moment: datetime, now: datetime) -> str:
     return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
-def _sla(item: InboxItem, now: datetime, due: str) -> tuple[str, str]:
+def _short(moment: datetime, now: datetime) -> str:
+    """A due time as the list shows it: the time of day today, else the date."""
+    local, today = timezone.localtime(moment), timezone.localtime(now)
+    if local.date() == today.date():
+        return formats.time_format(local, "TIME_FORMAT")
+    return formats.date_format(local, "SHORT_DATE_FORMAT")
+
+
+def _sla(item: InboxItem, now: datetime) -> tuple[str, str]:
     """The item's answer-by state as a short word and its label."""
     if item.status not in OPEN_STATUSES:
         return "done", _("Handled")
@@ -88,8 +96,8 @@ def _sla(item: InboxItem, now: datetime, due: str) -> tuple[str, str]:
     if item.sla_due_at < now:
         return "overdue", _("Overdue")
     if item.sla_due_at - now <= DUE_SOON:
-        return "soon", _("Due soon: %(time)s") % {"time": due}
-    return "due", _("Due %(time)s") % {"time": due}
+        return "soon", _("Due soon: %(time)s") % {"time": _short(item.sla_due_at, now)}
+    return "due", _("Due %(time)s") % {"time": _short(item.sla_due_at, now)}
 
 
 def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> list[Row]:
@@ -107,7 +115,7 @@ def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> li
             networks[network] = str(network_summary(network).label)
         posted_iso, posted = _when(item.posted_at)
         due_iso, due = _when(item.sla_due_at) if item.sla_due_at is not None else ("", "")
-        sla_state, sla_label = _sla(item, now, due)
+        sla_state, sla_label = _sla(item, now)
         rows.append(
             Row(
                 pk=item.pk,
