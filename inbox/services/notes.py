@@ -28,10 +28,11 @@ def inbox_note_add(
     require_perm(membership, "inbox.reply")
     text = body.strip()
     if not text:
-        raise ValidationError(_("Write the note first."))
+        raise ValidationError(_("Write the note first."), code="body")
     if len(text) > MAX_NOTE_LENGTH:
         raise ValidationError(
-            _("A note can be at most %(limit)d characters long.") % {"limit": MAX_NOTE_LENGTH}
+            _("A note can be at most %(limit)d characters long.") % {"limit": MAX_NOTE_LENGTH},
+            code="body",
         )
     with transaction.atomic():
         note = InboxNote.objects.create(
