@@ -432,3 +432,15 @@ def test_beside_the_list_an_item_opens_as_a_pane_with_its_own_address(client, pe
     assert pane.status_code == 200 and "Pane text" in body and 'id="reply-heading"' in body
     assert "<html" not in body and 'id="inbox-rows"' not in body
     assert "HX-Target" in pane["Vary"]
+
+
+def test_answering_beside_a_filtered_list_keeps_its_filters(client, personas, login):
+    _post, item = _synced_reply(personas)
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{item.pk}/?status=new").content.decode()
+    assert f'action="/inbox/{item.pk}/reply/?status=new"' in page
+    response = client.post(f"/inbox/{item.pk}/reply/?status=new", {"body": "Thanks!"})
+    assert response["Location"] == f"/inbox/{item.pk}/?status=new#conversation"
+    # Only the list's own filters travel; anything else is dropped.
+    response = client.post(f"/inbox/{item.pk}/notes/?status=new&evil=1", {"body": "ok"})
+    assert response["Location"] == f"/inbox/{item.pk}/?status=new#notes"

@@ -44,8 +44,15 @@ from inbox.views.common import error_text, membership_with, user_of
 from inbox.views.listing import PANE_ID, filter_query, list_context
 
 
-def _item_url(item: InboxItem, anchor: str = "") -> str:
-    return reverse("inbox:item", args=[item.pk]) + (f"#{anchor}" if anchor else "")
+def _item_url(item: InboxItem, anchor: str = "", *, request: HttpRequest | None = None) -> str:
+    """The item's page; with ``request``, keeping the list's filters (the forms beside
+    a filtered list post to an address that carries them)."""
+    query = filter_query(request.GET) if request is not None else ""
+    return (
+        reverse("inbox:item", args=[item.pk])
+        + (f"?{query}" if query else "")
+        + (f"#{anchor}" if anchor else "")
+    )
 
 
 def _page(
@@ -168,7 +175,7 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
         assignee = form.chosen_person()
     else:
         messages.error(request, _("Choose someone who may answer for this account."))
-        return redirect(_item_url(item, "handling"))
+        return redirect(_item_url(item, "handling", request=request))
     try:
         services.inbox_item_assign(
             item=item,
@@ -186,7 +193,7 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
             if assignee
             else _("Nobody is assigned now."),
         )
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -209,7 +216,7 @@ def item_status(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("Status: %(status)s.") % {"status": item.get_status_display()}
             )
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -228,7 +235,7 @@ def item_priority(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, _("Priority: %(priority)s.") % {"priority": item.get_priority_display()}
         )
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -253,7 +260,7 @@ def item_hide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The reply is hidden on the network."))
         else:
             messages.success(request, _("The reply is shown again on the network."))
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -274,7 +281,7 @@ def item_tags(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Tags saved."))
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -298,7 +305,7 @@ def item_note(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("body", message)
         return _page(request, membership, item, note_form=form, status=400)
     messages.success(request, _("Note saved. Only your team sees it."))
-    return redirect(_item_url(item, "notes"))
+    return redirect(_item_url(item, "notes", request=request))
 
 
 @login_required
@@ -339,7 +346,7 @@ def item_reply(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, _("Your reply could not be sent: %(error)s") % {"error": reply.error_message}
         )
-    return redirect(_item_url(item, "conversation"))
+    return redirect(_item_url(item, "conversation", request=request))
 
 
 def _reply_action(request: HttpRequest, pk: int, perm: str) -> tuple[Membership, Any]:
@@ -371,7 +378,7 @@ def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("Approved, but it could not be sent: %(error)s") % {"error": reply.error_message},
             )
-    return redirect(_item_url(reply.item, "conversation"))
+    return redirect(_item_url(reply.item, "conversation", request=request))
 
 
 @login_required
@@ -392,7 +399,7 @@ def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("The reply was turned down; its author has been told."))
-    return redirect(_item_url(reply.item, "conversation"))
+    return redirect(_item_url(reply.item, "conversation", request=request))
 
 
 @login_required
@@ -413,7 +420,7 @@ def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("It still could not be sent: %(error)s") % {"error": reply.error_message},
             )
-    return redirect(_item_url(reply.item, "conversation"))
+    return redirect(_item_url(reply.item, "conversation", request=request))
 
 
 @login_required
