@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -250,3 +251,12 @@ def test_checking_now_reads_new_messages(client, personas, login):
     response = client.post("/inbox/sync/", follow=True)
     assert "1 new item." in response.content.decode()
     assert InboxItem.objects.filter(channel_account=personas.bob_account).count() == 1
+
+
+def test_the_two_pane_inbox_reads_in_finnish(client, personas, login):
+    item = make_item(personas.bob_account, author_name="Aino Virtanen")
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    body = client.get(f"/inbox/{item.pk}/?status=new").content.decode()
+    assert "Suodattimet ja näkymät" in body and "Sisäiset muistiinpanot" in body
+    assert "Poista suodatin" in body
