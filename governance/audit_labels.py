@@ -82,6 +82,7 @@ AUDIT_LABELS: dict[str, Promise] = {
     "post.author_changed": _("Changed a post's author"),
     "approval_policy.approver_replaced": _("Replaced an approver in an approval policy"),
     "channel_account.holder_changed": _("Changed who looks after a channel account"),
+    "inbox_note.added": _("Kept an internal note on an inbox item"),
     "network_app.created": _("Registered the organization's app on a network"),
     "network_app.updated": _("Changed the organization's app on a network"),
     "network_app.deleted": _("Removed the organization's app on a network"),

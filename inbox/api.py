@@ -31,6 +31,7 @@ from inbox.selectors import (
     assignable_members,
     inbox_item_get_for_membership,
     inbox_item_list,
+    inbox_notes_for,
     inbox_thread,
     reply_get_for_membership,
     saved_replies_for,
@@ -42,6 +43,8 @@ from inbox.serializers import (
     InboxItemDetailSerializer,
     InboxItemPageSerializer,
     InboxItemSerializer,
+    NoteCreateSerializer,
+    NoteSerializer,
     PrioritySerializer,
     ReplyCreateSerializer,
     ReplySerializer,
@@ -233,6 +236,40 @@ class InboxItemTagsView(APIView):
                 request=request._request,
             )
         return Response(_item_data(item))
+
+
+class InboxItemNotesView(APIView):
+    @extend_schema(
+        summary="An item's internal notes",
+        description="Notes the team keeps on an item, oldest first. Never sent anywhere.",
+        responses={200: NoteSerializer(many=True), **READ_ERRORS},
+        tags=TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        _member, item = _item(request, pk, "inbox.view")
+        return Response(NoteSerializer(inbox_notes_for(item), many=True).data)
+
+    @extend_schema(
+        summary="Keep an internal note on an item",
+        description="Visible to the team in the inbox and kept with the item's records; "
+        "never sent to the network. Audited.",
+        request=NoteCreateSerializer,
+        responses={201: NoteSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, item = _item(request, pk, "inbox.reply")
+        serializer = NoteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors(body="body"):
+            note = services.inbox_note_add(
+                item=item,
+                body=serializer.validated_data["body"],
+                actor=_actor(request),
+                membership=membership,
+                request=request._request,
+            )
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 class InboxItemReplyView(APIView):

@@ -24,6 +24,11 @@ urlpatterns = [
     ),
     path("inbox/items/<int:pk>/tags/", api.InboxItemTagsView.as_view(), name="api-inbox-item-tags"),
     path(
+        "inbox/items/<int:pk>/notes/",
+        api.InboxItemNotesView.as_view(),
+        name="api-inbox-item-notes",
+    ),
+    path(
         "inbox/items/<int:pk>/replies/",
         api.InboxItemReplyView.as_view(),
         name="api-inbox-item-reply",

@@ -183,7 +183,7 @@ class TagsForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
-        widget=forms.Textarea(attrs={"rows": 5, "data-inbox-reply-box": ""}),
+        widget=forms.Textarea(attrs={"rows": 4, "data-inbox-reply-box": ""}),
         max_length=5000,
     )
     saved_reply = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -191,6 +191,19 @@ class ReplyForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Its own ids: the saved-reply picker beside it has a field of the same name.
         kwargs.setdefault("auto_id", "reply_%s")
+        super().__init__(*args, **kwargs)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Internal note"),
+        help_text=_("Only your team sees notes; they are never sent to the network."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "note_%s")
         super().__init__(*args, **kwargs)
 
 

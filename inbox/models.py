@@ -504,3 +504,27 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class InboxNote(models.Model):
+    """A note the team keeps on an item: shown beside the conversation, never sent to
+    the network, kept with the item's records."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="inbox_notes"
+    )
+    item = models.ForeignKey(InboxItem, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["item", "created_at"], name="inbox_note_item_idx")]
+
+    def __str__(self) -> str:
+        return self.body[:40]

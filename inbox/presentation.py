@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.selectors import network_summary
 from inbox.models import OPEN_STATUSES, InboxItem, ItemKind, ItemStatus, Priority
@@ -42,6 +44,9 @@ class Row:
     deleted: bool
     select_label: str
     raised: bool
+    age: str
+    sla_state: str
+    sla_label: str
 
 
 EXCERPT_CHARS = 160
@@ -56,6 +61,43 @@ def _excerpt(text: str) -> str:
 def _when(moment: datetime) -> tuple[str, str]:
     local = timezone.localtime(moment)
     return moment.astimezone(UTC).isoformat(), formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+DUE_SOON = timedelta(hours=1)
+
+
+def age_label(moment: datetime, now: datetime) -> str:
+    """How long ago, in a few characters: "4 min", "3 h", "2 d"."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 3600:
+        minutes = seconds // 60
+        return ngettext("%(count)d min", "%(count)d min", minutes) % {"count": minutes}
+    if seconds < 86400:
+        hours = seconds // 3600
+        return ngettext("%(count)d h", "%(count)d h", hours) % {"count": hours}
+    days = seconds // 86400
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
+def _short(moment: datetime, now: datetime) -> str:
+    """A due time as the list shows it: the time of day today, else the date."""
+    local, today = timezone.localtime(moment), timezone.localtime(now)
+    if local.date() == today.date():
+        return formats.time_format(local, "TIME_FORMAT")
+    return formats.date_format(local, "SHORT_DATE_FORMAT")
+
+
+def _sla(item: InboxItem, now: datetime) -> tuple[str, str]:
+    """The item's answer-by state as a short word and its label."""
+    if item.status not in OPEN_STATUSES:
+        return "done", _("Handled")
+    if item.sla_due_at is None:
+        return "none", _("No target")
+    if item.sla_due_at < now:
+        return "overdue", _("Overdue")
+    if item.sla_due_at - now <= DUE_SOON:
+        return "soon", _("Due soon: %(time)s") % {"time": _short(item.sla_due_at, now)}
+    return "due", _("Due %(time)s") % {"time": _short(item.sla_due_at, now)}
 
 
 def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> list[Row]:
@@ -73,6 +115,7 @@ def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> li
             networks[network] = str(network_summary(network).label)
         posted_iso, posted = _when(item.posted_at)
         due_iso, due = _when(item.sla_due_at) if item.sla_due_at is not None else ("", "")
+        sla_state, sla_label = _sla(item, now)
         rows.append(
             Row(
                 pk=item.pk,
@@ -99,6 +142,9 @@ def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> li
                 deleted=item.deleted_on_network_at is not None,
                 select_label=select_label % {"who": item.author_label},
                 raised=item.priority >= HIGH,
+                age=age_label(item.posted_at, now),
+                sla_state=sla_state,
+                sla_label=sla_label,
             )
         )
     return rows
@@ -145,3 +191,39 @@ def select_fields(form: forms.Form, names: Sequence[str]) -> list[SelectField]:
             )
         )
     return fields
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One active filter, as a chip with a link that removes it."""
+
+    label: str
+    remove_url: str
+
+
+def filter_chips(
+    selects: Sequence[SelectField], *, overdue: bool, pairs: Sequence[tuple[str, str]], base: str
+) -> list[Chip]:
+    """Chips for the filters in ``pairs`` (the list's query), each removing itself."""
+
+    def without(name: str, value: str) -> str:
+        rest = [(n, v) for n, v in pairs if (n, v) != (name, value)]
+        return base + ("?" + urlencode(rest) if rest else "")
+
+    chips: list[Chip] = []
+    for select in selects:
+        for choice in select.choices:
+            if choice.selected and choice.value:
+                chips.append(
+                    Chip(
+                        label=f"{select.label}: {choice.label}",
+                        remove_url=without(select.name, choice.value),
+                    )
+                )
+    if overdue:
+        chips.extend(
+            Chip(label=_("Only overdue"), remove_url=without("overdue", value))
+            for name, value in pairs
+            if name == "overdue"
+        )
+    return chips

@@ -28,7 +28,7 @@ from governance.providers import (
     Record,
     held_q,
 )
-from inbox.models import OPEN_STATUSES, InboxItem, Reply, Tag
+from inbox.models import OPEN_STATUSES, InboxItem, InboxNote, Reply, Tag
 from inbox.services.triage import inbox_items_hand_over
 
 
@@ -157,6 +157,12 @@ class InboxItemsRecords:
                         "created_at", "pk"
                     ),
                 ),
+                Prefetch(
+                    "notes",
+                    queryset=InboxNote.objects.select_related("author").order_by(
+                        "created_at", "pk"
+                    ),
+                ),
             )
             .order_by("posted_at", "pk")
         )
@@ -207,6 +213,15 @@ class InboxItemsRecords:
                 "closed_at": _iso(item.closed_at),
                 "deleted_on_network_at": _iso(item.deleted_on_network_at),
                 "replies": replies,
+                # The team's internal notes: never sent, kept with the item.
+                "internal_notes": [
+                    {
+                        "author": note.author.email if note.author else "",
+                        "text": note.body,
+                        "created_at": _iso(note.created_at),
+                    }
+                    for note in item.notes.all()
+                ],
             },
         )
 
@@ -249,4 +264,5 @@ class InboxItemsRecords:
                     Reply.objects.filter(item_id__in=ids).update(
                         author=None, decided_by=None, decision_comment=""
                     )
+                    InboxNote.objects.filter(item_id__in=ids).update(author=None)
         return DisposalResult(removed=len(ids), held=len(held_ids), ids=[str(pk) for pk in ids])

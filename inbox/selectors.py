@@ -30,6 +30,7 @@ from inbox.models import (
     OPEN_STATUSES,
     InboxCursor,
     InboxItem,
+    InboxNote,
     InboxSettings,
     Priority,
     PriorityWord,
@@ -613,3 +614,11 @@ def channel_accounts_due_for_sync(*, now: datetime | None = None) -> QuerySet[Ch
 
 def inbox_cursor_for(account: ChannelAccount) -> InboxCursor | None:
     return InboxCursor.objects.filter(channel_account=account).first()
+
+
+NOTES_LIMIT = 200
+
+
+def inbox_notes_for(item: InboxItem) -> list[InboxNote]:
+    """The team's notes on ``item`` (already fetched through the access layer), oldest first."""
+    return list(item.notes.select_related("author").order_by("created_at", "pk")[:NOTES_LIMIT])

@@ -190,6 +190,22 @@ class ReplyCreateSerializer(serializers.Serializer[Any]):
     saved_reply = serializers.IntegerField(required=False, allow_null=True)
 
 
+class NoteCreateSerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=5000)
+
+
+class NoteSerializer(serializers.Serializer[Any]):
+    """An internal note: the team sees it; it is never sent to the network."""
+
+    id = serializers.IntegerField(read_only=True)
+    author = serializers.SerializerMethodField()
+    body = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_author(self, note: Any) -> str:
+        return note.author.get_full_name() if note.author is not None else ""
+
+
 class DecisionSerializer(serializers.Serializer[Any]):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -18,16 +18,36 @@ def signature_for(rule: str, *, user: User, organization: Organization) -> str:
     return ""
 
 
-def sign(body: str, signature: str) -> str:
-    """``body`` with the signature on a line of its own, unless it is already signed."""
-    text = body.strip()
+SIGN_OFF_DASHES = ("-", SIGNATURE_DASH, "\u2014")
+# Room for a greeting before the name on a sign-off line ("Ystävällisin terveisin, ").
+SIGN_OFF_WORDS = 30
+
+
+def signs_off(body: str, signature: str) -> bool:
+    """Whether ``body`` already ends with a sign-off: a last line that names the
+    signature (``- Kaupunki``, ``Kaupunki``, ``Terveisin, Kaupunki``) or that starts
+    with a dash, as a saved reply signed by hand does."""
+    lines = [line.strip() for line in body.strip().splitlines() if line.strip()]
+    # A one-line reply is a message, not a message and a sign-off.
+    if len(lines) < 2:
+        return False
+    last = lines[-1]
+    if last.startswith(SIGN_OFF_DASHES):
+        return True
     if not signature:
+        return False
+    name = signature.strip().casefold()
+    # A short closing line ("Terveisin, Kaupunki"), not a sentence that ends with the name.
+    return len(last) <= len(name) + SIGN_OFF_WORDS and last.rstrip(".!").casefold().endswith(name)
+
+
+def sign(body: str, signature: str) -> str:
+    """``body`` with the signature on a line of its own, unless it already signs off
+    (a saved reply may end with its own sign-off; a second one reads as a mistake)."""
+    text = body.strip()
+    if not signature or signs_off(text, signature):
         return text
-    line = f"{SIGNATURE_DASH} {signature}"
-    last_line = text.rsplit("\n", 1)[-1].strip()
-    if last_line in (line, f"-{signature}", f"- {signature}", f"{SIGNATURE_DASH}{signature}"):
-        return text
-    return f"{text}\n\n{line}"
+    return f"{text}\n\n{SIGNATURE_DASH} {signature}"
 
 
 def fill_placeholders(text: str, *, author: str, first_name: str, organization: str) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/priority/", item.item_priority, name="item_priority"),
     path("<int:pk>/tags/", item.item_tags, name="item_tags"),
     path("<int:pk>/hide/", item.item_hide, name="item_hide"),
+    path("<int:pk>/notes/", item.item_note, name="item_note"),
     path("<int:pk>/reply/", item.item_reply, name="item_reply"),
     path("<int:pk>/replying/", item.item_replying, name="item_replying"),
     path("replies/<int:pk>/approve/", item.reply_approve, name="reply_approve"),

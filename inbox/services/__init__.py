@@ -8,10 +8,12 @@ entry for every change a person makes. Failures a person can fix raise
 
 Modules: ``sync`` (pulling items from the networks, marking items deleted
 there), ``triage`` (assigning, status, tags, priority, bulk actions),
-``replies`` (answering, approval, retries), ``org_settings`` (response policy,
-signature and approval rules, watch words, saved replies, saved views).
+``replies`` (answering, approval, retries), ``notes`` (the team's internal notes),
+``org_settings`` (response policy, signature and approval rules, watch words, saved
+replies, saved views).
 """
 
+from inbox.services.notes import inbox_note_add
 from inbox.services.org_settings import (
     inbox_settings_update,
     priority_word_add,
@@ -55,6 +57,7 @@ __all__ = [
     "inbox_item_set_status",
     "inbox_item_set_tags",
     "inbox_items_bulk",
+    "inbox_note_add",
     "inbox_reply_approve",
     "inbox_reply_create",
     "inbox_reply_reject",

@@ -142,3 +142,17 @@ def test_replying_and_saved_replies_through_the_api(personas):
     empty = bob.post(f"{ITEMS}{item.pk}/replies/", {"body": " "}, content_type="application/json")
     assert empty.status_code == 400
     assert Reply.objects.count() == 1
+
+
+def test_internal_notes_through_the_api(personas):
+    item = make_item(personas.bob_account)
+    bob = _token_client(personas.bob, personas.org)
+    created = bob.post(f"{ITEMS}{item.pk}/notes/", {"body": "Asked the roads team."})
+    assert created.status_code == 201
+    assert created.json()["author"] == "Bob Editor"
+    assert bob.post(f"{ITEMS}{item.pk}/notes/", {"body": "  "}).status_code == 400
+    listed = bob.get(f"{ITEMS}{item.pk}/notes/").json()
+    assert [note["body"] for note in listed] == ["Asked the roads team."]
+    charlie = _token_client(personas.charlie, personas.other_org)
+    assert charlie.get(f"{ITEMS}{item.pk}/notes/").status_code == 404
+    assert charlie.post(f"{ITEMS}{item.pk}/notes/", {"body": "x"}).status_code == 404

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models import AuditEvent, Notification, Role
 from governance.providers import HoldScope, handover_provider, records_provider
-from inbox.models import InboxItem, ItemStatus, Reply, ReplyStatus
+from inbox.models import InboxItem, InboxNote, ItemStatus, Reply, ReplyStatus
 from inbox.tests.helpers import make_item
 from inbox.text import SIGNATURE_DASH as DASH
 from tests.factories import MembershipFactory, UserFactory
@@ -83,6 +83,24 @@ def test_inbox_items_are_a_record_type_with_their_replies(personas):
     assert records[0].data["text"] == "Old question"
     assert records[0].data["replies"][0]["text"] == f"Answer {DASH} Bob"
     assert records[0].data["replies"][0]["author"] == "bob@example.org"
+
+
+def test_an_items_internal_notes_go_with_its_records(personas):
+    provider = records_provider("inbox_items")
+    assert provider is not None
+    item = make_item(personas.bob_account, text="Question")
+    InboxNote.objects.create(
+        organization=personas.org, item=item, author=personas.bob, body="Checked with roads."
+    )
+    (record,) = provider.iter_records(personas.org, [], None, None)
+    assert record.data["internal_notes"] == [
+        {
+            "author": "bob@example.org",
+            "text": "Checked with roads.",
+            "created_at": record.data["internal_notes"][0]["created_at"],
+        }
+    ]
+    assert record.data["internal_notes"][0]["created_at"].startswith(str(timezone.now().year))
 
 
 def test_disposal_spares_held_items_and_can_anonymize(personas):

@@ -40,3 +40,21 @@ def test_a_direct_message_is_addressed_to_its_author_once():
     assert ensure_mention("@erik@social.example hi", "@erik@social.example") == (
         "@erik@social.example hi"
     )
+
+
+def test_a_saved_reply_that_signs_off_is_not_signed_twice():
+    # Signed by hand with a dash, or with the organization's name under a greeting.
+    dashed = "Kiitos viestistä, korjaamme asian.\n\n- Kaupungin viestintä"
+    assert sign(dashed, "Bertta") == dashed
+    greeted = "Tack för ditt meddelande.\n\nMed vänliga hälsningar,\nStaden Esimerkkilä"
+    assert sign(greeted, "Staden Esimerkkilä") == greeted
+    greeting_line = "Thanks, we are on it.\nBest regards, City of Example."
+    assert sign(greeting_line, "City of Example") == greeting_line
+
+
+def test_a_sentence_that_ends_with_the_name_still_gets_the_signature():
+    body = "Hi!\nYour message was forwarded to the road maintenance team of City of Example"
+    assert sign(body, "City of Example") == f"{body}\n\n{DASH} City of Example"
+    assert (
+        sign("City of Example", "City of Example") == f"City of Example\n\n{DASH} City of Example"
+    )

@@ -11,6 +11,7 @@ from accounts.models import ChannelAccount, SandboxPost
 from governance.models import AuditEvent, Membership, Notification, Role
 from inbox.models import (
     InboxItem,
+    InboxNote,
     InboxSettings,
     ItemStatus,
     Priority,
@@ -104,8 +105,9 @@ def test_an_item_cannot_go_to_someone_without_its_account(client, personas, logi
     item = make_item(personas.other_account)
     login(client, personas.alice)
     body = client.get(f"/inbox/{item.pk}/").content.decode()
-    assert ">Bob Editor</option>" not in body  # not offered
-    assert ">Alice Admin</option>" in body
+    assign = body.split('id="id_assignee"', 1)[1].split("</select>", 1)[0]
+    assert ">Bob Editor</option>" not in assign  # not offered
+    assert ">Alice Admin</option>" in assign
     response = client.post(f"/inbox/{item.pk}/assign/", {"assignee": personas.bob.pk}, follow=True)
     assert "Choose someone who may answer for this account." in response.content.decode()
     item.refresh_from_db()
@@ -358,3 +360,87 @@ def test_an_answer_is_shown_after_what_it_answers_whatever_the_clocks_say(client
     thread = page[page.index('class="inbox-thread"') :]
     assert thread.index("When does it open?") < thread.index("On Monday.")
     assert thread.index("On Monday.") < thread.index("Thanks for the answer!")
+
+
+def test_a_saved_reply_that_signs_off_is_sent_with_one_signature(client, personas, login):
+    InboxSettings.objects.create(
+        organization=personas.org, signature_rule=SignatureRule.ORGANIZATION
+    )
+    saved = SavedReply.objects.create(
+        organization=personas.org,
+        title="Thanks",
+        language="en",
+        body="Thank you, {author}!\n\nBest regards,\n{organization}",
+    )
+    _post, item = _synced_reply(personas)
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{item.pk}/?saved_reply={saved.pk}").content.decode()
+    assert "unless the reply already signs off" in page
+    client.post(
+        f"/inbox/{item.pk}/reply/",
+        {
+            "body": "Thank you, Aino Virtanen!\n\nBest regards,\nCity of Example",
+            "saved_reply": saved.pk,
+        },
+    )
+    reply = Reply.objects.get()
+    assert reply.text == "Thank you, Aino Virtanen!\n\nBest regards,\nCity of Example"
+    assert SandboxPost.objects.get(remote_id=reply.remote_id).text.count("City of Example") == 1
+
+
+def test_an_internal_note_is_kept_for_the_team_and_never_sent(client, personas, login):
+    _post, item = _synced_reply(personas)
+    posts_before = SandboxPost.objects.count()
+    login(client, personas.bob)
+    response = client.post(
+        f"/inbox/{item.pk}/notes/",
+        {"body": "Called her back; the road is fixed Friday."},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Note saved. Only your team sees it." in body
+    assert "Called her back; the road is fixed Friday." in body and "Bob Editor" in body
+    note = InboxNote.objects.get()
+    assert (note.item, note.author, note.organization) == (item, personas.bob, personas.org)
+    assert SandboxPost.objects.count() == posts_before  # nothing went to the network
+    assert not Reply.objects.exists()
+    event = AuditEvent.objects.get(action="inbox_note.added")
+    assert (event.actor, event.target_id) == (personas.bob, str(item.pk))
+    # An empty note is refused with a reason; an auditor reads notes but cannot write one.
+    refused = client.post(f"/inbox/{item.pk}/notes/", {"body": "   "})
+    assert refused.status_code == 400 and InboxNote.objects.count() == 1
+    login(client, personas.carol)
+    assert "Called her back" in client.get(f"/inbox/{item.pk}/").content.decode()
+    assert client.post(f"/inbox/{item.pk}/notes/", {"body": "x"}).status_code == 403
+    # Another organization's item is a 404.
+    login(client, personas.charlie)
+    assert client.post(f"/inbox/{item.pk}/notes/", {"body": "x"}).status_code == 404
+    assert InboxNote.objects.count() == 1
+
+
+def test_beside_the_list_an_item_opens_as_a_pane_with_its_own_address(client, personas, login):
+    item = make_item(personas.bob_account, author_name="Pane Person", text="Pane text")
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{item.pk}/").content.decode()
+    # The whole page: the list beside the open item, its row marked as open.
+    assert 'id="inbox-rows"' in page and 'id="inbox-pane"' in page
+    assert 'aria-current="true"><strong>Pane Person</strong>' in page
+    pane = client.get(
+        f"/inbox/{item.pk}/", headers={"HX-Request": "true", "HX-Target": "inbox-pane"}
+    )
+    body = pane.content.decode()
+    assert pane.status_code == 200 and "Pane text" in body and 'id="reply-heading"' in body
+    assert "<html" not in body and 'id="inbox-rows"' not in body
+    assert "HX-Target" in pane["Vary"]
+
+
+def test_answering_beside_a_filtered_list_keeps_its_filters(client, personas, login):
+    _post, item = _synced_reply(personas)
+    login(client, personas.bob)
+    page = client.get(f"/inbox/{item.pk}/?status=new").content.decode()
+    assert f'action="/inbox/{item.pk}/reply/?status=new"' in page
+    response = client.post(f"/inbox/{item.pk}/reply/?status=new", {"body": "Thanks!"})
+    assert response["Location"] == f"/inbox/{item.pk}/?status=new#conversation"
+    # Only the list's own filters travel; anything else is dropped.
+    response = client.post(f"/inbox/{item.pk}/notes/?status=new&evil=1", {"body": "ok"})
+    assert response["Location"] == f"/inbox/{item.pk}/?status=new#notes"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -33,7 +34,7 @@ def test_the_inbox_lists_items_newest_first_with_who_where_and_when(client, pers
     assert body.index("Newer Person") < body.index("Older Person")
     for text in ("Second message", "Direct message", "city-mayor", "Sandbox", "<time datetime="):
         assert text in body
-    assert "<h1>Inbox</h1>" in body
+    assert '<h1 id="inbox-heading" class="inbox-list-heading">Inbox</h1>' in body
 
 
 def test_a_limited_member_sees_only_items_of_their_accounts(client, personas, login):
@@ -134,6 +135,35 @@ def test_the_list_costs_the_same_queries_for_5_or_50_rows(client, personas, logi
     assert queries() == few
 
 
+def test_an_item_beside_the_list_costs_the_same_queries_for_5_or_50_rows(client, personas, login):
+    login(client, personas.alice)
+    opened = make_item(personas.other_account)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/inbox/{opened.pk}/")
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    for _ in range(5):
+        make_item(personas.other_account, assignee=personas.alice)
+    queries()  # the session's first request fills per-session caches
+    few = queries()
+    for _ in range(45):
+        make_item(personas.bob_account, assignee=personas.bob)
+    queries()  # new items moved the inbox counts' cache on: the first request refills it
+    assert queries() == few
+
+
+def test_active_filters_show_as_chips_that_remove_themselves(client, personas, login):
+    login(client, personas.alice)
+    body = client.get("/inbox/?status=new&overdue=on").content.decode()
+    assert "Status: New" in body and "Remove filter Status: New" in body
+    assert 'href="/inbox/?overdue=on" class="inbox-chip-remove"' in body
+    assert 'href="/inbox/?status=new" class="inbox-chip-remove"' in body
+    assert "inbox-chip" not in client.get("/inbox/").content.decode()
+
+
 def test_older_items_are_a_page_away(client, personas, login):
     for number in range(55):
         make_item(
@@ -146,7 +176,8 @@ def test_older_items_are_a_page_away(client, personas, login):
     assert "Person 00" in first and "Person 49" in first and "Person 50" not in first
     assert 'rel="next"' in first
     next_href = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
-    second = client.get("/inbox/" + next_href.replace("&amp;", "&")).content.decode()
+    assert next_href.startswith("/inbox/?")
+    second = client.get(next_href.replace("&amp;", "&")).content.decode()
     assert "Person 50" in second and "Person 54" in second and "Person 49" not in second
     assert "Newest items" in second
 
@@ -224,3 +255,12 @@ def test_checking_now_reads_new_messages(client, personas, login):
     response = client.post("/inbox/sync/", follow=True)
     assert "1 new item." in response.content.decode()
     assert InboxItem.objects.filter(channel_account=personas.bob_account).count() == 1
+
+
+def test_the_two_pane_inbox_reads_in_finnish(client, personas, login):
+    item = make_item(personas.bob_account, author_name="Aino Virtanen")
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    body = client.get(f"/inbox/{item.pk}/?status=new").content.decode()
+    assert "Suodattimet ja näkymät" in body and "Sisäiset muistiinpanot" in body
+    assert "Poista suodatin" in body

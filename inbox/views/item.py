@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +21,7 @@ from inbox import presence, services
 from inbox.forms import (
     AssignForm,
     DecisionForm,
+    NoteForm,
     PriorityForm,
     ReplyForm,
     SavedReplyPickForm,
@@ -30,6 +32,7 @@ from inbox.models import InboxItem, ReplyStatus
 from inbox.selectors import (
     inbox_item_get_for_membership,
     inbox_neighbours,
+    inbox_notes_for,
     inbox_settings_for,
     inbox_thread,
     reply_get_for_membership,
@@ -39,10 +42,18 @@ from inbox.services.moderation import inbox_item_can_moderate, inbox_item_modera
 from inbox.services.replies import reply_blocker, reply_needs_approval, reply_notes
 from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
 from inbox.views.common import error_text, membership_with, user_of
+from inbox.views.listing import PANE_ID, filter_query, list_context
 
 
-def _item_url(item: InboxItem, anchor: str = "") -> str:
-    return reverse("inbox:item", args=[item.pk]) + (f"#{anchor}" if anchor else "")
+def _item_url(item: InboxItem, anchor: str = "", *, request: HttpRequest | None = None) -> str:
+    """The item's page; with ``request``, keeping the list's filters (the forms beside
+    a filtered list post to an address that carries them)."""
+    query = filter_query(request.GET) if request is not None else ""
+    return (
+        reverse("inbox:item", args=[item.pk])
+        + (f"?{query}" if query else "")
+        + (f"#{anchor}" if anchor else "")
+    )
 
 
 def _page(
@@ -51,6 +62,7 @@ def _page(
     item: InboxItem,
     *,
     reply_form: ReplyForm | None = None,
+    note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = user_of(request)
@@ -79,6 +91,8 @@ def _page(
         "reply_statuses": ReplyStatus,
         "can_moderate": can_reply and inbox_item_can_moderate(item),
         "moderated_hidden": bool((item.raw or {}).get("moderated_hidden")),
+        "notes": inbox_notes_for(item),
+        "list_query": filter_query(request.GET),
     }
     if can_reply:
         saved = list(saved_replies_for(item.organization))
@@ -111,6 +125,7 @@ def _page(
                 "priority_form": PriorityForm(initial={"priority": item.priority}),
                 "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in context["tags"])}),
                 "reply_form": reply_form,
+                "note_form": note_form or NoteForm(),
                 "pick_form": SavedReplyPickForm(
                     initial={"saved_reply": chosen}, saved_replies=saved
                 ),
@@ -123,7 +138,17 @@ def _page(
         )
     if can_approve:
         context["decision_form"] = DecisionForm()
-    return render(request, "inbox/item.html", context, status=status)
+    if request.headers.get("HX-Target") == PANE_ID:
+        # Opened beside the list: only the pane changes; the address bar follows it.
+        context["pane_only"] = True
+        response = render(request, "inbox/_item_pane.html", context, status=status)
+    else:
+        context.update(list_context(request, membership))
+        context["open_pk"] = item.pk
+        response = render(request, "inbox/item.html", context, status=status)
+    # The same address answers with the pane or the whole page: caches must keep both.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 @login_required
@@ -153,7 +178,7 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
         assignee = form.chosen_person()
     else:
         messages.error(request, _("Choose someone who may answer for this account."))
-        return redirect(_item_url(item, "handling"))
+        return redirect(_item_url(item, "handling", request=request))
     try:
         services.inbox_item_assign(
             item=item,
@@ -171,7 +196,7 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
             if assignee
             else _("Nobody is assigned now."),
         )
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -220,7 +245,7 @@ def item_status(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("Status: %(status)s.") % {"status": item.get_status_display()}
             )
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -239,7 +264,7 @@ def item_priority(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, _("Priority: %(priority)s.") % {"priority": item.get_priority_display()}
         )
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -264,7 +289,7 @@ def item_hide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The reply is hidden on the network."))
         else:
             messages.success(request, _("The reply is shown again on the network."))
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
 
 
 @login_required
@@ -285,7 +310,31 @@ def item_tags(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Tags saved."))
-    return redirect(_item_url(item, "handling"))
+    return redirect(_item_url(item, "handling", request=request))
+
+
+@login_required
+@require_POST
+def item_note(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep an internal note on the item: the team sees it, the network never does."""
+    membership, item = _triage(request, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _page(request, membership, item, note_form=form, status=400)
+    try:
+        services.inbox_note_add(
+            item=item,
+            body=form.cleaned_data["body"],
+            actor=user_of(request),
+            membership=membership,
+            request=request,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("body", message)
+        return _page(request, membership, item, note_form=form, status=400)
+    messages.success(request, _("Note saved. Only your team sees it."))
+    return redirect(_item_url(item, "notes", request=request))
 
 
 @login_required
@@ -326,7 +375,7 @@ def item_reply(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, _("Your reply could not be sent: %(error)s") % {"error": reply.error_message}
         )
-    return redirect(_item_url(item, "conversation"))
+    return redirect(_item_url(item, "conversation", request=request))
 
 
 def _reply_action(request: HttpRequest, pk: int, perm: str) -> tuple[Membership, Any]:
@@ -358,7 +407,7 @@ def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("Approved, but it could not be sent: %(error)s") % {"error": reply.error_message},
             )
-    return redirect(_item_url(reply.item, "conversation"))
+    return redirect(_item_url(reply.item, "conversation", request=request))
 
 
 @login_required
@@ -379,7 +428,7 @@ def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("The reply was turned down; its author has been told."))
-    return redirect(_item_url(reply.item, "conversation"))
+    return redirect(_item_url(reply.item, "conversation", request=request))
 
 
 @login_required
@@ -400,7 +449,7 @@ def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("It still could not be sent: %(error)s") % {"error": reply.error_message},
             )
-    return redirect(_item_url(reply.item, "conversation"))
+    return redirect(_item_url(reply.item, "conversation", request=request))
 
 
 @login_required

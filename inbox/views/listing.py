@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,11 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import AccountStatus
 from accounts.selectors import channel_accounts_for_membership
+from governance.models import Membership
 from governance.selectors.access import has_perm
 from inbox import services
 from inbox.forms import BulkForm, FilterForm, SavedViewForm, format_before
 from inbox.models import Priority
-from inbox.presentation import inbox_rows, select_fields
+from inbox.presentation import filter_chips, inbox_rows, select_fields
 from inbox.selectors import (
     inbox_counts,
     inbox_item_list,
@@ -34,6 +36,8 @@ from inbox.selectors import (
 from inbox.views.common import error_text, membership_with, user_of
 
 FILTER_NAMES = ("account", "network", "status", "assignee", "tag", "priority", "overdue")
+# The id of the pane an item opens in beside the list (htmx sends it as HX-Target).
+PANE_ID = "inbox-pane"
 # "Check for new messages now" reads at most this many pages per account.
 SYNC_NOW_PAGES = 5
 
@@ -44,53 +48,67 @@ def filter_query(data: QueryDict) -> str:
     return urlencode(pairs)
 
 
-@login_required
-@require_GET
-def inbox_list(request: HttpRequest) -> HttpResponse:
-    membership = membership_with(request, "inbox.view")
-    form = FilterForm(request.GET, membership=membership)
+def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]:
+    """What the list pane shows, for the list page and beside an open item (a constant
+    number of queries, whatever the number of rows)."""
+    # Its own ids: beside an open item, the item's forms have fields of the same names.
+    form = FilterForm(request.GET, membership=membership, auto_id="filter_%s")
     filters = form.filters(request.GET.get("before", ""))
     page = inbox_item_list(membership, filters)
     query = filter_query(request.GET)
     can_reply = has_perm(membership, "inbox.reply")
     next_url = ""
     if page.next_before is not None:
-        next_url = "?" + "&".join(
-            part for part in (query, urlencode({"before": format_before(page.next_before)})) if part
+        next_url = (
+            reverse("inbox:index")
+            + "?"
+            + "&".join(
+                part
+                for part in (query, urlencode({"before": format_before(page.next_before)}))
+                if part
+            )
         )
-    return render(
-        request,
-        "inbox/list.html",
-        {
-            "form": form,
-            "rows": inbox_rows(page.items),
-            "next_url": next_url,
-            "is_first_page": filters.before is None,
-            "is_filtered": filters.is_filtered,
-            "query": query,
-            "counts": inbox_counts(membership),
-            "saved_views": saved_views_for(membership),
-            "view_form": SavedViewForm(initial={"query": query}),
-            "can_reply": can_reply,
-            "can_approve": has_perm(membership, "inbox.approve"),
-            "filter_selects": select_fields(
-                form, ["account", "network", "status", "assignee", "tag", "priority"]
-            ),
-            "overdue": filters.overdue,
-            "bulk_selects": (
-                select_fields(
-                    # Its own ids: the filter form above has fields of the same names.
-                    BulkForm(
-                        organization_id=membership.organization_id, item_ids=[], auto_id="bulk_%s"
-                    ),
-                    ["action", "assignee", "status", "priority"],
-                )
-                if can_reply
-                else []
-            ),
-            "priorities": Priority,
-        },
+    filter_selects = select_fields(
+        form, ["account", "network", "status", "assignee", "tag", "priority"]
     )
+    pairs = [(name, value) for name in FILTER_NAMES for value in request.GET.getlist(name) if value]
+    return {
+        "form": form,
+        "rows": inbox_rows(page.items),
+        "next_url": next_url,
+        "is_first_page": filters.before is None,
+        "is_filtered": filters.is_filtered,
+        "query": query,
+        "counts": inbox_counts(membership),
+        "saved_views": saved_views_for(membership),
+        "view_form": SavedViewForm(initial={"query": query}),
+        "can_reply": can_reply,
+        "can_approve": has_perm(membership, "inbox.approve"),
+        "filter_selects": filter_selects,
+        "chips": filter_chips(
+            filter_selects, overdue=filters.overdue, pairs=pairs, base=reverse("inbox:index")
+        ),
+        "overdue": filters.overdue,
+        "bulk_selects": (
+            select_fields(
+                # Its own ids: the filter form above has fields of the same names.
+                BulkForm(
+                    organization_id=membership.organization_id, item_ids=[], auto_id="bulk_%s"
+                ),
+                ["action", "assignee", "status", "priority"],
+            )
+            if can_reply
+            else []
+        ),
+        "priorities": Priority,
+    }
+
+
+@login_required
+@require_GET
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    membership = membership_with(request, "inbox.view")
+    return render(request, "inbox/list.html", list_context(request, membership))
 
 
 @login_required

@@ -58,7 +58,8 @@
 
   function follow(selector) {
     const link = document.querySelector(selector);
-    if (link) window.location.assign(link.href);
+    // A click, so an item link opens beside the list where there is room for it.
+    if (link) link.click();
   }
 
   function onItemKey(event) {
@@ -136,7 +137,10 @@
         keepalive: Boolean(stop),
       }).catch(() => {});
     };
-    const inUse = () => form.contains(document.activeElement) || (box && box.value.trim() !== "");
+    // A form replaced by another item's pane is no longer in use.
+    const inUse = () =>
+      document.contains(form) &&
+      (form.contains(document.activeElement) || (box && box.value.trim() !== ""));
     const start = () => {
       if (timer) return;
       send(false);
@@ -161,15 +165,144 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => {
-    if (document.querySelector("[data-inbox-list]")) {
-      document.addEventListener("keydown", onListKey);
-      setUpPolling();
+  // --- two panes: an item opens beside the list, with its own address ---------------
+
+  const WIDE = "(min-width: 901px)";
+  const PANE_ID = "inbox-pane";
+
+  function pane() {
+    return document.getElementById(PANE_ID);
+  }
+
+  function paneHasItem() {
+    return Boolean(pane()?.querySelector("[data-inbox-item]"));
+  }
+
+  function markOpenRow(itemId) {
+    document.querySelectorAll("#inbox-rows tr[data-item-id]").forEach((row) => {
+      const open = row.getAttribute("data-item-id") === itemId;
+      row.classList.toggle("inbox-row-open", open);
+      const link = row.querySelector("[data-inbox-item-link]");
+      if (!link) return;
+      if (open) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    });
+  }
+
+  function afterPaneChange(moveFocus) {
+    const item = pane()?.querySelector("[data-inbox-item]");
+    markOpenRow(item ? item.getAttribute("data-item-id") : "");
+    if (!item) return;
+    const title = item.getAttribute("data-title");
+    if (title) document.title = title;
+    setUpSavedReplies();
+    setUpReplyingMark();
+    if (moveFocus) item.querySelector("#item-heading")?.focus();
+  }
+
+  let emptyPane = "";
+  let emptyTitle = "";
+
+  function loadPane(url, push) {
+    const target = pane();
+    if (!target) {
+      window.location.assign(url);
+      return;
     }
-    if (document.querySelector("[data-inbox-back]")) {
-      document.addEventListener("keydown", onItemKey);
+    fetch(url, {
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", "HX-Target": PANE_ID },
+    })
+      .then((response) => {
+        // Signed out, gone or failing: let the browser show the page itself.
+        if (!response.ok || response.redirected) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then((html) => {
+        target.innerHTML = html;
+        if (window.htmx) window.htmx.process(target);
+        target.scrollTop = 0;
+        if (push) window.history.pushState({ inboxPane: url }, "", url);
+        afterPaneChange(true);
+      })
+      .catch(() => window.location.assign(url));
+  }
+
+  function onPaneLinkClick(event) {
+    const link = event.target instanceof Element ? event.target.closest("a") : null;
+    if (!link || !link.matches("[data-inbox-item-link], [data-inbox-pane-link]")) return;
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (!pane() || !window.matchMedia(WIDE).matches) return;
+    event.preventDefault();
+    loadPane(link.href, true);
+  }
+
+  function setUpPanes() {
+    const target = pane();
+    if (!target) return;
+    emptyPane = paneHasItem() ? "" : target.innerHTML;
+    emptyTitle = document.title;
+    window.history.replaceState({ inboxPane: window.location.href }, "", window.location.href);
+    document.addEventListener("click", onPaneLinkClick);
+    window.addEventListener("popstate", (event) => {
+      if (!event.state || !event.state.inboxPane) return;
+      if (/\/inbox\/\d+\/$/.test(new URL(event.state.inboxPane).pathname)) {
+        loadPane(event.state.inboxPane, false);
+      } else if (emptyPane) {
+        target.innerHTML = emptyPane;
+        document.title = emptyTitle;
+        afterPaneChange(false);
+      } else {
+        window.location.assign(event.state.inboxPane);
+      }
+    });
+  }
+
+  // --- bulk actions show once something is selected ---------------------------------
+
+  function setUpBulk() {
+    const form = document.querySelector("[data-inbox-bulk]");
+    if (!form) return;
+    const update = () => {
+      const any = document.querySelector("[data-inbox-select]:checked") !== null;
+      const wasHidden = form.hidden;
+      form.hidden = !any;
+      const announcer = document.getElementById("inbox-announcer");
+      if (any && wasHidden && announcer) {
+        announcer.textContent = form.getAttribute("data-shown-message") || "";
+      }
+    };
+    update();
+    document.addEventListener("change", (event) => {
+      if (event.target instanceof Element && event.target.matches("[data-inbox-select]")) update();
+    });
+    // "x" ticks a box without a change event.
+    document.addEventListener("keyup", (event) => {
+      if (event.key === "x") update();
+    });
+  }
+
+  // One key handler for both panes: keys act on the list while focus is in it, and on
+  // the open item otherwise (on the item's own page, or once an item is open beside).
+  function onKey(event) {
+    const inList = document.activeElement?.closest("[data-inbox-list]");
+    if (!inList && paneHasItem()) onItemKey(event);
+    else if (document.querySelector("[data-inbox-list]")) onListKey(event);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (document.querySelector("[data-inbox-list]") || paneHasItem()) {
+      document.addEventListener("keydown", onKey);
+    }
+    if (document.querySelector("[data-inbox-list]")) {
+      setUpPolling();
+      setUpBulk();
+    }
+    if (paneHasItem()) {
       setUpSavedReplies();
       setUpReplyingMark();
     }
+    setUpPanes();
   });
 })();
