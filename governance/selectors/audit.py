@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -161,17 +162,51 @@ def _readable(value: Any, limit: int | None = VALUE_DISPLAY_LIMIT) -> str:
     return text
 
 
+def _model_field(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _field_label(model: type[models.Model] | None, key: str) -> str:
+    """The field's translated name from the target's model, else the code in words."""
+    field = _model_field(model, key)
+    if field is not None and field.verbose_name:
+        return str(field.verbose_name)
+    return key.replace("_", " ")
+
+
+def _value_in_words(field: models.Field[Any, Any] | None, value: Any) -> Any:
+    """A stored choice code ("scheduled") as its translated label ("Scheduled")."""
+    if field is None or not field.choices or not isinstance(value, str | int):
+        return value
+    for code, label in field.flatchoices:
+        if str(code) == str(value):
+            return str(label)
+    return value
+
+
 def audit_changes(event: AuditEvent) -> list[Change]:
-    """Old and new values side by side, one line per field, in a stable order."""
+    """Old and new values side by side, one line per field, in a stable order.
+
+    Fields of the target's model are named and valued in the reader's language
+    (its verbose name and choice labels); other keys are shown as words.
+    """
     old = event.old_values if isinstance(event.old_values, dict) else {}
     new = event.new_values if isinstance(event.new_values, dict) else {}
+    model = _model_for(event.target_type) if event.target_type else None
     changes = []
     for key in sorted(set(old) | set(new)):
+        field = _model_field(model, key)
         changes.append(
             Change(
-                field=key.replace("_", " "),
-                old=_readable(old[key]) if key in old else None,
-                new=_readable(new[key]) if key in new else None,
+                field=_field_label(model, key),
+                old=_readable(_value_in_words(field, old[key])) if key in old else None,
+                new=_readable(_value_in_words(field, new[key])) if key in new else None,
             )
         )
     return changes

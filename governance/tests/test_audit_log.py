@@ -44,7 +44,7 @@ def test_admin_sees_entries_of_own_org_only(client, personas, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert "Changed a member&#x27;s role" in body
-    assert "editor" in body and "manager" in body
+    assert "Editor" in body and "Manager" in body  # the role in words, not its code
     assert "Other Agency secret" not in body
     assert "charlie@other.example" not in body
 
