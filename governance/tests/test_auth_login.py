@@ -199,3 +199,26 @@ def test_logout_needs_a_post_and_is_audited(client, personas, login):
     assert event.actor == personas.alice
     assert event.organization == personas.org
     assert event.ip_address == "127.0.0.1"
+
+
+def test_a_deactivated_person_is_told_so_and_whom_to_ask(client, personas):
+    from governance.services.members import member_deactivate
+
+    member_deactivate(membership=personas.bob.memberships.get(), actor=personas.alice)
+
+    body = password_login(client, "bob@example.org").content.decode()
+
+    assert LOGIN_ERROR not in body
+    assert "Your account has been deactivated" in body
+    assert "Alice Admin (alice@example.org)" in body
+
+
+def test_a_deactivated_account_stays_secret_from_a_wrong_password(client, personas):
+    from governance.services.members import member_deactivate
+
+    member_deactivate(membership=personas.bob.memberships.get(), actor=personas.alice)
+
+    body = password_login(client, "bob@example.org", "not his password").content.decode()
+
+    assert LOGIN_ERROR in body
+    assert "deactivated" not in body

@@ -44,6 +44,7 @@ from governance.services.auth import (
     totp_device_prepare,
     totp_secret_groups,
 )
+from governance.services.login_help import deactivated_login_message
 
 # Fresh backup codes wait here between the POST that made them and the page that
 # shows them (once: the page pops them), so a reload never re-submits a form.
@@ -117,8 +118,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(_with_next("governance:enrol", next_url))
         if outcome.next_step == "done":
             return redirect(_after_login(request))
+        deactivated = deactivated_login_message(
+            email=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
         form.credentials_refused(
-            _("The e-mail address or password is not right. Check them and try again.")
+            deactivated
+            or _("The e-mail address or password is not right. Check them and try again.")
         )
     return render(
         request,
