@@ -120,3 +120,15 @@ def test_bob_gets_403_on_deactivate_and_reactivate(client, personas, login):
     assert client.post(f"/governance/members/{carol.pk}/reactivate/").status_code == 403
     carol.refresh_from_db()
     assert carol.is_active
+
+
+def test_the_deactivation_message_links_to_the_handover_it_opened(client, personas, login):
+    from governance.models import HandoverCase
+
+    bob = personas.membership(personas.bob)
+    login(client, personas.alice)
+    response = client.post(_deactivate_url(bob), {"leaving_on": ""}, follow=True)
+    case = HandoverCase.objects.get(membership=bob)
+    page = response.content.decode()
+    assert "was deactivated" in page
+    assert f'<a href="/governance/handover/{case.pk}/">Hand over what they held</a>' in page

@@ -19,6 +19,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,6 +35,7 @@ from governance.middleware import SESSION_ORG_KEY
 from governance.models import Membership, Role, User
 from governance.selectors.access import has_perm, request_membership, require_perm
 from governance.selectors.access import request_user as _user
+from governance.selectors.handover import handover_open_case_for_member
 from governance.selectors.members import (
     active_admin_count,
     invitation_get_by_token,
@@ -328,14 +330,19 @@ def member_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _attach_errors(form, error)
         else:
-            messages.success(
-                request,
-                _(
-                    "%(name)s was deactivated: their sessions have ended and their API tokens "
-                    "for this organization are revoked."
+            text = _(
+                "%(name)s was deactivated: their sessions have ended and their API tokens "
+                "for this organization are revoked."
+            ) % {"name": member.user}
+            case = handover_open_case_for_member(member)
+            if case is not None:
+                text = format_html(
+                    '{} <a href="{}">{}</a>',
+                    text,
+                    reverse("governance:handover_detail", args=[case.pk]),
+                    _("Hand over what they held"),
                 )
-                % {"name": member.user},
-            )
+            messages.success(request, text)
             return redirect("governance:members")
     context = {"member": member, "form": form, "is_self": member.user_id == request.user.pk}
     status = 400 if form.errors else 200
