@@ -22,6 +22,7 @@ AUDIT_LABELS: dict[str, Promise] = {
     "auth.backup_code_used": _("Used a backup code"),
     "auth.backup_codes_regenerated": _("Made new backup codes"),
     "auth.password_changed": _("Changed password"),
+    "auth.password_reset": _("Reset password with a link sent by e-mail"),
     # Members
     "member.invited": _("Invited a member"),
     "member.invitation_revoked": _("Revoked an invitation"),
