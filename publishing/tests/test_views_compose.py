@@ -3,6 +3,7 @@ network counts and checks, with live counts, threads and library images."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,6 +161,19 @@ def test_too_long_text_is_refused_with_the_networks_rule_in_words(client, person
     assert "The text is 501 characters long; the limit is 500." in page
     assert f'aria-describedby="v-{personas.bob_account.pk}-fi-errors"' in page
     assert Post.objects.count() == 0
+
+
+def test_the_refused_text_box_says_it_is_invalid_and_the_summary_takes_focus(
+    client, personas, login
+):
+    login(client, personas.alice)
+    data = compose_data({(personas.bob_account, "fi"): "x" * 501}, action="submit")
+    page = client.post(COMPOSE, data).content.decode()
+    box = re.search(rf'<textarea[^>]*id="id_v-{personas.bob_account.pk}-fi-text"[^>]*>', page)
+    assert box is not None
+    assert 'aria-invalid="true"' in box.group(0)
+    summary = page[page.index('class="form-errors error-summary"') :]
+    assert 'tabindex="-1" data-focus-on-load' in summary[: summary.index(">")]
 
 
 def test_a_draft_may_be_too_long_for_a_while(client, personas, login):

@@ -553,9 +553,9 @@ def _check_before_submit(compose: Compose) -> bool:
         if problems:
             ok = False
             # The refusal is about the text field's content: let screen readers find it there.
-            panel.form.fields["text"].widget.attrs["aria-describedby"] = (
-                f"{panel.form.prefix}-errors"
-            )
+            attrs = panel.form.fields["text"].widget.attrs
+            attrs["aria-describedby"] = f"{panel.form.prefix}-errors"
+            attrs["aria-invalid"] = "true"  # WCAG 3.3.1 / 4.1.2: the box says it is wrong
     return ok
 
 
