@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -269,14 +269,17 @@ class VaultSecretsProvider:
                     "reason": "handover",
                 },
             )
+            with translation.override(
+                new_holder.user.preferred_language or organization.default_language or None
+            ):
+                message = _(
+                    "Rotate the vault secret %(name)s: %(person)s knew it and is leaving. "
+                    "Change it on the network and store the new value."
+                ) % {"name": secret.name, "person": _name(previous_holder)}
             notification_send(
                 user=new_holder.user,
                 organization=organization,
                 kind="vault.rotation_due",
-                message=_(
-                    "Rotate the vault secret %(name)s: %(person)s knew it and is leaving. "
-                    "Change it on the network and store the new value."
-                )
-                % {"name": secret.name, "person": _name(previous_holder)},
+                message=message,
                 link=reverse("governance:vault_edit", args=[secret.pk]),
             )

@@ -9,13 +9,15 @@ publish during a pause; each such publish is audited with its reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -45,7 +47,9 @@ def _held_link() -> str:
         return reverse("publishing:calendar")
 
 
-def _tell_managers(membership: Membership, message: str, kind: str) -> None:
+def _tell_managers(membership: Membership, message: Callable[[], str], kind: str) -> None:
+    """Tell the admins and managers, each in their own language (``message()`` is
+    built under it)."""
     people = Membership.objects.filter(
         organization_id=membership.organization_id,
         is_active=True,
@@ -53,11 +57,18 @@ def _tell_managers(membership: Membership, message: str, kind: str) -> None:
         role__in=[Role.ADMIN, Role.MANAGER],
     ).select_related("user")
     for member in people:
+        language = (
+            member.user.preferred_language
+            or membership.organization.default_language
+            or settings.LANGUAGE_CODE
+        )
+        with translation.override(language):
+            text = message()
         notification_send(
             user=member.user,
             organization=membership.organization,
             kind=kind,
-            message=message,
+            message=text,
             link=_held_link(),
         )
 
@@ -102,8 +113,10 @@ def publishing_pause_start(
             scope = channel_account.handle if channel_account else membership.organization.name
             _tell_managers(
                 membership,
-                _("%(who)s paused publishing for %(scope)s: %(reason)s")
-                % {"who": who, "scope": scope, "reason": pause.reason},
+                lambda: (
+                    _("%(who)s paused publishing for %(scope)s: %(reason)s")
+                    % {"who": who, "scope": scope, "reason": pause.reason}
+                ),
                 "publishing.paused",
             )
     except IntegrityError:
@@ -147,12 +160,15 @@ def publishing_pause_end(
         if count:
             _tell_managers(
                 membership,
-                ngettext(
-                    "Publishing has resumed. %(count)d held post is waiting for your decision.",
-                    "Publishing has resumed. %(count)d held posts are waiting for your decision.",
-                    count,
-                )
-                % {"count": count},
+                lambda: (
+                    ngettext(
+                        "Publishing has resumed. %(count)d held post is waiting for your decision.",
+                        "Publishing has resumed. %(count)d held posts are waiting for your "
+                        "decision.",
+                        count,
+                    )
+                    % {"count": count}
+                ),
                 "publishing.resumed",
             )
     return pause

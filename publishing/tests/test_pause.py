@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import SandboxPost
 from governance.models import AuditEvent
@@ -75,6 +75,8 @@ def test_pausing_another_account_does_not_hold_this_one(team, due, run_due):
 
 def test_resuming_keeps_held_jobs_for_review_and_tells_managers(team, due, run_due):
     post, at = due
+    team.alice.user.preferred_language = "en"  # else the organization's language (fi)
+    team.alice.user.save(update_fields=["preferred_language"])
     pause = publishing_pause_start(membership=team.manny, reason="Storm")
     with time_machine.travel(at, tick=False):
         run_due()
@@ -178,3 +180,17 @@ def test_emergency_publishing_never_skips_approval(team):
     emergency_publisher_add(membership=team.manny, member=team.eddie)
     with pytest.raises(ValidationError, match="approved or scheduled"):
         emergency_publish(post=post, membership=team.eddie, reason="Urgent")
+
+
+def test_each_manager_hears_of_the_pause_in_their_own_language(team):
+    team.manny.user.preferred_language = "fi"
+    team.manny.user.save(update_fields=["preferred_language"])
+    team.alice.user.preferred_language = "sv"
+    team.alice.user.save(update_fields=["preferred_language"])
+    with translation.override("en"):  # whoever pauses works in English
+        publishing_pause_start(membership=team.manny, reason="Myrsky")
+    finnish = team.manny.user.notifications.get(kind="publishing.paused").message
+    swedish = team.alice.user.notifications.get(kind="publishing.paused").message
+    assert "keskeytti julkaisemisen" in finnish
+    assert "paused publishing" not in swedish
+    assert "Myrsky" in finnish and "Myrsky" in swedish
