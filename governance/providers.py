@@ -84,6 +84,10 @@ Provider = Callable[..., Any]
 
 HANDOVER = "handover"
 RECORDS = "records"
+# Callables ``fn(membership) -> None`` run after a member joins or gets a new role
+# (after the transaction commits), so a higher app can tell them what already waits
+# for them, such as posts in review that their new role lets them decide on.
+MEMBER_ROLE_GIVEN = "member_role_given"
 
 # What each kind of provider object must have; checked when it registers.
 _REQUIRED: dict[str, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ class PublishingConfig(AppConfig):
 
     def ready(self) -> None:
         # Governance (the floor below) learns about posts only through these providers.
-        from governance.providers import HANDOVER, RECORDS, register_provider
+        from governance.providers import HANDOVER, MEMBER_ROLE_GIVEN, RECORDS, register_provider
         from publishing import providers, signals
 
         signals.connect()
@@ -16,3 +16,4 @@ class PublishingConfig(AppConfig):
         register_provider(HANDOVER, providers.AuthoredPostsProvider())
         register_provider(HANDOVER, providers.ApprovalPoliciesProvider())
         register_provider(RECORDS, providers.PublishedPostsRecords())
+        register_provider(MEMBER_ROLE_GIVEN, providers.tell_new_reviewer_what_waits)

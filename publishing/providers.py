@@ -425,3 +425,22 @@ class PublishedPostsRecords:
                         reviewer=None, comment=""
                     )
         return DisposalResult(removed=len(ids), held=len(held_ids), ids=[str(pk) for pk in ids])
+
+
+def tell_new_reviewer_what_waits(membership: Membership) -> None:
+    """A member who joined, or got a role, after posts were sent for review hears of
+    each post in review that now waits for their decision (MEMBER_ROLE_GIVEN)."""
+    from publishing.selectors import posts_waiting_for_reviewer
+    from publishing.services._notify import notify_users, post_label
+
+    for post in posts_waiting_for_reviewer(membership):
+        notify_users(
+            post=post,
+            user_ids=[membership.user_id],
+            kind="post.review_requested",
+            message=partial(_waiting_message, post_label(post)),
+        )
+
+
+def _waiting_message(label: str) -> str:
+    return _("“%(post)s” is waiting for your review.") % {"post": label}

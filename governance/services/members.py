@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from governance.models import ApiToken, Invitation, Membership, Organization, Role, User
 from governance.models.handover import HandoverReason
 from governance.models.org import LIMITABLE_ROLES
+from governance.providers import MEMBER_ROLE_GIVEN, get_providers
 from governance.selectors.members import (
     channel_account_label,
     invitation_token_hash,
@@ -425,6 +426,7 @@ def invitation_accept(
         },
         request=request,
     )
+    transaction.on_commit(lambda: _tell_providers_of_new_role(membership.pk))
     return membership
 
 
@@ -470,7 +472,21 @@ def member_change_role(
         new=new,
         request=request,
     )
+    transaction.on_commit(lambda: _tell_providers_of_new_role(membership.pk))
     return membership
+
+
+def _tell_providers_of_new_role(membership_id: int) -> None:
+    """Let the apps above say what already waits for the member in their new role."""
+    membership = (
+        Membership.objects.select_related("organization", "user")
+        .filter(pk=membership_id, is_active=True)
+        .first()
+    )
+    if membership is None:
+        return
+    for provider in get_providers(MEMBER_ROLE_GIVEN):
+        provider(membership)
 
 
 @transaction.atomic

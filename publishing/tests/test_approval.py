@@ -282,3 +282,22 @@ def test_waiting_for_me_does_not_grow_queries_with_posts(team, django_assert_max
 def test_only_admins_set_policies(team):
     with pytest.raises(PermissionDenied):
         approval_policy_save(membership=team.manny, name="x", stages=[])
+
+
+def test_a_member_made_reviewer_after_submission_hears_of_the_waiting_post(
+    team, django_capture_on_commit_callbacks
+):
+    from governance.services.members import member_change_role
+
+    post = submitted(team)
+    carol = team.carol
+    assert posts_waiting_for_reviewer(carol) == []
+    assert not carol.user.notifications.filter(kind="post.review_requested").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_change_role(membership=carol, actor=team.alice.user, role=Role.REVIEWER)
+
+    carol.refresh_from_db()
+    assert posts_waiting_for_reviewer(carol) == [post]
+    notice = carol.user.notifications.get(kind="post.review_requested")
+    assert notice.message.endswith("is waiting for your review.")
