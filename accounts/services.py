@@ -688,6 +688,22 @@ def sandbox_audience_simulate(
     return activity
 
 
+def sandbox_audience_react_to_post(
+    *, account: ChannelAccount, remote_id: str, actions: int = 4
+) -> AudienceActivity:
+    """The practice audience reacts on its own to a post just published on a Sandbox
+    account, in the post's language; the inbox sync brings the answers in."""
+    with transaction.atomic():
+        activity = simulate_audience(account, seed=remote_id, actions=actions, remote_id=remote_id)
+        audit_record(
+            action="sandbox.audience_simulated",
+            organization=account.organization,
+            target=account,
+            new={"seed": remote_id, "post": remote_id, "actions": actions, **activity.__dict__},
+        )
+    return activity
+
+
 def network_app_save(
     *,
     organization: Organization,

@@ -27,6 +27,7 @@ from accounts.services import (
     channel_account_check_health,
     channel_account_notify_expiring_credentials,
     channel_account_refresh_credentials,
+    sandbox_audience_react_to_post,
 )
 
 logger = logging.getLogger(__name__)
@@ -114,3 +115,19 @@ def notify_expiring_credentials() -> int:
         if channel_account_notify_expiring_credentials(account=account):
             announced += 1
     return announced
+
+
+@shared_task(
+    name="accounts.tasks.sandbox_audience_reacts",
+    ignore_result=True,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def sandbox_audience_reacts(account_id: int, remote_id: str) -> None:
+    """The practice audience answers a post published on a Sandbox account."""
+    account = ChannelAccount.objects.filter(
+        pk=account_id, network="sandbox", status=AccountStatus.ACTIVE
+    ).first()
+    if account is None:
+        return
+    sandbox_audience_react_to_post(account=account, remote_id=remote_id)

@@ -19,10 +19,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -156,7 +158,13 @@ class SandboxConnector(Connector):
             ).first()
             if parent is None:
                 raise Rejected(gettext("the post being answered is not in the feed any more"))
+        key = request.idempotency_key[:100]
+        again = (
+            bool(key) and SandboxPost.objects.filter(account=account, idempotency_key=key).exists()
+        )
         post = self._create_once(account, request, parent)
+        if not again and parent is None and settings.SANDBOX_AUDIENCE_REACTS:
+            _audience_reacts_later(account, post)
         if mode == "timeout":
             raise UnknownOutcome(detail=f"sandbox_fail_mode=timeout ({post.remote_id})")
         return PublishResult(
@@ -375,6 +383,28 @@ def _messages() -> list[str]:
     ]
 
 
+def _audience_reacts_later(account: ChannelAccount, post: SandboxPost) -> None:
+    """After the publish commits, the practice audience reacts to the new post on its
+    own, a little later, as a real one would (a task on the ``sync`` queue)."""
+    from accounts.tasks import QUEUE, sandbox_audience_reacts
+
+    account_id, remote_id = account.pk, post.remote_id
+    transaction.on_commit(
+        lambda: sandbox_audience_reacts.apply_async(
+            args=[account_id, remote_id],
+            queue=QUEUE,
+            countdown=settings.SANDBOX_AUDIENCE_DELAY_SECONDS,
+        )
+    )
+
+
+def _audience_language(code: str) -> str:
+    """The app language the audience speaks for a post's language code ("fi-FI" → "fi");
+    "" when the app has no such language."""
+    base = (code or "").split("-")[0].lower()
+    return base if base in {c for c, _name in settings.LANGUAGES} else ""
+
+
 @dataclass
 class AudienceActivity:
     replies: int = 0
@@ -387,7 +417,12 @@ class AudienceActivity:
 
 
 def simulate_audience(
-    account: ChannelAccount, *, seed: int | str, actions: int = 10, mood: str = "everyday"
+    account: ChannelAccount,
+    *,
+    seed: int | str,
+    actions: int = 10,
+    mood: str = "everyday",
+    remote_id: str = "",
 ) -> AudienceActivity:
     """Let simulated citizens react to ``account``'s Sandbox feed.
 
@@ -398,7 +433,17 @@ def simulate_audience(
     if account.network != SandboxConnector.network:
         raise ValueError("Only Sandbox accounts have a simulated audience.")
     rng = random.Random(f"{seed}:{mood}")  # noqa: S311 (a simulation, not a secret)
-    replies = _crisis_replies() if mood == "crisis" else _everyday_replies()
+    home = _audience_language(account.organization.default_language) or settings.LANGUAGE_CODE
+
+    def replies_in(language: str) -> list[str]:
+        # Citizens answer a post in its own language (fi, sv, en), else the organization's.
+        with translation.override(_audience_language(language) or home):
+            return _crisis_replies() if mood == "crisis" else _everyday_replies()
+
+    def said_in_home_language(texts: Any) -> list[str]:
+        with translation.override(home):
+            return list(texts())
+
     weights = (
         {"reply": 5, "mention": 2, "message": 2, "quote": 1, "like": 2, "repost": 2, "follow": 1}
         if mood == "crisis"
@@ -417,6 +462,7 @@ def simulate_audience(
         targets = list(
             SandboxPost.objects.select_for_update()
             .filter(account=account, is_own=True, deleted_at__isnull=True)
+            .filter(**({"remote_id": remote_id} if remote_id else {}))
             .order_by("pk")
         )
         for _ in range(actions):
@@ -444,20 +490,24 @@ def simulate_audience(
                 author_name=name,
             )
             if action == "reply" and target is not None:
-                post.text = rng.choice(replies)
+                post.text = rng.choice(replies_in(target.language))
+                post.language = _audience_language(target.language) or home
                 post.in_reply_to = target
                 post.thread_root = target.thread_root or target
                 activity.replies += 1
             elif action == "quote" and target is not None:
-                post.text = rng.choice(replies)
+                post.text = rng.choice(replies_in(target.language))
+                post.language = _audience_language(target.language) or home
                 post.quote_of = target
                 activity.quotes += 1
             elif action == "message":
-                post.text = rng.choice(_messages())
+                post.text = rng.choice(said_in_home_language(_messages))
+                post.language = home
                 post.visibility = "direct"
                 activity.messages += 1
             else:
-                post.text = rng.choice(_mentions(account.handle))
+                post.text = rng.choice(said_in_home_language(lambda: _mentions(account.handle)))
+                post.language = home
                 activity.mentions += 1
             post.save(force_insert=True)
         for target in targets:

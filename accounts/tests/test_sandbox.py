@@ -175,3 +175,57 @@ def test_a_rate_limit_drill_says_when_to_come_back(sandbox, account):
 def test_replying_to_a_post_that_is_gone_is_rejected(sandbox, account):
     with pytest.raises(Rejected):
         sandbox.reply(account, PublishRequest(text="Hi", reply_to=RemoteRef("sbx_missing")))
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("fi", "Kiitos"), ("sv", "Tack"), ("en", "Thanks")],
+)
+def test_the_audience_answers_in_the_posts_language(sandbox, account, language, expected):
+    from django.utils import translation
+
+    from accounts.connectors.sandbox import _everyday_replies
+
+    post = sandbox.publish(account, PublishRequest(text="Uimahalli", language=language))
+    simulate_audience(account, seed="language", actions=40, remote_id=post.remote_id)
+    replies = SandboxPost.objects.filter(account=account, in_reply_to__remote_id=post.remote_id)
+    assert replies.exists()
+    with translation.override(language):
+        known = set(_everyday_replies())
+    assert {reply.text for reply in replies} <= known
+    assert {reply.language for reply in replies} == {language}
+    with translation.override("en"):
+        english = set(_everyday_replies())
+    if language != "en":
+        assert not {reply.text for reply in replies} & english  # not English
+    with translation.override(language):
+        assert any(text.startswith(expected) for text in known)
+
+
+def test_the_audience_answers_a_new_post_on_its_own(
+    sandbox, account, settings, django_capture_on_commit_callbacks
+):
+    from governance.models import AuditEvent
+    from govsocial.celery import app
+
+    settings.SANDBOX_AUDIENCE_REACTS = True
+    settings.SANDBOX_AUDIENCE_DELAY_SECONDS = 0
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the task itself runs, here, instead of on a worker
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            post = sandbox.publish(account, PublishRequest(text="Kirjasto aukeaa", language="fi"))
+    finally:
+        app.conf.task_always_eager = eager
+    event = AuditEvent.objects.get(action="sandbox.audience_simulated")
+    assert event.actor is None and event.new_values["post"] == post.remote_id
+    reactions = SandboxPost.objects.filter(account=account, is_own=False)
+    assert reactions.exists() or event.new_values["likes"] + event.new_values["reposts"] > 0
+
+
+def test_the_audience_stays_quiet_when_switched_off(sandbox, account, settings):
+    from governance.models import AuditEvent
+
+    settings.SANDBOX_AUDIENCE_REACTS = False
+    sandbox.publish(account, PublishRequest(text="Kirjasto aukeaa", language="fi"))
+    assert not AuditEvent.objects.filter(action="sandbox.audience_simulated").exists()

@@ -217,6 +217,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # Whom the lockout page tells people to contact (a service desk address, say);
 # empty means "an administrator of your organization or your IT service desk".
 LOGIN_HELP_CONTACT = env.str("LOGIN_HELP_CONTACT", default="")
+# The practice (Sandbox) audience answers each new post on its own, this long after it.
+SANDBOX_AUDIENCE_REACTS = env.bool("SANDBOX_AUDIENCE_REACTS", default=True)
+SANDBOX_AUDIENCE_DELAY_SECONDS = env.int("SANDBOX_AUDIENCE_DELAY_SECONDS", default=20)
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="GovSocial")
 

@@ -27,3 +27,5 @@ CACHES = {
     name: {**options, "KEY_PREFIX": os.environ["GOVSOCIAL_TEST_CACHE_PREFIX"]}
     for name, options in CACHES.items()
 }
+# Tests count the practice audience's answers: it reacts on its own only where a test asks.
+SANDBOX_AUDIENCE_REACTS = False
