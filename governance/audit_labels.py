@@ -84,6 +84,10 @@ AUDIT_LABELS: dict[str, Promise] = {
     "approval_policy.approver_replaced": _("Replaced an approver in an approval policy"),
     "channel_account.holder_changed": _("Changed who looks after a channel account"),
     "inbox_note.added": _("Kept an internal note on an inbox item"),
+    "inbox_item.hidden": _("Hid a reply on the network"),
+    "inbox_item.unhidden": _("Showed a hidden reply again on the network"),
+    "channel_account.call_budget_set": _("Set an account's monthly budget of API calls"),
+    "publish_job.needs_review": _("Held a target for review: its outcome could not be confirmed"),
     "network_app.created": _("Registered the organization's app on a network"),
     "network_app.updated": _("Changed the organization's app on a network"),
     "network_app.deleted": _("Removed the organization's app on a network"),
@@ -209,6 +213,7 @@ AUDIT_CATEGORIES: dict[str, Promise] = {
     "inbox_reply": _("Inbox replies"),
     "inbox": _("Inbox settings"),
     "network_app": _("Network apps"),
+    "inbox_note": _("Inbox notes"),
 }
 
 

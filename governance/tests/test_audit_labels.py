@@ -60,6 +60,7 @@ def test_it_shows_publishing_and_inbox_actions_in_words_in_finnish(client, perso
     personas.alice.preferred_language = "fi"
     personas.alice.save(update_fields=["preferred_language"])
     login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"  # as the profile page sets it
     body = client.get(URL).content.decode()
     with translation.override("fi"):
         for code in ("publishing.paused", "inbox_reply.sent"):
