@@ -46,7 +46,7 @@ from accounts.serializers import (
     MastodonConnectStartedSerializer,
     SandboxConnectSerializer,
 )
-from governance.api import ERROR_RESPONSE, READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api.organization import ERROR_RESPONSE, READ_ERRORS, WRITE_ERRORS, service_errors
 from governance.selectors.access import request_membership_with_perm as _membership
 from governance.selectors.access import request_user as _actor
 

@@ -52,8 +52,8 @@ from analytics.serializers import (
 )
 from analytics.services.goals import goal_delete, goal_save
 from analytics.services.reports import scheduled_report_delete, scheduled_report_save
-from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
-from governance.api_pagination import PAGE_PARAMETERS, PagePagination
+from governance.api.organization import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api.pagination import PAGE_PARAMETERS, PagePagination
 from governance.models import Membership
 from governance.selectors.access import request_membership_with_perm as _membership
 from governance.selectors.access import require_perm

@@ -9,8 +9,10 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         # Governance's own handover and records providers, beside those the apps
         # above register; and the records tasks, so Celery knows them.
-        from governance import handover_providers, records_providers, tasks_records  # noqa: F401
         from governance.providers import HANDOVER, RECORDS, register_provider
+        from governance.providers import handover as handover_providers
+        from governance.providers import records as records_providers
+        from governance.tasks import records as records_tasks  # noqa: F401
 
         register_provider(HANDOVER, handover_providers.RegistryRolesProvider())
         register_provider(HANDOVER, handover_providers.NativeAccessProvider())

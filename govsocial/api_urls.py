@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("governance.api_urls")),
+    path("", include("governance.api.urls")),
     path("", include("accounts.api_urls")),
     path("", include("publishing.api_urls")),
     path("", include("inbox.api_urls")),

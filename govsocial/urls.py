@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from governance.api import ApiDocsView, ApiRedocView
-from governance.api_errors import api_not_found
+from governance.api.errors import api_not_found
+from governance.api.organization import ApiDocsView, ApiRedocView
 from govsocial import views
 
 urlpatterns = [
@@ -20,7 +20,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("govsocial.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Swagger UI and Redoc, adapted to the site's CSP (see governance.api).
+    # Swagger UI and Redoc, adapted to the site's CSP (see governance.api.organization).
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Anything else under /api/ is a JSON 404, with DEBUG on or off. Keep it after every API route.

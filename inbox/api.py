@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api.organization import READ_ERRORS, WRITE_ERRORS, service_errors
 from governance.models import Membership
 from governance.selectors.access import request_membership_with_perm as _membership
 from governance.selectors.access import request_user as _actor

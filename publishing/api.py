@@ -23,8 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import channel_accounts_for_membership
-from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
-from governance.api_parsers import JSONParser
+from governance.api.organization import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api.parsers import JSONParser
 from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
 from governance.selectors.access import request_membership_with_perm as _membership

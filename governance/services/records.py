@@ -460,7 +460,7 @@ def _export_values(export: RecordsExport) -> dict[str, Any]:
 
 def _send_build_task(export_id: int) -> None:
     # Imported here: the task module imports this one.
-    from governance.tasks_records import QUEUE, build_records_export
+    from governance.tasks.records import QUEUE, build_records_export
 
     build_records_export.apply_async(args=[export_id], queue=QUEUE)
 

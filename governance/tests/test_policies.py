@@ -14,7 +14,7 @@ from governance.models import (
     PolicyAcknowledgement,
 )
 from governance.services.policies import policy_create, policy_publish_version
-from governance.tasks import remind_governance_reviews
+from governance.tasks.reminders import remind_governance_reviews
 from governance.tests.registry_helpers import member
 
 

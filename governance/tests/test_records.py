@@ -223,7 +223,7 @@ def test_dispose_records_command_removes(personas, posts, capsys):
 
 
 def test_the_beat_task_runs_the_disposal(personas, posts):
-    from governance.tasks_records import dispose_records
+    from governance.tasks.records import dispose_records
 
     _rule(personas)
 

@@ -8,7 +8,7 @@ import pytest
 
 from governance.models import AccessReview, AuditEvent, NativeAdmin, Notification
 from governance.services.registry import access_reviews_remind_due, add_months
-from governance.tasks import remind_access_reviews
+from governance.tasks.reminders import remind_access_reviews
 from governance.tests.registry_helpers import make_entry, member
 
 

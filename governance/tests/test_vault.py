@@ -11,7 +11,7 @@ from django.db import connection
 
 from governance.crypto import DecryptionError
 from governance.models import AuditEvent, Notification, TOTPDevice, VaultSecret
-from governance.tasks import remind_vault_rotations
+from governance.tasks.reminders import remind_vault_rotations
 from governance.tests.registry_helpers import SECRET, code_for, make_entry, make_secret, member
 from tests.factories import DEFAULT_PASSWORD
 

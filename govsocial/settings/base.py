@@ -280,23 +280,23 @@ META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "governance.api_auth.ApiTokenAuthentication",
-        "governance.api_auth.OTPSessionAuthentication",
+        "governance.api.auth.ApiTokenAuthentication",
+        "governance.api.auth.OTPSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "governance.api_schema.AutoSchema",
-    # limit/offset validated and capped (1-200): governance.api_pagination.
-    "DEFAULT_PAGINATION_CLASS": "governance.api_pagination.PagePagination",
+    "DEFAULT_SCHEMA_CLASS": "governance.api.schema.AutoSchema",
+    # limit/offset validated and capped (1-200): governance.api.pagination.
+    "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     # Request bodies are JSON, and the schema says only that (forms are still read, but
     # cannot say null or a list). JSON nested past a sane depth is a 400, not a
     # RecursionError.
     "DEFAULT_PARSER_CLASSES": [
-        "governance.api_parsers.JSONParser",
+        "governance.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "governance.api_errors.json_exception_handler",
+    "EXCEPTION_HANDLER": "governance.api.errors.json_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -311,7 +311,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # One Error body for every error status of every operation.
-        "governance.api_schema.error_envelope_hook",
+        "governance.api.schema.error_envelope_hook",
     ],
     # Swagger UI and Redoc served from our own static files (drf-spectacular-sidecar):
     # the CSP allows scripts only from 'self', and a deployment may have no internet.
@@ -466,7 +466,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60 * 60.0,
         "options": {"queue": "default", "expires": 55 * 60},
     },
-    # Governance reminders (governance/tasks.py), daily: access reviews that fell due,
+    # Governance reminders (governance/tasks/reminders.py), daily: access reviews that fell due,
     # vault secrets past their rotation date, the governance model's own review.
     # Each reminder is claimed in the database, so it goes out once per due date.
     "governance-remind-access-reviews": {
@@ -484,7 +484,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 24 * 60 * 60.0,
         "options": {"queue": "default", "expires": 12 * 60 * 60},
     },
-    # Records (governance/tasks_records.py): the daily disposal run under the retention
+    # Records (governance/tasks/records.py): the daily disposal run under the retention
     # rules and legal holds, and re-sending export builds whose message was lost.
     "governance-dispose-records": {
         "task": "governance.tasks_records.dispose_records",

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from governance import api, api_records, api_registry
+from governance.api import organization as api
+from governance.api import records as api_records
+from governance.api import registry as api_registry
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),

@@ -3,7 +3,7 @@ the audit log and personal API tokens.
 
 Views here parse input, check access through ``governance.selectors.access`` and
 call the same services the HTML pages call; services' ``ValidationError`` becomes
-a 400 in ``governance.api_errors``.
+a 400 in ``governance.api.errors``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import api_schema  # noqa: F401  (registers the auth schemes)
-from governance.api_pagination import NewestFirstCursorPagination, query_choice
+from governance.api import schema  # noqa: F401  (registers the auth schemes)
+from governance.api.pagination import NewestFirstCursorPagination, query_choice
 from governance.models import ApiToken, AuditEvent, Invitation, Membership
 from governance.models.org import LIMITABLE_ROLES
 from governance.selectors.access import request_membership, require_perm

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api.organization import READ_ERRORS, WRITE_ERRORS, service_errors
 from governance.models import (
     AccessReview,
     Membership,

@@ -1,8 +1,8 @@
 """How the API's authentication appears in the OpenAPI schema.
 
-Kept apart from ``governance.api_auth``: drf-spectacular imports DRF's views, which
+Kept apart from ``governance.api.auth``: drf-spectacular imports DRF's views, which
 import the authentication classes named in settings, so the two cannot share a module.
-Imported by ``governance.api`` so the extensions exist before the schema is built.
+Imported by ``governance.api.organization`` so the extensions exist before the schema is built.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rest_framework import serializers
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     """Describes personal tokens in the OpenAPI schema as HTTP bearer auth."""
 
-    target_class = "governance.api_auth.ApiTokenAuthentication"
+    target_class = "governance.api.auth.ApiTokenAuthentication"
     name = "apiToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
@@ -35,14 +35,14 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
 
 class OTPSessionScheme(OpenApiAuthenticationExtension):
-    target_class = "governance.api_auth.OTPSessionAuthentication"
+    target_class = "governance.api.auth.OTPSessionAuthentication"
     name = "cookieAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
 
 
-# One error body for every operation and status (governance.api_errors makes it).
+# One error body for every operation and status (governance.api.errors makes it).
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Every error answer of the API, whatever the status.",

@@ -24,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api import READ_ERRORS, WRITE_ERRORS, service_errors
-from governance.api_pagination import query_choice
+from governance.api.organization import READ_ERRORS, WRITE_ERRORS, service_errors
+from governance.api.pagination import query_choice
 from governance.models import (
     ExportStatus,
     HandoverCase,
