@@ -23,6 +23,9 @@ AUDIT_LABELS: dict[str, Promise] = {
     "auth.backup_codes_regenerated": _("Made new backup codes"),
     "auth.password_changed": _("Changed password"),
     "auth.password_reset": _("Reset password with a link sent by e-mail"),
+    "auth.passkey_added": _("Added a passkey"),
+    "auth.passkey_renamed": _("Renamed a passkey"),
+    "auth.passkey_removed": _("Removed a passkey"),
     # Members
     "member.invited": _("Invited a member"),
     "member.invitation_revoked": _("Revoked an invitation"),
@@ -40,6 +43,7 @@ AUDIT_LABELS: dict[str, Promise] = {
     "org.created": _("Created the organization"),
     "organization.created": _("Created the organization"),
     "org.settings_changed": _("Changed organization settings"),
+    "org.passkey_sign_in_changed": _("Changed whether a passkey alone signs in"),
     # People's own profiles
     "user.profile_changed": _("Changed profile"),
     "user.created": _("Created a user"),

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from governance.api.errors import api_not_found
 from governance.api.organization import ApiDocsView, ApiRedocView
+from governance.urls.passkeys import ceremony_urlpatterns as passkey_ceremonies
 from govsocial import views
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("governance.urls")),
+    path("auth/passkeys/", include((passkey_ceremonies, "otp_webauthn"))),
     path("accounts/", include("accounts.urls")),
     path("publishing/", include("publishing.urls")),
     path("inbox/", include("inbox.urls")),

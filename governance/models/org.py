@@ -16,6 +16,14 @@ class Organization(models.Model):
         default=True,
         help_text=_("Members must log in with a second factor (authenticator app)."),
     )
+    allow_passkey_sign_in = models.BooleanField(
+        _("passkey sign-in allowed"),
+        default=False,
+        help_text=_(
+            "Members may sign in with a passkey alone (it proves both who they are and a "
+            "second factor). Passkeys always count as a second factor after the password."
+        ),
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Helsinki")
     default_language = models.CharField(
         _("default language"), max_length=10, choices=settings.LANGUAGES, default="fi"

@@ -99,6 +99,16 @@ def _record_login(
     request.session[LOGIN_RECORDED_SESSION_KEY] = True
 
 
+def record_login_success(*, request: HttpRequest, user: User, second_factor: str) -> None:
+    """Record a completed login (once per session) in the person's organization's log."""
+    _record_login(
+        request=request,
+        user=user,
+        second_factor=second_factor,
+        organization=_organization_of(user, request),
+    )
+
+
 # --- The password step -------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from governance.urls.auth import urlpatterns as auth_urls
 from governance.urls.handover import urlpatterns as handover_urls
 from governance.urls.members import urlpatterns as members_urls
 from governance.urls.overview import urlpatterns as overview_urls
+from governance.urls.passkeys import urlpatterns as passkeys_urls
 from governance.urls.records import urlpatterns as records_urls
 from governance.urls.registry import urlpatterns as registry_urls
 from governance.urls.tokens import urlpatterns as tokens_urls
@@ -20,4 +21,5 @@ urlpatterns = [
     *registry_urls,
     *handover_urls,
     *records_urls,
+    *passkeys_urls,
 ]

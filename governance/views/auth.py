@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
+from django_otp_webauthn.models import WebAuthnCredential
 
 from governance.forms.auth import (
     LOGIN_ERROR_ID,
@@ -160,7 +161,12 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/auth/verify.html",
-        {**AUTH_PAGE_CONTEXT, "form": form, "next": next_url},
+        {
+            **AUTH_PAGE_CONTEXT,
+            "form": form,
+            "next": next_url,
+            "has_passkey": WebAuthnCredential.objects.filter(user=user, confirmed=True).exists(),
+        },
     )
 
 

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     # django-otp's core only: its TOTP and static-token plugins keep secrets readable,
     # so governance has its own devices (governance/models/second_factor.py).
     "django_otp",
+    # Passkeys (WebAuthn) as a django-otp device: governance/services/passkeys.py.
+    "django_otp_webauthn",
     "axes",
     "csp",
     "django_htmx",
@@ -181,6 +183,8 @@ AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in with a passkey alone, where the organization allows it.
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -222,6 +226,15 @@ SANDBOX_AUDIENCE_REACTS = env.bool("SANDBOX_AUDIENCE_REACTS", default=True)
 SANDBOX_AUDIENCE_DELAY_SECONDS = env.int("SANDBOX_AUDIENCE_DELAY_SECONDS", default=20)
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="GovSocial")
+# Passkeys: the relying party is the host people reach GovSocial at (its name without
+# the port); the origin checked is the request's own, which ALLOWED_HOSTS limits.
+OTP_WEBAUTHN_RP_ID_CALLABLE = "governance.services.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = env.str("OTP_WEBAUTHN_RP_NAME", default="GovSocial")
+OTP_WEBAUTHN_HELPER_CLASS = "governance.services.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True  # and then only where the organization allows it
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "govsocial.passkeys"
+# The expected origin is derived per request (PasskeyHelper), not listed here.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
