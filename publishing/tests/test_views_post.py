@@ -184,7 +184,7 @@ def test_schedule_in_the_readers_time_zone_is_stored_in_utc(client, personas, lo
     assert post.status == PostStatus.SCHEDULED
     assert post.scheduled_at == datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
     assert PublishJob.objects.get(post=post).due_at == post.scheduled_at
-    assert "2026-03-02 14:30" in response.content.decode()
+    assert "2 Mar 2026, 14:30" in response.content.decode()
 
 
 @time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
