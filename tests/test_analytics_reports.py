@@ -95,7 +95,7 @@ def test_a_due_report_is_sent_with_the_pdf_to_each_recipient(weekly):
         ["press@city.example"],
     ]
     message = mail.outbox[0]
-    assert message.subject.startswith("Weekly for the mayor: May 27, 2030 to June 2, 2030")
+    assert message.subject.startswith("Weekly for the mayor: 27 May\u2009\u2013\u20092 Jun 2030")
     assert "Posts published: 9" in message.body
     ((filename, content, mime),) = message.attachments
     assert (filename, mime) == ("example-2030-05-27-2030-06-02.pdf", "application/pdf")

@@ -100,3 +100,39 @@ def test_every_page_writes_dates_one_way(pages, language):
         assert not MONTH_FIRST.search(text), (name, MONTH_FIRST.search(text))
         assert not ISO.search(text), (name, ISO.search(text))
 
+
+@pytest.mark.parametrize(
+    ("language", "heading", "time"),
+    [
+        ("en", "Week 50: 7\u2009\u2013\u200913 Dec 2026", "06:44"),
+        ("fi", "Viikko 50: 7.\u201313. joulukuuta 2026", "6.44"),
+        ("sv", "Vecka 50: 7\u201313 dec. 2026", "06:44"),
+    ],
+)
+def test_the_calendar_week_reads_as_one_range_and_local_times(pages, language, heading, time):
+    text = pages(language)["calendar list"]
+    assert heading in text
+    assert f"{time} " in text
+
+
+ACROSS_TWO_MONTHS = {
+    "en": "30 Nov\u2009\u2013\u20096 Dec 2026",
+    "fi": "30. marraskuuta\u2009\u2013\u20096. joulukuuta 2026",
+    "sv": "30 nov.\u20136 dec. 2026",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "sv"])
+def test_a_week_across_two_months_reads_as_one_range_on_the_calendar_and_dashboard(
+    client, login, personas, language
+):
+    User.objects.filter(pk=personas.alice.pk).update(
+        time_zone="Europe/Helsinki", preferred_language=language
+    )
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    week = visible_text(client.get("/publishing/calendar/week/?date=2026-12-02").content.decode())
+    dashboard = client.get("/analytics/?start=2026-11-30&end=2026-12-06")
+    assert dashboard.status_code == 200
+    assert f": {ACROSS_TWO_MONTHS[language]}" in week  # "Week 49: ..."
+    assert ACROSS_TWO_MONTHS[language] in visible_text(dashboard.content.decode())
