@@ -184,7 +184,7 @@ class MemberEditForm(_Form):
     leaving_on = forms.DateField(
         label=_("Leaving date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Optional. The last working day, so the handover can be planned."),
     )
 
@@ -207,7 +207,7 @@ class DeactivateMemberForm(_Form):
     leaving_on = forms.DateField(
         label=_("Leaving date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Optional. Kept with the member for the handover."),
     )
 
