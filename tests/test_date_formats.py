@@ -121,6 +121,8 @@ ACROSS_TWO_MONTHS = {
     "sv": "30 nov.\u20136 dec. 2026",
 }
 
+NINE_O_CLOCK = {"en": "09:00", "fi": "9.00", "sv": "09:00"}
+
 
 @pytest.mark.parametrize("language", ["en", "fi", "sv"])
 def test_a_week_across_two_months_reads_as_one_range_on_the_calendar_and_dashboard(
@@ -135,4 +137,5 @@ def test_a_week_across_two_months_reads_as_one_range_on_the_calendar_and_dashboa
     dashboard = client.get("/analytics/?start=2026-11-30&end=2026-12-06")
     assert dashboard.status_code == 200
     assert f": {ACROSS_TWO_MONTHS[language]}" in week  # "Week 49: ..."
+    assert f" {NINE_O_CLOCK[language]} " in week  # the week's rows of hours
     assert ACROSS_TWO_MONTHS[language] in visible_text(dashboard.content.decode())

@@ -116,6 +116,11 @@ def add_months(day: date, months: int) -> date:
 # --- forms --------------------------------------------------------------------------------------
 
 
+def hour_label(hour: int) -> str:
+    """The start of an hour on the language's clock: "09:00", "9.00" in Finnish."""
+    return formats.time_format(time(hour), "TIME_FORMAT")
+
+
 class LocalDateTimeForm(forms.Form):
     """A new date and time on the reader's wall clock; ``cleaned_data["at"]`` is aware."""
 
@@ -329,7 +334,7 @@ class HourRow:
 
     @property
     def label(self) -> str:
-        return f"{self.hour:02d}:00"
+        return hour_label(self.hour)
 
 
 class _EntryBuilders:
@@ -569,7 +574,7 @@ def _more_labels(count: int, hour: int, day: CalendarDay) -> tuple[str, str]:
         "%(count)s more post at %(time)s on %(day)s",
         "%(count)s more posts at %(time)s on %(day)s",
         count,
-    ) % {"count": count, "time": f"{hour:02d}:00", "day": day.label}
+    ) % {"count": count, "time": hour_label(hour), "day": day.label}
     return short, full
 
 
