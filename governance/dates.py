@@ -50,7 +50,10 @@ def format_date_range(start: date, end: date, language: str | None = None) -> st
         return formats.date_format(start, "DATE_FORMAT")
     if end < start:
         start, end = end, start
-    return format_interval(start, end, "yMMMd", locale=babel_locale(language))
+    text = format_interval(start, end, "yMMMd", locale=babel_locale(language))
+    # The CLDR's thin spaces around the dash become no-break spaces: the range
+    # stays on one line, and the PDF report's fallback font has no thin space.
+    return text.replace("\u2009", "\u00a0")
 
 
 def format_day_heading(day: date, language: str | None = None) -> str:

@@ -192,7 +192,7 @@ def test_long_ranges_are_shown_by_week_and_by_month(personas, client, login, his
     assert ", by week." in weekly_page
     # Each week is one range of days ("3 Feb 2031" to "9 Feb 2031" reads "3-9 Feb 2031").
     assert re.search(
-        r"\d{1,2}( [A-Z][a-z]{2}( \d{4})?)?\u2009\u2013\u2009\d{1,2} [A-Z][a-z]{2} \d{4}",
+        r"\d{1,2}( [A-Z][a-z]{2}( \d{4})?)?\u00a0\u2013\u00a0\d{1,2} [A-Z][a-z]{2} \d{4}",
         weekly_page,
     )
     assert ", by month." in monthly.content.decode()

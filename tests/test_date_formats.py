@@ -104,7 +104,7 @@ def test_every_page_writes_dates_one_way(pages, language):
 @pytest.mark.parametrize(
     ("language", "heading", "time"),
     [
-        ("en", "Week 50: 7\u2009\u2013\u200913 Dec 2026", "06:44"),
+        ("en", "Week 50: 7\u00a0\u2013\u00a013 Dec 2026", "06:44"),
         ("fi", "Viikko 50: 7.\u201313. joulukuuta 2026", "6.44"),
         ("sv", "Vecka 50: 7\u201313 dec. 2026", "06:44"),
     ],
@@ -116,8 +116,8 @@ def test_the_calendar_week_reads_as_one_range_and_local_times(pages, language, h
 
 
 ACROSS_TWO_MONTHS = {
-    "en": "30 Nov\u2009\u2013\u20096 Dec 2026",
-    "fi": "30. marraskuuta\u2009\u2013\u20096. joulukuuta 2026",
+    "en": "30 Nov\u00a0\u2013\u00a06 Dec 2026",
+    "fi": "30. marraskuuta\u00a0\u2013\u00a06. joulukuuta 2026",
     "sv": "30 nov.\u20136 dec. 2026",
 }
 
