@@ -462,7 +462,7 @@ def dashboard_pdf(dashboard: Dashboard, *, title: str = "") -> bytes:
                 [
                     _p(str(tracked.post), styles.cell),
                     _p(tracked.channel_account.handle, styles.cell),
-                    date_format(tracked.published_at.astimezone(zone), "SHORT_DATE_FORMAT"),
+                    date_format(tracked.published_at.astimezone(zone), "DATE_FORMAT"),
                     fmt(tracked.likes),
                     fmt(tracked.shares),
                     fmt(tracked.replies),

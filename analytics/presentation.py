@@ -19,6 +19,7 @@ from accounts.selectors import network_summary
 from analytics.charts import Chart, SeriesInput, build_chart
 from analytics.models import GoalMetric, TrackedPost
 from analytics.selectors import Dashboard, GoalProgress, PeriodFigures, goal_target_number
+from governance.dates import format_date_range
 from publishing.models import MediaAsset
 
 NO_FIGURE = "\u2013"  # an en dash: "no figure"
@@ -72,10 +73,7 @@ def period_label(dashboard: Dashboard, row: PeriodFigures) -> str:
 
 def range_label(dashboard: Dashboard) -> str:
     filters = dashboard.filters
-    return gettext("%(start)s to %(end)s") % {
-        "start": date_format(filters.start, "DATE_FORMAT"),
-        "end": date_format(filters.end, "DATE_FORMAT"),
-    }
+    return format_date_range(filters.start, filters.end)
 
 
 def scope_label(dashboard: Dashboard) -> str:
@@ -252,9 +250,9 @@ def _followers_sentence(dashboard: Dashboard) -> str:
     ) % {
         "by": dashboard.granularity_label,
         "first": fmt(first.followers),
-        "first_day": date_format(first.period.end, "j M Y"),
+        "first_day": date_format(first.period.end, "DATE_FORMAT"),
         "last": fmt(last.followers),
-        "last_day": date_format(last.period.end, "j M Y"),
+        "last_day": date_format(last.period.end, "DATE_FORMAT"),
     }
 
 
@@ -460,7 +458,4 @@ def goal_sentence(progress: GoalProgress) -> str:
 
 def goal_period(progress: GoalProgress) -> str:
     goal = progress.goal
-    return gettext("%(start)s to %(end)s") % {
-        "start": date_format(goal.period_start, "DATE_FORMAT"),
-        "end": date_format(goal.period_end, "DATE_FORMAT"),
-    }
+    return format_date_range(goal.period_start, goal.period_end)

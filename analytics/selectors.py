@@ -20,7 +20,6 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountStatus, ChannelAccount
@@ -45,6 +44,7 @@ from analytics.schedule import (
     zone_of,
 )
 from analytics.services.rollups import DayRollups, rollups_compute_day
+from governance.dates import format_date_range
 from governance.models import Membership, Organization
 from governance.selectors.access import get_in_org
 from publishing.models import Campaign, VariantMedia
@@ -192,7 +192,7 @@ def periods_for(start: date, end: date, granularity: str) -> list[Period]:
     if granularity == "day":
         cursor = start
         while cursor <= end:
-            label = date_format(cursor, "j M")
+            label = date_format(cursor, "MONTH_DAY_FORMAT")
             periods.append(Period(cursor, cursor, cursor, label))
             cursor += timedelta(days=1)
         return periods
@@ -200,8 +200,7 @@ def periods_for(start: date, end: date, granularity: str) -> list[Period]:
         cursor = week_start(start)
         while cursor <= end:
             first, last = max(cursor, start), min(cursor + timedelta(days=6), end)
-            label = gettext("Week of %(day)s") % {"day": date_format(first, "j M Y")}
-            periods.append(Period(cursor, first, last, label))
+            periods.append(Period(cursor, first, last, format_date_range(first, last)))
             cursor += timedelta(days=7)
         return periods
     cursor = month_start(start)

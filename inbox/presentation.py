@@ -60,7 +60,7 @@ def _excerpt(text: str) -> str:
 
 def _when(moment: datetime) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return moment.astimezone(UTC).isoformat(), formats.date_format(local, "SHORT_DATETIME_FORMAT")
+    return moment.astimezone(UTC).isoformat(), formats.date_format(local, "DATETIME_FORMAT")
 
 
 DUE_SOON = timedelta(hours=1)
@@ -84,7 +84,7 @@ def _short(moment: datetime, now: datetime) -> str:
     local, today = timezone.localtime(moment), timezone.localtime(now)
     if local.date() == today.date():
         return formats.time_format(local, "TIME_FORMAT")
-    return formats.date_format(local, "SHORT_DATE_FORMAT")
+    return formats.date_format(local, "DATE_FORMAT")
 
 
 def _sla(item: InboxItem, now: datetime) -> tuple[str, str]:

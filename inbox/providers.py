@@ -7,17 +7,16 @@ Registered in ``InboxConfig.ready()``.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from governance.dates import format_datetime_in_zone
 from governance.models import Membership, Organization, User
 from governance.providers import (
     ACTION_ANONYMIZE,
@@ -37,11 +36,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _local(moment: datetime, organization: Organization) -> str:
-    try:
-        zone = zoneinfo.ZoneInfo(organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M")
+    return format_datetime_in_zone(moment, organization.time_zone)
 
 
 class AssignedItemsProvider:

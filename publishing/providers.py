@@ -8,7 +8,6 @@ Registered in ``PublishingConfig.ready()``.
 from __future__ import annotations
 
 import os
-import zoneinfo
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import partial
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.selectors import channel_accounts_for_membership
+from governance.dates import format_datetime_in_zone
 from governance.models import Membership, Organization, Role, User
 from governance.providers import (
     ACTION_ANONYMIZE,
@@ -60,9 +60,7 @@ HELD_POST_STATUSES = (
 
 
 def _local(moment: datetime, organization: Organization) -> str:
-    return timezone.localtime(moment, zoneinfo.ZoneInfo(organization.time_zone)).strftime(
-        "%Y-%m-%d %H:%M"
-    )
+    return format_datetime_in_zone(moment, organization.time_zone)
 
 
 def _name(user: User | None) -> str:

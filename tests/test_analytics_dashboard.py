@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -187,7 +188,13 @@ def test_long_ranges_are_shown_by_week_and_by_month(personas, client, login, his
     weekly = client.get(f"/analytics/?start={(today - timedelta(days=120)).isoformat()}")
     monthly = client.get(f"/analytics/?start={(today - timedelta(days=700)).isoformat()}")
 
-    assert "Week of" in weekly.content.decode()
+    weekly_page = weekly.content.decode()
+    assert ", by week." in weekly_page
+    # Each week is one range of days ("3 Feb 2031" to "9 Feb 2031" reads "3-9 Feb 2031").
+    assert re.search(
+        r"\d{1,2}( [A-Z][a-z]{2}( \d{4})?)?\u00a0\u2013\u00a0\d{1,2} [A-Z][a-z]{2} \d{4}",
+        weekly_page,
+    )
     assert ", by month." in monthly.content.decode()
 
 

@@ -95,12 +95,12 @@ def test_a_due_report_is_sent_with_the_pdf_to_each_recipient(weekly):
         ["press@city.example"],
     ]
     message = mail.outbox[0]
-    assert message.subject.startswith("Weekly for the mayor: May 27, 2030 to June 2, 2030")
+    assert message.subject.startswith("Weekly for the mayor: 27 May\u00a0\u2013\u00a02 Jun 2030")
     assert "Posts published: 9" in message.body
     ((filename, content, mime),) = message.attachments
     assert (filename, mime) == ("example-2030-05-27-2030-06-02.pdf", "application/pdf")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
-    for figure in ("Weekly for the mayor", "4,323", "399", "80.0 %", "215"):
+    for figure in ("Weekly for the mayor", "27 May", "2 Jun 2030", "4,323", "399", "80.0 %", "215"):
         assert figure in text, figure
     weekly.refresh_from_db()
     assert weekly.next_send_at == datetime(2030, 6, 10, 7, 0, tzinfo=HELSINKI)

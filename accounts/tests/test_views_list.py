@@ -41,7 +41,7 @@ def test_admin_sees_every_account_with_status_support_and_who_connected_it(clien
     assert "Needs reconnect" in row
     assert "Publishing, Images, Replies, Direct messages, Metrics" in row
     assert "Carol Auditor" in row
-    assert timezone.localtime(checked).strftime("%Y-%m-%d %H:%M") in row
+    assert timezone.localtime(checked).strftime("%-d %b %Y, %H:%M") in row
     sandbox_row = _row(body, "city-news")
     assert "Sandbox (training)" in sandbox_row
     assert "Not yet" in sandbox_row  # never checked

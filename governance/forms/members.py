@@ -14,8 +14,11 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from governance.dates import canonical_time_zone, is_time_zone_alias, sort_key, time_zone_label
 from governance.models import Membership, Organization, Role, User
 from governance.models.org import LIMITABLE_ROLES
 from governance.selectors.members import channel_account_label, organization_channel_accounts
@@ -23,42 +26,56 @@ from governance.selectors.members import channel_account_label, organization_cha
 # The regions of the IANA database a person would look under; legacy aliases
 # such as "US/Eastern" or "Etc/GMT+3" are left out of the list.
 TIME_ZONE_REGIONS = (
-    "Europe",
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Indian",
-    "Pacific",
+    ("Europe", pgettext_lazy("time zone region", "Europe")),
+    ("Africa", pgettext_lazy("time zone region", "Africa")),
+    ("America", pgettext_lazy("time zone region", "America")),
+    ("Antarctica", pgettext_lazy("time zone region", "Antarctica")),
+    ("Arctic", pgettext_lazy("time zone region", "Arctic")),
+    ("Asia", pgettext_lazy("time zone region", "Asia")),
+    ("Atlantic", pgettext_lazy("time zone region", "Atlantic Ocean")),
+    ("Australia", pgettext_lazy("time zone region", "Australia")),
+    ("Indian", pgettext_lazy("time zone region", "Indian Ocean")),
+    ("Pacific", pgettext_lazy("time zone region", "Pacific Ocean")),
 )
 
 
-@lru_cache(maxsize=1)
-def _grouped_time_zones() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    names = zoneinfo.available_timezones()
+def _listed(name: str) -> bool:
+    # A zone the CLDR knows under a newer name ("Europe/Kiev" for "Europe/Kyiv")
+    # is listed once, under that name, unless the newer one is in another region.
+    if not is_time_zone_alias(name):
+        return True
+    canonical = canonical_time_zone(name)
+    return canonical.split("/", 1)[0] != name.split("/", 1)[0]
+
+
+@lru_cache(maxsize=8)
+def _grouped_time_zones(language: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    names = [n for n in zoneinfo.available_timezones() if _listed(n)]
     groups = []
-    for region in TIME_ZONE_REGIONS:
-        zones = sorted(n for n in names if n.startswith(f"{region}/"))
-        groups.append((region, tuple((n, n.split("/", 1)[1].replace("_", " ")) for n in zones)))
+    for region, _label in TIME_ZONE_REGIONS:
+        zones = [(n, time_zone_label(n, language)) for n in names if n.startswith(f"{region}/")]
+        zones.sort(key=lambda zone: sort_key(zone[1], language))
+        groups.append((region, tuple(zones)))
     return tuple(groups)
 
 
 def time_zone_choices(current: str = "") -> list[Any]:
     """Time zones grouped by region (Europe first, as most users are there), UTC on top.
 
-    ``current`` is kept as a choice even if it is a legacy alias, so saving a
-    form never silently changes a value nobody touched.
+    Regions and zones are named in the reader's language ("Ukraina (Kiova)" on a
+    Finnish page) and sorted by that name. ``current`` is kept as a choice even if
+    it is a legacy alias, so saving a form never silently changes a value nobody
+    touched.
     """
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    labels = dict(TIME_ZONE_REGIONS)
     choices: list[Any] = [("UTC", "UTC")]
     known = {"UTC"}
-    for region, zones in _grouped_time_zones():
-        choices.append((region, list(zones)))
+    for region, zones in _grouped_time_zones(language):
+        choices.append((str(labels[region]), list(zones)))
         known.update(name for name, _label in zones)
     if current and current not in known and current in zoneinfo.available_timezones():
-        choices.insert(0, (current, current))
+        choices.insert(0, (current, time_zone_label(current, language)))
     return choices
 
 
@@ -167,7 +184,7 @@ class MemberEditForm(_Form):
     leaving_on = forms.DateField(
         label=_("Leaving date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Optional. The last working day, so the handover can be planned."),
     )
 
@@ -190,7 +207,7 @@ class DeactivateMemberForm(_Form):
     leaving_on = forms.DateField(
         label=_("Leaving date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Optional. Kept with the member for the handover."),
     )
 

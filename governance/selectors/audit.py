@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from governance.audit_labels import AUDIT_LABELS, audit_action_label
@@ -146,9 +148,31 @@ class Change:
     new: str | None
 
 
+# How the services store a date or a moment in an entry's values (``isoformat()``).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def _date_in_words(text: str) -> str | None:
+    """A stored ISO date or moment in the reader's format, a moment in the reader's zone."""
+    try:
+        if ISO_DATE.fullmatch(text):
+            return date_format(date.fromisoformat(text), "DATE_FORMAT")
+        if ISO_MOMENT.fullmatch(text):
+            moment = datetime.fromisoformat(text)
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return date_format(moment, "DATETIME_FORMAT")
+    except ValueError:
+        return None
+    return None
+
+
 def _readable(value: Any, limit: int | None = VALUE_DISPLAY_LIMIT) -> str:
     if value is None or value == "":
         text = _("(empty)")
+    elif isinstance(value, str) and (when := _date_in_words(value)) is not None:
+        text = when
     elif isinstance(value, bool):
         text = _("yes") if value else _("no")
     elif isinstance(value, list | tuple):

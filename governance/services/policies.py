@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -285,7 +286,7 @@ def governance_review_send_reminder(*, review_id: int, now: datetime | None = No
                 message = _(
                     "The review of the governance model is due (%(date)s): check the "
                     "registry's owners, the review cadences and the policies, then record it."
-                ) % {"date": due.isoformat()}
+                ) % {"date": date_format(due, "DATE_FORMAT")}
             notification_send(
                 user=user,
                 organization=organization,

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -444,7 +445,7 @@ def access_review_send_reminder(*, entry_id: int, now: datetime | None = None) -
                 message = _(
                     "The access review of %(account)s is due (%(date)s): check who can "
                     "log in to it and record the review."
-                ) % {"account": str(entry), "date": due.isoformat()}
+                ) % {"account": str(entry), "date": date_format(due, "DATE_FORMAT")}
             notification_send(
                 user=user,
                 organization=entry.organization,

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.debug import sensitive_variables
@@ -325,7 +326,7 @@ def vault_secret_send_rotation_reminder(*, secret_id: int, now: datetime | None 
                 message = _(
                     "The vault secret %(name)s should have been rotated by %(date)s: "
                     "change it on the network and store the new value."
-                ) % {"name": secret.name, "date": rotate_by.isoformat()}
+                ) % {"name": secret.name, "date": date_format(rotate_by, "DATE_FORMAT")}
             notification_send(
                 user=user,
                 organization=secret.organization,

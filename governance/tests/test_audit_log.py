@@ -7,6 +7,7 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.conf import settings
 
 from governance.models import AuditEvent, User
 from governance.selectors.audit import AuditFilters, audit_events_for_user
@@ -121,8 +122,27 @@ def test_time_is_shown_in_the_users_time_zone(client, personas, login):
     User.objects.filter(pk=personas.alice.pk).update(time_zone="Europe/Helsinki")
     login(client, personas.alice)
     body = client.get(URL).content.decode()
-    assert "2025-03-05 00:30:00" in body
+    assert "5 Mar 2025, 00:30" in body
     assert "Europe/Helsinki" in body
+
+
+def test_changed_times_and_dates_read_in_the_readers_zone_and_language(client, personas, login):
+    _record(
+        personas,
+        action="post.rescheduled",
+        old={"scheduled_at": "2026-12-07T04:44:00+00:00"},
+        new={"scheduled_at": "2026-12-08T10:05:00+00:00", "leaving_on": "2026-12-31"},
+    )
+    User.objects.filter(pk=personas.alice.pk).update(
+        time_zone="Europe/Helsinki", preferred_language="fi"
+    )
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    body = client.get(URL).content.decode()
+    assert "7.12.2026 klo 6.44" in body  # 04:44 UTC is 06:44 in Helsinki
+    assert "8.12.2026 klo 12.05" in body
+    assert "31.12.2026" in body
+    assert "2026-12-07T04:44" not in body and "2026-12-31<" not in body
 
 
 def test_newest_first_and_paginated_by_fifty(client, personas, login):

@@ -303,4 +303,4 @@ def test_invitation_mail_names_the_org_the_inviter_and_expiry(personas):
     body = mail.outbox[0].body
     assert "Alice Admin has invited you to join City of Example" in body
     local_expiry = timezone.localtime(invitation.expires_at, ZoneInfo("Europe/Helsinki"))
-    assert f"{local_expiry:%Y-%m-%d %H:%M} (Europe/Helsinki)" in body
+    assert f"{local_expiry:%-d %b %Y, %H:%M} (Europe/Helsinki)" in body

@@ -1,4 +1,7 @@
+from datetime import date
+
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from governance.models import AuditEvent, Membership, Role
@@ -93,6 +96,19 @@ def test_leaving_date_is_saved_and_audited(client, personas, login):
     assert str(carol.leaving_on) == "2031-05-31"
     event = AuditEvent.objects.get(action="member.leaving_date_set")
     assert event.new_values == {"leaving_on": "2031-05-31"}
+
+
+def test_a_finnish_page_keeps_the_leaving_date_in_the_date_field(client, personas, login):
+    # A date field takes ISO dates whatever the page's language; a Finnish 31.05.2031
+    # would show an empty field, and saving the form would then clear the date.
+    carol = personas.membership(personas.carol)
+    carol.leaving_on = date(2031, 5, 31)
+    carol.save(update_fields=["leaving_on"])
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    page = client.get(_edit_url(carol)).content.decode()
+    assert 'type="date" name="leaving_on" value="2031-05-31"' in page
+    assert "31.5.2031" in page  # and the date in words is Finnish
 
 
 def test_last_admin_cannot_demote_self(client, personas, login):

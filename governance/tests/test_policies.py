@@ -179,7 +179,7 @@ def test_overview_shows_the_review_due_and_the_new_areas(client, personas, login
     GovernanceReview.objects.create(organization=personas.org, due_on=date(2025, 3, 1))
     login(client, personas.carol)
     page = client.get("/governance/").content.decode()
-    assert "The governance model's next review is due on 2025-03-01." in page
+    assert "The governance model's next review is due on 1 Mar 2025." in page
     assert ">Due</span>" in page
     for path in (
         "/governance/registry/",

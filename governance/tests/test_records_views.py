@@ -103,7 +103,7 @@ def test_admin_places_and_releases_a_hold(client, login, personas):
     hold = LegalHold.objects.get(name="Court case 4")
     assert placed["Location"] == f"/governance/records/holds/{hold.pk}/"
     page = client.get(placed["Location"]).content.decode()
-    assert "2024-01-01 to 2024-06-30" in page
+    assert "1 Jan\u00a0\u2013\u00a030 Jun 2024" in page  # a range, as the CLDR writes it
     assert "city-news" in page
 
     released = client.post(

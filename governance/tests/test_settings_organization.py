@@ -1,3 +1,8 @@
+import re
+
+from django.conf import settings
+
+from governance.dates import sort_key
 from governance.models import AuditEvent, Organization
 
 
@@ -61,9 +66,42 @@ def test_settings_page_offers_time_zones_grouped_by_region(client, personas, log
     login(client, personas.alice)
     body = client.get("/governance/settings/").content.decode()
     assert '<optgroup label="Europe">' in body
-    assert '<option value="Europe/Helsinki" selected>Helsinki</option>' in body
+    assert '<option value="Europe/Helsinki" selected>Finland</option>' in body
+    assert '<option value="Europe/Kyiv">Ukraine (Kyiv)</option>' in body
     assert 'value="US/Eastern"' not in body
+    assert 'value="Europe/Kiev"' not in body  # the old name of Kyiv, listed once
     assert "Require two-factor authentication" in body
+
+
+def _time_zone_options(body: str, region: str) -> list[str]:
+    group = body.split(f'<optgroup label="{region}">', 1)[1].split("</optgroup>", 1)[0]
+    return re.findall(r"<option [^>]*>([^<]*)</option>", group)
+
+
+def test_settings_page_names_time_zones_in_finnish(client, personas, login):
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    body = client.get("/governance/settings/").content.decode()
+    assert '<option value="Europe/Helsinki" selected>Suomi</option>' in body
+    assert '<option value="Europe/Kyiv">Ukraina (Kiova)</option>' in body
+    assert '<option value="Europe/Isle_of_Man">Mansaari</option>' in body
+    assert "Isle of Man" not in body and "Kiev" not in body
+    europe = _time_zone_options(body, "Eurooppa")
+    assert europe == sorted(europe, key=lambda name: sort_key(name, "fi"))
+    # Finnish files å, ä and ö after z: Åland (Ahvenanmaa) is an A, Austria (Itävalta) an I.
+    assert europe.index("Ahvenanmaa") < europe.index("Itävalta") < europe.index("Venäjä (Moskova)")
+    assert "Tyynimeri" in body  # the Pacific's region
+
+
+def test_profile_page_names_time_zones_in_swedish(client, personas, login):
+    login(client, personas.bob)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    body = client.get("/me/").content.decode()
+    assert '<option value="Europe/Isle_of_Man">Isle of Man</option>' in body
+    assert '<option value="Europe/Kyiv">Ukraina (Kiev)</option>' in body
+    europe = _time_zone_options(body, "Europa")
+    # Swedish ends its alphabet with å, ä, ö: Österrike comes after Vatikanstaten.
+    assert europe.index("Vatikanstaten") < europe.index("Åland") < europe.index("Österrike")
 
 
 def test_unknown_time_zone_is_refused(client, personas, login):

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -199,7 +200,7 @@ def governance_review_view(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("Review recorded. The next one is due on %(date)s.")
-                    % {"date": review.due_on.isoformat()},
+                    % {"date": date_format(review.due_on, "DATE_FORMAT")},
                 )
                 return redirect("governance:governance_review")
         else:

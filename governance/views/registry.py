@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -255,7 +256,7 @@ def registry_review_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("Access review recorded. The next one is due on %(date)s.")
-                % {"date": review.next_due.isoformat()},
+                % {"date": date_format(review.next_due, "DATE_FORMAT")},
             )
             return redirect("governance:registry_detail", pk=entry.pk)
     context: dict[str, Any] = {"entry": entry, "form": form, "admins": admins}

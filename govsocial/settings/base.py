@@ -243,6 +243,8 @@ LANGUAGES = [
     ("sv", _("Swedish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date and time format per language, used everywhere (govsocial/formats).
+FORMAT_MODULE_PATH = ["govsocial.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

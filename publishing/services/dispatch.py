@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -72,6 +71,7 @@ from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
 from accounts.services import channel_account_record_error
+from governance.dates import format_datetime_in_zone
 from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
@@ -286,8 +286,7 @@ class _Verdict:
 
 
 def _due_text(job: PublishJob, post: Post) -> str:
-    zone = ZoneInfo(post.organization.time_zone or "UTC")
-    return timezone.localtime(job.due_at, zone).strftime("%Y-%m-%d %H:%M %Z")
+    return format_datetime_in_zone(job.due_at, post.organization.time_zone)
 
 
 def _runtime_check(
@@ -881,14 +880,13 @@ def _reconcile(run: _Run, index: int) -> str:
 def _lookup_summary(count: int, oldest: datetime | None, post: Post) -> str:
     if not count or oldest is None:
         return _("The network answered with no posts we could compare.")
-    zone = ZoneInfo(post.organization.time_zone or "UTC")
     return ngettext(
         "We read the %(count)d newest post, back to %(oldest)s, and this one was not among it.",
         "We read the %(count)d newest posts, back to %(oldest)s, and this one was not among them.",
         count,
     ) % {
         "count": count,
-        "oldest": timezone.localtime(oldest, zone).strftime("%Y-%m-%d %H:%M %Z"),
+        "oldest": format_datetime_in_zone(oldest, post.organization.time_zone),
     }
 
 
@@ -896,7 +894,6 @@ def _hold_for_review(run: _Run, *, found: str, first_sent: datetime) -> str:
     """Hold the job for a person: the look-up could not be complete, so we neither send
     again nor call it failed. ``needs_reconcile`` stays set: releasing the job looks
     again first, unless the person says to send it."""
-    zone = ZoneInfo(run.post.organization.time_zone or "UTC")
     message = _(
         "We could not tell whether this reached %(account)s: the first try at %(sent)s "
         "got no answer, and the account has posted so much since that we could not read "
@@ -904,7 +901,7 @@ def _hold_for_review(run: _Run, *, found: str, first_sent: datetime) -> str:
         "is there, cancel this target; if it is not, publish it now."
     ) % {
         "account": run.account.handle,
-        "sent": timezone.localtime(first_sent, zone).strftime("%Y-%m-%d %H:%M %Z"),
+        "sent": format_datetime_in_zone(first_sent, run.post.organization.time_zone),
         "found": found,
     }
     with transaction.atomic():

@@ -56,7 +56,7 @@ def test_move_form_reschedules_the_post_and_returns_to_the_calendar(client, logi
     event = AuditEvent.objects.filter(action="post.rescheduled", target_id=str(post.pk)).get()
     assert event.actor == team.eddie.user
     page = client.get(response["Location"]).content.decode()
-    assert "now goes out on Sunday 29 March 2026 at 09:00" in page
+    assert "now goes out on Sunday, 29 March 2026 at 09:00" in page
 
 
 def test_move_refuses_a_time_the_clocks_skip(client, login, team):
@@ -93,7 +93,7 @@ def test_drag_endpoint_moves_the_post_and_answers_in_json(client, login, team):
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
-    assert "Sunday 22 March 2026 at 09:00" in body["message"]
+    assert "Sunday, 22 March 2026 at 09:00" in body["message"]
     post.refresh_from_db()
     assert post.scheduled_at == helsinki(2026, 3, 22, 9)
     assert AuditEvent.objects.filter(action="post.rescheduled", target_id=str(post.pk)).exists()

@@ -145,7 +145,7 @@ def test_a_busy_day_in_the_month_shows_its_first_posts_and_links_to_the_rest(cli
 
     cell = day_cell(page, "2026-03-29")
     assert [n for n in range(7) if f"Busy post {n}." in cell] == [0, 1, 2, 3, 4]
-    more = re.search(r'<a href="([^"]+)"[^>]*>2 more posts on Sunday 29 March 2026</a>', cell)
+    more = re.search(r'<a href="([^"]+)"[^>]*>2 more posts on Sunday, 29 March 2026</a>', cell)
     assert more
     day_list = client.get(html.unescape(more.group(1))).content.decode()
     assert all(f"Busy post {n}." in day_list for n in range(7))
@@ -155,7 +155,7 @@ def test_a_busy_day_in_the_month_shows_its_first_posts_and_links_to_the_rest(cli
     assert expand
     rest = client.get(html.unescape(expand.group(1)), headers={"HX-Request": "true"})
     assert [n for n in range(7) if f"Busy post {n}." in rest.content.decode()] == [5, 6]
-    assert 'aria-label="2 more posts on Sunday 29 March 2026"' in rest.content.decode()
+    assert 'aria-label="2 more posts on Sunday, 29 March 2026"' in rest.content.decode()
     assert "?next=%2Fpublishing%2Fcalendar%2F%3Fdate%3D2026-03-29" in rest.content.decode()
 
 

@@ -51,7 +51,7 @@ def test_a_busy_hour_shows_its_first_two_posts_and_how_many_more(client, login, 
     nine = day_cell(page, "2026-03-02", hour=9)
     assert [n for n in range(5) if f"Nine o&#x27;clock post {n}." in nine] == [0, 1]
     assert '<span aria-hidden="true">3 more</span>' in nine
-    assert "3 more posts at 09:00 on Monday 2 March 2026" in nine
+    assert "3 more posts at 09:00 on Monday, 2 March 2026" in nine
     assert "At ten." in day_cell(page, "2026-03-02", hour=10)
     assert "more</span>" not in day_cell(page, "2026-03-02", hour=10)
     assert "6 posts in this period." in page
@@ -67,7 +67,7 @@ def test_n_more_expands_to_the_rest_of_the_hour_with_move_links(client, login, t
     rest = response.content.decode()
     assert response.status_code == 200
     assert [n for n in range(5) if f"Nine o&#x27;clock post {n}." in rest] == [2, 3, 4]
-    assert 'aria-label="3 more posts at 09:00 on Monday 2 March 2026"' in rest
+    assert 'aria-label="3 more posts at 09:00 on Monday, 2 March 2026"' in rest
     assert 'tabindex="-1"' in rest
     for post in posts[2:]:
         assert f'data-move-url="/publishing/calendar/posts/{post.pk}/move/"' in rest
@@ -135,7 +135,7 @@ def test_the_hour_the_clocks_pass_twice_is_one_row(client, login, team):
 
     three = day_cell(page, "2026-10-25", hour=3)
     assert "First 03:30." in three and "Second 03:30." in three
-    assert "1 more post at 03:00 on Sunday 25 October 2026" in three
+    assert "1 more post at 03:00 on Sunday, 25 October 2026" in three
     rest = client.get(expand_url(three), headers={"HX-Request": "true"}).content.decode()
     assert "03:45 in winter time." in rest
 

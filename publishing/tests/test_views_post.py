@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 
 from governance.models import Role
 from publishing.models import JobStatus, PostStatus, PublishJob
@@ -184,7 +185,28 @@ def test_schedule_in_the_readers_time_zone_is_stored_in_utc(client, personas, lo
     assert post.status == PostStatus.SCHEDULED
     assert post.scheduled_at == datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
     assert PublishJob.objects.get(post=post).due_at == post.scheduled_at
-    assert "2026-03-02 14:30" in response.content.decode()
+    assert "2 Mar 2026, 14:30" in response.content.decode()
+
+
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_a_finnish_reader_schedules_on_a_24_hour_clock_in_their_zone(client, personas, login, team):
+    post = approved(team)
+    personas.alice.time_zone = "Europe/Helsinki"
+    personas.alice.preferred_language = "fi"
+    personas.alice.save(update_fields=["time_zone", "preferred_language"])
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    page = client.get(page_of(post)).content.decode()
+    assert 'type="datetime-local"' in page
+    assert "Aikavyöhykkeelläsi (Europe/Helsinki)" in page
+    # A time already past comes back as typed, with the reason.
+    response = client.post(f"{page_of(post)}schedule/", {"at": "2026-03-02T09:15"})
+    assert "Aika on jo mennyt." in response.content.decode()
+    assert 'value="2026-03-02T09:15"' in response.content.decode()
+    response = client.post(f"{page_of(post)}schedule/", {"at": "2026-03-02T14:30"}, follow=True)
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+    assert "2.3.2026 klo 14.30" in response.content.decode()
 
 
 @time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)

@@ -30,6 +30,7 @@ from django.utils.translation import get_language_info, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from governance.dates import format_date_range, format_day_heading
 from governance.selectors.access import has_perm, request_membership, require_perm
 from publishing.ical import (
     calendar_feed_build,
@@ -89,8 +90,8 @@ def local_datetime(day: date, at: time, tz: tzinfo) -> datetime:
                 "go forward then. Choose another time."
             )
             % {
-                "time": at.strftime("%H:%M"),
-                "date": formats.date_format(day, "SHORT_DATE_FORMAT"),
+                "time": formats.time_format(at, "TIME_FORMAT"),
+                "date": formats.date_format(day, "DATE_FORMAT"),
                 "zone": str(tz),
             },
             code="nonexistent_time",
@@ -113,6 +114,11 @@ def add_months(day: date, months: int) -> date:
 
 
 # --- forms --------------------------------------------------------------------------------------
+
+
+def hour_label(hour: int) -> str:
+    """The start of an hour on the language's clock: "09:00", "9.00" in Finnish."""
+    return formats.time_format(time(hour), "TIME_FORMAT")
 
 
 class LocalDateTimeForm(forms.Form):
@@ -279,7 +285,7 @@ class CalendarDay:
 
     @cached_property
     def label(self) -> str:
-        return formats.date_format(self.day, "l j F Y")
+        return format_day_heading(self.day)
 
     @property
     def number(self) -> int:
@@ -328,7 +334,7 @@ class HourRow:
 
     @property
     def label(self) -> str:
-        return f"{self.hour:02d}:00"
+        return hour_label(self.hour)
 
 
 class _EntryBuilders:
@@ -352,7 +358,7 @@ class _EntryBuilders:
             "status_label": self.status_labels.get(entry.status, entry.status),
             "url": self.post_url(entry.post_id),
             "move_url": self.move_url(entry.post_id) if movable else "",
-            "time_label": f"{local:%H:%M}" if local else "",
+            "time_label": formats.time_format(local, "TIME_FORMAT") if local else "",
             "hour": local.hour if local else 0,
             "iso": local.isoformat() if local else "",
             "accounts_label": ", ".join(entry.handles) or _("no account yet"),
@@ -425,19 +431,15 @@ def _period(mode: str, anchor: date, span: str) -> Period:
         return Period(
             first=first,
             end=first + timedelta(days=7),
-            title=_("Week %(number)s: %(first)s – %(last)s")  # noqa: RUF001
-            % {
-                "number": first.isocalendar().week,
-                "first": formats.date_format(first, "j F"),
-                "last": formats.date_format(last, "j F Y"),
-            },
+            title=_("Week %(number)s: %(days)s")
+            % {"number": first.isocalendar().week, "days": format_date_range(first, last)},
             previous=first - timedelta(days=7),
             next=first + timedelta(days=7),
         )
     return Period(
         first=anchor,
         end=anchor + timedelta(days=1),
-        title=formats.date_format(anchor, "l j F Y"),
+        title=format_day_heading(anchor),
         previous=anchor - timedelta(days=1),
         next=anchor + timedelta(days=1),
     )
@@ -572,7 +574,7 @@ def _more_labels(count: int, hour: int, day: CalendarDay) -> tuple[str, str]:
         "%(count)s more post at %(time)s on %(day)s",
         "%(count)s more posts at %(time)s on %(day)s",
         count,
-    ) % {"count": count, "time": f"{hour:02d}:00", "day": day.label}
+    ) % {"count": count, "time": hour_label(hour), "day": day.label}
     return short, full
 
 
@@ -750,8 +752,8 @@ def calendar_move_view(request: HttpRequest, pk: int) -> HttpResponse:
                 when = post.scheduled_at.astimezone(tz)
                 message = _("“%(post)s” now goes out on %(date)s at %(time)s.") % {
                     "post": _post_label(post),
-                    "date": formats.date_format(when.date(), "l j F Y"),
-                    "time": f"{when:%H:%M}",
+                    "date": format_day_heading(when.date()),
+                    "time": formats.time_format(when, "TIME_FORMAT"),
                 }
                 messages.success(request, message)
                 if _wants_json(request):

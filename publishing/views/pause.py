@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -347,7 +347,11 @@ def held_job_reschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("“%(post)s” is rescheduled for %(date)s at %(time)s.")
-                % {"post": _job_label(job), "date": f"{when:%Y-%m-%d}", "time": f"{when:%H:%M}"},
+                % {
+                    "post": _job_label(job),
+                    "date": formats.date_format(when, "DATE_FORMAT"),
+                    "time": formats.time_format(when, "TIME_FORMAT"),
+                },
             )
             return redirect("publishing:held_jobs")
     return _held_page(request, membership, bound={job.pk: form}, status=400)

@@ -847,7 +847,7 @@ def _history_value(key: str, value: Any, handles: dict[int, str]) -> str:
             at = datetime.fromisoformat(value)
         except ValueError:
             return value
-        return formats.date_format(timezone.localtime(at), "Y-m-d H:i")
+        return formats.date_format(timezone.localtime(at), "DATETIME_FORMAT")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -1,0 +1,8 @@
+# Finnish: "7.12.2026", "7.12.2026 klo 6.44" (Kielitoimisto's recommendations, CLDR fi).
+DATE_FORMAT = "j.n.Y"
+TIME_FORMAT = "G.i"
+DATETIME_FORMAT = r"j.n.Y \k\l\o G.i"
+YEAR_MONTH_FORMAT = "F Y"
+MONTH_DAY_FORMAT = "j.n."
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
