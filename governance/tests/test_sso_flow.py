@@ -47,7 +47,7 @@ def provider(oidc_server, personas) -> OIDCProvider:
 
 
 def _start(client, slug: str = "example"):
-    response = client.post(f"/auth/sso/{slug}/start/")
+    response = client.get(f"/auth/sso/{slug}/start/")
     assert response.status_code == 302, response.content[:500]
     return response["Location"]
 

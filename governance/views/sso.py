@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.forms.sso import PendingRoleForm, ProviderForm, SSOFindForm
 from governance.models import OIDCPendingMember, OIDCProvider
@@ -80,8 +80,7 @@ def sso_find_view(request: HttpRequest) -> HttpResponse:
     return login_page(request, find_form=form, status=400)
 
 
-@require_POST
-@csrf_protect
+@require_GET
 @never_cache
 def sso_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     provider = sso_provider_for_slug(slug)
