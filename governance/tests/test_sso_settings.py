@@ -165,3 +165,25 @@ def test_a_provider_that_cannot_be_reached_is_a_clear_page_not_a_500(client, per
     assert response.status_code == 503
     assert "Example ID cannot be reached right now" in response.content.decode()
     assert client.get("/auth/sso/nobody/start/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "button", "step"),
+    [
+        ("fi", "Kirjaudu palvelulla Example ID", "Jatka kertakirjautumiseen"),
+        ("sv", "Logga in med Example ID", "Fortsätt med enkel inloggning"),
+    ],
+)
+def test_the_login_page_speaks_finnish_and_swedish(client, personas, language, button, step):
+    OIDCProvider.objects.create(
+        organization=personas.org,
+        display_name="Example ID",
+        issuer="https://id.example.org",
+        client_id="x",
+        client_secret="y",
+        allowed_domains=["example.org"],
+    )
+    client.cookies["django_language"] = language
+    assert step in client.get("/auth/login/").content.decode()
+    assert button in client.get("/auth/login/?org=example").content.decode()
