@@ -267,7 +267,11 @@ def test_someone_in_no_mapped_group_waits_until_an_admin_gives_a_role(
     max_user = User.objects.get(email="max@example.org")
     assert not Membership.objects.filter(user=max_user).exists()
     notice = Notification.objects.get(user=personas.alice)
-    assert "max@example.org signed in with Example ID and waits for a role" in notice.message
+    # In the organization's language (Finnish), as alice chose none of her own.
+    assert notice.message == (
+        "max@example.org kirjautui palvelulla Example ID ja odottaa roolia organisaatiossa "
+        "City of Example."
+    )
 
     admin = type(client)()
     login(admin, personas.alice)
@@ -326,6 +330,8 @@ def test_sso_only_refuses_passwords_except_a_break_glass_admin(
     provider.save()
     provider.break_glass_users.add(personas.alice)
     device = TOTPDeviceFactory.create(user=personas.alice)
+    personas.alice.preferred_language = "sv"
+    personas.alice.save()
 
     refused = _password_login(client, "bob@example.org")
     assert refused.status_code == 200
@@ -350,8 +356,8 @@ def test_sso_only_refuses_passwords_except_a_break_glass_admin(
     assert event.actor == personas.alice
     notices = Notification.objects.filter(kind="sso.break_glass_login")
     assert [n.user for n in notices] == [personas.alice]
-    assert "Break-glass login: alice@example.org logged in to City of Example" in (
-        notices[0].message
+    assert notices[0].message.startswith(
+        "Nödinloggning: alice@example.org loggade in i City of Example med lösenord"
     )
 
     # Members still sign in through the provider.

@@ -514,6 +514,8 @@ LOGGING = {
     "filters": {"quiet_ticks": {"()": "govsocial.logfilters.QuietTicks"}},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # Authlib logs each sign-in's PKCE verifier at DEBUG: never let LOG_LEVEL=DEBUG show it.
+        "authlib": {"level": "INFO"},
         "celery.beat": {"filters": ["quiet_ticks"]},
         "celery.worker.strategy": {"filters": ["quiet_ticks"]},
         "celery.app.trace": {"filters": ["quiet_ticks"]},
