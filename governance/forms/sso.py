@@ -246,7 +246,7 @@ class SSOFindForm(_Form):
     """The login page's first step of single sign-on: which organization?"""
 
     email = forms.EmailField(
-        label=_("Work e-mail address"),
+        label=_("Work e-mail"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
