@@ -90,6 +90,7 @@ Reason = Literal[
     "inactive",
     "deactivated",
     "disabled",
+    "conflict",
 ]
 
 
@@ -458,6 +459,17 @@ def sso_complete(*, request: HttpRequest) -> SSOOutcome:
             )
     except SSOError as error:
         raise _refused(request=request, provider=provider, error=error, email=email) from error
+    except IntegrityError as exc:
+        # The same person's first sign-in finishing twice at once: the other one won.
+        raise _refused(
+            request=request,
+            provider=provider,
+            error=SSOError(
+                "conflict",
+                _("You were being signed in twice at the same moment. Start again."),
+            ),
+            email=email,
+        ) from exc
     next_url = str(pending.get("next") or "")
     if membership is None:
         return SSOOutcome("waiting", provider, user, next_url, changes)

@@ -377,3 +377,25 @@ def test_a_break_glass_login_asks_a_second_factor_even_where_the_policy_does_not
     step = _password_login(client, "alice@example.org")
     assert step["Location"].startswith("/auth/2fa/enrol/")
     assert client.get("/")["Location"] == "/auth/2fa/enrol/"
+
+
+def test_the_redirect_address_never_follows_the_requests_host(client, provider, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    response = client.get("/auth/sso/example/start/", HTTP_HOST="attacker.example")
+    params = query_of(response["Location"])
+    assert params["redirect_uri"] == "http://localhost:8000/auth/sso/callback/"
+
+
+def test_a_deactivated_member_is_not_let_in_by_the_provider(
+    client, provider, oidc_server, personas
+):
+    membership = Membership.objects.get(user=personas.bob)
+    membership.is_active = False
+    membership.save()
+    oidc_server.add_account("bob-3", email="bob@example.org", amr=["mfa"])
+    response = _sign_in(client, oidc_server, "bob-3")
+    assert response.status_code == 400
+    assert "Your membership of City of Example was deactivated" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    membership.refresh_from_db()
+    assert not membership.is_active
