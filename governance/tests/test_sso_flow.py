@@ -399,3 +399,22 @@ def test_a_deactivated_member_is_not_let_in_by_the_provider(
     assert "_auth_user_id" not in client.session
     membership.refresh_from_db()
     assert not membership.is_active
+
+
+@pytest.mark.parametrize("field", ["nonce", "code_verifier"])
+def test_a_wrong_nonce_or_pkce_verifier_is_refused(client, provider, oidc_server, field):
+    """The ID token must carry this attempt's nonce, and the provider only gives a token
+    for the PKCE verifier whose challenge started the attempt."""
+    oidc_server.add_account("olli-1", email="olli@example.org", groups=["it"], amr=["mfa"])
+    callback = oidc_server.log_in(_start(client), "olli-1", stop_at=_redirect_uri())
+    session = client.session
+    pending = session["govsocial_sso_pending"]
+    for attempt in pending.values():
+        attempt[field] = "x" * 43
+    session["govsocial_sso_pending"] = pending
+    session.save()
+
+    response = client.get(callback.removeprefix(settings.SITE_URL.rstrip("/")))
+    assert response.status_code == 400
+    assert "The sign-in could not be verified" in response.content.decode()
+    assert not User.objects.filter(email="olli@example.org").exists()
