@@ -26,6 +26,21 @@ AUDIT_LABELS: dict[str, Promise] = {
     "auth.passkey_added": _("Added a passkey"),
     "auth.passkey_renamed": _("Renamed a passkey"),
     "auth.passkey_removed": _("Removed a passkey"),
+    # Single sign-on (OpenID Connect); entries made by a sign-in carry "source": "sso"
+    "sso.provider_created": _("Set up single sign-on"),
+    "sso.provider_changed": _("Changed the single sign-on settings"),
+    "sso.login_refused": _("Single sign-on refused"),
+    "sso.provider_accepted": _("Signed in at the identity provider; second factor still to come"),
+    "sso.identity_linked": _("Linked an identity provider's account (single sign-on)"),
+    "sso.user_created": _("Created a user at the first single sign-on"),
+    "sso.member_joined": _("Joined the organization through single sign-on"),
+    "sso.member_pending": _("Signed in with single sign-on and waits for a role"),
+    "sso.pending_approved": _("Gave a role to a person waiting after single sign-on"),
+    "sso.pending_dismissed": _("Turned down a person waiting after single sign-on"),
+    "sso.role_synced": _("Role updated from the identity provider's groups"),
+    "sso.role_sync_skipped": _("Role not updated from the identity provider: last admin"),
+    "sso.password_refused": _("Password login refused: single sign-on only"),
+    "sso.break_glass_login": _("BREAK-GLASS login with a password past single sign-on"),
     # Members
     "member.invited": _("Invited a member"),
     "member.invitation_revoked": _("Revoked an invitation"),
@@ -188,6 +203,7 @@ AUDIT_LABELS: dict[str, Promise] = {
 # The part of a code before the first dot names its kind; the filter offers these.
 AUDIT_CATEGORIES: dict[str, Promise] = {
     "auth": _("Signing in and two-factor"),
+    "sso": _("Single sign-on"),
     "member": _("Members"),
     "org": _("Organization"),
     "organization": _("Organization (set-up)"),

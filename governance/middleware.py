@@ -28,6 +28,9 @@ from django_otp.models import Device
 from governance.models import Membership, Organization, User
 
 SESSION_ORG_KEY = "govsocial_org_id"
+# Set on a session that must prove a second factor whatever the organization's policy
+# (a break-glass login past single sign-on).
+SESSION_SECOND_FACTOR_FORCED = "govsocial_second_factor_forced"
 
 # Paths a logged-in person without a verified second factor may still reach.
 TWO_FACTOR_EXEMPT_PREFIXES = (
@@ -186,7 +189,9 @@ def organization_requires_second_factor(user: User | AnonymousUser) -> bool:
 
 
 def two_factor_required(request: HttpRequest) -> bool:
-    return second_factor_required(request.user)
+    return bool(request.session.get(SESSION_SECOND_FACTOR_FORCED)) or second_factor_required(
+        request.user
+    )
 
 
 class TwoFactorRequiredMiddleware:

@@ -1,5 +1,11 @@
 from governance.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, chain_key
 from governance.models.handover import HandoverCase, HandoverItem, HandoverReason, HandoverStatus
+from governance.models.identity import (
+    OIDCIdentity,
+    OIDCPendingMember,
+    OIDCProvider,
+    ProviderMFADevice,
+)
 from governance.models.notifications import Notification
 from governance.models.org import Invitation, Membership, Organization, Role
 from governance.models.policies import (
@@ -50,11 +56,15 @@ __all__ = [
     "Membership",
     "NativeAdmin",
     "Notification",
+    "OIDCIdentity",
+    "OIDCPendingMember",
+    "OIDCProvider",
     "Organization",
     "Policy",
     "PolicyAcknowledgement",
     "PolicyKind",
     "PolicyVersion",
+    "ProviderMFADevice",
     "RecordsExport",
     "RegistryEntry",
     "RegistryNetwork",

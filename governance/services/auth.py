@@ -29,17 +29,23 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
 
-from governance.middleware import second_factor_required
+from governance.middleware import SESSION_SECOND_FACTOR_FORCED, second_factor_required
 from governance.models import (
     BackupCode,
     BackupCodeDevice,
     Membership,
+    OIDCProvider,
     Organization,
     TOTPDevice,
     User,
 )
 from governance.models.second_factor import backup_code_hash, random_backup_code
 from governance.services.audit import audit_record
+from governance.services.sso_policy import (
+    BREAK_GLASS_SESSION_KEY,
+    sso_break_glass_login_record,
+    sso_password_policy,
+)
 
 BACKUP_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -84,19 +90,29 @@ def _organization_of(user: User | None, request: HttpRequest | None = None) -> O
 
 
 def _record_login(
-    *, request: HttpRequest, user: User, second_factor: str, organization: Organization | None
+    *,
+    request: HttpRequest,
+    user: User,
+    second_factor: str,
+    organization: Organization | None,
+    source: str = "",
 ) -> None:
     if request.session.get(LOGIN_RECORDED_SESSION_KEY):
         return
+    values = {"email": user.email, "second_factor": second_factor}
+    if source:
+        values["source"] = source
     audit_record(
         action="auth.login_succeeded",
         organization=organization,
         actor=user,
         target=user,
-        new={"email": user.email, "second_factor": second_factor},
+        new=values,
         request=request,
     )
     request.session[LOGIN_RECORDED_SESSION_KEY] = True
+    # A break-glass login past single-sign-on-only is told to every admin once complete.
+    sso_break_glass_login_record(request=request, user=user)
 
 
 def record_login_success(*, request: HttpRequest, user: User, second_factor: str) -> None:
@@ -118,6 +134,9 @@ class PasswordOutcome:
     next_step: NextStep | None = None
     locked_out: bool = False
     credentials: dict[str, Any] = field(default_factory=dict)
+    # Set when the password was right but the person's organization signs in only
+    # through this identity provider.
+    sso_only: OIDCProvider | None = None
 
 
 def session_login_password(*, request: HttpRequest, email: str, password: str) -> PasswordOutcome:
@@ -140,8 +159,24 @@ def session_login_password(*, request: HttpRequest, email: str, password: str) -
             return PasswordOutcome(user=None, locked_out=locked, credentials=credentials)
         assert isinstance(user, User)
         organization = _organization_of(user)
+        policy = sso_password_policy(user)
+        if policy.refused_by is not None:
+            audit_record(
+                action="sso.password_refused",
+                organization=policy.refused_by.organization,
+                actor=user,
+                target=user,
+                new={"email": email, "provider": policy.refused_by.display_name},
+                request=request,
+            )
+            return PasswordOutcome(user=None, credentials=credentials, sso_only=policy.refused_by)
         login(request, user)  # rotates the session key against session fixation
-        if not second_factor_required(user):
+        if policy.break_glass:
+            # Past single sign-on with a password: a second factor is a must, whatever
+            # the organization's policy, and the login is recorded loudly once proved.
+            request.session[SESSION_SECOND_FACTOR_FORCED] = True
+            request.session[BREAK_GLASS_SESSION_KEY] = [org.pk for org in policy.break_glass]
+        if not second_factor_required(user) and not policy.break_glass:
             _record_login(
                 request=request,
                 user=user,

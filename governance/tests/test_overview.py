@@ -14,6 +14,7 @@ def test_admin_sees_every_area_linked(client, personas, login):
     assert 'href="/governance/members/"' in body
     assert 'href="/governance/audit/"' in body
     assert 'href="/governance/settings/"' in body
+    assert 'href="/governance/settings/sso/"' in body
 
 
 def test_every_planned_area_is_built_and_linked_for_the_auditor(client, personas, login):

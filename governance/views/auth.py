@@ -119,6 +119,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(_with_next("governance:enrol", next_url))
         if outcome.next_step == "done":
             return redirect(_after_login(request))
+        if outcome.sso_only is not None:
+            form.credentials_refused(
+                _(
+                    "%(org)s signs in with %(provider)s only. Use the button "
+                    '"Sign in with %(provider)s" below.'
+                )
+                % {
+                    "org": outcome.sso_only.organization.name,
+                    "provider": outcome.sso_only.display_name,
+                }
+            )
+            return login_page(request, form=form, sso_provider=outcome.sso_only)
         deactivated = deactivated_login_message(
             email=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
@@ -126,10 +138,34 @@ def login_view(request: HttpRequest) -> HttpResponse:
             deactivated
             or _("The e-mail address or password is not right. Check them and try again.")
         )
+    return login_page(request, form=form)
+
+
+def login_page(
+    request: HttpRequest,
+    *,
+    form: LoginForm | None = None,
+    find_form: Any = None,
+    sso_provider: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The login page: the password form and the single sign-on step or button."""
+    from governance.views.sso import sso_login_context
+
+    sso = sso_login_context(request, find_form)
+    if sso_provider is not None:
+        sso["sso_provider"] = sso_provider
     return render(
         request,
         "governance/auth/login.html",
-        {**AUTH_PAGE_CONTEXT, "form": form, "next": next_url, "login_error_id": LOGIN_ERROR_ID},
+        {
+            **AUTH_PAGE_CONTEXT,
+            **sso,
+            "form": form or LoginForm(),
+            "next": _next_url(request),
+            "login_error_id": LOGIN_ERROR_ID,
+        },
+        status=status,
     )
 
 

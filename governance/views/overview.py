@@ -54,6 +54,15 @@ def _areas() -> list[Area]:
             "/governance/settings/",
         ),
         Area(
+            _("Single sign-on"),
+            _(
+                "Sign-in with the organization's own identity provider (OpenID Connect), "
+                "roles from its groups, and people waiting for a role."
+            ),
+            reverse("governance:sso_settings"),
+            "org.manage",
+        ),
+        Area(
             _("Account registry"),
             _(
                 "For each official account: its owners, who holds the login, where its "

@@ -271,6 +271,9 @@ INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 # Connectors refuse loopback, private, link-local and reserved addresses, because a
 # Mastodon instance or PDS address is typed in by a person. Local test servers need this on.
 CONNECTORS_ALLOW_PRIVATE_NETWORKS = env.bool("CONNECTORS_ALLOW_PRIVATE_NETWORKS", default=False)
+# Single sign-on: identity providers' issuer addresses must be https unless this is on
+# (a provider on a test machine).
+SSO_ALLOW_INSECURE_ISSUERS = env.bool("SSO_ALLOW_INSECURE_ISSUERS", default=False)
 # Bluesky: the PLC directory that maps did:plc identities to their servers (PDS), and
 # the service that resolves a handle typed in by a person when no server is given.
 BLUESKY_PLC_URL = env.str("BLUESKY_PLC_URL", default="https://plc.directory")
@@ -526,6 +529,8 @@ LOGGING = {
     "filters": {"quiet_ticks": {"()": "govsocial.logfilters.QuietTicks"}},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # Authlib logs each sign-in's PKCE verifier at DEBUG: never let LOG_LEVEL=DEBUG show it.
+        "authlib": {"level": "INFO"},
         "celery.beat": {"filters": ["quiet_ticks"]},
         "celery.worker.strategy": {"filters": ["quiet_ticks"]},
         "celery.app.trace": {"filters": ["quiet_ticks"]},

@@ -16,6 +16,8 @@ STORAGES = {
 }
 # The connector tests talk to servers on 127.0.0.1.
 CONNECTORS_ALLOW_PRIVATE_NETWORKS = True
+# The single sign-on tests run an OpenID Provider on http://127.0.0.1.
+SSO_ALLOW_INSECURE_ISSUERS = True
 # Tests never reach the real Bluesky; the live tests point these at the local network.
 BLUESKY_PLC_URL = "https://plc.invalid"
 BLUESKY_DEFAULT_SERVICE = "https://bsky.invalid"

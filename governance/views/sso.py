@@ -1,0 +1,210 @@
+"""Single sign-on pages: the login page's provider step, the provider's return, the
+waiting page, and the admins' settings page. Each parses, calls one service, renders."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance.forms.sso import PendingRoleForm, ProviderForm, SSOFindForm
+from governance.models import OIDCPendingMember, OIDCProvider
+from governance.selectors.access import get_in_org, request_membership_with_perm, request_user
+from governance.selectors.sso import (
+    sso_pending_members,
+    sso_provider_for_organization,
+    sso_provider_for_slug,
+    sso_providers_for_email,
+)
+from governance.services.sso import (
+    SSOError,
+    sso_begin,
+    sso_complete,
+    sso_discovery_check,
+    sso_pending_approve,
+    sso_pending_dismiss,
+    sso_provider_save,
+    sso_redirect_uri,
+)
+from governance.views.auth import AUTH_PAGE_CONTEXT, _next_url, _with_next, login_page
+
+# Remembers the organization of the last single sign-on in this browser, so the login
+# page offers its button at once next time. Holds only the public short name.
+SSO_ORG_COOKIE = "govsocial_sso_org"
+SSO_ORG_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def sso_login_context(request: HttpRequest, find_form: SSOFindForm | None = None) -> dict[str, Any]:
+    """What the login page shows for single sign-on: the button of the organization
+    named by ``?org=`` (or remembered from the last sign-in), else the e-mail step."""
+    slug = request.GET.get("org") or request.COOKIES.get(SSO_ORG_COOKIE) or ""
+    provider = sso_provider_for_slug(slug) if slug else None
+    return {
+        "sso_provider": provider,
+        "sso_find_form": find_form or SSOFindForm(prefix="sso"),
+    }
+
+
+@require_POST
+@csrf_protect
+def sso_find_view(request: HttpRequest) -> HttpResponse:
+    """The login page's "continue with single sign-on" step: find the provider that
+    serves this address, then show its button."""
+    form = SSOFindForm(request.POST, prefix="sso")
+    if form.is_valid():
+        providers = sso_providers_for_email(form.cleaned_data["email"])
+        if providers:
+            query = {"org": providers[0].organization.slug}
+            next_url = _next_url(request)
+            if next_url:
+                query["next"] = next_url
+            return redirect(f"{reverse('governance:login')}?{urlencode(query)}#sso")
+        form.add_error(
+            "email",
+            _(
+                "No single sign-on is set up for this address. Log in with your e-mail "
+                "address and password instead."
+            ),
+        )
+    return login_page(request, find_form=form, status=400)
+
+
+@require_GET
+@never_cache
+def sso_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = sso_provider_for_slug(slug)
+    if provider is None:
+        raise Http404
+    try:
+        url = sso_begin(request=request, provider=provider, next_url=_next_url(request))
+    except SSOError as error:
+        return _error_page(request, error, provider, status=503)
+    return redirect(url)
+
+
+@never_cache
+def sso_callback_view(request: HttpRequest) -> HttpResponse:
+    try:
+        outcome = sso_complete(request=request)
+    except SSOError as error:
+        status = 503 if error.reason == "unreachable" else 400
+        return _error_page(request, error, None, status=status)
+    if outcome.next_step == "waiting":
+        return render(
+            request,
+            "governance/sso/waiting.html",
+            {**AUTH_PAGE_CONTEXT, "provider": outcome.provider},
+        )
+    next_url = outcome.next_url
+    if outcome.next_step == "verify":
+        response = redirect(_with_next("governance:verify", next_url))
+    elif outcome.next_step == "enrol":
+        response = redirect(_with_next("governance:enrol", next_url))
+    else:
+        response = redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+    response.set_cookie(
+        SSO_ORG_COOKIE,
+        outcome.provider.organization.slug,
+        max_age=SSO_ORG_COOKIE_SECONDS,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _error_page(
+    request: HttpRequest, error: SSOError, provider: OIDCProvider | None, *, status: int
+) -> HttpResponse:
+    return render(
+        request,
+        "governance/sso/error.html",
+        {**AUTH_PAGE_CONTEXT, "message": error.message, "provider": provider},
+        status=status,
+    )
+
+
+# --- The settings page ---------------------------------------------------------------------
+
+
+@sensitive_post_parameters("client_secret")
+@login_required
+@require_http_methods(["GET", "POST"])
+def sso_settings_view(request: HttpRequest) -> HttpResponse:
+    membership = request_membership_with_perm(request, "org.manage")
+    organization = membership.organization
+    provider = sso_provider_for_organization(organization)
+    form = ProviderForm(
+        request.POST if request.method == "POST" else None,
+        organization=organization,
+        provider=provider,
+    )
+    if form.is_valid():
+        data = form.provider_data()
+        candidate = OIDCProvider(organization=organization, issuer=data.issuer)
+        try:
+            if data.enabled:
+                sso_discovery_check(candidate)
+        except SSOError as error:
+            form.add_error("issuer", error.message)
+        else:
+            sso_provider_save(
+                organization=organization, actor=request_user(request), data=data, request=request
+            )
+            messages.success(request, _("The single sign-on settings were saved."))
+            return redirect("governance:sso_settings")
+    pending = list(sso_pending_members(organization))
+    return render(
+        request,
+        "governance/sso/settings.html",
+        {
+            "form": form,
+            "provider": provider,
+            "organization": organization,
+            "redirect_uri": sso_redirect_uri(),
+            "login_url": settings.SITE_URL.rstrip("/")
+            + reverse("governance:login")
+            + "?"
+            + urlencode({"org": organization.slug}),
+            "pending": [(p, PendingRoleForm(prefix=f"pending-{p.pk}")) for p in pending],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def sso_pending_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request_membership_with_perm(request, "org.manage")
+    organization = membership.organization
+    pending = get_in_org(OIDCPendingMember.objects.select_related("user"), organization, pk=pk)
+    if request.POST.get("action") == "dismiss":
+        sso_pending_dismiss(
+            organization=organization, pending=pending, actor=request_user(request), request=request
+        )
+        messages.success(request, _("%(email)s was turned down.") % {"email": pending.user.email})
+        return redirect(reverse("governance:sso_settings") + "#pending")
+    form = PendingRoleForm(request.POST, prefix=f"pending-{pk}")
+    if form.is_valid():
+        sso_pending_approve(
+            organization=organization,
+            pending=pending,
+            role=form.cleaned_data["role"],
+            actor=request_user(request),
+            request=request,
+        )
+        messages.success(request, _("%(email)s is now a member.") % {"email": pending.user.email})
+    else:
+        messages.error(request, _("Choose a role."))
+    return redirect(reverse("governance:sso_settings") + "#pending")
