@@ -36,6 +36,18 @@ AUDIT_LABELS: dict[str, Promise] = {
     "member.leaving_date_set": _("Set a member's leaving date"),
     "member.added_by_admin": _("Added a member in the site administration"),
     "member.changed_by_admin": _("Changed a member in the site administration"),
+    # Provisioning with SCIM (the organization's identity provider)
+    "scim.token_created": _("Made the SCIM token"),
+    "scim.token_rotated": _("Replaced the SCIM token with a new one"),
+    "scim.token_revoked": _("Revoked the SCIM token"),
+    "scim.settings_changed": _("Changed the roles that identity-provider groups give"),
+    "scim.user_provisioned": _("The identity provider added a member"),
+    "scim.user_updated": _("The identity provider changed a member"),
+    "scim.person_updated": _("The identity provider changed a person's name or e-mail"),
+    "scim.user_removed": _("The identity provider removed a member"),
+    "scim.group_created": _("The identity provider added a group"),
+    "scim.group_updated": _("The identity provider changed a group"),
+    "scim.group_deleted": _("The identity provider removed a group"),
     # The organization
     "org.created": _("Created the organization"),
     "organization.created": _("Created the organization"),
@@ -185,6 +197,7 @@ AUDIT_LABELS: dict[str, Promise] = {
 AUDIT_CATEGORIES: dict[str, Promise] = {
     "auth": _("Signing in and two-factor"),
     "member": _("Members"),
+    "scim": _("Provisioning (SCIM)"),
     "org": _("Organization"),
     "organization": _("Organization (set-up)"),
     "user": _("Profiles"),

@@ -9,6 +9,7 @@ from governance.models.policies import (
     PolicyKind,
     PolicyVersion,
 )
+from governance.models.provisioning import ProvisionedUser, ScimGroup, ScimSettings, ScimToken
 from governance.models.records import (
     DisposalLog,
     ExportStatus,
@@ -55,6 +56,7 @@ __all__ = [
     "PolicyAcknowledgement",
     "PolicyKind",
     "PolicyVersion",
+    "ProvisionedUser",
     "RecordsExport",
     "RegistryEntry",
     "RegistryNetwork",
@@ -62,6 +64,9 @@ __all__ = [
     "RetentionRule",
     "ReviewCadence",
     "Role",
+    "ScimGroup",
+    "ScimSettings",
+    "ScimToken",
     "SecretKind",
     "TOTPDevice",
     "User",

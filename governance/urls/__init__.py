@@ -7,6 +7,7 @@ from governance.urls.members import urlpatterns as members_urls
 from governance.urls.overview import urlpatterns as overview_urls
 from governance.urls.records import urlpatterns as records_urls
 from governance.urls.registry import urlpatterns as registry_urls
+from governance.urls.scim import urlpatterns as scim_urls
 from governance.urls.tokens import urlpatterns as tokens_urls
 
 app_name = "governance"
@@ -20,4 +21,5 @@ urlpatterns = [
     *registry_urls,
     *handover_urls,
     *records_urls,
+    *scim_urls,
 ]
