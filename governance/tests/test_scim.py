@@ -138,7 +138,8 @@ def test_it_provisions_a_member_whose_group_gives_a_role_then_deactivates_them(
     case = HandoverCase.objects.get(membership=membership)
     assert case.status == HandoverStatus.OPEN
     notice = Notification.objects.get(user=personas.alice, kind="scim.member_deactivated")
-    assert "Your identity provider deactivated Dana Doe" in notice.message
+    # In the organization's language, Finnish, since Alice chose none.
+    assert notice.message.startswith("Identiteetinhallintanne poisti käytöstä henkilön Dana Doe")
     assert notice.link == f"/governance/handover/{case.pk}/"
     deactivated = AuditEvent.objects.get(action="member.deactivated", target_id=str(membership.pk))
     assert deactivated.actor is None
@@ -280,3 +281,32 @@ def test_an_existing_member_is_taken_over_with_their_role(personas, idp):
     bob = personas.membership(personas.bob)
     assert bob.role == Role.EDITOR
     assert User.objects.filter(email="bob@example.org").count() == 1
+
+
+def test_a_nul_in_the_query_is_a_scim_error(personas, idp):
+    _assert_scim_error(
+        idp.call("GET", "/Users?filter=userName%20eq%20%22a%00%22"), 400, "invalidValue"
+    )
+
+
+def test_only_admins_reach_the_scim_settings(client, personas, login):
+    login(client, personas.bob)
+    assert client.get("/governance/settings/scim/").status_code == 403
+    assert client.post("/governance/settings/scim/token/").status_code == 403
+    assert not ScimToken.objects.exists()
+
+
+def test_the_token_page_shows_it_once_and_never_again(client, personas, login):
+    login(client, personas.alice)
+    response = client.post("/governance/settings/scim/token/")
+    assert "no-store" in response["Cache-Control"]
+    raw = ScimToken.objects.get()  # stored hashed: find the token on the page instead
+    body = response.content.decode()
+    assert f'value="{raw.prefix}' in body
+    later = client.get("/governance/settings/scim/").content.decode()
+    assert f"{raw.prefix}…" in later
+    token_on_page = body.split('id="new-token" value="', 1)[1].split('"', 1)[0]
+    assert token_on_page not in later
+    event = AuditEvent.objects.get(action="scim.token_created")
+    assert event.actor == personas.alice
+    assert token_on_page not in json.dumps(event.new_values)
