@@ -218,12 +218,9 @@ def _apply_group_role(
     if not membership.is_active:
         return
     role = role_for_groups(settings.group_roles, _group_names(provisioned)) or settings.default_role
-    if role == membership.role:
-        return
-    try:
+    if role != membership.role:
+        # Refused (ValidationError) when it would leave the organization without an admin.
         member_change_role(membership=membership, actor=actor, role=role, request=request)
-    except ValidationError as error:
-        raise ScimRuleBroken(detail=" ".join(error.messages)) from error
 
 
 # ---------------------------------------------------------------------------
@@ -395,6 +392,14 @@ def _new_membership(
     membership = Membership.objects.filter(organization=organization, user=user).first()
     if membership is not None:
         return membership
+    if Membership.objects.filter(user=user).exists():
+        # Someone who works in another organization joins only by accepting an
+        # invitation: another organization's provider must not sign them up (nor,
+        # by deactivating them here later, end their sessions there).
+        raise UniquenessException(
+            detail="emails: this person has a GovSocial account with another organization; "
+            "invite them from the Members page instead."
+        )
     membership = Membership.objects.create(
         organization=organization, user=user, role=settings.default_role, all_accounts=True
     )
@@ -441,6 +446,8 @@ def scim_user_create(
         provisioned.user_name = user_name
         provisioned.external_id = (resource.external_id or "")[:300]
         provisioned.attributes = _stored_attributes(resource)
+        if resource.active is None:
+            provisioned.attributes["active"] = True  # a new member is active unless told
         provisioned.save()
         _update_person(membership.user, organization, resource)
         audit_record(
@@ -516,8 +523,6 @@ def scim_user_patch(
 ) -> res.User:
     """Apply PATCH operations (add, replace, remove) to the person, then save as a PUT would."""
     current = user_resource(provisioned, base_url)
-    if current.active is None and provisioned.attributes.get("active") is None:
-        current.active = None
     patch.patch(current, scim_policy=SCIM_POLICY)
     return scim_user_replace(
         provisioned=provisioned, resource=current, base_url=base_url, request=request
@@ -630,7 +635,10 @@ def _reapply_roles(
     for provisioned in ProvisionedUser.objects.filter(
         pk__in=list(provisioned_ids), removed_at__isnull=True
     ).order_by("pk"):
-        _apply_group_role(provisioned, settings, request=request)
+        try:
+            _apply_group_role(provisioned, settings, request=request)
+        except ValidationError as error:
+            raise ScimRuleBroken(detail=" ".join(error.messages)) from error
 
 
 def _reload_group(group: ScimGroup) -> ScimGroup:

@@ -310,3 +310,58 @@ def test_the_token_page_shows_it_once_and_never_again(client, personas, login):
     event = AuditEvent.objects.get(action="scim.token_created")
     assert event.actor == personas.alice
     assert token_on_page not in json.dumps(event.new_values)
+
+
+def test_leaving_a_mapped_group_gives_the_default_role(personas, idp):
+    scim_settings_update(
+        organization=personas.org,
+        actor=personas.alice,
+        group_roles={"Comms": Role.EDITOR},
+        default_role=Role.REVIEWER,
+    )
+    dana = idp.create_user("dana", "dana@city.example").json()
+    eve = idp.create_user("eve", "eve@city.example").json()
+    group = idp.call(
+        "POST", "/Groups", {"displayName": "comms", "members": [{"value": dana["id"]}]}
+    ).json()
+    dana_member = Membership.objects.get(user__email="dana@city.example")
+    assert dana_member.role == Role.EDITOR
+
+    # As Microsoft Entra ID sends them: capitalised ops, a filtered remove, an add.
+    response = idp.patch(
+        f"/Groups/{group['id']}",
+        {"op": "Remove", "path": f'members[value eq "{dana["id"]}"]'},
+        {"op": "Add", "path": "members", "value": [{"value": eve["id"]}]},
+    )
+    assert response.status_code == 200
+    assert [m["value"] for m in response.json()["members"]] == [eve["id"]]
+    dana_member.refresh_from_db()
+    assert dana_member.role == Role.REVIEWER
+    assert Membership.objects.get(user__email="eve@city.example").role == Role.EDITOR
+
+    filtered = idp.call("GET", "/Groups?filter=displayName%20eq%20%22COMMS%22").json()
+    assert filtered["totalResults"] == 1
+
+
+def test_someone_of_another_organization_is_not_signed_up(personas, idp):
+    response = idp.create_user("charlie", "charlie@other.example")
+    _assert_scim_error(response, 409, "uniqueness")
+    assert not Membership.objects.filter(organization=personas.org, user=personas.charlie).exists()
+
+
+def test_a_mapping_that_would_demote_the_last_admin_is_refused(client, personas, login, idp):
+    idp.create_user("alice", "alice@example.org")
+    login(client, personas.alice)
+    response = client.post(
+        "/governance/settings/scim/",
+        {
+            "default_role": "editor",
+            "map-TOTAL_FORMS": "1",
+            "map-INITIAL_FORMS": "0",
+            "map-0-group": "",
+            "map-0-role": "editor",
+        },
+    )
+    assert response.status_code == 400
+    assert "last active admin" in response.content.decode()
+    assert personas.membership(personas.alice).role == Role.ADMIN
