@@ -124,7 +124,20 @@ def _body(request: HttpRequest) -> dict[str, Any]:
         raise InvalidSyntaxException(detail="The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise InvalidSyntaxException(detail="The request body must be a JSON object.")
+    if _holds_nul(payload):
+        # PostgreSQL stores no NUL character, in text or in JSON.
+        raise InvalidValueException(detail="Values cannot contain NUL characters.")
     return payload
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _validate(model: Any, payload: dict[str, Any], context: Context) -> Any:

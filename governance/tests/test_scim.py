@@ -365,3 +365,54 @@ def test_a_mapping_that_would_demote_the_last_admin_is_refused(client, personas,
     assert response.status_code == 400
     assert "last active admin" in response.content.decode()
     assert personas.membership(personas.alice).role == Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "raw"),
+    [
+        ("POST", "/Users", '{"userName": "a\\u0000b", "emails": [{"value": "a@b.example"}]}'),
+        ("POST", "/Users", '{"userName": ["list"], "emails": [{"value": "a@b.example"}]}'),
+        ("POST", "/Users", '{"userName": "x", "emails": [{"value": "not an address"}]}'),
+        (
+            "POST",
+            "/Users",
+            '{"userName": "' + "x" * 400 + '", "emails": [{"value": "a@b.example"}]}',
+        ),
+        ("POST", "/Users", '{"userName": "x", "emails": "a@b.example", "active": "maybe"}'),
+        ("POST", "/Groups", '{"displayName": "' + "g" * 400 + '"}'),
+        ("POST", "/Groups", '{"displayName": "g", "members": [{"value": "nobody"}]}'),
+        ("POST", "/Groups", '{"displayName": "g", "members": "everyone"}'),
+        ("POST", "/Users/.search", '{"filter": "userName sw"}'),
+        ("POST", "/Users/.search", '{"count": "many"}'),
+        ("GET", "/Users?filter=nickName%20eq%20%22x%22", ""),
+        ("GET", "/Users?filter=(((", ""),
+        ("GET", "/Users?count=abc", ""),
+        ("GET", "/Users?attributes=userName&excludedAttributes=emails", ""),
+        ("POST", "/Bulk", "{}"),
+        ("POST", "/.search", "{}"),
+        ("PUT", "/ServiceProviderConfig", "{}"),
+    ],
+)
+def test_bad_input_is_a_scim_error_never_a_500(personas, idp, method, path, raw):
+    response = idp.call(method, path, raw=raw)
+    assert 400 <= response.status_code < 500 or response.status_code == 501
+    body = response.json()
+    assert body["schemas"] == [ERROR_SCHEMA]
+    assert body["detail"]
+
+
+def test_bad_patches_are_scim_errors(personas, idp):
+    dana = idp.create_user("dana", "dana@city.example").json()
+    for operations in (
+        [{"op": "explode", "path": "userName", "value": "x"}],
+        [{"op": "replace", "path": "nickName[", "value": "x"}],
+        [{"op": "remove"}],
+        [{"op": "replace", "path": "active", "value": "perhaps"}],
+        [{"op": "replace", "path": "emails", "value": [{"value": "not an address"}]}],
+        [],
+    ):
+        response = idp.patch(f"/Users/{dana['id']}", *operations)
+        assert 400 <= response.status_code < 500, operations
+        assert response.json()["schemas"] == [ERROR_SCHEMA]
+    missing = idp.call("PATCH", f"/Users/{dana['id']}", {"schemas": [PATCH_SCHEMA]})
+    _assert_scim_error(missing, 400, "invalidValue")
