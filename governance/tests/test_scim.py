@@ -416,3 +416,20 @@ def test_bad_patches_are_scim_errors(personas, idp):
         assert response.json()["schemas"] == [ERROR_SCHEMA]
     missing = idp.call("PATCH", f"/Users/{dana['id']}", {"schemas": [PATCH_SCHEMA]})
     _assert_scim_error(missing, 400, "invalidValue")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "button"),
+    [
+        ("fi", "Käyttäjähallinta SCIMillä", "Tallenna roolimääritykset"),
+        ("sv", "Användarhantering med SCIM", "Spara rollmappningen"),
+    ],
+)
+def test_the_settings_page_speaks_finnish_and_swedish(
+    client, personas, login, settings, language, heading, button
+):
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    body = client.get("/governance/settings/scim/").content.decode()
+    assert f"<h1>{heading}</h1>" in body
+    assert button in body
