@@ -6,7 +6,9 @@ import json
 import logging
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from governance.models import (
     AuditEvent,
@@ -433,3 +435,19 @@ def test_the_settings_page_speaks_finnish_and_swedish(
     body = client.get("/governance/settings/scim/").content.decode()
     assert f"<h1>{heading}</h1>" in body
     assert button in body
+
+
+def test_listing_users_and_groups_costs_the_same_queries_for_more_people(personas, idp):
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert idp.call("GET", path).status_code == 200
+        return len(captured.captured_queries)
+
+    ids = [idp.create_user(f"p{n}", f"p{n}@city.example").json()["id"] for n in range(2)]
+    idp.call("POST", "/Groups", {"displayName": "g0", "members": [{"value": ids[0]}]})
+    few = (queries("/Users"), queries("/Groups"))
+    ids += [idp.create_user(f"q{n}", f"q{n}@city.example").json()["id"] for n in range(4)]
+    for n in range(1, 4):
+        members = [{"value": scim_id} for scim_id in ids[n:]]
+        idp.call("POST", "/Groups", {"displayName": f"g{n}", "members": members})
+    assert (queries("/Users"), queries("/Groups")) == few
