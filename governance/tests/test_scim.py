@@ -451,3 +451,23 @@ def test_listing_users_and_groups_costs_the_same_queries_for_more_people(persona
         members = [{"value": scim_id} for scim_id in ids[n:]]
         idp.call("POST", "/Groups", {"displayName": f"g{n}", "members": members})
     assert (queries("/Users"), queries("/Groups")) == few
+
+
+def test_admins_see_what_scim_did_in_the_audit_log_and_the_handover(
+    client, personas, login, idp, settings
+):
+    dana = idp.create_user("dana", "dana@city.example").json()
+    idp.patch(f"/Users/{dana['id']}", {"op": "replace", "path": "active", "value": False})
+    case = HandoverCase.objects.get(membership__user__email="dana@city.example")
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    audit = client.get("/governance/audit/")
+    assert audit.status_code == 200
+    body = audit.content.decode()
+    assert "The identity provider added a member" in body
+    assert "Deactivated a member" in body
+    assert "scim" in body
+    handover = client.get(f"/governance/handover/{case.pk}/")
+    assert handover.status_code == 200
+    assert "Dana Doe" in handover.content.decode()
