@@ -66,6 +66,18 @@ class RejectNulMiddleware:
         fields = _has_nul(request)
         if fields:
             message = _("This value cannot contain NUL characters.")
+            if request.path.startswith("/scim/"):
+                # The identity provider reads RFC 7644 error objects.
+                return JsonResponse(
+                    {
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                        "status": "400",
+                        "scimType": "invalidValue",
+                        "detail": message,
+                    },
+                    status=400,
+                    content_type="application/scim+json",
+                )
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {

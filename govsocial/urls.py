@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from governance.api.errors import api_not_found
 from governance.api.organization import ApiDocsView, ApiRedocView
 from governance.urls.passkeys import ceremony_urlpatterns as passkey_ceremonies
+from governance.urls.scim import api_urlpatterns as scim_api_urls
 from govsocial import views
 
 urlpatterns = [
@@ -21,6 +22,8 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("govsocial.api_urls")),
+    # SCIM 2.0 for the organization's identity provider (governance/api/scim.py).
+    path("scim/v2/", include(scim_api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI and Redoc, adapted to the site's CSP (see governance.api.organization).
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),

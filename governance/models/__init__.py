@@ -15,6 +15,7 @@ from governance.models.policies import (
     PolicyKind,
     PolicyVersion,
 )
+from governance.models.provisioning import ProvisionedUser, ScimGroup, ScimSettings, ScimToken
 from governance.models.records import (
     DisposalLog,
     ExportStatus,
@@ -65,6 +66,7 @@ __all__ = [
     "PolicyKind",
     "PolicyVersion",
     "ProviderMFADevice",
+    "ProvisionedUser",
     "RecordsExport",
     "RegistryEntry",
     "RegistryNetwork",
@@ -72,6 +74,9 @@ __all__ = [
     "RetentionRule",
     "ReviewCadence",
     "Role",
+    "ScimGroup",
+    "ScimSettings",
+    "ScimToken",
     "SecretKind",
     "TOTPDevice",
     "User",

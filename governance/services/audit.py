@@ -33,7 +33,9 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -66,6 +68,26 @@ GENESIS_HASH = "0" * 64
 LOCK_CONFLICT_CODES = frozenset({"40P01", "40001", "55P03"})
 
 T = TypeVar("T")
+
+# Where the changes of the running request come from when it is not a person in the
+# app ("scim": the organization's identity provider). See ``audit_source``.
+_AUDIT_SOURCE: ContextVar[str] = ContextVar("govsocial_audit_source", default="")
+
+
+@contextmanager
+def audit_source(source: str) -> Iterator[None]:
+    """Mark every audit entry written inside the block as coming from ``source``.
+
+    The shared services (deactivation, role changes, handover) write their own
+    entries; a door other than the app (SCIM) wraps its calls in this so each of
+    those entries says where the change came from: ``source`` lands in the entry's
+    new values, and stands as the actor when no person acted.
+    """
+    token = _AUDIT_SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _AUDIT_SOURCE.reset(token)
 
 
 def retry_on_lock_conflict(work: Callable[[], T], *, attempts: int = 3) -> T:
@@ -159,7 +181,10 @@ def audit_record(
         target_label = target_label or str(target)[:300]
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    label = actor_label or (actor.email if actor is not None else "system")
+    source = _AUDIT_SOURCE.get()
+    if source:
+        new = {**(new or {}), "source": source}
+    label = actor_label or (actor.email if actor is not None else source or "system")
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
     key = audit_keys()[0]
     with transaction.atomic():

@@ -436,7 +436,7 @@ def invitation_accept(
 
 @transaction.atomic
 def member_change_role(
-    *, membership: Membership, actor: User, role: str, request: HttpRequest | None = None
+    *, membership: Membership, actor: User | None, role: str, request: HttpRequest | None = None
 ) -> Membership:
     """Give the member another role. A role that cannot be limited gets every account.
 
@@ -597,7 +597,7 @@ def member_update(
 def member_deactivate(
     *,
     membership: Membership,
-    actor: User,
+    actor: User | None,
     leaving_on: date | None = None,
     request: HttpRequest | None = None,
 ) -> Membership:
@@ -664,7 +664,7 @@ def member_deactivate(
 
 @transaction.atomic
 def member_reactivate(
-    *, membership: Membership, actor: User, request: HttpRequest | None = None
+    *, membership: Membership, actor: User | None, request: HttpRequest | None = None
 ) -> Membership:
     """Give a deactivated member their access back (revoked API tokens stay revoked)."""
     membership = (

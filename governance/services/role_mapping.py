@@ -1,17 +1,18 @@
-"""Which role a person's groups at an identity provider give them.
+"""Which role a person's identity-provider groups give them (shared by SCIM and SSO:
+``governance.services.sso`` and ``governance.services.scim``).
 
-Shared by single sign-on (``governance.services.sso``) and directory provisioning:
-both read the organization's mapping of group names (or ids) to roles.
+Pure logic, no database: the caller passes the organization's mapping of group
+display names to roles and the names of the person's groups.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from governance.models import Role
+from governance.models.org import Role
 
-# Highest first: a person in several mapped groups gets the role with the most rights.
-ROLE_PRECEDENCE: tuple[str, ...] = (
+# Highest first: a person in several mapped groups gets the highest of their roles.
+ROLE_RANK: tuple[str, ...] = (
     Role.ADMIN,
     Role.MANAGER,
     Role.EDITOR,
@@ -20,17 +21,27 @@ ROLE_PRECEDENCE: tuple[str, ...] = (
 )
 
 
-def role_for_groups(mapping: Mapping[str, str], groups: Iterable[str]) -> str | None:
-    """The highest role that any of ``groups`` maps to, or None when none is mapped.
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
-    Group names are compared exactly (providers send ids or names as they are
-    stored); a mapping to something that is not a role is ignored.
+
+def role_for_groups(mapping: Mapping[str, str], groups: Iterable[str]) -> str | None:
+    """The highest role any of ``groups`` maps to, or None when none is mapped.
+
+    Group names match case-insensitively and with runs of spaces folded, since
+    identity providers are not consistent about either; unknown roles in the
+    mapping are ignored.
     """
-    found = {mapping[group] for group in groups if group in mapping}
-    for role in ROLE_PRECEDENCE:
+    wanted = {_key(name): role for name, role in mapping.items() if role in ROLE_RANK}
+    found = {wanted[key] for key in map(_key, groups) if key in wanted}
+    for role in ROLE_RANK:
         if role in found:
             return str(role)
     return None
+
+
+# The name single sign-on knows the ranking by.
+ROLE_PRECEDENCE = ROLE_RANK
 
 
 def groups_from_claim(value: object) -> list[str]:

@@ -8,6 +8,7 @@ from governance.urls.overview import urlpatterns as overview_urls
 from governance.urls.passkeys import urlpatterns as passkeys_urls
 from governance.urls.records import urlpatterns as records_urls
 from governance.urls.registry import urlpatterns as registry_urls
+from governance.urls.scim import urlpatterns as scim_urls
 from governance.urls.sso import urlpatterns as sso_urls
 from governance.urls.tokens import urlpatterns as tokens_urls
 
@@ -24,4 +25,5 @@ urlpatterns = [
     *records_urls,
     *passkeys_urls,
     *sso_urls,
+    *scim_urls,
 ]
