@@ -8,6 +8,8 @@ organization's bearer token, and runs every check it has.
 from __future__ import annotations
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from scim2_client.engines.wsgi import WSGISCIMClient
 from scim2_models import ScimProvider
@@ -28,6 +30,10 @@ EXPECTED_SKIPS = {
 
 @pytest.fixture
 def scim_client(personas):
+    # As Django's test client does: the handler must not close the test's database
+    # connection (it is inside the test's transaction) at each request's start and end.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     _token, raw = scim_token_create(organization=personas.org, actor=personas.alice)
     client = WSGISCIMClient(
         get_wsgi_application(),
@@ -35,7 +41,9 @@ def scim_client(personas):
         headers={"Authorization": f"Bearer {raw}"},
         provider=ScimProvider(),
     )
-    return client
+    yield client
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
