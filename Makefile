@@ -4,6 +4,7 @@
 #   make test    ruff, ruff format --check, mypy, then pytest (what CI runs)
 #   make bench NAME=audit    run one benchmark (`make bench` lists them)
 #   make messages / make compilemessages    translations (compiling needs Debian's gettext)
+#   make screenshots    PNGs of the everyday screens at 1366x900 and 390x844 in var/screenshots/
 #
 # Everything runs from the project's own virtualenv (.venv), made on first use.
 
@@ -27,12 +28,13 @@ export PLAYWRIGHT_CHROMIUM_EXECUTABLE ?= /usr/bin/chromium
 PO_FILES = $(shell find . \( -path ./$(VENV) -o -path ./node_modules -o -path ./var \) -prune \
 	-o -name '*.po' -print)
 
-.PHONY: help install run test lint bench messages compilemessages clean-venv
+.PHONY: help install run test lint bench screenshots messages compilemessages clean-venv
 
 help:
 	@echo "make run                 start GovSocial on http://localhost:$(PORT) (web, worker, beat)"
 	@echo "make test                lint, type-check and run the test suite"
 	@echo "make bench NAME=<name>   run a benchmark; 'make bench' lists them"
+	@echo "make screenshots         PNGs of the everyday screens (desktop and phone) in var/screenshots/"
 	@echo "make messages            extract translatable strings into locale/*/LC_MESSAGES/django.po"
 	@echo "make compilemessages     compile .po files to .mo (needs gettext's msgfmt)"
 
@@ -93,6 +95,10 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) -m bench $(NAME)
+
+# A demo organization in a database of its own, the app on a loopback port, Chromium.
+screenshots: $(INSTALLED) compilemessages
+	$(PY) scripts/screenshots.py $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -295,6 +295,22 @@ def _change(current: float | None, previous: float | None, days: int) -> str:
     ) % {"change": _signed(percent), "days": days}
 
 
+def engagement_split(
+    likes: int | None, shares: int | None, replies: int | None, quotes: int | None
+) -> str:
+    """ "1 like, 18 shares, 7 replies, 0 quotes": each count in its own plural."""
+    parts = [
+        ngettext("%(count)s like", "%(count)s likes", likes or 0),
+        ngettext("%(count)s share", "%(count)s shares", shares or 0),
+        ngettext("%(count)s reply", "%(count)s replies", replies or 0),
+        ngettext("%(count)s quote", "%(count)s quotes", quotes or 0),
+    ]
+    values = (likes, shares, replies, quotes)
+    return ", ".join(
+        part % {"count": fmt(value)} for part, value in zip(parts, values, strict=True)
+    )
+
+
 def key_figures(dashboard: Dashboard) -> list[KeyFigure]:
     totals = dashboard.totals
     previous = dashboard.previous
@@ -321,13 +337,7 @@ def key_figures(dashboard: Dashboard) -> list[KeyFigure]:
         KeyFigure(
             gettext("Engagement"),
             fmt(totals.engagement),
-            gettext("%(likes)s likes, %(shares)s shares, %(replies)s replies, %(quotes)s quotes")
-            % {
-                "likes": fmt(totals.likes),
-                "shares": fmt(totals.shares),
-                "replies": fmt(totals.replies),
-                "quotes": fmt(totals.quotes),
-            },
+            engagement_split(totals.likes, totals.shares, totals.replies, totals.quotes),
             change("engagement"),
         ),
         KeyFigure(
@@ -386,6 +396,11 @@ class TopPostRow:
     language_code: str
     image: MediaAsset | None
     image_alt: str
+
+    @property
+    def split(self) -> str:
+        tracked = self.tracked
+        return engagement_split(tracked.likes, tracked.shares, tracked.replies, tracked.quotes)
 
 
 def top_post_rows(dashboard: Dashboard) -> list[TopPostRow]:

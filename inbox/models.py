@@ -281,6 +281,11 @@ class InboxItem(models.Model):
                 name="inbox_org_open_due_idx",
                 condition=Q(status__in=["new", "assigned"]),
             ),
+            # The day's answers and answers due, read live for today's figures (analytics).
+            models.Index(
+                fields=["organization", "first_response_at"], name="inbox_org_answered_idx"
+            ),
+            models.Index(fields=["organization", "sla_due_at"], name="inbox_org_due_idx"),
             models.Index(fields=["channel_account", "thread_key"], name="inbox_account_thread_idx"),
             models.Index(
                 fields=["channel_account", "in_reply_to_remote_id"],

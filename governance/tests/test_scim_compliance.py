@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 from django.core import signals
-from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from scim2_client.engines.wsgi import WSGISCIMClient
 from scim2_models import ScimProvider
 from scim2_tester import Status, check_server

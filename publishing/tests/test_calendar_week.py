@@ -220,3 +220,16 @@ def test_the_months_n_more_with_a_bad_date_is_a_clear_400(client, login, team):
     response = client.get("/publishing/calendar/more/?date=2026-02-30", headers={"HX-Request": "1"})
     assert response.status_code == 400
     assert response.content.decode() == "Choose a date."
+
+
+def test_hours_with_no_post_on_any_day_are_drawn_low(client, login, team):
+    scheduled_post(team, helsinki(2026, 3, 2, 9), "At nine.")
+    scheduled_post(team, helsinki(2026, 3, 5, 14), "At two.")
+    login(client, team.eddie.user)
+
+    page = client.get(WEEK).content.decode()
+
+    rows = re.findall(r"<tr([^>]*)>\s*<th scope=\"row\">(\d\d):00</th>", page)
+    assert len(rows) == 24
+    low = [hour for attributes, hour in rows if 'class="cal-hour-empty"' in attributes]
+    assert low == [f"{hour:02d}" for hour in range(24) if hour not in (9, 14)]

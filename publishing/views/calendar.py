@@ -336,6 +336,11 @@ class HourRow:
     def label(self) -> str:
         return hour_label(self.hour)
 
+    @property
+    def is_empty(self) -> bool:
+        """No post in this hour on any day of the week: the row is drawn low."""
+        return not any(cell.entries or cell.more for cell in self.cells)
+
 
 class _EntryBuilders:
     """Makes EntryViews, reversing each URL pattern once for all of them."""
