@@ -724,3 +724,46 @@ class CalendarFeedToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", _("Checked, waiting to be imported")
+    IMPORTING = "importing", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed; nothing was imported")
+
+
+class ImportBatch(models.Model):
+    """One uploaded spreadsheet of posts: its rows and their problems as checked
+    (``publishing.services.bulk_import``), then what was made of it."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="import_batches"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField(_("file"), max_length=255)
+    report = models.JSONField(default=dict)
+    row_count = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.CHECKED
+    )
+    # What the person chose when they started the import.
+    submit_for_review = models.BooleanField(default=False)
+    only_valid_rows = models.BooleanField(default=False)
+    failure = models.TextField(blank=True)
+    imported_posts = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    skipped_rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post import")
+        verbose_name_plural = _("post imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -53,3 +53,20 @@ def publish_job(job_id: int) -> str:
 def sweep_leases() -> None:
     """Every ~2 s: free jobs whose lease expired (lost messages, dead workers)."""
     leases_sweep()
+
+
+# A large spreadsheet's posts, made by a worker while the page shows the progress.
+# One transaction: a killed worker leaves nothing half-made, and the message comes
+# back (acks_late) to run the import again.
+@shared_task(
+    name="publishing.tasks.import_posts",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=1500,
+    time_limit=1600,
+)
+def import_posts(batch_id: int) -> None:
+    from publishing.services.bulk_import import import_batch_run
+
+    import_batch_run(batch_id=batch_id)

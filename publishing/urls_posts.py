@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import approval, media, posts
+from publishing.views import approval, bulk_import, media, posts
 
 urlpatterns: list[URLPattern] = [
     path("posts/", posts.post_list_view, name="post_list"),
@@ -33,4 +33,14 @@ urlpatterns: list[URLPattern] = [
         name="approval_policy_delete",
     ),
     path("rules/", approval.publishing_rules_view, name="rules"),
+    path("import/", bulk_import.import_upload_view, name="import"),
+    path("import/template.csv", bulk_import.import_template_view, name="import_template"),
+    path("import/<int:pk>/", bulk_import.import_detail_view, name="import_detail"),
+    path("import/<int:pk>/start/", bulk_import.import_start_view, name="import_start"),
+    path("import/<int:pk>/progress/", bulk_import.import_progress_view, name="import_progress"),
+    path(
+        "import/<int:pk>/problems.csv",
+        bulk_import.import_problems_csv_view,
+        name="import_problems_csv",
+    ),
 ]

@@ -515,7 +515,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"queue": "default", "expires": 14 * 60},
     },
 }
-CELERY_TASK_ROUTES = {"publishing.tasks.*": {"queue": "publish"}}
+CELERY_TASK_ROUTES = {
+    # A spreadsheet import is long and must never delay a post.
+    "publishing.tasks.import_posts": {"queue": "default"},
+    "publishing.tasks.*": {"queue": "publish"},
+}
 # /healthz calls the worker stale when its last heartbeat is older than this.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

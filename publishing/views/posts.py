@@ -143,6 +143,7 @@ class NavItem:
 PUBLISHING_NAV: list[tuple[str, Any, str]] = [
     ("publishing:post_list", gettext_lazy("Posts"), "posts.view"),
     ("publishing:compose", gettext_lazy("New post"), "posts.write"),
+    ("publishing:import", gettext_lazy("Import"), "posts.write"),
     ("publishing:review_queue", gettext_lazy("Waiting for me"), "posts.approve"),
     ("publishing:calendar", gettext_lazy("Calendar"), "posts.view"),
     ("publishing:media", gettext_lazy("Media library"), "posts.view"),
