@@ -38,7 +38,7 @@ from publishing.models import (
 from publishing.services.approval import StageInput
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.posts import TIME_GRACE, MediaSlot
-from publishing.validation import variant_problems
+from publishing.validation import default_post_languages, variant_problems
 
 # The composer warns when this share of a network's publishing allowance is used.
 QUOTA_NEAR = 0.8
@@ -683,13 +683,27 @@ class PublishingRulesForm(forms.Form):
         ),
     )
 
+    post_languages = forms.MultipleChoiceField(
+        label=_("Languages a new post starts with"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "The composer opens with a text for each of these languages. With none ticked, "
+            "it follows the organization's language (Finnish and Swedish for a Finnish one)."
+        ),
+    )
+
     @classmethod
-    def for_settings(cls, rules: PublishingSettings, data: Any = None) -> PublishingRulesForm:
+    def for_settings(
+        cls, rules: PublishingSettings, data: Any = None, *, organization_language: str = ""
+    ) -> PublishingRulesForm:
         return cls(
             data,
             initial={
                 "require_alt_text": rules.require_alt_text,
                 "late_cutoff_minutes": rules.late_cutoff_minutes,
+                "post_languages": default_post_languages(rules, organization_language),
             },
         )
 

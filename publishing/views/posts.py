@@ -24,7 +24,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -73,7 +73,11 @@ from publishing.selectors import (
 from publishing.services import approval as approval_services
 from publishing.services import dispatch as dispatch_services
 from publishing.services import posts as post_services
-from publishing.validation import publishing_rules, variants_with_content
+from publishing.validation import (
+    default_post_languages,
+    publishing_rules,
+    variants_with_content,
+)
 
 POSTS_PER_PAGE = 50
 
@@ -400,10 +404,10 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _default_languages() -> list[str]:
-    current = translation.get_language() or settings.LANGUAGE_CODE
-    codes = [code for code, _name in settings.LANGUAGES]
-    return [current] if current in codes else [codes[0]]
+def _default_languages(membership: Membership) -> list[str]:
+    """The organization's languages of a new post (Finnish and Swedish for a Finnish body)."""
+    rules = publishing_rules(membership.organization_id)
+    return default_post_languages(rules, membership.organization.default_language)
 
 
 def _build_compose(
@@ -452,7 +456,7 @@ def _build_compose(
             chosen_accounts = [a for a in accounts if str(a.pk) == wanted]
             if not chosen_accounts and len(accounts) == 1:
                 chosen_accounts = accounts
-            chosen_languages = _default_languages()
+            chosen_languages = _default_languages(membership)
         initial = {
             "accounts": [a.pk for a in chosen_accounts],
             "languages": chosen_languages,
@@ -928,9 +932,8 @@ def _detail_context(
     composed = [composed_from_variant(variant) for variant in variants]
     problems: list[str] = []
     if post.status in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED, PostStatus.APPROVED):
-        problems = post_services.problem_messages(
-            post, with_org_rules=post.status == PostStatus.APPROVED
-        )
+        # The same checks as sending for review and scheduling, so nobody is surprised.
+        problems = post_services.problem_messages(post)
     may_review = post.status == PostStatus.IN_REVIEW and bool(
         state.open_stages_for(membership.user_id)
     )
