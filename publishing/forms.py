@@ -12,6 +12,7 @@ a variant start with ``v-<account id>-<language>-``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,6 +94,23 @@ class TextCount:
     def over(self) -> int:
         return max(0, self.length - self.limit)
 
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.length)
+
+
+@dataclass
+class PreviewPost:
+    number: int
+    text: str
+    images: list[tuple[MediaAsset, str]]
+    count: TextCount | None
+
+    @property
+    def more_images(self) -> int:
+        """Images beyond the four a grid shows."""
+        return max(0, len(self.images) - 4)
+
 
 @dataclass
 class ComposedVariant:
@@ -136,6 +154,37 @@ class ComposedVariant:
                 ],
             )
             for index, text in enumerate(self.texts)
+        ]
+
+    @property
+    def network(self) -> str:
+        return self.account.network
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters standing in for the account's picture in the preview."""
+        name = self.account.display_name or self.account.handle.lstrip("@")
+        words = [word for word in re.split(r"[\s._@-]+", name) if word]
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    @property
+    def takes_images(self) -> bool:
+        connector = network_connector(self.account)
+        return bool(connector and connector.capabilities.images)
+
+    @property
+    def preview_posts(self) -> list[PreviewPost]:
+        """Each post of the thread as the preview shows it: text, images with their alt
+        text in this language, and how many characters are left."""
+        counts = self.counts()
+        return [
+            PreviewPost(
+                number=number,
+                text=text,
+                images=images,
+                count=counts[number - 1] if number - 1 < len(counts) else None,
+            )
+            for number, text, images in self.posts
         ]
 
     def signature(self) -> tuple[object, ...]:
@@ -203,12 +252,14 @@ class ComposedVariant:
         limits = self.limits()
         return str(TEXT_COUNTING.get(limits.text_counting, "")) if limits else ""
 
+    def as_variant(self) -> Variant:
+        """This content read like a saved variant, for ``publishing.validation``."""
+        return cast(Variant, _UnsavedVariant(self))
+
     def problems(self, *, require_alt_text: bool) -> list[str]:
         """Every reason the network (and, with ``require_alt_text``, the organization's
         alt-text rule) would refuse this content; the same check the services make."""
-        return variant_problems(
-            cast(Variant, _UnsavedVariant(self)), require_alt_text=require_alt_text
-        )
+        return variant_problems(self.as_variant(), require_alt_text=require_alt_text)
 
 
 def composed_from_variant(variant: Variant) -> ComposedVariant:
