@@ -416,12 +416,9 @@ class PostForm(forms.Form):
             del self.fields["planned_at"]
         else:
             planned = cast(LocalTimeField, self.fields["planned_at"])
-            planned.help_text = " ".join(
-                [
-                    gettext("Optional: when it should go out; the calendar shows it then."),
-                    local_time_help(),
-                ]
-            )
+            planned.help_text = gettext(
+                "Optional; the calendar shows it then. Your time zone: %(zone)s."
+            ) % {"zone": timezone.get_current_timezone_name()}
             if planned_was is not None:
                 planned.kept = planned_was.replace(second=0, microsecond=0)
         accounts_field = cast(AccountChoiceField, self.fields["accounts"])
@@ -487,7 +484,7 @@ class VariantForm(forms.Form):
         where = {"language": language_name(language), "account": account.handle}
         text_field = self.fields["text"]
         text_field.label = _("Text in %(language)s for %(account)s") % where
-        text_field.widget = forms.Textarea(attrs={"rows": 5, "lang": language, "cols": 40})
+        text_field.widget = forms.Textarea(attrs={"rows": 4, "lang": language, "cols": 40})
         for number in range(1, self.part_count + 1):
             self.fields[f"part_{number}"] = forms.CharField(
                 label=_("Post %(number)d of the thread in %(language)s for %(account)s")

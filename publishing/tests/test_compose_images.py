@@ -38,7 +38,7 @@ def test_it_puts_an_uploaded_image_in_the_library_and_answers_with_its_row(
     assert f'name="alt-{asset.pk}-fi"' in page and f'name="alt-{asset.pk}-sv"' in page
     assert f'name="alt-{asset.pk}-en"' not in page  # only the post's languages
     assert "Alt text in Swedish" in page
-    assert response["HX-Trigger"] == "images-changed"
+    assert response["HX-Trigger-After-Settle"] == "images-changed"
     assert AuditEvent.objects.filter(action="media.uploaded").count() == 1
 
 

@@ -50,7 +50,7 @@ def _row(
         status=status,
     )
     # The composer refreshes its previews and checks when its images change.
-    response["HX-Trigger"] = "images-changed"
+    response["HX-Trigger-After-Settle"] = "images-changed"
     return response
 
 

@@ -728,11 +728,15 @@ def _check_before_submit(compose: Compose, membership: Membership) -> bool:
                 if problem.message not in form.errors.get(problem.where, []):
                     form.add_error(problem.where, problem.message)
             else:
-                name = "text" if problem.thread_index == 0 else f"part_{problem.thread_index}"
-                if problem.where == "alt":
-                    name = f"media_{problem.thread_index}"
-                bound = panel.form[name] if name in panel.form.fields else panel.form["text"]
                 panel.refusals.append(problem.message)
+                if problem.where == "alt":
+                    # An image of a later post of a thread: its picker's first box.
+                    picker = f"media_{problem.thread_index}"
+                    if picker in panel.form.fields:
+                        add(f"{where}: {problem.message}", f"#{panel.form[picker].auto_id}_0")
+                        continue
+                name = "text" if problem.thread_index == 0 else f"part_{problem.thread_index}"
+                bound = panel.form[name] if name in panel.form.fields else panel.form["text"]
                 add(f"{where}: {problem.message}", f"#{bound.auto_id}")
                 # WCAG 3.3.1 / 4.1.2: the box says it is wrong, and why.
                 attrs = bound.field.widget.attrs
@@ -868,7 +872,9 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
     if action not in ("save", "submit"):
         return _render_compose(request, compose)
     valid = compose.is_valid()
-    if not valid or (action == "submit" and not _check_before_submit(compose, membership)):
+    # Every problem at once: what the forms refuse and what review would refuse.
+    ready = action != "submit" or _check_before_submit(compose, membership)
+    if not valid or not ready:
         return _render_compose(request, compose, status=400)
     was_status = post.status if post is not None else None
     try:

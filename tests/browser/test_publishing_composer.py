@@ -72,10 +72,18 @@ def test_a_bilingual_post_for_two_accounts_with_an_uploaded_image(
     page.get_by_label("Text in Swedish for city@mastodon.example").wait_for()
     assert len(page.axe.loaded) == loads
     assert page.get_by_label("Text in Finnish for city-practice").input_value() == FI_TEXT
-    # The new account starts from the text already written in the same language.
+    # The new account starts from the text already written in the same language, and its
+    # texts show; each account's texts are a tab.
     assert page.get_by_label("Text in Finnish for city@mastodon.example").input_value() == FI_TEXT
-    page.get_by_label("Text in Swedish for city-practice").fill(SV_TEXT)
+    mastodon_tab = page.get_by_role("tab", name="city@mastodon.example (Mastodon)")
+    assert mastodon_tab.get_attribute("aria-selected") == "true"
     page.get_by_label("Text in Swedish for city@mastodon.example").fill(SV_TEXT)
+    mastodon_tab.focus()
+    page.keyboard.press("ArrowRight")  # the keyboard moves between the tabs
+    practice_tab = page.get_by_role("tab", name="city-practice (Sandbox")
+    assert practice_tab.get_attribute("aria-selected") == "true"
+    assert not page.get_by_label("Text in Swedish for city@mastodon.example").is_visible()
+    page.get_by_label("Text in Swedish for city-practice").fill(SV_TEXT)
     page.get_by_label("Internal title").fill("Opening hours")
 
     # The image goes up with the file button (the keyboard's way), announced as it goes.
@@ -124,7 +132,6 @@ def test_a_bilingual_post_for_two_accounts_with_an_uploaded_image(
     preview = page.locator("#compose-side").bounding_box()
     assert preview["x"] > submit["x"] + 400  # the preview column is beside the editor
     page.axe.check()
-    page.screenshot(path="/tmp/composer2.png")
     page.get_by_role("button", name="Save and submit for review").click()
     settle(page)
     assert page.get_by_text("Saved and sent for review.").is_visible()

@@ -165,8 +165,70 @@
     });
   });
 
+  // With several accounts, their texts are tabs (WAI-ARIA tabs pattern), so the composer
+  // fits one screen; without JavaScript every account's texts show one below the other.
+  let chosenAccount = "";
+  let knownAccounts = [];
+  function selectAccount(tablist, account, focus) {
+    tablist.querySelectorAll("[role=tab]").forEach((tab) => {
+      const on = tab.dataset.account === account;
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+      tab.tabIndex = on ? 0 : -1;
+      const panel = document.getElementById(tab.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+      if (on && focus) tab.focus();
+    });
+    chosenAccount = account;
+  }
+  function setUpTabs() {
+    const tablist = document.querySelector("[data-account-tabs]");
+    const accounts = tablist
+      ? Array.from(tablist.querySelectorAll("[role=tab]")).map((tab) => tab.dataset.account)
+      : [];
+    const added = accounts.filter((account) => !knownAccounts.includes(account));
+    knownAccounts = accounts;
+    if (!tablist) return;
+    tablist.hidden = false;
+    tablist.querySelectorAll("[role=tab]").forEach((tab) => {
+      const panel = document.getElementById(tab.getAttribute("aria-controls"));
+      if (panel) {
+        panel.setAttribute("role", "tabpanel");
+        panel.setAttribute("aria-labelledby", tab.id);
+        panel.tabIndex = -1;
+      }
+    });
+    let account = accounts.includes(chosenAccount) ? chosenAccount : accounts[0];
+    if (added.length === 1 && accounts.length > 1 && chosenAccount) account = added[0];
+    selectAccount(tablist, account, false);
+    tablist.addEventListener("click", (event) => {
+      const tab = event.target.closest("[role=tab]");
+      if (tab) selectAccount(tablist, tab.dataset.account, true);
+    });
+    tablist.addEventListener("keydown", (event) => {
+      const tabs = Array.from(tablist.querySelectorAll("[role=tab]"));
+      const index = tabs.findIndex((tab) => tab.dataset.account === chosenAccount);
+      let next = -1;
+      if (event.key === "ArrowRight") next = (index + 1) % tabs.length;
+      else if (event.key === "ArrowLeft") next = (index - 1 + tabs.length) % tabs.length;
+      else if (event.key === "Home") next = 0;
+      else if (event.key === "End") next = tabs.length - 1;
+      if (next < 0) return;
+      event.preventDefault();
+      selectAccount(tablist, tabs[next].dataset.account, true);
+    });
+  }
+  function revealPanelOf(element) {
+    const panel = element.closest("[data-account-panel]");
+    const tablist = document.querySelector("[data-account-tabs]");
+    if (panel && panel.hidden && tablist) selectAccount(tablist, panel.dataset.accountPanel, false);
+  }
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target && event.detail.target.id === "compose-editors") setUpTabs();
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-js-hidden]").forEach((el) => { el.hidden = true; });
+    setUpTabs();
     const section = document.querySelector("[data-image-upload]");
     if (section) setUpImages(section);
     // A link of the error summary puts the focus in the field it names (WCAG 3.3.1, 2.4.3).
@@ -176,6 +238,7 @@
       const target = document.getElementById(link.getAttribute("href").slice(1));
       if (!target) return;
       event.preventDefault();
+      revealPanelOf(target);
       for (let el = target.parentElement; el; el = el.parentElement) {
         if (el.tagName === "DETAILS") el.open = true;
       }
