@@ -12,6 +12,7 @@ from governance.models import AuditEvent
 from publishing.models import MediaAsset, Post, Variant
 from publishing.services.media import MAX_UPLOAD_BYTES
 from publishing.tests.fixtures import make_image, png_bytes
+from tests.factories import ChannelAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,96 @@ def test_without_javascript_the_file_button_uploads_with_the_form(
     page = response.content.decode()
     assert "notes.txt: This file is not an image we can read." in page
     assert "Dörr.</textarea>" in page
+
+
+def test_submitting_without_alt_text_links_the_summary_to_the_alt_field(
+    client, personas, login, team, media_root
+):
+    image = make_image(team.alice)
+    login(client, personas.bob)
+    data = compose_with_image(
+        personas.bob_account, image, action="submit", **{f"alt-{image.pk}-fi": "Kirjaston ovi"}
+    )
+    response = client.post(COMPOSE, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = page[page.index('class="form-errors error-summary"') :]
+    assert 'tabindex="-1" data-focus-on-load' in summary[: summary.index(">")]
+    assert (
+        f'<a href="#id_alt-{image.pk}-sv" data-error-link>photo.png (Swedish): '
+        "Image 1 (photo.png) has no alt text in Swedish.</a>"
+    ) in page
+    field = re.search(rf'<textarea name="alt-{image.pk}-sv"[^>]*>', page)
+    assert field is not None
+    assert 'aria-invalid="true"' in field.group(0)
+    assert f'aria-describedby="id_alt-{image.pk}-sv-error"' in field.group(0)
+    assert f'id="id_alt-{image.pk}-sv-error">Image 1 (photo.png) has no alt text' in page
+    # What was typed is all there; nothing was saved.
+    assert "Kirjaston ovi</textarea>" in page and "Dörr.</textarea>" in page
+    assert Post.objects.count() == 0
+    assert image.alt_texts.count() == 0
+
+
+def test_instagram_without_an_image_is_refused_at_submit_with_a_link_to_the_file_button(
+    client, personas, login
+):
+    instagram = ChannelAccountFactory.create(
+        organization=personas.org, network="instagram", handle="city.gram"
+    )
+    login(client, personas.alice)
+    data = {
+        "action": "submit",
+        "accounts": [instagram.pk],
+        "languages": ["fi"],
+        "images_present": "1",
+        f"v-{instagram.pk}-fi-present": "1",
+        f"v-{instagram.pk}-fi-parts": "0",
+        f"v-{instagram.pk}-fi-text": "Kesä tulee.",
+    }
+    response = client.post(COMPOSE, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert (
+        '<a href="#compose-upload" data-error-link>city.gram (Finnish): '
+        "Instagram posts need at least one image.</a>"
+    ) in page
+    assert re.search(r'<input type="file" id="compose-upload"[^>]*aria-invalid="true"', page)
+
+
+def test_a_text_too_long_and_a_planned_time_passed_are_all_named_at_once(
+    client, personas, login, team
+):
+    post = Post.objects.create(organization=personas.org, title="Old plan")
+    Post.objects.filter(pk=post.pk).update(scheduled_at="2020-01-01T08:00:00Z")
+    key = f"{personas.bob_account.pk}-fi"
+    login(client, personas.alice)
+    data = {
+        "action": "submit",
+        "title": "Old plan",
+        "accounts": [personas.bob_account.pk],
+        "languages": ["fi"],
+        "images_present": "1",
+        "planned_at": "2020-01-01T10:00",
+        f"v-{key}-present": "1",
+        f"v-{key}-parts": "0",
+        f"v-{key}-text": "x" * 501,
+    }
+    response = client.post(f"/publishing/posts/{post.pk}/edit/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There are 2 problems to fix" in page
+    text_link = f'<a href="#id_v-{key}-text" data-error-link>city-news (Finnish): The text is 501'
+    assert text_link in page
+    assert '<a href="#id_planned_at" data-error-link>Planned publication time: The planned' in page
+
+
+def test_the_edit_page_shows_the_posts_images_with_their_alt_texts(
+    client, personas, login, team, media_root
+):
+    image = make_image(team.alice, alt={"fi": "Kirjaston ovi"})
+    login(client, personas.alice)
+    client.post(COMPOSE, compose_with_image(personas.bob_account, image))
+    post = Post.objects.get()
+    page = client.get(f"/publishing/posts/{post.pk}/edit/").content.decode()
+    assert f'<li class="compose-image" id="image-{image.pk}"' in page
+    assert re.search(rf'name="alt-{image.pk}-fi"[^>]*>Kirjaston ovi</textarea>', page)

@@ -7,6 +7,7 @@ puts the focus in the field to fix."""
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -145,3 +146,62 @@ def test_a_bilingual_post_for_two_accounts_with_an_uploaded_image(
     image = MediaAsset.objects.get()
     assert image.alt_text_for("sv") == "Bibliotekets huvuddörr på morgonen"
     assert image.alt_text_for("fi") == "Kirjaston pääovi aamulla"
+
+
+DROP = """([name, type, base64]) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], name, {type}));
+    const zone = document.querySelector("[data-drop-zone]");
+    const init = {dataTransfer: data, bubbles: true, cancelable: true};
+    zone.dispatchEvent(new DragEvent("dragover", init));
+    zone.dispatchEvent(new DragEvent("drop", init));
+}"""
+
+
+def test_images_dropped_on_the_composer_and_a_language_switched_off_and_on(
+    page, live_server, tmp_path, settings
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    org = OrganizationFactory.create(name="City of Example", slug="example", default_language="fi")
+    eeva = UserFactory.create(email="eeva@example.org", full_name="Eeva Editor")
+    MembershipFactory.create(organization=org, user=eeva, role=Role.EDITOR)
+    ChannelAccountFactory.create(organization=org, network="sandbox", handle="city-practice")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, eeva)
+    visit(page, "/publishing/posts/new/")
+    page.get_by_label("Text in Swedish for city-practice").fill(SV_TEXT)
+
+    # A dropped file that is not an image is refused beside the file button, and said.
+    page.evaluate(DROP, ["minutes.pdf", "image/png", base64.b64encode(b"%PDF-1.4").decode()])
+    errors = page.locator("#compose-images-errors")
+    errors.get_by_text("minutes.pdf: This file is not an image we can read.").wait_for()
+    assert (
+        "minutes.pdf could not be uploaded." in page.locator("#compose-upload-status").inner_text()
+    )
+    assert (
+        page.get_by_label("Add images from your computer").get_attribute("aria-invalid") == "true"
+    )
+    # A dropped image is attached, with an alt text field per language of the post.
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), "orange").save(buffer, format="PNG")
+    page.evaluate(DROP, ["sun.png", "image/png", base64.b64encode(buffer.getvalue()).decode()])
+    page.locator("#compose-upload-status").get_by_text("sun.png is attached.").wait_for()
+    page.get_by_label("Alt text in Swedish").fill("En orange sol")
+    page.axe.check()
+
+    # Swedish off and on again: its text and its alt text come back.
+    page.get_by_label("Swedish", exact=True).uncheck()
+    page.get_by_label("Text in Swedish for city-practice").wait_for(state="detached")
+    assert page.get_by_label("Alt text in Swedish").count() == 0
+    page.get_by_label("Swedish", exact=True).check()
+    page.get_by_label("Text in Swedish for city-practice").wait_for()
+    assert page.get_by_label("Text in Swedish for city-practice").input_value() == SV_TEXT
+    assert page.get_by_label("Alt text in Swedish").input_value() == "En orange sol"
+
+    # Removing the image says so and gives the focus back to the file button.
+    page.get_by_role("button", name="Remove sun.png").click()
+    page.locator("#compose-upload-status").get_by_text("sun.png is no longer attached.").wait_for()
+    assert focused_id(page) == "compose-upload"
+    assert page.locator("#compose-images-list li").count() == 0
+    page.axe.check()
