@@ -265,3 +265,12 @@ def test_the_edit_page_shows_the_posts_images_with_their_alt_texts(
     page = client.get(f"/publishing/posts/{post.pk}/edit/").content.decode()
     assert f'<li class="compose-image" id="image-{image.pk}"' in page
     assert re.search(rf'name="alt-{image.pk}-fi"[^>]*>Kirjaston ovi</textarea>', page)
+
+
+def test_the_composer_reads_in_finnish(client, personas, login, settings):
+    login(client, personas.bob)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    page = client.get(COMPOSE).content.decode()
+    assert "Lisää kuvia tietokoneeltasi" in page
+    assert "Esikatselu ja tarkistukset" in page
+    assert "Ladataan %(name)s: %(percent)s %" in page  # the upload's spoken progress
