@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from governance.models import Role
 from publishing.models import MediaAsset, Post, PostStatus
@@ -167,9 +168,11 @@ def test_images_dropped_on_the_composer_and_a_language_switched_off_and_on(
     eeva = UserFactory.create(email="eeva@example.org", full_name="Eeva Editor")
     MembershipFactory.create(organization=org, user=eeva, role=Role.EDITOR)
     ChannelAccountFactory.create(organization=org, network="sandbox", handle="city-practice")
+    ChannelAccountFactory.create(organization=org, network="sandbox", handle="city-news")
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, eeva)
     visit(page, "/publishing/posts/new/")
+    page.get_by_label("city-practice · Sandbox").check()
     page.get_by_label("Text in Swedish for city-practice").fill(SV_TEXT)
 
     # A dropped file that is not an image is refused beside the file button, and said.
@@ -195,9 +198,20 @@ def test_images_dropped_on_the_composer_and_a_language_switched_off_and_on(
     page.get_by_label("Text in Swedish for city-practice").wait_for(state="detached")
     assert page.get_by_label("Alt text in Swedish").count() == 0
     page.get_by_label("Swedish", exact=True).check()
-    page.get_by_label("Text in Swedish for city-practice").wait_for()
-    assert page.get_by_label("Text in Swedish for city-practice").input_value() == SV_TEXT
-    assert page.get_by_label("Alt text in Swedish").input_value() == "En orange sol"
+    # (restored once htmx has settled the swap, hence the retrying expectations)
+    expect(page.get_by_label("Text in Swedish for city-practice")).to_have_value(SV_TEXT)
+    expect(page.get_by_label("Alt text in Swedish")).to_have_value("En orange sol")
+    # An account off and on again keeps its own text, not a copy of the other account's.
+    page.get_by_label("city-news · Sandbox").check()
+    news_swedish = page.get_by_label("Text in Swedish for city-news")
+    assert news_swedish.input_value() == SV_TEXT  # started from the same language's text
+    news_swedish.fill("Egen text för nyheterna.")
+    page.get_by_label("city-news · Sandbox").uncheck()
+    news_swedish.wait_for(state="detached")
+    page.get_by_label("city-news · Sandbox").check()
+    expect(news_swedish).to_have_value("Egen text för nyheterna.")
+    page.get_by_label("city-news · Sandbox").uncheck()
+    news_swedish.wait_for(state="detached")
 
     # Removing the image says so and gives the focus back to the file button.
     page.get_by_role("button", name="Remove sun.png").click()

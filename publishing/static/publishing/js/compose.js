@@ -156,8 +156,10 @@
     before.forEach((value, name) => {
       if (!after.has(name) && value) parked.set(name, value);
     });
+    // The server can only guess the text of a version switched on again (the same
+    // language's text elsewhere); what the person typed for it wins.
     after.forEach((el, name) => {
-      if (parked.has(name) && !el.value) {
+      if (parked.has(name)) {
         el.value = parked.get(name);
         parked.delete(name);
         el.dispatchEvent(new Event("input", { bubbles: true }));
