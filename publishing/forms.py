@@ -484,7 +484,7 @@ class VariantForm(forms.Form):
         where = {"language": language_name(language), "account": account.handle}
         text_field = self.fields["text"]
         text_field.label = _("Text in %(language)s for %(account)s") % where
-        text_field.widget = forms.Textarea(attrs={"rows": 4, "lang": language, "cols": 40})
+        text_field.widget = forms.Textarea(attrs={"rows": 3, "lang": language, "cols": 40})
         for number in range(1, self.part_count + 1):
             self.fields[f"part_{number}"] = forms.CharField(
                 label=_("Post %(number)d of the thread in %(language)s for %(account)s")
