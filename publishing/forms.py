@@ -12,6 +12,7 @@ a variant start with ``v-<account id>-<language>-``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from publishing.models import (
 from publishing.services.approval import StageInput
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.posts import TIME_GRACE, MediaSlot
-from publishing.validation import variant_problems
+from publishing.validation import default_post_languages, variant_problems
 
 # The composer warns when this share of a network's publishing allowance is used.
 QUOTA_NEAR = 0.8
@@ -93,6 +94,23 @@ class TextCount:
     def over(self) -> int:
         return max(0, self.length - self.limit)
 
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.length)
+
+
+@dataclass
+class PreviewPost:
+    number: int
+    text: str
+    images: list[tuple[MediaAsset, str]]
+    count: TextCount | None
+
+    @property
+    def more_images(self) -> int:
+        """Images beyond the four a grid shows."""
+        return max(0, len(self.images) - 4)
+
 
 @dataclass
 class ComposedVariant:
@@ -136,6 +154,37 @@ class ComposedVariant:
                 ],
             )
             for index, text in enumerate(self.texts)
+        ]
+
+    @property
+    def network(self) -> str:
+        return self.account.network
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters standing in for the account's picture in the preview."""
+        name = self.account.display_name or self.account.handle.lstrip("@")
+        words = [word for word in re.split(r"[\s._@-]+", name) if word]
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    @property
+    def takes_images(self) -> bool:
+        connector = network_connector(self.account)
+        return bool(connector and connector.capabilities.images)
+
+    @property
+    def preview_posts(self) -> list[PreviewPost]:
+        """Each post of the thread as the preview shows it: text, images with their alt
+        text in this language, and how many characters are left."""
+        counts = self.counts()
+        return [
+            PreviewPost(
+                number=number,
+                text=text,
+                images=images,
+                count=counts[number - 1] if number - 1 < len(counts) else None,
+            )
+            for number, text, images in self.posts
         ]
 
     def signature(self) -> tuple[object, ...]:
@@ -203,12 +252,14 @@ class ComposedVariant:
         limits = self.limits()
         return str(TEXT_COUNTING.get(limits.text_counting, "")) if limits else ""
 
+    def as_variant(self) -> Variant:
+        """This content read like a saved variant, for ``publishing.validation``."""
+        return cast(Variant, _UnsavedVariant(self))
+
     def problems(self, *, require_alt_text: bool) -> list[str]:
         """Every reason the network (and, with ``require_alt_text``, the organization's
         alt-text rule) would refuse this content; the same check the services make."""
-        return variant_problems(
-            cast(Variant, _UnsavedVariant(self)), require_alt_text=require_alt_text
-        )
+        return variant_problems(self.as_variant(), require_alt_text=require_alt_text)
 
 
 def composed_from_variant(variant: Variant) -> ComposedVariant:
@@ -365,12 +416,9 @@ class PostForm(forms.Form):
             del self.fields["planned_at"]
         else:
             planned = cast(LocalTimeField, self.fields["planned_at"])
-            planned.help_text = " ".join(
-                [
-                    gettext("Optional: when it should go out; the calendar shows it then."),
-                    local_time_help(),
-                ]
-            )
+            planned.help_text = gettext(
+                "Optional; the calendar shows it then. Your time zone: %(zone)s."
+            ) % {"zone": timezone.get_current_timezone_name()}
             if planned_was is not None:
                 planned.kept = planned_was.replace(second=0, microsecond=0)
         accounts_field = cast(AccountChoiceField, self.fields["accounts"])
@@ -436,7 +484,7 @@ class VariantForm(forms.Form):
         where = {"language": language_name(language), "account": account.handle}
         text_field = self.fields["text"]
         text_field.label = _("Text in %(language)s for %(account)s") % where
-        text_field.widget = forms.Textarea(attrs={"rows": 5, "lang": language, "cols": 40})
+        text_field.widget = forms.Textarea(attrs={"rows": 3, "lang": language, "cols": 40})
         for number in range(1, self.part_count + 1):
             self.fields[f"part_{number}"] = forms.CharField(
                 label=_("Post %(number)d of the thread in %(language)s for %(account)s")
@@ -683,13 +731,27 @@ class PublishingRulesForm(forms.Form):
         ),
     )
 
+    post_languages = forms.MultipleChoiceField(
+        label=_("Languages a new post starts with"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "The composer opens with a text for each of these languages. With none ticked, "
+            "it follows the organization's language (Finnish and Swedish for a Finnish one)."
+        ),
+    )
+
     @classmethod
-    def for_settings(cls, rules: PublishingSettings, data: Any = None) -> PublishingRulesForm:
+    def for_settings(
+        cls, rules: PublishingSettings, data: Any = None, *, organization_language: str = ""
+    ) -> PublishingRulesForm:
         return cls(
             data,
             initial={
                 "require_alt_text": rules.require_alt_text,
                 "late_cutoff_minutes": rules.late_cutoff_minutes,
+                "post_languages": default_post_languages(rules, organization_language),
             },
         )
 

@@ -48,6 +48,9 @@ class PublishingSettings(models.Model):
             "published late: it fails and its author is told."
         ),
     )
+    # The language versions a new post starts with ([] : worked out from the
+    # organization's default language, see ``post_languages_for``).
+    post_languages = models.JSONField(_("languages of a new post"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -117,7 +120,11 @@ class MediaAsset(models.Model):
         return self.original_name or f"image {self.pk}"
 
     def alt_text_for(self, language: str) -> str:
-        """The description in ``language`` ("" when there is none). Uses prefetched rows."""
+        """The description in ``language`` ("" when there is none). Uses prefetched rows,
+        or the text typed in the composer and not saved yet (``typed_alt_texts``)."""
+        typed: dict[str, str] | None = getattr(self, "typed_alt_texts", None)
+        if typed is not None and language in typed:
+            return typed[language]
         for alt in self.alt_texts.all():
             if alt.language == language:
                 return alt.text

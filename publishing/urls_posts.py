@@ -2,12 +2,14 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import approval, bulk_import, media, posts
+from publishing.views import approval, bulk_import, compose_images, media, posts
 
 urlpatterns: list[URLPattern] = [
     path("posts/", posts.post_list_view, name="post_list"),
     path("posts/new/", posts.compose_view, name="compose"),
     path("posts/check/", posts.compose_check_view, name="compose_check"),
+    path("posts/images/", compose_images.compose_image_upload_view, name="compose_image_upload"),
+    path("posts/images/<int:pk>/", compose_images.compose_image_view, name="compose_image"),
     path("posts/<int:pk>/", posts.post_detail_view, name="post_detail"),
     path("posts/<int:pk>/edit/", posts.post_edit_view, name="post_edit"),
     path("posts/<int:pk>/submit/", posts.post_submit_view, name="post_submit"),

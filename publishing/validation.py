@@ -7,11 +7,20 @@ the organization's own rule (alt text required) is added here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from accounts.connectors.base import MediaItem, PublishRequest, RemoteRef, Visibility
+from accounts.connectors.base import (
+    Connector,
+    MediaItem,
+    PublishRequest,
+    RemoteRef,
+    Visibility,
+)
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from publishing.models import MediaAsset, Post, PublishingSettings, Variant, VariantMedia
 from publishing.services.media import media_public_url
@@ -87,41 +96,95 @@ def variant_request(
     )
 
 
-def variant_problems(variant: Variant, *, require_alt_text: bool) -> list[str]:
-    """Every reason the variant cannot be published as it is, in words; empty when fine."""
+@dataclass(frozen=True)
+class Problem:
+    """One reason a variant cannot go out, and what fixes it: ``where`` is "text" (post
+    ``thread_index`` of the thread), "images", "alt" (the description of ``asset_id``),
+    "accounts" or "languages". The composer links each problem to that field."""
+
+    message: str
+    where: str
+    thread_index: int = 0
+    asset_id: int | None = None
+
+
+# A stand-in image, to tell a network's image rules from its text rules.
+_PROBE_IMAGE = MediaItem(content=b"", mime_type="image/jpeg", alt_text="-")
+
+
+def _is_about_images(connector: Connector, request: PublishRequest, account: Any) -> set[str]:
+    """The network's problems with ``request`` that its images cause or an image would fix
+    (Instagram's "needs at least one image"); the rest are about the text."""
+    problems = set(connector.validate(request, account=account))
+    if request.media:
+        bare = set(connector.validate(replace(request, media=()), account=account))
+        return problems - bare
+    with_image = set(connector.validate(replace(request, media=(_PROBE_IMAGE,)), account=account))
+    with_text = set(connector.validate(replace(request, text=request.text or "-"), account=account))
+    # Fixed by an image but not by text: only an image helps.
+    return {problem for problem in problems if problem not in with_image and problem in with_text}
+
+
+def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[Problem]:
+    """Every reason the variant cannot be published as it is, each with the field that
+    fixes it; empty when fine."""
     account = variant.channel_account
     try:
         connector = get_connector(account.network)
     except UnknownNetwork:
-        return [_("GovSocial cannot publish to %(network)s.") % {"network": account.network}]
-    problems: list[str] = []
+        return [
+            Problem(
+                _("GovSocial cannot publish to %(network)s.") % {"network": account.network},
+                "accounts",
+            )
+        ]
+    problems: list[Problem] = []
     if variant.language not in {code for code, _name in settings.LANGUAGES}:
         problems.append(
-            _("%(language)s is not a language we publish in.") % {"language": variant.language}
+            Problem(
+                _("%(language)s is not a language we publish in.") % {"language": variant.language},
+                "languages",
+            )
         )
     texts = variant_thread_texts(variant)
     if len(texts) > 1 and not connector.capabilities.threads:
-        problems.append(_("This network does not take threads from us; write one post."))
+        problems.append(
+            Problem(_("This network does not take threads from us; write one post."), "text", 1)
+        )
     for index in range(len(texts)):
         request = variant_request(variant, index, load_media=False)
         prefix = (
             _("Post %(number)d of the thread: ") % {"number": index + 1} if len(texts) > 1 else ""
         )
-        problems.extend(
-            prefix + problem for problem in connector.validate(request, account=account)
-        )
+        about_images = _is_about_images(connector, request, account)
+        for message in connector.validate(request, account=account):
+            where = "images" if message in about_images else "text"
+            problems.append(Problem(prefix + message, where, index))
     if require_alt_text:
         for number, slot in enumerate(variant.media.all(), start=1):
             if not slot.asset.alt_text_for(variant.language).strip():
                 problems.append(
-                    _("Image %(number)d (%(name)s) has no alt text in %(language)s.")
-                    % {
-                        "number": number,
-                        "name": str(slot.asset),
-                        "language": _language_name(variant.language),
-                    }
+                    Problem(
+                        _("Image %(number)d (%(name)s) has no alt text in %(language)s.")
+                        % {
+                            "number": number,
+                            "name": str(slot.asset),
+                            "language": _language_name(variant.language),
+                        },
+                        "alt",
+                        slot.thread_index,
+                        slot.asset.pk,
+                    )
                 )
     return problems
+
+
+def variant_problems(variant: Variant, *, require_alt_text: bool) -> list[str]:
+    """Every reason the variant cannot be published as it is, in words; empty when fine."""
+    return [
+        problem.message
+        for problem in variant_problem_items(variant, require_alt_text=require_alt_text)
+    ]
 
 
 def _language_name(code: str) -> str:
@@ -140,6 +203,22 @@ def post_problems(post: Post, *, require_alt_text: bool | None = None) -> dict[V
         if problems:
             result[variant] = problems
     return result
+
+
+# Finland is bilingual: a Finnish-speaking body publishes in Swedish too, and the other way
+# round. Other languages start alone.
+_LANGUAGE_COMPANIONS = {"fi": ["fi", "sv"], "sv": ["sv", "fi"]}
+
+
+def default_post_languages(rules: PublishingSettings, organization_language: str) -> list[str]:
+    """The language versions a new post starts with: the organization's choice, else
+    its default language (with Swedish beside Finnish, Finnish beside Swedish)."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    chosen = [code for code in rules.post_languages or [] if code in codes]
+    if chosen:
+        return chosen
+    derived = _LANGUAGE_COMPANIONS.get(organization_language, [organization_language])
+    return [code for code in derived if code in codes] or codes[:1]
 
 
 def publishing_rules(organization_id: int) -> PublishingSettings:

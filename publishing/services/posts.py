@@ -95,6 +95,14 @@ def _planned(at: datetime | None) -> datetime | None:
     return at
 
 
+def planned_time_passed(at: datetime) -> bool:
+    return at < timezone.now() - TIME_GRACE
+
+
+def planned_time_passed_message() -> str:
+    return _("The planned publication time has already passed. Choose a time from now on.")
+
+
 def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at else None
 
@@ -402,8 +410,10 @@ def post_submit_for_review(
 ) -> Post:
     """Send a draft (or a post whose changes were requested) to its reviewers.
 
-    Refused while a variant breaks its network's rules. A policy with no stages
-    approves at once (audited as such).
+    Refused on everything scheduling would refuse (each network's rules, the
+    organization's alt-text rule, an account that cannot publish, a planned time
+    already passed), so that no approval is spent on a post that cannot go out.
+    A policy with no stages approves at once (audited as such).
     """
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
@@ -413,7 +423,10 @@ def post_submit_for_review(
             raise refuse(post, _("sent for review"))
         if not post.variants.exists():
             raise ValidationError(_("Add at least one account to publish to."), code="no_targets")
-        problems = problem_messages(post, with_org_rules=False)
+        check_targets(post)
+        problems = problem_messages(post)
+        if post.scheduled_at is not None and planned_time_passed(post.scheduled_at):
+            problems.append(planned_time_passed_message())
         if problems:
             raise ValidationError(problems, code="invalid_content")
         now = timezone.now()
@@ -474,21 +487,29 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
+def account_problem(account: ChannelAccount) -> str:
+    """Why nothing can be published to ``account`` at all ("" when it can)."""
+    if account.status == AccountStatus.DISCONNECTED:
+        return _("%(account)s is disconnected. Reconnect it or remove it from the post.") % {
+            "account": account.handle
+        }
+    try:
+        get_connector(account.network)
+    except UnknownNetwork:
+        return _("GovSocial cannot publish to %(network)s.") % {"network": account.network}
+    return ""
+
+
 def check_targets(post: Post) -> None:
     for variant in post.variants.select_related("channel_account"):
-        account = variant.channel_account
-        if account.status == AccountStatus.DISCONNECTED:
-            raise ValidationError(
-                _("%(account)s is disconnected. Reconnect it or remove it from the post.")
-                % {"account": account.handle},
-                code="account_disconnected",
+        problem = account_problem(variant.channel_account)
+        if problem:
+            code = (
+                "account_disconnected"
+                if variant.channel_account.status == AccountStatus.DISCONNECTED
+                else None
             )
-        try:
-            get_connector(account.network)
-        except UnknownNetwork:
-            raise ValidationError(
-                _("GovSocial cannot publish to %(network)s.") % {"network": account.network}
-            ) from None
+            raise ValidationError(problem, code=code)
 
 
 def post_schedule(

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.services.tokens import api_token_create
-from publishing.models import MediaAsset, Post
+from publishing.models import MediaAsset, Post, PostStatus
+from publishing.services.media import media_alt_text_set
 from publishing.tests.fixtures import approved, draft, make_image, png_bytes, scheduled
 
 pytestmark = pytest.mark.django_db
@@ -177,11 +178,24 @@ def test_schedule_needs_an_approved_post_and_a_time_zone(client, personas, login
     assert "cannot be scheduled" in str(response.json()["errors"])
 
 
-def test_alt_text_rule_refuses_scheduling(client, personas, login, team, media_root):
+def test_alt_text_rule_refuses_sending_for_review(client, personas, login, team, media_root):
     image = make_image(team.eddie)
     login(client, team.eddie.user)
     body = create(client, variant(team.account, media=[{"asset": image.pk}])).json()
+    response = client.post(f"{POSTS}{body['id']}/submit/")
+    assert response.status_code == 400
+    assert response.json()["errors"]["non_field_errors"] == [
+        "city-news (fi): Image 1 (photo.png) has no alt text in Finnish."
+    ]
+    assert Post.objects.get(pk=body["id"]).status == PostStatus.DRAFT
+
+
+def test_alt_text_rule_refuses_scheduling(client, personas, login, team, media_root):
+    image = make_image(team.eddie, alt={"fi": "Ovi"})
+    login(client, team.eddie.user)
+    body = create(client, variant(team.account, media=[{"asset": image.pk}])).json()
     client.post(f"{POSTS}{body['id']}/submit/")
+    media_alt_text_set(asset=image, membership=team.eddie, language="fi", text="")
     login(client, team.rita.user)
     client.post(f"{POSTS}{body['id']}/approve/")
     login(client, team.eddie.user)

@@ -99,8 +99,23 @@ def _approved_with_image(team, alt):
     return post, asset
 
 
+def test_an_image_without_alt_text_in_the_posts_language_cannot_go_to_review(team):
+    asset = make_image(team.eddie, alt={"sv": "Nytt bibliotek"})
+    post = post_create(membership=team.eddie, title="Photo")
+    variant_save(
+        post=post, membership=team.eddie, channel_account=team.account, language="fi",
+        text="Uusi kirjasto", media=[MediaSlot(asset)],
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="has no alt text in Finnish"):
+        post_submit_for_review(post=post, membership=team.eddie)
+    post.refresh_from_db()
+    assert post.status == PostStatus.DRAFT
+
+
 def test_an_image_without_alt_text_in_the_posts_language_blocks_scheduling(team):
-    post, asset = _approved_with_image(team, alt={"sv": "Nytt bibliotek"})
+    post, asset = _approved_with_image(team, alt={"fi": "Kirjasto", "sv": "Nytt bibliotek"})
+    # The Finnish description is removed after the approval.
+    media_alt_text_set(asset=asset, membership=team.eddie, language="fi", text="")
     with pytest.raises(ValidationError, match="has no alt text in Finnish"):
         post_schedule(post=post, membership=team.eddie, at=timezone.now() + timedelta(hours=1))
     post.refresh_from_db()
@@ -114,7 +129,7 @@ def test_an_image_without_alt_text_in_the_posts_language_blocks_scheduling(team)
 def test_the_alt_text_rule_is_on_by_default_and_can_be_turned_off(team):
     assert PublishingSettings(organization=team.alice.organization).require_alt_text
     publishing_settings_update(membership=team.alice, require_alt_text=False)
-    post, _asset = _approved_with_image(team, alt={})
+    post, _asset = _approved_with_image(team, alt={})  # the rule is off at review too
     post_schedule(post=post, membership=team.eddie, at=timezone.now() + timedelta(hours=1))
     post.refresh_from_db()
     assert post.status == PostStatus.SCHEDULED

@@ -204,8 +204,10 @@ def test_bob_is_offered_only_the_account_he_may_use(client, personas, login):
     page = client.get(COMPOSE).content.decode()
     assert "city-news" in page
     assert "city-mayor" not in page
-    # His only account is chosen for him.
-    assert "Text in English for city-news" in page
+    # His only account is chosen for him, in the organization's languages.
+    assert "Text in Finnish for city-news" in page
+    assert "Text in Swedish for city-news" in page
+    assert "Text in English for city-news" not in page
 
 
 def test_crafted_post_for_an_account_bob_may_not_use_is_refused(client, personas, login):
@@ -435,3 +437,28 @@ def test_a_scheduled_posts_compose_page_has_no_planned_time(client, personas, lo
     assert "Planned publication time" not in page
     with pytest.raises(ValidationError):
         post_update(post=post, membership=team.eddie, planned_at=None)
+
+
+def test_a_new_post_starts_in_the_organizations_languages(client, personas, login):
+    login(client, personas.alice)
+    page = client.get(COMPOSE).content.decode()
+    # A Finnish organization writes in Finnish and Swedish, whatever the interface says.
+    assert re.search(r'value="fi"[^>]*checked', page)
+    assert re.search(r'value="sv"[^>]*checked', page)
+    assert not re.search(r'value="en"[^>]*checked', page)
+
+
+def test_an_admin_chooses_the_languages_new_posts_start_with(client, personas, login):
+    login(client, personas.alice)
+    rules = client.get("/publishing/rules/").content.decode()
+    assert "Languages a new post starts with" in rules
+    client.post(
+        "/publishing/rules/",
+        {"require_alt_text": "on", "late_cutoff_minutes": "30", "post_languages": ["sv", "en"]},
+    )
+    login(client, personas.bob)
+    page = client.get(COMPOSE).content.decode()
+    assert "Text in Swedish for city-news" in page
+    assert "Text in English for city-news" in page
+    assert "Text in Finnish for city-news" not in page
+    assert page.index("Text in English") < page.index("Text in Swedish")  # the site's order

@@ -12,6 +12,7 @@ from django.conf import settings
 from governance.models import Role
 from publishing.models import JobStatus, PostStatus, PublishJob
 from publishing.services.approval import StageInput, approval_policy_save, post_approve
+from publishing.services.media import media_alt_text_set
 from publishing.services.posts import MediaSlot, post_submit_for_review, variant_save
 from publishing.tests.fixtures import approved, draft, make_image, scheduled
 
@@ -221,7 +222,7 @@ def test_a_time_in_the_past_is_refused(client, personas, login, team):
 def test_alt_text_policy_blocks_scheduling_and_the_page_says_why(
     client, personas, login, team, media_root
 ):
-    image = make_image(team.eddie, alt={"sv": "Bibliotekets dörr"})
+    image = make_image(team.eddie, alt={"fi": "Kirjaston ovi", "sv": "Bibliotekets dörr"})
     post = draft(team.eddie, team.account, "Kuva.", language="fi")
     variant_save(
         post=post,
@@ -233,6 +234,8 @@ def test_alt_text_policy_blocks_scheduling_and_the_page_says_why(
     )
     post_submit_for_review(post=post, membership=team.eddie)
     post_approve(post=post, membership=team.rita)
+    # The Finnish description is removed from the library after the approval.
+    media_alt_text_set(asset=image, membership=team.eddie, language="fi", text="")
     login(client, personas.alice)
     page = client.get(page_of(post)).content.decode()
     assert "has no alt text in Finnish" in page

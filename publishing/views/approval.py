@@ -199,16 +199,18 @@ def policy_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 def publishing_rules_view(request: HttpRequest) -> HttpResponse:
     membership = _admin(request)
     rules = publishing_rules(membership.organization_id)
-    form = PublishingRulesForm.for_settings(rules)
+    language = membership.organization.default_language
+    form = PublishingRulesForm.for_settings(rules, organization_language=language)
     status = 200
     if request.method == "POST":
-        form = PublishingRulesForm.for_settings(rules, request.POST)
+        form = PublishingRulesForm.for_settings(rules, request.POST, organization_language=language)
         if form.is_valid():
             try:
                 publishing_settings_update(
                     membership=membership,
                     require_alt_text=form.cleaned_data["require_alt_text"],
                     late_cutoff_minutes=form.cleaned_data["late_cutoff_minutes"],
+                    post_languages=form.cleaned_data["post_languages"],
                     request=request,
                 )
             except ValidationError as error:

@@ -24,7 +24,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -72,8 +72,15 @@ from publishing.selectors import (
 )
 from publishing.services import approval as approval_services
 from publishing.services import dispatch as dispatch_services
+from publishing.services import media as media_services
 from publishing.services import posts as post_services
-from publishing.validation import publishing_rules, variants_with_content
+from publishing.services.media import MAX_ALT_TEXT
+from publishing.validation import (
+    default_post_languages,
+    publishing_rules,
+    variant_problem_items,
+    variants_with_content,
+)
 
 POSTS_PER_PAGE = 50
 
@@ -274,6 +281,8 @@ class VariantPanel:
     composed: ComposedVariant
     require_alt_text: bool
     problems: list[str] = field(default_factory=list)
+    # What submitting refused in this version's text, shown beside the text box.
+    refusals: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -291,6 +300,43 @@ def _panel(form: VariantForm, require_alt_text: bool) -> VariantPanel:
 
 
 @dataclass
+class AltField:
+    """One image's alt text in one language of the post, as typed in the composer."""
+
+    asset: MediaAsset
+    language: str
+    value: str
+    saved: str  # what the library holds
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"alt-{self.asset.pk}-{self.language}"
+
+    @property
+    def id(self) -> str:
+        return f"id_{self.name}"
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+
+@dataclass
+class ComposeImage:
+    """An image attached to the first post of every version, with its alt text fields."""
+
+    asset: MediaAsset
+    alts: list[AltField]
+
+
+@dataclass
+class SummaryItem:
+    message: str
+    href: str = ""
+
+
+@dataclass
 class AccountGroup:
     account: ChannelAccount
     panels: list[VariantPanel]
@@ -304,6 +350,14 @@ class Compose:
     locked: list[ComposedVariant]  # targets on accounts this member may not write for
     existing: dict[str, Variant]
     existing_composed: dict[str, ComposedVariant]
+    images: list[ComposeImage] = field(default_factory=list)
+    image_errors: list[str] = field(default_factory=list)
+    # What submitting for review would refuse, each linked to the field that fixes it.
+    submit_problems: list[SummaryItem] = field(default_factory=list)
+    image_problems: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    # The library's newest images, offered to add to the post.
+    library: list[MediaAsset] = field(default_factory=list)
     focus: str = ""
     # Errors are shown once a save was tried, not while accounts or thread parts change.
     validated: bool = False
@@ -323,20 +377,54 @@ class Compose:
         return [panel.composed for panel in self.panels] + self.locked
 
     @property
-    def error_count(self) -> int:
+    def alt_fields(self) -> list[AltField]:
+        return [alt for image in self.images for alt in image.alts]
+
+    def summary(self) -> list[SummaryItem]:
+        """Every problem once, each a link to the field that fixes it (WCAG 3.3.1)."""
         if not self.validated:
-            return 0
-        count = sum(len(errors) for errors in self.post_form.errors.values())
+            return []
+        items = [SummaryItem(str(message)) for message in self.post_form.non_field_errors()]
+        for bound in self.post_form.visible_fields():
+            suffix = "_0" if bound.field.widget.use_fieldset else ""
+            items += [
+                SummaryItem(f"{bound.label}: {message}", f"#{bound.auto_id}{suffix}")
+                for message in bound.errors
+            ]
+        items += [SummaryItem(message, "#compose-upload") for message in self.image_errors]
+        items += [
+            SummaryItem(f"{alt.asset} ({alt.language_name}): {alt.error}", f"#{alt.id}")
+            for alt in self.alt_fields
+            if alt.error
+        ]
         for panel in self.panels:
-            count += sum(len(errors) for errors in panel.form.errors.values())
-        return count
+            where = f"{panel.form.account.handle} ({panel.composed.language_name})"
+            items += [
+                SummaryItem(f"{where}: {message}", f"#{panel.form['text'].auto_id}")
+                for message in panel.form.non_field_errors()
+            ]
+            for bound in panel.form.visible_fields():
+                suffix = "_0" if bound.field.widget.use_fieldset else ""
+                items += [
+                    SummaryItem(f"{bound.label}: {message}", f"#{bound.auto_id}{suffix}")
+                    for message in bound.errors
+                ]
+        return items + self.submit_problems
+
+    @property
+    def error_count(self) -> int:
+        return len(self.summary())
 
     def is_valid(self) -> bool:
         self.validated = True
         valid = self.post_form.is_valid()
         for panel in self.panels:
             valid = panel.form.is_valid() and valid
-        return valid
+        for alt in self.alt_fields:
+            if len(alt.value.strip()) > MAX_ALT_TEXT:
+                alt.error = _("Alt text can be at most %(max)d characters.") % {"max": MAX_ALT_TEXT}
+                valid = False
+        return valid and not self.image_errors
 
 
 def _posted_asset_ids(data: QueryDict | None) -> set[int]:
@@ -344,9 +432,53 @@ def _posted_asset_ids(data: QueryDict | None) -> set[int]:
     if data is None:
         return ids
     for key in data:
-        if "-media_" in key:
+        if "-media_" in key or key == "images":
             ids.update(int(value) for value in data.getlist(key) if value.isdigit())
     return ids
+
+
+def _compose_images(
+    data: QueryDict | None,
+    picker: Sequence[MediaAsset],
+    existing: Iterable[ComposedVariant],
+    languages: Sequence[str],
+) -> tuple[list[ComposeImage], list[str]]:
+    """The images of the post's first post (shared by every version) with their alt text in
+    each language as typed, and what is wrong with the list. The typed alt texts are put
+    on the assets (``typed_alt_texts``), so previews and checks read them before a save."""
+    by_id = {asset.pk: asset for asset in picker}
+    errors: list[str] = []
+    ids: list[int] = []
+    if data is not None and data.get("images_present"):
+        for value in data.getlist("images"):
+            if value.isdigit() and int(value) in by_id:
+                if int(value) not in ids:
+                    ids.append(int(value))
+            elif not errors:
+                errors.append(_("That image is not in your organization's library."))
+    else:
+        for composed in existing:
+            for asset in composed.media[0] if composed.media else []:
+                if asset.pk not in ids and asset.pk in by_id:
+                    ids.append(asset.pk)
+    images = []
+    for pk in ids:
+        asset = by_id[pk]
+        alts = []
+        for language in languages:
+            saved = asset.alt_text_for(language)
+            alt = AltField(asset=asset, language=language, value=saved, saved=saved)
+            if data is not None and alt.name in data:
+                alt.value = str(data.get(alt.name, ""))
+            alts.append(alt)
+        asset.typed_alt_texts = {alt.language: alt.value.strip() for alt in alts}  # type: ignore[attr-defined]
+        images.append(ComposeImage(asset=asset, alts=alts))
+    return images, errors
+
+
+def _takes_images(account: ChannelAccount) -> bool:
+    connector = network_connector(account)
+    return bool(connector and connector.capabilities.images)
 
 
 def _picker(
@@ -401,10 +533,10 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _default_languages() -> list[str]:
-    current = translation.get_language() or settings.LANGUAGE_CODE
-    codes = [code for code, _name in settings.LANGUAGES]
-    return [current] if current in codes else [codes[0]]
+def _default_languages(membership: Membership) -> list[str]:
+    """The organization's languages of a new post (Finnish and Swedish for a Finnish body)."""
+    rules = publishing_rules(membership.organization_id)
+    return default_post_languages(rules, membership.organization.default_language)
 
 
 def _build_compose(
@@ -453,7 +585,7 @@ def _build_compose(
             chosen_accounts = [a for a in accounts if str(a.pk) == wanted]
             if not chosen_accounts and len(accounts) == 1:
                 chosen_accounts = accounts
-            chosen_languages = _default_languages()
+            chosen_languages = _default_languages(membership)
         initial = {
             "accounts": [a.pk for a in chosen_accounts],
             "languages": chosen_languages,
@@ -466,9 +598,19 @@ def _build_compose(
 
     attached = [asset for c in existing_composed.values() for images in c.media for asset in images]
     picker = _picker(membership, attached, _posted_asset_ids(data))
+    images, image_errors = _compose_images(
+        data, picker, existing_composed.values(), chosen_languages
+    )
+    shared = [str(image.asset.pk) for image in images]
     forms_by_key: dict[str, VariantForm] = {}
     by_language: dict[str, ComposedVariant] = {}
     slots = [(account, language) for account in chosen_accounts for language in chosen_languages]
+    if data is not None and data.get("images_present"):
+        # The images of the composer's image list go with the first post of every version
+        # whose network takes images.
+        for account, language in slots:
+            if _takes_images(account):
+                data.setlist(f"v-{target_key(account.pk, language)}-media_0", shared)
     # Targets on the page keep what was typed; a target just added starts from the same
     # language's text elsewhere (typed, or saved), so nobody types it twice.
     for account, language in slots:
@@ -500,8 +642,11 @@ def _build_compose(
                 content_warning=source.content_warning,
                 visibility=source.visibility,
             )
+        start = initial_for(source) if source else {"parts": 0, "present": "1"}
+        if _takes_images(account):
+            start["media_0"] = shared
         forms_by_key[key] = VariantForm(
-            initial=initial_for(source) if source else {"parts": 0, "present": "1"},
+            initial=start,
             account=account,
             language=language,
             part_count=len(source.texts) - 1 if source else 0,
@@ -520,6 +665,10 @@ def _build_compose(
         locked=locked,
         existing=existing,
         existing_composed=existing_composed,
+        images=images,
+        image_errors=image_errors,
+        languages=chosen_languages,
+        library=picker[:PICKER_SIZE],
         focus=focus,
     )
 
@@ -538,26 +687,70 @@ def _render_compose(request: HttpRequest, compose: Compose, *, status: int = 200
             "can_submit": post is None
             or post.status in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED),
             "max_parts": MAX_THREAD_PARTS,
+            "max_upload_mb": media_services.MAX_UPLOAD_BYTES // (1024 * 1024),
         },
         status=status,
     )
 
 
-def _check_before_submit(compose: Compose) -> bool:
-    """Refuse, next to each variant, what its network would refuse (alt text may still
-    be added before scheduling, as the review service allows)."""
-    ok = True
+def _check_before_submit(compose: Compose, membership: Membership) -> bool:
+    """Everything scheduling would refuse, checked on the post as typed before it goes to
+    review (the service checks the saved post again): each network's rules, the
+    organization's alt-text rule, accounts that cannot publish, a planned time passed.
+    Each problem is linked from the error summary to the field that fixes it."""
+    rules = publishing_rules(membership.organization_id)
+    images = {image.asset.pk: image for image in compose.images}
+    form = compose.post_form
+    seen: set[tuple[str, str]] = set()
+
+    def add(message: str, href: str) -> None:
+        if (message, href) not in seen:
+            seen.add((message, href))
+            compose.submit_problems.append(SummaryItem(message, href))
+
     for panel in compose.panels:
-        problems = panel.composed.problems(require_alt_text=False)
-        for problem in problems:
-            panel.form.add_error(None, problem)
-        if problems:
-            ok = False
-            # The refusal is about the text field's content: let screen readers find it there.
-            attrs = panel.form.fields["text"].widget.attrs
-            attrs["aria-describedby"] = f"{panel.form.prefix}-errors"
-            attrs["aria-invalid"] = "true"  # WCAG 3.3.1 / 4.1.2: the box says it is wrong
-    return ok
+        account = panel.form.account
+        blocked = post_services.account_problem(account)
+        if blocked and blocked not in form.errors.get("accounts", []):
+            form.add_error("accounts", blocked)
+        where = f"{account.handle} ({panel.composed.language_name})"
+        prefix = panel.form.prefix
+        for problem in variant_problem_items(
+            panel.composed.as_variant(), require_alt_text=rules.require_alt_text
+        ):
+            if problem.where == "alt" and problem.asset_id in images:
+                for alt in images[problem.asset_id].alts:
+                    if alt.language == panel.form.language and not alt.error:
+                        alt.error = problem.message
+            elif problem.where == "images":
+                compose.image_problems.append(f"{where}: {problem.message}")
+                add(f"{where}: {problem.message}", "#compose-upload")
+            elif problem.where in ("accounts", "languages"):
+                if problem.message not in form.errors.get(problem.where, []):
+                    form.add_error(problem.where, problem.message)
+            else:
+                panel.refusals.append(problem.message)
+                if problem.where == "alt":
+                    # An image of a later post of a thread: its picker's first box.
+                    picker = f"media_{problem.thread_index}"
+                    if picker in panel.form.fields:
+                        add(f"{where}: {problem.message}", f"#{panel.form[picker].auto_id}_0")
+                        continue
+                name = "text" if problem.thread_index == 0 else f"part_{problem.thread_index}"
+                bound = panel.form[name] if name in panel.form.fields else panel.form["text"]
+                add(f"{where}: {problem.message}", f"#{bound.auto_id}")
+                # WCAG 3.3.1 / 4.1.2: the box says it is wrong, and why.
+                attrs = bound.field.widget.attrs
+                attrs["aria-describedby"] = f"{prefix}-errors"
+                attrs["aria-invalid"] = "true"
+    planned = form.cleaned_data.get("planned_at")
+    if planned is not None and post_services.planned_time_passed(planned):
+        form.add_error("planned_at", post_services.planned_time_passed_message())
+    return (
+        not compose.submit_problems
+        and not form.errors
+        and not any(alt.error for alt in compose.alt_fields)
+    )
 
 
 def _save_compose(
@@ -570,6 +763,16 @@ def _save_compose(
     post = compose.post
     changed = 0
     with transaction.atomic():
+        # Alt text belongs to the image in the library; it is saved where it changed.
+        for alt in compose.alt_fields:
+            if alt.value.strip() != alt.saved:
+                media_services.media_alt_text_set(
+                    asset=alt.asset,
+                    membership=membership,
+                    language=alt.language,
+                    text=alt.value,
+                    request=request,
+                )
         campaign: Campaign | None = data.get("campaign")
         if data.get("new_campaign", "").strip():
             campaign = post_services.campaign_create(
@@ -627,6 +830,23 @@ def _save_compose(
     return post, changed
 
 
+def _upload_with_form(request: HttpRequest, membership: Membership, data: QueryDict) -> list[str]:
+    """Put the images sent with the form (no JavaScript) in the library and on the post's
+    image list; returns what was refused, file by file."""
+    errors: list[str] = []
+    for upload in request.FILES.getlist("upload"):
+        try:
+            asset = media_services.media_asset_upload(
+                membership=membership, file=upload, alt_texts={}, request=request
+            )
+        except ValidationError as error:
+            errors += [f"{upload.name}: {message}" for message in _messages_of(error)]
+        else:
+            data.appendlist("images", str(asset.pk))
+            data["images_present"] = "1"
+    return errors
+
+
 def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
     membership = _membership(request, "posts.write")
     if post is not None and not post.is_editable:
@@ -643,10 +863,19 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
     focus = ""
     if action.startswith(("add_part:", "remove_part:")):
         focus = _apply_structure_action(data, action)
+    # Without JavaScript, images chosen with the file button come with the form.
+    upload_errors = _upload_with_form(request, membership, data)
     compose = _build_compose(request, membership, post, data, focus=focus)
+    if upload_errors:
+        compose.validated = True
+        compose.image_errors += upload_errors
+        return _render_compose(request, compose, status=400)
     if action not in ("save", "submit"):
         return _render_compose(request, compose)
-    if not compose.is_valid() or (action == "submit" and not _check_before_submit(compose)):
+    valid = compose.is_valid()
+    # Every problem at once: what the forms refuse and what review would refuse.
+    ready = action != "submit" or _check_before_submit(compose, membership)
+    if not valid or not ready:
         return _render_compose(request, compose, status=400)
     was_status = post.status if post is not None else None
     try:
@@ -712,14 +941,16 @@ def compose_check_view(request: HttpRequest) -> HttpResponse:
     if account is None:
         raise Http404
     prefix = f"v-{target_key(account_id, language)}"
-    picker = list(
-        media_assets_for_membership(membership).filter(pk__in=_posted_asset_ids(request.POST))
-    )
+    data = request.POST.copy()
+    picker = list(media_assets_for_membership(membership).filter(pk__in=_posted_asset_ids(data)))
+    images, _errors = _compose_images(data, picker, [], [language])
+    if data.get("images_present") and _takes_images(account):
+        data.setlist(f"{prefix}-media_0", [str(image.asset.pk) for image in images])
     form = VariantForm(
-        request.POST,
+        data,
         account=account,
         language=language,
-        part_count=_int(request.POST.get(f"{prefix}-parts")),
+        part_count=_int(data.get(f"{prefix}-parts")),
         picker=picker,
     )
     panel = _panel(form, publishing_rules(membership.organization_id).require_alt_text)
@@ -929,9 +1160,8 @@ def _detail_context(
     composed = [composed_from_variant(variant) for variant in variants]
     problems: list[str] = []
     if post.status in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED, PostStatus.APPROVED):
-        problems = post_services.problem_messages(
-            post, with_org_rules=post.status == PostStatus.APPROVED
-        )
+        # The same checks as sending for review and scheduling, so nobody is surprised.
+        problems = post_services.problem_messages(post)
     may_review = post.status == PostStatus.IN_REVIEW and bool(
         state.open_stages_for(membership.user_id)
     )
