@@ -227,6 +227,7 @@ def post_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "posts": [_list_row(post) for post in page.object_list],
             "status": status,
+            "status_label": PostStatus(status).label if status else "",
             "status_filters": STATUS_FILTERS,
             "can_write": has_perm(membership, "posts.write"),
             "can_manage": has_perm(membership, "org.manage"),
