@@ -94,6 +94,22 @@ STATUS_EXPLANATIONS: dict[str, Any] = {
     PostStatus.CANCELLED: gettext_lazy("Cancelled. It will not be published."),
 }
 
+# A scheduled post with a target held back does not go out at the time shown: what
+# its page says instead, by why it is held.
+HELD_EXPLANATIONS: dict[str, Any] = {
+    HoldReason.PAUSE: gettext_lazy(
+        "Held by the crisis pause: it did not go out at the time shown. When publishing "
+        "resumes, a manager decides whether it is published, moved or cancelled."
+    ),
+    HoldReason.ACCOUNT: gettext_lazy(
+        "Held: an account cannot publish until it is reconnected or resumed. "
+        "See where it goes, below."
+    ),
+    HoldReason.REVIEW: gettext_lazy(
+        "Held for review: we could not tell whether it was published. See where it goes, below."
+    ),
+}
+
 # The post's history in words: audit action → what happened.
 HISTORY_LABELS: dict[str, Any] = {
     "post.created": gettext_lazy("Started the post"),
@@ -935,15 +951,22 @@ def _detail_context(
     may_review = post.status == PostStatus.IN_REVIEW and bool(
         state.open_stages_for(membership.user_id)
     )
+    targets = _target_rows(post, variants, membership)
+    held = [row.job.hold_reason for row in targets if row.job and row.job.status == JobStatus.HELD]
     context = {
         "post": post,
-        "status_explanation": STATUS_EXPLANATIONS.get(post.status, ""),
+        "held": bool(held),
+        "status_explanation": (
+            HELD_EXPLANATIONS.get(held[0], STATUS_EXPLANATIONS[PostStatus.SCHEDULED])
+            if held
+            else STATUS_EXPLANATIONS.get(post.status, "")
+        ),
         "previews": composed,
         "stages": _stage_rows(state) if post.status == PostStatus.IN_REVIEW else [],
         "open_stages": [s.name or _("Approval") for s in state.open_stages_for(membership.user_id)],
         "may_review": may_review,
         "self_approval_note": _self_approval_note(post, membership, state),
-        "targets": _target_rows(post, variants, membership),
+        "targets": targets,
         "history": _history(post),
         "problems": problems,
         "require_alt_text": rules.require_alt_text,
