@@ -793,6 +793,18 @@ class TargetRow:
     can_delete: bool
     # Held for review, and this person may decide on held posts.
     can_review: bool = False
+    # Why a held target is held, said once.
+    held_text: str = ""
+
+
+def _held_text(job: PublishJob) -> str:
+    """The hold's reason and its message, without saying the same thing twice: a pause's
+    message ("Publishing is paused: storm warning") already starts with its reason."""
+    label = str(job.get_hold_reason_display()) if job.hold_reason else ""
+    message = job.last_error_message.strip()
+    if not label or message.startswith(label):
+        return message or _("Held")
+    return f"{label}. {message}" if message else label
 
 
 def _target_rows(
@@ -826,6 +838,7 @@ def _target_rows(
                 and job is not None
                 and job.status == JobStatus.HELD
                 and job.hold_reason == HoldReason.REVIEW,
+                held_text=_held_text(job) if job and job.status == JobStatus.HELD else "",
             )
         )
     return rows
