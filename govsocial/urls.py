@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from governance.api.errors import api_not_found
-from governance.api.organization import ApiDocsView, ApiRedocView
+from governance.api.organization import ApiRedocView, ApiSwaggerView
 from governance.urls.passkeys import ceremony_urlpatterns as passkey_ceremonies
 from governance.urls.scim import api_urlpatterns as scim_api_urls
 from govsocial import views
@@ -25,9 +26,11 @@ urlpatterns = [
     # SCIM 2.0 for the organization's identity provider (governance/api/scim.py).
     path("scim/v2/", include(scim_api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Swagger UI and Redoc, adapted to the site's CSP (see governance.api.organization).
-    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Redoc (the documentation) and Swagger UI (to try calls), adapted to the site's
+    # CSP (see governance.api.organization).
+    path("api/docs/", ApiRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/swagger/", ApiSwaggerView.as_view(url_name="api-schema"), name="api-swagger"),
+    path("api/redoc/", RedirectView.as_view(pattern_name="api-docs", permanent=True)),
     # Anything else under /api/ is a JSON 404, with DEBUG on or off. Keep it after every API route.
     re_path(r"^api/", api_not_found),
     path("django-admin/", admin.site.urls),

@@ -230,10 +230,13 @@ class ComposedVariant:
             return ""
         hours = max(1, quota.window_seconds // 3600)
         if quota.posts_left == 0:
-            return gettext(
+            return ngettext(
+                "%(network)s lets this account publish %(total)d post in %(hours)d hours, "
+                "and it is used: a post due now waits until it falls out of that window.",
                 "%(network)s lets this account publish %(total)d posts in %(hours)d hours, "
                 "and all of them are used: a post due now waits until the oldest falls out "
-                "of that window."
+                "of that window.",
+                quota.posts_total,
             ) % {"network": self.network_label, "total": quota.posts_total, "hours": hours}
         return ngettext(
             "%(network)s lets this account publish %(total)d posts in %(hours)d hours; "

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import http
@@ -227,9 +227,12 @@ class InstagramConnector(graph.GraphConnector):
             if limit.total and limit.remaining <= 0:
                 raise RateLimited(
                     3600.0,
-                    gettext(
+                    ngettext(
+                        "The Instagram account has used its %(total)d post for the last 24 hours. "
+                        "We will try again later.",
                         "The Instagram account has used its %(total)d posts for the last 24 hours. "
-                        "We will try again later."
+                        "We will try again later.",
+                        limit.total,
                     )
                     % {"total": limit.total},
                 )

@@ -16,6 +16,17 @@ from governance.models import Membership
 from governance.selectors.audit import AuditFilters, audit_actions_in_use, audit_actor_choices
 
 
+def _choice_labels(choices: Any) -> dict[str, Any]:
+    """Each choice's label by its value, through <optgroup> groups too."""
+    labels: dict[str, Any] = {}
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            labels.update(_choice_labels(label))
+        else:
+            labels[str(value)] = label
+    return labels
+
+
 def _start_of_day(day: date, tz: tzinfo) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), tz)
 
@@ -82,6 +93,26 @@ class AuditFilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("date_to", _("The end date is before the start date."))
         return cleaned
+
+    def summary(self) -> str:
+        """The filters in force, as a person reads them ("Type: Posts, From date: …"),
+        for the page's title."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        parts: list[str] = []
+        for name, field in self.fields.items():
+            value = data.get(name)
+            if value in (None, ""):
+                continue
+            shown: Any = value
+            if isinstance(field, forms.ChoiceField):
+                shown = _choice_labels(field.choices).get(str(value), value)
+            elif isinstance(value, date):
+                shown = value.isoformat()  # as the audit page shows its dates
+            parts.append(f"{field.label}: {shown}")
+        return ", ".join(parts)
 
     def filters(self) -> AuditFilters:
         """The filters from every field that is valid (an invalid field filters nothing)."""

@@ -256,6 +256,15 @@ class ProfileForm(_Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"), help_text=_("Times in the app are shown in this time zone.")
     )
+    keyboard_shortcuts = forms.BooleanField(
+        label=_("Keyboard shortcuts"),
+        required=False,
+        help_text=_(
+            "Single-key shortcuts in the inbox (such as j and k to move between items), "
+            "active while the list or an open item has focus. Turn them off if they get "
+            "in the way of speech input or other tools."
+        ),
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -264,6 +273,7 @@ class ProfileForm(_Form):
                 "full_name": user.full_name,
                 "preferred_language": user.preferred_language,
                 "time_zone": user.time_zone,
+                "keyboard_shortcuts": user.keyboard_shortcuts,
             },
         )
         super().__init__(*args, **kwargs)

@@ -36,6 +36,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Helsinki")
+    # Single-key shortcuts (the inbox's j, k, x, r, u): a person whose speech input or
+    # other tools trip over them turns them off (WCAG 2.1.4).
+    keyboard_shortcuts = models.BooleanField(_("keyboard shortcuts"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

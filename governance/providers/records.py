@@ -15,8 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.audit_labels import audit_action_label
 from governance.models import AuditEvent, Organization
@@ -107,9 +106,12 @@ class _AuditLogRecords:
         past = self._events(organization).filter(created_at__lt=older_than).count()
         return DisposalResult(
             removed=0,
-            note=_(
+            note=ngettext(
+                "%(count)d entry is past its retention period and was kept: the audit "
+                "log is a hash chain and is never cut. Export it to archive it.",
                 "%(count)d entries are past their retention period and were kept: the audit "
-                "log is a hash chain and is never cut. Export them to archive them."
+                "log is a hash chain and is never cut. Export them to archive them.",
+                past,
             )
             % {"count": past},
         )

@@ -47,6 +47,7 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.models import (
     AuditChainHead,
@@ -251,10 +252,14 @@ def _email_checkpoint(checkpoint: AuditCheckpoint, line: str) -> list[str]:
             subject = _("Audit log checkpoint for %(organization)s") % {
                 "organization": organization.name
             }
-            body = _(
+            body = ngettext(
+                "The audit log of %(organization)s had %(count)d entry at %(when)s. "
+                "Keep this message: it lets anyone check later that no entry up to here "
+                "was changed or removed (manage.py audit_verify compares it).\n\n%(line)s\n",
                 "The audit log of %(organization)s had %(count)d entries at %(when)s. "
                 "Keep this message: it lets anyone check later that no entry up to here "
-                "was changed or removed (manage.py audit_verify compares it).\n\n%(line)s\n"
+                "was changed or removed (manage.py audit_verify compares it).\n\n%(line)s\n",
+                checkpoint.seq,
             ) % {
                 "organization": organization.name,
                 "count": checkpoint.seq,

@@ -774,10 +774,12 @@ def user_update_profile(
     full_name: str,
     preferred_language: str,
     time_zone: str,
+    keyboard_shortcuts: bool = True,
     organization: Organization | None = None,
     request: HttpRequest | None = None,
 ) -> User:
-    """Change the person's own name, language and time zone.
+    """Change the person's own name, language, time zone and whether single-key
+    shortcuts are on.
 
     ``organization`` is where the audit entry is filed (the one they work in).
     A blank ``preferred_language`` means the browser's or organization's.
@@ -792,6 +794,7 @@ def user_update_profile(
         "full_name": full_name,
         "preferred_language": preferred_language,
         "time_zone": time_zone,
+        "keyboard_shortcuts": keyboard_shortcuts,
     }
     old = {k: getattr(user, k) for k, v in wanted.items() if getattr(user, k) != v}
     if not old:

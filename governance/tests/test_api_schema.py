@@ -50,7 +50,7 @@ def test_created_token_is_in_the_schema_but_not_in_the_list(client, db):
     assert "token" not in components["ApiToken"]["properties"]
 
 
-@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/swagger/"])
 def test_docs_pages_load_scripts_only_from_the_site(client, db, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -60,11 +60,26 @@ def test_docs_pages_load_scripts_only_from_the_site(client, db, path):
     assert "<script>" not in body  # no inline script: the CSP would block it
     assert "<style>" not in body
     assert "cdn." not in body and "googleapis" not in body
-    assert "/static/drf_spectacular_sidecar/" in body
+    assert '<script src="/' in body
+
+
+def test_the_docs_are_redoc_and_its_bundle_asks_nothing_of_other_sites(client, db):
+    body = client.get("/api/docs/").content.decode()
+    assert '<redoc spec-url="/api/schema/"></redoc>' in body
+    assert '<script src="/api/docs/?script"></script>' in body
+    bundle = client.get("/api/docs/", {"script": ""})
+    assert bundle.status_code == 200
+    assert bundle["Content-Type"].startswith("application/javascript")
+    script = b"".join(bundle.streaming_content) if bundle.streaming else bundle.content
+    assert b"Redoc" in script
+    assert b"https://cdn.redoc.ly" not in script
+    # The old address of the Redoc page leads to the docs.
+    moved = client.get("/api/redoc/")
+    assert (moved.status_code, moved["Location"]) == (301, "/api/docs/")
 
 
 def test_swagger_start_up_script_is_served_as_a_file(client, db):
-    response = client.get("/api/docs/", {"script": ""})
+    response = client.get("/api/swagger/", {"script": ""})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in response.content.decode()

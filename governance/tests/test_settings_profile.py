@@ -1,4 +1,8 @@
+import re
+
 from governance.models import AuditEvent
+
+SHORTCUTS_TICKED = re.compile(r'<input type="checkbox" name="keyboard_shortcuts"[^>]* checked>')
 
 
 def test_profile_shows_name_and_security_links(client, personas, login):
@@ -17,7 +21,12 @@ def test_profile_change_is_saved_and_audited(client, personas, login):
     login(client, personas.bob)
     response = client.post(
         "/me/",
-        {"full_name": "Robert Editor", "preferred_language": "sv", "time_zone": "Europe/Stockholm"},
+        {
+            "full_name": "Robert Editor",
+            "preferred_language": "sv",
+            "time_zone": "Europe/Stockholm",
+            "keyboard_shortcuts": "on",
+        },
     )
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "sv"
@@ -34,6 +43,27 @@ def test_profile_change_is_saved_and_audited(client, personas, login):
         "time_zone": "Europe/Helsinki",
     }
     assert event.new_values["full_name"] == "Robert Editor"
+
+
+def test_keyboard_shortcuts_are_on_until_turned_off_on_the_profile(client, personas, login):
+    login(client, personas.bob)
+    assert SHORTCUTS_TICKED.search(client.get("/me/").content.decode())
+    assert 'data-inbox-shortcuts="on"' in client.get("/inbox/").content.decode()
+
+    # An unticked box is not sent: the shortcuts are off.
+    response = client.post("/me/", {"full_name": "Bob Editor", "time_zone": "Europe/Helsinki"})
+    assert response.status_code == 302
+    personas.bob.refresh_from_db()
+    assert personas.bob.keyboard_shortcuts is False
+    event = AuditEvent.objects.get(action="user.profile_changed")
+    assert (event.old_values, event.new_values) == (
+        {"keyboard_shortcuts": True},
+        {"keyboard_shortcuts": False},
+    )
+    assert not SHORTCUTS_TICKED.search(client.get("/me/").content.decode())
+    inbox = client.get("/inbox/").content.decode()
+    assert 'data-inbox-shortcuts="off"' in inbox
+    assert "Keyboard shortcuts are off." in inbox
 
 
 def test_profile_needs_a_name(client, personas, login):

@@ -81,6 +81,7 @@ def audit_list_view(request: HttpRequest) -> HttpResponseBase:
             "rows": audit_rows(page.object_list),
             "time_zone": timezone.get_current_timezone_name(),
             "filtered": bool(filters.describe()),
+            "filter_summary": form.summary(),
             "checkpoint": latest_checkpoint(membership.organization),
         },
     )

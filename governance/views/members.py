@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.forms.members import (
@@ -144,7 +145,11 @@ def invite_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Invitation sent to %(email)s. The link works for %(hours)d hours.")
+                ngettext(
+                    "Invitation sent to %(email)s. The link works for %(hours)d hour.",
+                    "Invitation sent to %(email)s. The link works for %(hours)d hours.",
+                    settings.INVITATION_TTL_HOURS,
+                )
                 % {"email": invitation.email, "hours": settings.INVITATION_TTL_HOURS},
             )
             return redirect("governance:members")

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.connectors.base import AuthError, ConnectorError, RemoteRef
 from accounts.connectors.registry import get_connector
@@ -397,7 +398,11 @@ def inbox_items_hand_over(
     if items:
         user = new_holder.user
         with translation.override(user.preferred_language or None):
-            message = _("%(actor)s handed over %(count)d inbox items from %(previous)s to you.") % {
+            message = ngettext(
+                "%(actor)s handed over %(count)d inbox item from %(previous)s to you.",
+                "%(actor)s handed over %(count)d inbox items from %(previous)s to you.",
+                len(items),
+            ) % {
                 "actor": actor,
                 "count": len(items),
                 "previous": previous_holder.user,

@@ -72,6 +72,9 @@ def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]
         form, ["account", "network", "status", "assignee", "tag", "priority"]
     )
     pairs = [(name, value) for name in FILTER_NAMES for value in request.GET.getlist(name) if value]
+    chips = filter_chips(
+        filter_selects, overdue=filters.overdue, pairs=pairs, base=reverse("inbox:index")
+    )
     return {
         "form": form,
         "rows": inbox_rows(page.items),
@@ -85,9 +88,9 @@ def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]
         "can_reply": can_reply,
         "can_approve": has_perm(membership, "inbox.approve"),
         "filter_selects": filter_selects,
-        "chips": filter_chips(
-            filter_selects, overdue=filters.overdue, pairs=pairs, base=reverse("inbox:index")
-        ),
+        "chips": chips,
+        # The title says which filters are in force (WCAG 2.4.2).
+        "filter_summary": ", ".join(str(chip.label) for chip in chips),
         "overdue": filters.overdue,
         "bulk_selects": (
             select_fields(

@@ -327,9 +327,12 @@ def _runtime_check(
 def _late_verdict(job: PublishJob, post: Post, cutoff_minutes: int) -> _Verdict:
     return _Verdict(
         "fail",
-        _(
+        ngettext(
             "Not published: it was due at %(due)s and could not go out within "
-            "%(minutes)d minutes, so it was not published late."
+            "%(minutes)d minute, so it was not published late.",
+            "Not published: it was due at %(due)s and could not go out within "
+            "%(minutes)d minutes, so it was not published late.",
+            cutoff_minutes,
         )
         % {"due": _due_text(job, post), "minutes": cutoff_minutes},
         error_kind="late",
@@ -766,9 +769,17 @@ def _attempt_failed(run: _Run, attempt: PublishAttempt, started: float, exc: Con
             job_update(run.job, next_attempt_at=now + timedelta(seconds=max(1.0, wait)), **retry)
         elif run.job.attempts >= max_attempts:
             message = (
-                _("We could not confirm that the network received it after %(n)d tries.")
+                ngettext(
+                    "We could not confirm that the network received it after %(n)d try.",
+                    "We could not confirm that the network received it after %(n)d tries.",
+                    run.job.attempts,
+                )
                 if unknown
-                else _("The network kept failing after %(n)d tries: %(error)s")
+                else ngettext(
+                    "The network kept failing after %(n)d try: %(error)s",
+                    "The network kept failing after %(n)d tries: %(error)s",
+                    run.job.attempts,
+                )
             ) % {"n": run.job.attempts, "error": exc.message}
             _job_fail(run.job, post, kind=exc.kind, message=message)
             outcome = "failed"

@@ -3,7 +3,9 @@ resume (publish now, reschedule, cancel), emergency publishers."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -303,3 +305,30 @@ def test_an_organization_wide_pause_shows_to_a_limited_member(client, login, per
     login(client, personas.bob)
 
     assert "Election silence" in client.get("/").content.decode()
+
+
+def test_a_held_posts_page_says_it_is_held_not_that_it_goes_out_on_time(client, login, team, held):
+    login(client, team.manny.user)
+
+    page = client.get(f"/publishing/posts/{held.post_id}/").content.decode()
+
+    assert "goes out at the time shown" not in page
+    assert '<span class="post-status post-status-held">Held</span>' in page
+    assert "Held by the crisis pause: it did not go out at the time shown." in page
+    # Where it goes: why it is held, said once, and when it was due.
+    found = re.search(r"<strong>Held:</strong>(.*?)</td>", page, re.S)
+    assert found is not None
+    due = held.due_at.astimezone(ZoneInfo("Europe/Helsinki")).strftime("%Y-%m-%d %H:%M")
+    assert (
+        " ".join(found.group(1).split()) == f"Publishing is paused: Storm warning It was due {due}."
+    )
+
+
+def test_a_scheduled_post_that_is_not_held_still_goes_out_at_its_time(client, login, team):
+    post = scheduled_post(team, START + timedelta(hours=5), "Later today.")
+    login(client, team.manny.user)
+
+    page = client.get(f"/publishing/posts/{post.pk}/").content.decode()
+
+    assert "Scheduled: it goes out at the time shown." in page
+    assert "post-status-held" not in page

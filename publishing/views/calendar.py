@@ -450,6 +450,22 @@ def _period(mode: str, anchor: date, span: str) -> Period:
     )
 
 
+def _page_title(mode: str, period: Period, *, filtered: bool) -> str:
+    """Each view's own <title> (WCAG 2.4.2): the month, the week and the list differ
+    even when they show the same days, and a filtered calendar says so."""
+    if mode == MONTH:
+        title = _("Calendar – %(month)s") % {"month": period.title}  # noqa: RUF001
+    elif mode == WEEK:
+        title = _("Calendar – week of %(first)s") % {  # noqa: RUF001
+            "first": formats.date_format(period.first, "j F Y")
+        }
+    else:
+        title = _("Calendar – list: %(period)s") % {"period": period.title}  # noqa: RUF001
+    if filtered:
+        title = _("%(title)s (filtered)") % {"title": title}
+    return title
+
+
 def _anchor(request: HttpRequest, today: date) -> date:
     raw = request.GET.get("date", "")
     try:
@@ -531,6 +547,7 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         "mode": mode,
         "span": span,
         "period": period,
+        "page_title": _page_title(mode, period, filtered=bool(filter_query)),
         "form": form,
         "filter_query": urlencode(filter_query),
         "days": days,

@@ -101,6 +101,22 @@ STATUS_EXPLANATIONS: dict[str, Any] = {
     PostStatus.CANCELLED: gettext_lazy("Cancelled. It will not be published."),
 }
 
+# A scheduled post with a target held back does not go out at the time shown: what
+# its page says instead, by why it is held.
+HELD_EXPLANATIONS: dict[str, Any] = {
+    HoldReason.PAUSE: gettext_lazy(
+        "Held by the crisis pause: it did not go out at the time shown. When publishing "
+        "resumes, a manager decides whether it is published, moved or cancelled."
+    ),
+    HoldReason.ACCOUNT: gettext_lazy(
+        "Held: an account cannot publish until it is reconnected or resumed. "
+        "See where it goes, below."
+    ),
+    HoldReason.REVIEW: gettext_lazy(
+        "Held for review: we could not tell whether it was published. See where it goes, below."
+    ),
+}
+
 # The post's history in words: audit action → what happened.
 HISTORY_LABELS: dict[str, Any] = {
     "post.created": gettext_lazy("Started the post"),
@@ -235,6 +251,7 @@ def post_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "posts": [_list_row(post) for post in page.object_list],
             "status": status,
+            "status_label": PostStatus(status).label if status else "",
             "status_filters": STATUS_FILTERS,
             "can_write": has_perm(membership, "posts.write"),
             "can_manage": has_perm(membership, "org.manage"),
@@ -1008,6 +1025,18 @@ class TargetRow:
     can_delete: bool
     # Held for review, and this person may decide on held posts.
     can_review: bool = False
+    # Why a held target is held, said once.
+    held_text: str = ""
+
+
+def _held_text(job: PublishJob) -> str:
+    """The hold's reason and its message, without saying the same thing twice: a pause's
+    message ("Publishing is paused: storm warning") already starts with its reason."""
+    label = str(job.get_hold_reason_display()) if job.hold_reason else ""
+    message = job.last_error_message.strip()
+    if not label or message.startswith(label):
+        return message or _("Held")
+    return f"{label}. {message}" if message else label
 
 
 def _target_rows(
@@ -1041,6 +1070,7 @@ def _target_rows(
                 and job is not None
                 and job.status == JobStatus.HELD
                 and job.hold_reason == HoldReason.REVIEW,
+                held_text=_held_text(job) if job and job.status == JobStatus.HELD else "",
             )
         )
     return rows
@@ -1165,15 +1195,22 @@ def _detail_context(
     may_review = post.status == PostStatus.IN_REVIEW and bool(
         state.open_stages_for(membership.user_id)
     )
+    targets = _target_rows(post, variants, membership)
+    held = [row.job.hold_reason for row in targets if row.job and row.job.status == JobStatus.HELD]
     context = {
         "post": post,
-        "status_explanation": STATUS_EXPLANATIONS.get(post.status, ""),
+        "held": bool(held),
+        "status_explanation": (
+            HELD_EXPLANATIONS.get(held[0], STATUS_EXPLANATIONS[PostStatus.SCHEDULED])
+            if held
+            else STATUS_EXPLANATIONS.get(post.status, "")
+        ),
         "previews": composed,
         "stages": _stage_rows(state) if post.status == PostStatus.IN_REVIEW else [],
         "open_stages": [s.name or _("Approval") for s in state.open_stages_for(membership.user_id)],
         "may_review": may_review,
         "self_approval_note": _self_approval_note(post, membership, state),
-        "targets": _target_rows(post, variants, membership),
+        "targets": targets,
         "history": _history(post),
         "problems": problems,
         "require_alt_text": rules.require_alt_text,

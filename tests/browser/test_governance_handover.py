@@ -182,7 +182,7 @@ def test_records_rule_hold_and_an_export_with_its_progress_bar(page, settings, t
     log_in(page, alice)
     visit(page, "/governance/records/")
     assert page.get_by_text("Audit entries are never deleted.").is_visible()
-    page.get_by_label("Record type").select_option(label="Published posts")
+    page.get_by_role("combobox", name="Record type").select_option(label="Published posts")
     page.get_by_label("Keep for (days)").fill("365")
     page.get_by_label("Then").select_option("delete")
     page.get_by_role("button", name="Save the rule").click()

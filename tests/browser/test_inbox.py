@@ -74,8 +74,9 @@ def test_triage_and_answer_with_a_swedish_saved_reply(page, browser, live_server
     links = page.locator("#inbox-rows [data-inbox-item-link]")
     assert links.count() == expected
 
-    # j moves to the first item, j again to the second, k back up; Enter opens it.
-    page.locator("h1").click()
+    # In the list (Tab reaches its scroll region first) j moves to the first item, j
+    # again to the second, k back up; Enter opens it.
+    page.get_by_role("region", name="Newest first.").focus()
     page.keyboard.press("j")
     page.keyboard.press("j")
     page.keyboard.press("k")
@@ -131,6 +132,7 @@ def test_triage_and_answer_with_a_swedish_saved_reply(page, browser, live_server
 
     # Back to the list (u); a new message arrives and is shown without a reload.
     page.clock.install()
+    page.locator("#item-heading").focus()
     with page.expect_navigation():
         page.keyboard.press("u")
     settle(page)

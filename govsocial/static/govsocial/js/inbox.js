@@ -41,14 +41,13 @@
 
   function onListKey(event) {
     if (event.altKey || event.ctrlKey || event.metaKey || typingInField(event)) return;
-    const inList = document.activeElement?.closest("[data-inbox-list]");
-    if (event.key === "j" || (inList && event.key === "ArrowDown")) {
+    if (event.key === "j" || event.key === "ArrowDown") {
       event.preventDefault();
       moveFocus(1);
-    } else if (event.key === "k" || (inList && event.key === "ArrowUp")) {
+    } else if (event.key === "k" || event.key === "ArrowUp") {
       event.preventDefault();
       moveFocus(-1);
-    } else if (event.key === "x" && inList) {
+    } else if (event.key === "x") {
       event.preventDefault();
       toggleSelection();
     }
@@ -283,16 +282,30 @@
     });
   }
 
-  // One key handler for both panes: keys act on the list while focus is in it, and on
-  // the open item otherwise (on the item's own page, or once an item is open beside).
+  // One key handler for both panes. Single-key shortcuts act only while focus is in
+  // the list (its scroll region included) or in the open item, never page-wide, so a
+  // key pressed on a header button or by speech input does what it says (WCAG 2.1.4).
+  function listRegion() {
+    const list = document.querySelector("[data-inbox-list]");
+    return list ? list.closest("[role=region]") || list : null;
+  }
+
   function onKey(event) {
-    const inList = document.activeElement?.closest("[data-inbox-list]");
-    if (!inList && paneHasItem()) onItemKey(event);
-    else if (document.querySelector("[data-inbox-list]")) onListKey(event);
+    const active = document.activeElement;
+    const region = listRegion();
+    const item = pane()?.querySelector("[data-inbox-item]");
+    if (region && region.contains(active)) onListKey(event);
+    else if (item && item.contains(active)) onItemKey(event);
+  }
+
+  // A person can turn the shortcuts off on their profile page: then none is bound.
+  function shortcutsOn() {
+    const holder = document.querySelector("[data-inbox-shortcuts]");
+    return !holder || holder.getAttribute("data-inbox-shortcuts") !== "off";
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    if (document.querySelector("[data-inbox-list]") || paneHasItem()) {
+    if ((document.querySelector("[data-inbox-list]") || paneHasItem()) && shortcutsOn()) {
       document.addEventListener("keydown", onKey);
     }
     if (document.querySelector("[data-inbox-list]")) {
