@@ -36,7 +36,7 @@ def test_each_calendar_view_has_its_own_title(client, personas, login):
     assert titles == {
         "Calendar – March 2026 · GovSocial",
         "Calendar – week of 9 March 2026 · GovSocial",
-        "Calendar – list: Week 11: 9 March – 15 March 2026 · GovSocial",
+        "Calendar – list: Week 11: 9\u00a0–\u00a015 Mar 2026 · GovSocial",
         "Calendar – list: March 2026 · GovSocial",
     }
     assert title_of(client, f"/publishing/calendar/week/?{day}&status=draft") == (

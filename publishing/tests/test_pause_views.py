@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import formats
 
 from governance.models import AuditEvent
 from publishing.models import EmergencyPublisher, JobStatus, PublishingPause, PublishJob
@@ -318,7 +319,9 @@ def test_a_held_posts_page_says_it_is_held_not_that_it_goes_out_on_time(client, 
     # Where it goes: why it is held, said once, and when it was due.
     found = re.search(r"<strong>Held:</strong>(.*?)</td>", page, re.S)
     assert found is not None
-    due = held.due_at.astimezone(ZoneInfo("Europe/Helsinki")).strftime("%Y-%m-%d %H:%M")
+    due = formats.date_format(
+        held.due_at.astimezone(ZoneInfo("Europe/Helsinki")), "DATETIME_FORMAT"
+    )
     assert (
         " ".join(found.group(1).split()) == f"Publishing is paused: Storm warning It was due {due}."
     )
