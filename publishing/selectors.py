@@ -7,7 +7,7 @@ cannot see, is a 404 (``Http404``), never a 403.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from publishing.models import (
     EmergencyPublisher,
     JobStatus,
     MediaAsset,
+    OutsideReview,
     Post,
     PostStatus,
     PublishingPause,
@@ -142,9 +143,17 @@ class StageState:
     approved_user_ids: frozenset[int]
     # The stages before it in its policy are passed, so its reviewers may decide now.
     is_open: bool
+    # An outside reviewer decides this stage through an e-mailed link (no member does).
+    outside_email: str = ""
+    outside_approved: bool = False
+    # Since when it has been open (the submission, or the last approval of the stage
+    # before it); None while it is not open.
+    opened_at: datetime | None = None
 
     @property
     def satisfied(self) -> bool:
+        if self.outside_email:
+            return self.outside_approved
         if self.require_all:
             return bool(self.eligible_user_ids) and self.eligible_user_ids <= self.approved_user_ids
         return bool(self.approved_user_ids)
@@ -238,13 +247,20 @@ def _state_for(
         groups[policy.pk if policy else None].add(account_id)
     policies = {p.pk: p for p in [*context.policy_by_account.values(), context.default_policy] if p}
     approved_by_stage: dict[int | None, set[int]] = defaultdict(set)
+    approved_outside: set[int | None] = set()
+    last_approval_at: dict[int | None, datetime] = {}
     for decision in decisions:
-        if (
-            decision.review_round == post.review_round
-            and decision.decision == Decision.APPROVE
-            and decision.reviewer_id is not None
-        ):
+        if decision.review_round != post.review_round or decision.decision != Decision.APPROVE:
+            continue
+        if decision.reviewer_id is not None:
             approved_by_stage[decision.stage_id].add(decision.reviewer_id)
+        elif decision.outside_email:
+            approved_outside.add(decision.stage_id)
+        else:
+            continue
+        previous = last_approval_at.get(decision.stage_id)
+        if previous is None or decision.at > previous:
+            last_approval_at[decision.stage_id] = decision.at
 
     def members_with(roles: Iterable[str], accounts: set[int]) -> set[int]:
         wanted = set(roles)
@@ -269,13 +285,18 @@ def _state_for(
                     eligible_user_ids=frozenset(eligible),
                     approved_user_ids=frozenset(approved_by_stage[None]),
                     is_open=True,
+                    opened_at=post.submitted_at,
                 )
             )
             continue
         previous_passed = True
+        opened_at = post.submitted_at
         for stage in policy.stages.all():
-            named = {m.user_id for m in stage.reviewers.all() if m.role != Role.AUDITOR}
-            eligible = named if named else members_with([stage.role], accounts)
+            if stage.outside_email:
+                eligible = set()
+            else:
+                named = {m.user_id for m in stage.reviewers.all() if m.role != Role.AUDITOR}
+                eligible = named if named else members_with([stage.role], accounts)
             if not policy.allow_self_approval:
                 eligible -= authors
             state = StageState(
@@ -286,9 +307,15 @@ def _state_for(
                 eligible_user_ids=frozenset(eligible),
                 approved_user_ids=frozenset(approved_by_stage[stage.pk]),
                 is_open=previous_passed,
+                outside_email=stage.outside_email,
+                outside_approved=stage.pk in approved_outside,
+                opened_at=opened_at if previous_passed else None,
             )
             stages.append(state)
             previous_passed = previous_passed and state.satisfied
+            passed_at = last_approval_at.get(stage.pk)
+            if opened_at is not None and passed_at is not None and passed_at > opened_at:
+                opened_at = passed_at
     return ApprovalState(stages=stages)
 
 
@@ -329,12 +356,59 @@ def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
     return waiting
 
 
+def posts_in_review_with_time_limits() -> Iterator[tuple[Post, ApprovalState]]:
+    """Every post in review in an organization with a policy that reminds or escalates,
+    with its approval state; a fixed number of queries per organization."""
+    organization_ids = sorted(
+        set(
+            ApprovalPolicy.objects.filter(
+                Q(remind_after_hours__isnull=False) | Q(escalate_after_hours__isnull=False)
+            ).values_list("organization_id", flat=True)
+        )
+    )
+    for organization_id in organization_ids:
+        posts = list(
+            Post.objects.filter(organization_id=organization_id, status=PostStatus.IN_REVIEW)
+            .select_related("organization")
+            .prefetch_related("variants")
+            .order_by("submitted_at", "pk")
+        )
+        if not posts:
+            continue
+        context = _approval_context(organization_id)
+        decisions: dict[int, list[ApprovalDecision]] = defaultdict(list)
+        for decision in ApprovalDecision.objects.filter(post__in=posts):
+            decisions[decision.post_id].append(decision)
+        for post in posts:
+            account_ids = {v.channel_account_id for v in post.variants.all()}
+            yield post, _state_for(post, account_ids, context, decisions[post.pk])
+
+
 def approval_policies_for(organization: Organization) -> QuerySet[ApprovalPolicy]:
     return (
         ApprovalPolicy.objects.filter(organization=organization)
         .select_related("channel_account")
         .prefetch_related("stages__reviewers__user")
         .order_by("channel_account__handle", "pk")
+    )
+
+
+def outside_reviews_for_post(post: Post) -> list[OutsideReview]:
+    """The post's outside review links of its current round, newest first."""
+    return list(
+        OutsideReview.objects.filter(post=post, review_round=post.review_round)
+        .select_related("sent_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def outside_review_get_for_user(membership: Membership, pk: int | str) -> OutsideReview:
+    """One outside review link of a post the member may see (404 otherwise)."""
+    visible = posts_for_membership(membership).values("pk")
+    return get_in_org(
+        OutsideReview.objects.filter(post__in=visible).select_related("post", "organization"),
+        membership.organization,
+        pk=pk,
     )
 
 

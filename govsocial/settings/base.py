@@ -252,6 +252,8 @@ if env.str("EMAIL_URL", default=""):
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GovSocial <govsocial@localhost>")
 
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+# How long an outside reviewer's e-mailed approval link works.
+OUTSIDE_REVIEW_TTL_HOURS = env.int("OUTSIDE_REVIEW_TTL_HOURS", default=72)
 
 # Connectors refuse loopback, private, link-local and reserved addresses, because a
 # Mastodon instance or PDS address is typed in by a person. Local test servers need this on.

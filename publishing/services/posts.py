@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
-from governance.models import Membership
+from governance.models import Membership, User
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
 from publishing.models import (
@@ -39,6 +39,7 @@ from publishing.models import (
 from publishing.selectors import post_approval_state
 from publishing.services._base import lock_post, post_move, refuse
 from publishing.services._notify import notify_users, post_label
+from publishing.services.outside_review import outside_reviews_open
 from publishing.validation import post_problems
 
 # A time typed a moment ago still counts as "from now on" (the form took a while to send).
@@ -207,10 +208,16 @@ def _stop_jobs(post: Post) -> int:
 
 
 def _content_changed(
-    post: Post, membership: Membership, request: HttpRequest | None, what: dict[str, object]
+    post: Post,
+    membership: Membership,
+    request: HttpRequest | None,
+    what: dict[str, object],
+    *,
+    notify: bool = True,
 ) -> Post:
     """Record an edit of a locked post's content; send it back to review when it had
-    been submitted, approved or scheduled."""
+    been submitted, approved or scheduled (its reviewers told unless ``notify`` is
+    False: the caller then tells them once the content is final)."""
     if not post.is_editable:
         raise refuse(post, _("edited"))
     now = timezone.now()
@@ -246,19 +253,24 @@ def _content_changed(
         },
         new={"reason": "edited", "from": old_status, "jobs_cancelled": cancelled, **what},
     )
-    _notify_reviewers(post)
+    if notify:
+        _notify_reviewers(post, sent_by=membership.user, request=request)
     return post
 
 
-def _notify_reviewers(post: Post, *, skip: frozenset[int] = frozenset()) -> None:
+def _notify_reviewers(
+    post: Post, *, sent_by: User | None = None, request: HttpRequest | None = None
+) -> None:
+    """Tell the members who may decide now, and e-mail outside reviewers their link."""
     state = post_approval_state(post)
     label = post_label(post)
     notify_users(
         post=post,
-        user_ids=state.waiting_for_user_ids - skip,
+        user_ids=state.waiting_for_user_ids,
         kind="post.review_requested",
         message=lambda: _("“%(post)s” is waiting for your review.") % {"post": label},
     )
+    outside_reviews_open(post, state=state, sent_by=sent_by, request=request)
 
 
 def variant_save(
@@ -365,7 +377,7 @@ def variant_delete(
                 _("GovSocial has already tried to publish this target, so it stays on record."),
                 code="has_history",
             )
-        _content_changed(
+        post = _content_changed(
             post,
             membership,
             request,
@@ -374,9 +386,13 @@ def variant_delete(
                 "channel_account": variant.channel_account_id,
                 "language": variant.language,
             },
+            notify=False,
         )
         # Its jobs were cancelled above and never reached the network: they go with it.
         variant.delete()
+        if post.status == PostStatus.IN_REVIEW:
+            # Told now, so an outside reviewer's link is bound to the post without it.
+            _notify_reviewers(post, sent_by=membership.user, request=request)
 
 
 def problem_messages(post: Post, *, with_org_rules: bool = True) -> list[str]:
@@ -444,7 +460,7 @@ def post_submit_for_review(
                 new={"automatic": True, "reason": "the approval policy has no stages"},
             )
         else:
-            _notify_reviewers(post)
+            _notify_reviewers(post, sent_by=membership.user, request=request)
     return post
 
 
