@@ -415,6 +415,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 1.0,
         "options": {"queue": "publish", "expires": 2},
     },
+    # Approval reminders (publishing/services/reminders.py): stages that waited past their
+    # policy's limit remind their approvers, then the managers; each claimed once in the database.
+    "publishing-remind-waiting-approvals": {
+        "task": "publishing.tasks.remind_waiting_approvals",
+        "schedule": 5 * 60.0,
+        "options": {"queue": "default", "expires": 4 * 60},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -499,7 +506,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"queue": "default", "expires": 14 * 60},
     },
 }
-CELERY_TASK_ROUTES = {"publishing.tasks.*": {"queue": "publish"}}
+CELERY_TASK_ROUTES = {
+    # An exact name wins over the pattern: approval reminders never wait behind publishing.
+    "publishing.tasks.remind_waiting_approvals": {"queue": "default"},
+    "publishing.tasks.*": {"queue": "publish"},
+}
 # /healthz calls the worker stale when its last heartbeat is older than this.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 
