@@ -169,7 +169,7 @@ def test_the_page_shows_the_post_as_it_will_appear_and_nothing_else(team, englis
     # No way into the app: no link but the images' signed addresses.
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert all(h.startswith("/static/") for h in hrefs), hrefs
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     # The image loads for someone with no session.
     src = re.search(r'<img src="([^"]+)"', html)

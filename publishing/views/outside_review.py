@@ -119,9 +119,10 @@ def _render(
             context["asker"] = post.submitted_by or post.created_by
             context["variants"] = _shown(review)
         response = render(request, "publishing/outside/review.html", context, status=status)
-    # The token is in the address: never pass it on to a site linked from the post,
+    # The token is in the address: never pass it on to a site linked from the post
+    # ("same-origin": the form's own POST still carries the Origin CSRF checks),
     # never keep the page in a shared cache, never index it.
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store, private"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
