@@ -414,3 +414,15 @@ def test_only_writers_of_the_organization_resend_or_revoke(team, english, login)
     login(reviewer, team.rita.user)
     assert reviewer.post(f"/publishing/outside-reviews/{review.pk}/revoke/").status_code == 403
     assert OutsideReview.objects.get().revoked_at is None
+
+
+def test_the_email_and_page_are_in_the_organizations_language(team):
+    org = team.alice.organization
+    assert org.default_language == "fi"
+    outside_policy(team)
+    submitted(team)
+    message = mail.outbox[-1]
+    assert message.subject == "City of Example pyytää sinua hyväksymään julkaisun ”Library”"
+    html = page(link_in(message)).content.decode()
+    assert '<html lang="fi">' in html
+    assert "Hyväksy" in html
