@@ -770,6 +770,14 @@ class StageForm(forms.Form):
             "changes; the role and people above are then not asked."
         ),
     )
+    outside_per_post = forms.BooleanField(
+        label=_("The author names the outside reviewer for each post"),
+        required=False,
+        help_text=_(
+            "When sending a post for review, its author gives the outside reviewer's "
+            "address; the address above, if any, is suggested."
+        ),
+    )
 
     def __init__(self, *args: Any, members: Sequence[Membership] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -788,8 +796,11 @@ class StageForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        unnamed = (
-            not data.get("role") and not data.get("reviewers") and not data.get("outside_email")
+        unnamed = not (
+            data.get("role")
+            or data.get("reviewers")
+            or data.get("outside_email")
+            or data.get("outside_per_post")
         )
         if not data.get("DELETE") and unnamed and (self.has_changed() or not self.empty_permitted):
             raise forms.ValidationError(
@@ -808,6 +819,7 @@ class StageForm(forms.Form):
             reviewer_ids=[int(pk) for pk in data.get("reviewers", [])],
             require_all=bool(data.get("require_all")),
             outside_email=data.get("outside_email") or "",
+            outside_per_post=bool(data.get("outside_per_post")),
         )
 
 

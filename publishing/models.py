@@ -427,6 +427,11 @@ class ApprovalStage(models.Model):
     # Someone outside GovSocial (a legal unit, a minister's office) who decides this
     # stage through an e-mailed link; members named or by role then do not.
     outside_email = models.EmailField(_("outside reviewer's e-mail"), blank=True)
+    # The post's author names the outside reviewer when sending it for review
+    # (``outside_email``, if any, is then the suggested address).
+    outside_per_post = models.BooleanField(
+        _("the author names the outside reviewer for each post"), default=False
+    )
 
     class Meta:
         verbose_name = _("approval stage")
@@ -475,6 +480,29 @@ class ApprovalDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.decision} by {self.reviewer_id}"
+
+
+class PostOutsideReviewer(models.Model):
+    """The outside reviewer the author named for one post at a stage that asks for one
+    per post. Kept across review rounds, changed at the next submission."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="outside_reviewers")
+    stage = models.ForeignKey(ApprovalStage, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(_("outside reviewer's e-mail"))
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outside reviewer of a post")
+        verbose_name_plural = _("outside reviewers of posts")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "stage"], name="uniq_post_outside_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} for post {self.post_id} stage {self.stage_id}"
 
 
 class OutsideReview(models.Model):

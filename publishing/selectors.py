@@ -29,6 +29,7 @@ from publishing.models import (
     MediaAsset,
     OutsideReview,
     Post,
+    PostOutsideReviewer,
     PostStatus,
     PublishingPause,
     PublishJob,
@@ -143,8 +144,12 @@ class StageState:
     approved_user_ids: frozenset[int]
     # The stages before it in its policy are passed, so its reviewers may decide now.
     is_open: bool
-    # An outside reviewer decides this stage through an e-mailed link (no member does).
+    # An outside reviewer decides this stage through an e-mailed link (no member does):
+    # the policy's address, or the one the author chose for this post ("" while a stage
+    # that asks the author for one has none yet).
+    outside: bool = False
     outside_email: str = ""
+    outside_per_post: bool = False
     outside_approved: bool = False
     # Since when it has been open (the submission, or the last approval of the stage
     # before it); None while it is not open.
@@ -152,7 +157,7 @@ class StageState:
 
     @property
     def satisfied(self) -> bool:
-        if self.outside_email:
+        if self.outside:
             return self.outside_approved
         if self.require_all:
             return bool(self.eligible_user_ids) and self.eligible_user_ids <= self.approved_user_ids
@@ -238,6 +243,7 @@ def _state_for(
     account_ids: set[int],
     context: _OrgApprovalContext,
     decisions: Sequence[ApprovalDecision],
+    chosen_outside: dict[int, str] | None = None,
 ) -> ApprovalState:
     authors = {uid for uid in (post.created_by_id, post.submitted_by_id) if uid}
     # Which policy governs which of the post's accounts.
@@ -292,7 +298,8 @@ def _state_for(
         previous_passed = True
         opened_at = post.submitted_at
         for stage in policy.stages.all():
-            if stage.outside_email:
+            outside = bool(stage.outside_email or stage.outside_per_post)
+            if outside:
                 eligible = set()
             else:
                 named = {m.user_id for m in stage.reviewers.all() if m.role != Role.AUDITOR}
@@ -307,7 +314,9 @@ def _state_for(
                 eligible_user_ids=frozenset(eligible),
                 approved_user_ids=frozenset(approved_by_stage[stage.pk]),
                 is_open=previous_passed,
-                outside_email=stage.outside_email,
+                outside=outside,
+                outside_email=(chosen_outside or {}).get(stage.pk, "") or stage.outside_email,
+                outside_per_post=stage.outside_per_post,
                 outside_approved=stage.pk in approved_outside,
                 opened_at=opened_at if previous_passed else None,
             )
@@ -324,7 +333,8 @@ def post_approval_state(post: Post) -> ApprovalState:
     who already approved. A post with no targets yet needs the default stage(s)."""
     account_ids = set(post.variants.values_list("channel_account_id", flat=True))
     decisions = list(post.decisions.filter(review_round=post.review_round))
-    return _state_for(post, account_ids, _approval_context(post.organization_id), decisions)
+    chosen = dict(post.outside_reviewers.values_list("stage_id", "email"))
+    return _state_for(post, account_ids, _approval_context(post.organization_id), decisions, chosen)
 
 
 def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
@@ -379,9 +389,12 @@ def posts_in_review_with_time_limits() -> Iterator[tuple[Post, ApprovalState]]:
         decisions: dict[int, list[ApprovalDecision]] = defaultdict(list)
         for decision in ApprovalDecision.objects.filter(post__in=posts):
             decisions[decision.post_id].append(decision)
+        chosen: dict[int, dict[int, str]] = defaultdict(dict)
+        for row in PostOutsideReviewer.objects.filter(post__in=posts):
+            chosen[row.post_id][row.stage_id] = row.email
         for post in posts:
             account_ids = {v.channel_account_id for v in post.variants.all()}
-            yield post, _state_for(post, account_ids, context, decisions[post.pk])
+            yield post, _state_for(post, account_ids, context, decisions[post.pk], chosen[post.pk])
 
 
 def approval_policies_for(organization: Organization) -> QuerySet[ApprovalPolicy]:

@@ -54,8 +54,14 @@ class StageInput:
     role: str = ""
     reviewer_ids: Sequence[int] = ()
     require_all: bool = False
-    # An outside reviewer decides the stage through an e-mailed link instead.
+    # An outside reviewer decides the stage through an e-mailed link instead: this one,
+    # or (``outside_per_post``) the one the author names for each post.
     outside_email: str = ""
+    outside_per_post: bool = False
+
+    @property
+    def outside(self) -> bool:
+        return bool(self.outside_email or self.outside_per_post)
 
 
 def approval_policy_save(
@@ -103,9 +109,10 @@ def approval_policy_save(
             _("Tell the managers later than the approvers are reminded."), code="hours_order"
         )
     for number, stage in enumerate(stages, start=1):
-        if stage.outside_email:
+        if stage.outside:
             try:
-                validate_email(stage.outside_email)
+                if stage.outside_email:
+                    validate_email(stage.outside_email)
             except ValidationError:
                 raise ValidationError(
                     _("Stage %(number)d: give the outside reviewer's e-mail address.")
@@ -156,11 +163,12 @@ def approval_policy_save(
                     position=position,
                     name=stage.name.strip()[:200]
                     or _("Stage %(number)d") % {"number": position + 1},
-                    role=stage.role if not (stage.reviewer_ids or stage.outside_email) else "",
-                    require_all=stage.require_all and not stage.outside_email,
+                    role=stage.role if not (stage.reviewer_ids or stage.outside) else "",
+                    require_all=stage.require_all and not stage.outside,
                     outside_email=stage.outside_email.strip().lower(),
+                    outside_per_post=stage.outside_per_post,
                 )
-                if not stage.outside_email:
+                if not stage.outside:
                     row.reviewers.set([members[pk] for pk in stage.reviewer_ids])
             audit_record(
                 action="approval_policy.saved",
@@ -193,6 +201,7 @@ def _describe(policy: ApprovalPolicy) -> dict[str, object]:
                 "reviewers": sorted(stage.reviewers.values_list("pk", flat=True)),
                 "require_all": stage.require_all,
                 "outside_email": stage.outside_email,
+                "outside_per_post": stage.outside_per_post,
             }
             for stage in policy.stages.order_by("position")
         ],
@@ -455,7 +464,7 @@ def post_outside_decide(
             (
                 s
                 for s in state.stages
-                if s.stage is not None and s.stage.pk == review.stage_id and s.outside_email
+                if s.stage is not None and s.stage.pk == review.stage_id and s.outside
             ),
             None,
         )

@@ -7,11 +7,12 @@ approval ever covers words the reviewer did not see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,6 +29,7 @@ from publishing.models import (
     JobStatus,
     MediaAsset,
     Post,
+    PostOutsideReviewer,
     PostStatus,
     PublishAttempt,
     PublishJob,
@@ -413,13 +415,50 @@ def problem_messages(post: Post, *, with_org_rules: bool = True) -> list[str]:
     return messages
 
 
+def _choose_outside_reviewers(
+    post: Post, membership: Membership, chosen: Mapping[int, str]
+) -> dict[str, str]:
+    """Record the outside reviewer named for each stage of a locked post that asks the
+    author for one; refuse a stage left without an address. Returns stage → address."""
+    named: dict[str, str] = {}
+    for stage in post_approval_state(post).stages:
+        if not stage.outside_per_post or stage.stage is None:
+            continue
+        email = (chosen.get(stage.stage.pk) or stage.outside_email).strip().lower()
+        if not email:
+            raise ValidationError(
+                _("Name the outside reviewer of the stage “%(stage)s”.") % {"stage": stage.name},
+                code="outside_reviewer_required",
+            )
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(email)s” is not an e-mail address.") % {"email": email},
+                code="outside_reviewer_invalid",
+            ) from None
+        PostOutsideReviewer.objects.update_or_create(
+            post=post,
+            stage=stage.stage,
+            defaults={"email": email, "chosen_by": membership.user, "chosen_at": timezone.now()},
+        )
+        named[stage.name] = email
+    return named
+
+
 def post_submit_for_review(
-    *, post: Post, membership: Membership, request: HttpRequest | None = None
+    *,
+    post: Post,
+    membership: Membership,
+    outside_reviewers: Mapping[int, str] | None = None,
+    request: HttpRequest | None = None,
 ) -> Post:
     """Send a draft (or a post whose changes were requested) to its reviewers.
 
-    Refused while a variant breaks its network's rules. A policy with no stages
-    approves at once (audited as such).
+    Refused while a variant breaks its network's rules. ``outside_reviewers`` names,
+    by stage id, the outside reviewer of each stage that asks the author for one (the
+    address given last time, or the policy's suggestion, stands otherwise). A policy
+    with no stages approves at once (audited as such).
     """
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
@@ -432,6 +471,7 @@ def post_submit_for_review(
         problems = problem_messages(post, with_org_rules=False)
         if problems:
             raise ValidationError(problems, code="invalid_content")
+        named = _choose_outside_reviewers(post, membership, outside_reviewers or {})
         now = timezone.now()
         post_move(
             post=post,
@@ -446,7 +486,11 @@ def post_submit_for_review(
                 "submitted_at": now,
                 "approved_at": None,
             },
-            new={"review_round": post.review_round + 1, "version": post.version},
+            new={
+                "review_round": post.review_round + 1,
+                "version": post.version,
+                **({"outside_reviewers": named} if named else {}),
+            },
         )
         state = post_approval_state(post)
         if not state.stages:

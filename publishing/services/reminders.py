@@ -63,7 +63,7 @@ def _managers(post: Post) -> list[int]:
 def _remind(post: Post, stage: StageState, hours: int) -> list[str]:
     """Remind the stage's approvers; returns whom (addresses, for the audit entry)."""
     label = post_label(post)
-    if stage.outside_email:
+    if stage.outside:
         latest = (
             OutsideReview.objects.filter(
                 post=post, stage=stage.stage, review_round=post.review_round

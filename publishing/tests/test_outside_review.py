@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -426,3 +427,61 @@ def test_the_email_and_page_are_in_the_organizations_language(team):
     html = page(link_in(message)).content.decode()
     assert '<html lang="fi">' in html
     assert "Hyväksy" in html
+
+
+# --- an outside reviewer named for each post --------------------------------------------
+
+
+def per_post_policy(team, suggested=""):
+    policy = approval_policy_save(
+        membership=team.alice,
+        name="Minister's office",
+        stages=[
+            StageInput(name="Minister's office", outside_email=suggested, outside_per_post=True)
+        ],
+    )
+    return policy.stages.get()
+
+
+def test_the_author_names_the_outside_reviewer_when_submitting(team, english, login):
+    stage = per_post_policy(team)
+    post = draft(team.eddie, team.account)
+    client = Client()
+    login(client, team.eddie.user)
+    html = unescape(client.get(f"/publishing/posts/{post.pk}/").content.decode())
+    assert "Outside reviewer's e-mail for “Minister's office”" in html
+    refused = client.post(f"/publishing/posts/{post.pk}/submit/", follow=True)
+    refused_page = unescape(refused.content.decode())
+    assert "Name the outside reviewer of the stage “Minister's office”." in refused_page
+    assert status(post) == PostStatus.DRAFT
+    bad = client.post(
+        f"/publishing/posts/{post.pk}/submit/", {f"outside-{stage.pk}": "not an address"},
+        follow=True,
+    )  # fmt: skip
+    assert "“not an address” is not an e-mail address." in unescape(bad.content.decode())
+    client.post(
+        f"/publishing/posts/{post.pk}/submit/",
+        {f"outside-{stage.pk}": "Office@Minister.example", "outside-²": "x"},
+    )
+    assert status(post) == PostStatus.IN_REVIEW
+    assert mail.outbox[-1].to == ["office@minister.example"]
+    html = unescape(client.get(f"/publishing/posts/{post.pk}/").content.decode())
+    assert "Outside reviewer: office@minister.example" in html
+    decide(token_of_last_mail(), "approve")
+    assert status(post) == PostStatus.APPROVED
+
+
+def test_the_policys_suggestion_stands_unless_the_author_changes_it(team, english):
+    stage = per_post_policy(team, suggested="desk@minister.example")
+    post = submitted(team)
+    assert mail.outbox[-1].to == ["desk@minister.example"]
+    decide(token_of_last_mail(), "request_changes", "Not this week.")
+    post_submit_for_review(
+        post=post, membership=team.eddie,
+        outside_reviewers={stage.pk: "aide@minister.example"},
+    )  # fmt: skip
+    assert mail.outbox[-1].to == ["aide@minister.example"]
+    entry = AuditEvent.objects.filter(action="post.submitted").order_by("id").last()
+    assert entry is not None and entry.new_values["outside_reviewers"] == {
+        "Minister's office": "aide@minister.example"
+    }

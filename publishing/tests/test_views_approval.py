@@ -152,3 +152,20 @@ def test_managers_are_told_after_the_approvers_are_reminded(client, team, login)
     assert response.status_code == 400
     assert "Tell the managers later than the approvers are reminded." in response.content.decode()
     assert not ApprovalPolicy.objects.exists()
+
+
+def test_a_stage_may_let_the_author_name_the_outside_reviewer(client, team, login):
+    login(client, team.alice.user)
+    data = {
+        "name": "Minister",
+        "stages-TOTAL_FORMS": "1",
+        "stages-INITIAL_FORMS": "0",
+        **stage(0, name="Office", outside_per_post="on"),
+        "action": "save",
+    }
+    response = client.post(f"{POLICIES}new/", data, follow=True)
+    office = ApprovalPolicy.objects.get().stages.get()
+    assert office.outside_per_post and office.outside_email == "" and office.role == ""
+    assert "an outside reviewer the author names approves through an e-mailed link" in (
+        response.content.decode()
+    )

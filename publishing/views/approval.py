@@ -66,7 +66,13 @@ def _policy_view(policy: ApprovalPolicy) -> PolicyView:
     stages = []
     for stage in policy.stages.all():
         named = [str(member.user) for member in stage.reviewers.all()]
-        if stage.outside_email:
+        if stage.outside_per_post and stage.outside_email:
+            approvers = _("an outside reviewer the author names (suggested: %(email)s)") % {
+                "email": stage.outside_email
+            }
+        elif stage.outside_per_post:
+            approvers = _("an outside reviewer the author names")
+        elif stage.outside_email:
             approvers = _("the outside reviewer %(email)s") % {"email": stage.outside_email}
         elif named:
             approvers = ", ".join(named)
@@ -78,7 +84,7 @@ def _policy_view(policy: ApprovalPolicy) -> PolicyView:
                 name=stage.name,
                 require_all=stage.require_all,
                 approvers=approvers,
-                outside=bool(stage.outside_email),
+                outside=bool(stage.outside_email or stage.outside_per_post),
             )
         )
     return PolicyView(policy=policy, stages=stages)
@@ -109,6 +115,7 @@ def _stage_initial(policy: ApprovalPolicy) -> list[dict[str, Any]]:
             "reviewers": [str(member.pk) for member in stage.reviewers.all()],
             "require_all": stage.require_all,
             "outside_email": stage.outside_email,
+            "outside_per_post": stage.outside_per_post,
         }
         for stage in policy.stages.order_by("position")
     ]

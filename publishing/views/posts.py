@@ -761,6 +761,15 @@ class OutsideRow:
     can_revoke: bool
 
 
+@dataclass
+class OutsideChoice:
+    """A stage whose outside reviewer the author names when sending the post for review."""
+
+    stage_id: int
+    name: str
+    email: str
+
+
 def _outside_rows(post: Post, state: ApprovalState, can_write: bool) -> list[OutsideRow]:
     waiting = {
         s.stage.pk
@@ -993,6 +1002,11 @@ def _detail_context(
         "previews": composed,
         "stages": _stage_rows(state) if post.status == PostStatus.IN_REVIEW else [],
         "outside_reviews": _outside_rows(post, state, can_write),
+        "outside_choices": [
+            OutsideChoice(stage_id=s.stage.pk, name=s.name, email=s.outside_email)
+            for s in state.stages
+            if s.outside_per_post and s.stage is not None
+        ],
         "open_stages": [s.name or _("Approval") for s in state.open_stages_for(membership.user_id)],
         "may_review": may_review,
         "self_approval_note": _self_approval_note(post, membership, state),
@@ -1060,9 +1074,15 @@ def _refused(request: HttpRequest, post: Post, error: ValidationError) -> HttpRe
 @require_POST
 def post_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     membership, post = _post_for_action(request, pk, "posts.write")
+    chosen: dict[int, str] = {}
+    for key in request.POST:
+        stage_id = key.removeprefix("outside-")
+        value = request.POST.get(key, "")
+        if stage_id != key and stage_id.isascii() and stage_id.isdigit() and len(value) <= 254:
+            chosen[int(stage_id)] = value
     try:
         post = post_services.post_submit_for_review(
-            post=post, membership=membership, request=request
+            post=post, membership=membership, outside_reviewers=chosen, request=request
         )
     except ValidationError as error:
         return _refused(request, post, error)
