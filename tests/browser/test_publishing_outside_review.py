@@ -87,3 +87,39 @@ def test_an_outside_reviewer_approves_through_the_emailed_link(
     assert "Checked against the decision of 3 December." in outside
     history = page.locator(".history").inner_text()
     assert "legal@ministry.example: Approved (outside reviewer)" in history
+
+
+def test_an_admin_sets_a_stage_the_author_names_and_the_author_names_the_reviewer(
+    page: Any, team: Any, mailoutbox: Any
+) -> None:
+    org = team.alice.organization
+    org.default_language = "en"
+    org.save(update_fields=["default_language"])
+    log_in(page, team.alice.user)
+    visit(page, "/publishing/approval-policies/new/")
+    page.get_by_label("Name:", exact=True).fill("Minister's office")
+    page.get_by_label("Remind the approvers after (hours)").fill("24")
+    page.get_by_label("Tell the managers after (hours)").fill("48")
+    page.get_by_label("Stage name").fill("Minister's office")
+    page.get_by_label("Who approves").select_option("")
+    page.get_by_label("The author names the outside reviewer for each post").check()
+    page.get_by_role("button", name="Save policy").click()
+    settle(page)
+    policy = page.locator(".policy").inner_text()
+    assert "an outside reviewer the author names approves through an e-mailed link" in policy
+    assert "Approvers are reminded after 24 hours of waiting." in policy
+    page.get_by_role("button", name="Log out").click()
+    settle(page)
+
+    post = draft(team.eddie, team.account, "Ministeri vierailee kirjastossa.", title="Visit")
+    log_in(page, team.eddie.user)
+    visit(page, f"/publishing/posts/{post.pk}/")
+    page.get_by_label("Outside reviewer's e-mail for “Minister's office”").fill(
+        "aide@minister.example"
+    )
+    page.get_by_role("button", name="Submit for review").click()
+    settle(page)
+    assert "Sent for review." in page.locator(".messages").inner_text()
+    assert [m.to for m in mailoutbox] == [["aide@minister.example"]]
+    assert "Outside reviewer: aide@minister.example" in page.locator(".stages-table").inner_text()
+    assert "not opened yet" in page.locator(".outside-reviews").inner_text()
