@@ -485,3 +485,15 @@ def test_the_policys_suggestion_stands_unless_the_author_changes_it(team, englis
     assert entry is not None and entry.new_values["outside_reviewers"] == {
         "Minister's office": "aide@minister.example"
     }
+
+
+def test_the_api_names_the_outside_reviewer_of_a_stage(team, english, login):
+    outside_policy(team, then_manager=True)
+    post = submitted(team)
+    client = Client()
+    login(client, team.eddie.user)
+    stages = client.get(f"/api/v1/posts/{post.pk}/").json()["approval"]["stages"]
+    assert [(s["name"], s["outside_reviewer"], s["is_open"]) for s in stages] == [
+        ("Legal", LEGAL, True),
+        ("Manager", "", False),
+    ]
