@@ -187,6 +187,9 @@ def test_approving_through_the_link_approves_the_post_as_a_member_would(team, en
     token = token_of_last_mail()
     response = decide(token, "approve", "Legally fine.")
     assert response.status_code == 302
+    thanks = Client().get(response["Location"])
+    assert thanks.status_code == 200
+    assert "Your approval is recorded." in thanks.content.decode()
     assert status(post) == PostStatus.APPROVED
     decision = ApprovalDecision.objects.get(post=post)
     assert decision.outside_email == LEGAL and decision.reviewer is None

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -138,6 +139,9 @@ def outside_review_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         if link.usable and link.review is not None:
             outside_link_opened(link.review)
+        if link.problem == LinkProblem.USED and request.GET.get("done") == "1":
+            # Straight after their decision: thank them rather than refuse the link.
+            return _render(request, link, just_decided=True)
         return _render(request, link, status=_problem_status(link.problem))
     if not link.usable:
         return _render(request, link, status=_problem_status(link.problem))
@@ -164,8 +168,8 @@ def outside_review_view(request: HttpRequest, token: str) -> HttpResponse:
         ):
             form.add_error("comment", error.messages[0])
         return _render(request, link, status=400, form=form)
-    # Post, then redirect: the page now says the link was used and what was decided.
-    return redirect("publishing:outside_review", token=token)
+    # Post, then redirect: the page now says what was decided.
+    return redirect(reverse("publishing:outside_review", args=[token]) + "?done=1")
 
 
 def _staff_review(request: HttpRequest, pk: int) -> tuple[Membership, OutsideReview]:

@@ -68,7 +68,8 @@ def test_an_outside_reviewer_approves_through_the_emailed_link(
     page.get_by_label("Comment").fill("Checked against the decision of 3 December.")
     page.get_by_role("button", name="Approve").click()
     settle(page)
-    assert "The decision recorded: approved." in page.locator("main").inner_text()
+    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    assert "Your approval is recorded." in page.locator("main").inner_text()
     post.refresh_from_db()
     assert post.status == PostStatus.APPROVED
 
