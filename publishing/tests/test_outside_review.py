@@ -4,6 +4,7 @@ single-use link e-mailed when the post reaches that stage."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -500,3 +502,36 @@ def test_the_api_names_the_outside_reviewer_of_a_stage(team, english, login):
         ("Legal", LEGAL, True),
         ("Manager", "", False),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_decisions_at_the_same_moment_use_the_link_once(team, english):
+    """A double click, or the link opened twice: two requests decide at once."""
+    outside_policy(team, then_manager=True)
+    post = submitted(team)
+    token = token_of_last_mail()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide_now(decision: str, comment: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            post_outside_decide(token=token, decision=decision, comment=comment)
+            outcomes.append(decision)
+        except OutsideLinkRefused as refused:
+            outcomes.append(refused.problem)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide_now, args=("approve", "")),
+        threading.Thread(target=decide_now, args=("request_changes", "No.")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) in (["approve", "used"], ["request_changes", "used"])
+    assert ApprovalDecision.objects.filter(post=post).count() == 1
+    expected = PostStatus.IN_REVIEW if "approve" in outcomes else PostStatus.CHANGES_REQUESTED
+    assert status(post) == expected
