@@ -179,27 +179,25 @@ def outside_reviews_open(
     request: HttpRequest | None = None,
 ) -> list[OutsideReview]:
     """Send a link to the outside reviewer of every stage of a locked, in-review post
-    that is open now and has no live link in this round. Called wherever a stage
-    opens: on submission, on returning to review, after an approval."""
+    that is open now and has had no link in this round. Called wherever a stage
+    opens: on submission, on returning to review, after an approval. (A link staff
+    withdrew stays withdrawn: only they, or a new round, send another.)"""
     if post.status != PostStatus.IN_REVIEW:
         return []
     state = state or post_approval_state(post)
     waiting = [s for s in state.stages if s.outside_email and s.is_open and not s.satisfied]
     if not waiting:
         return []
-    live = set(
-        OutsideReview.objects.filter(
-            post=post,
-            review_round=post.review_round,
-            used_at__isnull=True,
-            revoked_at__isnull=True,
-        ).values_list("stage_id", flat=True)
+    sent = set(
+        OutsideReview.objects.filter(post=post, review_round=post.review_round).values_list(
+            "stage_id", flat=True
+        )
     )
     content_hash = post_content_hash(post)
     created = []
     for stage in waiting:
         assert stage.stage is not None
-        if stage.stage.pk in live:
+        if stage.stage.pk in sent:
             continue
         review = _create(
             post, stage_state=stage, email=stage.outside_email, sent_by=sent_by,

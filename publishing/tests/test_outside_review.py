@@ -27,7 +27,7 @@ from publishing.services.approval import (
     post_outside_decide,
 )
 from publishing.services.media import media_alt_text_set
-from publishing.services.outside_review import outside_token_hash
+from publishing.services.outside_review import outside_review_revoke, outside_token_hash
 from publishing.services.posts import (
     MediaSlot,
     post_submit_for_review,
@@ -535,3 +535,27 @@ def test_two_decisions_at_the_same_moment_use_the_link_once(team, english):
     assert ApprovalDecision.objects.filter(post=post).count() == 1
     expected = PostStatus.IN_REVIEW if "approve" in outcomes else PostStatus.CHANGES_REQUESTED
     assert status(post) == expected
+
+
+def test_a_withdrawn_link_is_not_sent_again_when_another_stage_passes(team, english):
+    """Two accounts under two policies: legal checks one, the comms reviewer the other."""
+    approval_policy_save(
+        membership=team.alice, name="Legal", channel_account=team.account,
+        stages=[StageInput(name="Legal", outside_email=LEGAL)],
+    )  # fmt: skip
+    approval_policy_save(
+        membership=team.alice, name="Comms", stages=[StageInput(name="Comms", role=Role.REVIEWER)]
+    )
+    post = draft(team.eddie, team.account)
+    variant_save(
+        post=post, membership=team.eddie, channel_account=team.other_account, language="fi",
+        text="Kirjasto aukeaa klo 9.",
+    )  # fmt: skip
+    post_submit_for_review(post=post, membership=team.eddie)
+    review = OutsideReview.objects.get(post=post)
+    outside_review_revoke(review=review, membership=team.eddie)
+    sent = len(mail.outbox)
+    post_approve(post=post, membership=team.rita)
+    assert OutsideReview.objects.filter(post=post).count() == 1
+    assert len([m for m in mail.outbox[sent:] if m.to == [LEGAL]]) == 0
+    assert status(post) == PostStatus.IN_REVIEW
