@@ -778,6 +778,26 @@ class PolicyForm(forms.Form):
         required=False,
         help_text=_("Leave this off unless a second pair of eyes is truly not needed."),
     )
+    remind_after_hours = forms.IntegerField(
+        label=_("Remind the approvers after (hours)"),
+        required=False,
+        min_value=1,
+        max_value=24 * 365,
+        help_text=_(
+            "When a post has waited this long at a stage, its approvers get a reminder, "
+            "once. Leave empty for no reminders."
+        ),
+    )
+    escalate_after_hours = forms.IntegerField(
+        label=_("Tell the managers after (hours)"),
+        required=False,
+        min_value=1,
+        max_value=24 * 365,
+        help_text=_(
+            "When a post has waited this long at a stage, the organization's managers are "
+            "told, once. Leave empty to never tell them."
+        ),
+    )
 
     def __init__(self, *args: Any, accounts: Iterable[ChannelAccount], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -806,6 +826,23 @@ class StageForm(forms.Form):
     require_all = forms.BooleanField(
         label=_("All of them must approve (otherwise one is enough)"), required=False
     )
+    outside_email = forms.EmailField(
+        label=_("Or an outside reviewer's e-mail"),
+        required=False,
+        help_text=_(
+            "Someone without a GovSocial account (a legal unit, a minister's office). They "
+            "get a link by e-mail that shows the post and lets them approve it or ask for "
+            "changes; the role and people above are then not asked."
+        ),
+    )
+    outside_per_post = forms.BooleanField(
+        label=_("The author names the outside reviewer for each post"),
+        required=False,
+        help_text=_(
+            "When sending a post for review, its author gives the outside reviewer's "
+            "address; the address above, if any, is suggested."
+        ),
+    )
 
     def __init__(self, *args: Any, members: Sequence[Membership] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -824,10 +861,18 @@ class StageForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        unnamed = not data.get("role") and not data.get("reviewers")
+        unnamed = not (
+            data.get("role")
+            or data.get("reviewers")
+            or data.get("outside_email")
+            or data.get("outside_per_post")
+        )
         if not data.get("DELETE") and unnamed and (self.has_changed() or not self.empty_permitted):
             raise forms.ValidationError(
-                _("Choose a role or name the people who approve at this stage.")
+                _(
+                    "Choose a role, name the people who approve at this stage, or give an "
+                    "outside reviewer's e-mail."
+                )
             )
         return data
 
@@ -838,6 +883,8 @@ class StageForm(forms.Form):
             role=data.get("role", ""),
             reviewer_ids=[int(pk) for pk in data.get("reviewers", [])],
             require_all=bool(data.get("require_all")),
+            outside_email=data.get("outside_email") or "",
+            outside_per_post=bool(data.get("outside_per_post")),
         )
 
 

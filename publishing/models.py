@@ -388,6 +388,14 @@ class ApprovalPolicy(models.Model):
     allow_self_approval = models.BooleanField(
         _("authors may approve their own posts"), default=False
     )
+    # A stage waiting longer than this reminds its approvers (once); after
+    # ``escalate_after_hours`` the organization's managers are told (once). Empty: never.
+    remind_after_hours = models.PositiveIntegerField(
+        _("remind approvers after (hours)"), null=True, blank=True
+    )
+    escalate_after_hours = models.PositiveIntegerField(
+        _("tell the managers after (hours)"), null=True, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -423,6 +431,14 @@ class ApprovalStage(models.Model):
         "governance.Membership", blank=True, related_name="approval_stages"
     )
     require_all = models.BooleanField(_("all of them must approve"), default=False)
+    # Someone outside GovSocial (a legal unit, a minister's office) who decides this
+    # stage through an e-mailed link; members named or by role then do not.
+    outside_email = models.EmailField(_("outside reviewer's e-mail"), blank=True)
+    # The post's author names the outside reviewer when sending it for review
+    # (``outside_email``, if any, is then the suggested address).
+    outside_per_post = models.BooleanField(
+        _("the author names the outside reviewer for each post"), default=False
+    )
 
     class Meta:
         verbose_name = _("approval stage")
@@ -458,6 +474,8 @@ class ApprovalDecision(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An outside reviewer's address (``reviewer`` is then empty).
+    outside_email = models.EmailField(blank=True)
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
     comment = models.TextField(_("comment"), blank=True)
     at = models.DateTimeField(default=timezone.now)
@@ -469,6 +487,115 @@ class ApprovalDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.decision} by {self.reviewer_id}"
+
+
+class PostOutsideReviewer(models.Model):
+    """The outside reviewer the author named for one post at a stage that asks for one
+    per post. Kept across review rounds, changed at the next submission."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="outside_reviewers")
+    stage = models.ForeignKey(ApprovalStage, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(_("outside reviewer's e-mail"))
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outside reviewer of a post")
+        verbose_name_plural = _("outside reviewers of posts")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "stage"], name="uniq_post_outside_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} for post {self.post_id} stage {self.stage_id}"
+
+
+class OutsideReview(models.Model):
+    """An e-mailed link that lets an outside reviewer decide one stage of one review
+    round, without logging in. Only the token's SHA-256 is stored. The link is bound
+    to the post's version and content hash: any change to what would be published
+    makes it useless. It works once, until ``expires_at``, unless revoked or replaced
+    (a resend makes a new row and revokes this one)."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="outside_reviews"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="outside_reviews")
+    stage = models.ForeignKey(
+        ApprovalStage, null=True, on_delete=models.SET_NULL, related_name="outside_reviews"
+    )
+    stage_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(_("outside reviewer's e-mail"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    review_round = models.PositiveIntegerField()
+    post_version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    # Who to contact about the post, shown on the page when the link no longer works.
+    contact_email = models.EmailField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("outside review")
+        verbose_name_plural = _("outside reviews")
+        ordering = ["post", "-created_at", "-id"]
+        constraints = [
+            # At most one live link per stage of a round: a doubled send cannot make two.
+            models.UniqueConstraint(
+                fields=["post", "stage", "review_round"],
+                condition=Q(used_at__isnull=True, revoked_at__isnull=True),
+                name="uniq_live_outside_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"outside review {self.pk} of post {self.post_id} by {self.email}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_live(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and not self.is_expired
+
+
+class ReminderKind(models.TextChoices):
+    REMIND = "remind", _("Reminder to the approvers")
+    ESCALATE = "escalate", _("Escalation to the managers")
+
+
+class ApprovalReminder(models.Model):
+    """A reminder (or escalation) about a stage that waited too long, claimed by its
+    insert: the unique constraint lets one tick of two send it, once per round."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="approval_reminders")
+    stage = models.ForeignKey(ApprovalStage, on_delete=models.CASCADE, related_name="+")
+    review_round = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("approval reminder")
+        verbose_name_plural = _("approval reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "stage", "review_round", "kind"], name="uniq_approval_reminder"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for post {self.post_id} stage {self.stage_id}"
 
 
 # --- dispatch ---------------------------------------------------------------------------

@@ -41,7 +41,9 @@ from publishing.models import (
     ApprovalPolicy,
     ApprovalStage,
     MediaAsset,
+    OutsideReview,
     Post,
+    PostOutsideReviewer,
     PostStatus,
     PublishJob,
     Variant,
@@ -352,6 +354,7 @@ class PublishedPostsRecords:
             {
                 "stage": decision.stage_name,
                 "reviewer": decision.reviewer.email if decision.reviewer else "",
+                "outside_reviewer": decision.outside_email,
                 "decision": decision.decision,
                 "comment": decision.comment,
                 "at": _iso(decision.at),
@@ -396,12 +399,17 @@ class PublishedPostsRecords:
             # Posts already without names are done; counting them again would say
             # the job did something every day.
             named_decisions = ApprovalDecision.objects.filter(post=OuterRef("pk")).filter(
-                Q(reviewer__isnull=False) | ~Q(comment="")
+                Q(reviewer__isnull=False) | ~Q(comment="") | ~Q(outside_email="")
+            )
+            named_outside = OutsideReview.objects.filter(post=OuterRef("pk")).filter(
+                ~Q(email="") | ~Q(comment="") | ~Q(contact_email="")
             )
             due = due.filter(
                 Q(created_by__isnull=False)
                 | Q(submitted_by__isnull=False)
                 | Exists(named_decisions)
+                | Exists(named_outside)
+                | Exists(PostOutsideReviewer.objects.filter(post=OuterRef("pk")))
             )
         held_ids = set(
             due.filter(
@@ -420,8 +428,13 @@ class PublishedPostsRecords:
                 else:
                     Post.objects.filter(pk__in=ids).update(created_by=None, submitted_by=None)
                     ApprovalDecision.objects.filter(post_id__in=ids).update(
-                        reviewer=None, comment=""
+                        reviewer=None, comment="", outside_email=""
                     )
+                    # Outside reviewers are people too: their address and words go.
+                    OutsideReview.objects.filter(post_id__in=ids).update(
+                        email="", comment="", contact_email="", sent_by=None
+                    )
+                    PostOutsideReviewer.objects.filter(post_id__in=ids).delete()
         return DisposalResult(removed=len(ids), held=len(held_ids), ids=[str(pk) for pk in ids])
 
 

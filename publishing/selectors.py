@@ -7,7 +7,7 @@ cannot see, is a 404 (``Http404``), never a 403.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +27,9 @@ from publishing.models import (
     EmergencyPublisher,
     JobStatus,
     MediaAsset,
+    OutsideReview,
     Post,
+    PostOutsideReviewer,
     PostStatus,
     PublishingPause,
     PublishJob,
@@ -142,9 +144,21 @@ class StageState:
     approved_user_ids: frozenset[int]
     # The stages before it in its policy are passed, so its reviewers may decide now.
     is_open: bool
+    # An outside reviewer decides this stage through an e-mailed link (no member does):
+    # the policy's address, or the one the author chose for this post ("" while a stage
+    # that asks the author for one has none yet).
+    outside: bool = False
+    outside_email: str = ""
+    outside_per_post: bool = False
+    outside_approved: bool = False
+    # Since when it has been open (the submission, or the last approval of the stage
+    # before it); None while it is not open.
+    opened_at: datetime | None = None
 
     @property
     def satisfied(self) -> bool:
+        if self.outside:
+            return self.outside_approved
         if self.require_all:
             return bool(self.eligible_user_ids) and self.eligible_user_ids <= self.approved_user_ids
         return bool(self.approved_user_ids)
@@ -229,6 +243,7 @@ def _state_for(
     account_ids: set[int],
     context: _OrgApprovalContext,
     decisions: Sequence[ApprovalDecision],
+    chosen_outside: dict[int, str] | None = None,
 ) -> ApprovalState:
     authors = {uid for uid in (post.created_by_id, post.submitted_by_id) if uid}
     # Which policy governs which of the post's accounts.
@@ -238,13 +253,20 @@ def _state_for(
         groups[policy.pk if policy else None].add(account_id)
     policies = {p.pk: p for p in [*context.policy_by_account.values(), context.default_policy] if p}
     approved_by_stage: dict[int | None, set[int]] = defaultdict(set)
+    approved_outside: set[int | None] = set()
+    last_approval_at: dict[int | None, datetime] = {}
     for decision in decisions:
-        if (
-            decision.review_round == post.review_round
-            and decision.decision == Decision.APPROVE
-            and decision.reviewer_id is not None
-        ):
+        if decision.review_round != post.review_round or decision.decision != Decision.APPROVE:
+            continue
+        if decision.reviewer_id is not None:
             approved_by_stage[decision.stage_id].add(decision.reviewer_id)
+        elif decision.outside_email:
+            approved_outside.add(decision.stage_id)
+        else:
+            continue
+        previous = last_approval_at.get(decision.stage_id)
+        if previous is None or decision.at > previous:
+            last_approval_at[decision.stage_id] = decision.at
 
     def members_with(roles: Iterable[str], accounts: set[int]) -> set[int]:
         wanted = set(roles)
@@ -269,13 +291,19 @@ def _state_for(
                     eligible_user_ids=frozenset(eligible),
                     approved_user_ids=frozenset(approved_by_stage[None]),
                     is_open=True,
+                    opened_at=post.submitted_at,
                 )
             )
             continue
         previous_passed = True
+        opened_at = post.submitted_at
         for stage in policy.stages.all():
-            named = {m.user_id for m in stage.reviewers.all() if m.role != Role.AUDITOR}
-            eligible = named if named else members_with([stage.role], accounts)
+            outside = bool(stage.outside_email or stage.outside_per_post)
+            if outside:
+                eligible = set()
+            else:
+                named = {m.user_id for m in stage.reviewers.all() if m.role != Role.AUDITOR}
+                eligible = named if named else members_with([stage.role], accounts)
             if not policy.allow_self_approval:
                 eligible -= authors
             state = StageState(
@@ -286,9 +314,17 @@ def _state_for(
                 eligible_user_ids=frozenset(eligible),
                 approved_user_ids=frozenset(approved_by_stage[stage.pk]),
                 is_open=previous_passed,
+                outside=outside,
+                outside_email=(chosen_outside or {}).get(stage.pk, "") or stage.outside_email,
+                outside_per_post=stage.outside_per_post,
+                outside_approved=stage.pk in approved_outside,
+                opened_at=opened_at if previous_passed else None,
             )
             stages.append(state)
             previous_passed = previous_passed and state.satisfied
+            passed_at = last_approval_at.get(stage.pk)
+            if opened_at is not None and passed_at is not None and passed_at > opened_at:
+                opened_at = passed_at
     return ApprovalState(stages=stages)
 
 
@@ -297,7 +333,8 @@ def post_approval_state(post: Post) -> ApprovalState:
     who already approved. A post with no targets yet needs the default stage(s)."""
     account_ids = set(post.variants.values_list("channel_account_id", flat=True))
     decisions = list(post.decisions.filter(review_round=post.review_round))
-    return _state_for(post, account_ids, _approval_context(post.organization_id), decisions)
+    chosen = dict(post.outside_reviewers.values_list("stage_id", "email"))
+    return _state_for(post, account_ids, _approval_context(post.organization_id), decisions, chosen)
 
 
 def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
@@ -329,12 +366,62 @@ def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
     return waiting
 
 
+def posts_in_review_with_time_limits() -> Iterator[tuple[Post, ApprovalState]]:
+    """Every post in review in an organization with a policy that reminds or escalates,
+    with its approval state; a fixed number of queries per organization."""
+    organization_ids = sorted(
+        set(
+            ApprovalPolicy.objects.filter(
+                Q(remind_after_hours__isnull=False) | Q(escalate_after_hours__isnull=False)
+            ).values_list("organization_id", flat=True)
+        )
+    )
+    for organization_id in organization_ids:
+        posts = list(
+            Post.objects.filter(organization_id=organization_id, status=PostStatus.IN_REVIEW)
+            .select_related("organization")
+            .prefetch_related("variants")
+            .order_by("submitted_at", "pk")
+        )
+        if not posts:
+            continue
+        context = _approval_context(organization_id)
+        decisions: dict[int, list[ApprovalDecision]] = defaultdict(list)
+        for decision in ApprovalDecision.objects.filter(post__in=posts):
+            decisions[decision.post_id].append(decision)
+        chosen: dict[int, dict[int, str]] = defaultdict(dict)
+        for row in PostOutsideReviewer.objects.filter(post__in=posts):
+            chosen[row.post_id][row.stage_id] = row.email
+        for post in posts:
+            account_ids = {v.channel_account_id for v in post.variants.all()}
+            yield post, _state_for(post, account_ids, context, decisions[post.pk], chosen[post.pk])
+
+
 def approval_policies_for(organization: Organization) -> QuerySet[ApprovalPolicy]:
     return (
         ApprovalPolicy.objects.filter(organization=organization)
         .select_related("channel_account")
         .prefetch_related("stages__reviewers__user")
         .order_by("channel_account__handle", "pk")
+    )
+
+
+def outside_reviews_for_post(post: Post) -> list[OutsideReview]:
+    """The post's outside review links of its current round, newest first."""
+    return list(
+        OutsideReview.objects.filter(post=post, review_round=post.review_round)
+        .select_related("sent_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def outside_review_get_for_user(membership: Membership, pk: int | str) -> OutsideReview:
+    """One outside review link of a post the member may see (404 otherwise)."""
+    visible = posts_for_membership(membership).values("pk")
+    return get_in_org(
+        OutsideReview.objects.filter(post__in=visible).select_related("post", "organization"),
+        membership.organization,
+        pk=pk,
     )
 
 

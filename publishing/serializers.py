@@ -232,6 +232,11 @@ class StageStateSerializer(serializers.Serializer[Any]):
     waiting_for = serializers.ListField(
         child=serializers.IntegerField(), source="waiting_for_user_ids", help_text="User ids."
     )
+    outside_reviewer = serializers.CharField(
+        source="outside_email",
+        help_text="The e-mail address of the outside reviewer who decides this stage through "
+        "an e-mailed link (empty when members decide it).",
+    )
 
 
 class ApprovalStateSerializer(serializers.Serializer[Any]):

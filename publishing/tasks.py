@@ -1,8 +1,9 @@
 """Celery tasks of publishing: thin, each loads by id and calls one service.
 
 Everything runs on the ``publish`` queue so a slow metric pull never delays a
-post. No task here retries itself or uses a countdown: back-off lives in the
-database (``PublishJob.next_attempt_at``) and the dispatcher picks it up.
+post, except the approval reminders, which go on ``default``. No task here retries
+itself or uses a countdown: back-off lives in the database
+(``PublishJob.next_attempt_at``) and the dispatcher picks it up.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from publishing.services.dispatch import (
 from publishing.services.dispatch import (
     dispatch_due as dispatch_due_service,
 )
+from publishing.services.reminders import approval_reminders_send_due
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +72,16 @@ def import_posts(batch_id: int) -> None:
     from publishing.services.bulk_import import import_batch_run
 
     import_batch_run(batch_id=batch_id)
+
+
+# On the default queue (routed by name in settings): reminders never hold up a publish.
+@shared_task(
+    name="publishing.tasks.remind_waiting_approvals",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def remind_waiting_approvals() -> int:
+    """Every few minutes: remind approvers of stages that waited past their policy's
+    limit, then the managers; each claimed in the database, so sent once."""
+    return approval_reminders_send_due()

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import approval, bulk_import, compose_images, media, posts
+from publishing.views import approval, bulk_import, compose_images, media, outside_review, posts
 
 urlpatterns: list[URLPattern] = [
     path("posts/", posts.post_list_view, name="post_list"),
@@ -21,6 +21,22 @@ urlpatterns: list[URLPattern] = [
     path("targets/<int:pk>/retry/", posts.job_retry_view, name="job_retry"),
     path("targets/<int:pk>/delete/", posts.job_delete_view, name="job_delete"),
     path("review/", posts.review_queue_view, name="review_queue"),
+    # An outside reviewer's link: no login, the token is the permission.
+    path(
+        "outside-review/<str:token>/",
+        outside_review.outside_review_view,
+        name="outside_review",
+    ),
+    path(
+        "outside-reviews/<int:pk>/resend/",
+        outside_review.outside_review_resend_view,
+        name="outside_review_resend",
+    ),
+    path(
+        "outside-reviews/<int:pk>/revoke/",
+        outside_review.outside_review_revoke_view,
+        name="outside_review_revoke",
+    ),
     path("media/", media.media_library_view, name="media"),
     path("media/<int:pk>/", media.media_detail_view, name="media_detail"),
     path("media/<int:pk>/file/", media.media_file_view, name="media_file"),

@@ -18,7 +18,7 @@ from governance.services.records import (
     retention_rule_save,
 )
 from governance.tests.records_setup import published
-from publishing.models import ApprovalDecision, Decision, Post
+from publishing.models import ApprovalDecision, Decision, OutsideReview, Post
 
 
 @pytest.fixture
@@ -140,6 +140,27 @@ def test_anonymizing_removes_the_people_and_keeps_the_words(personas, posts):
     assert first[0].removed == 2
     assert second[0].removed == 0
     assert DisposalLog.objects.count() == 1
+
+
+def test_anonymizing_removes_outside_reviewers_too(personas, posts):
+    _rule(personas, action=RetentionAction.ANONYMIZE)
+    post = posts["old_news"]
+    ApprovalDecision.objects.create(
+        post=post, review_round=1, post_version=1, outside_email="legal@ministry.example",
+        decision=Decision.APPROVE, comment="Legally fine.",
+    )  # fmt: skip
+    OutsideReview.objects.create(
+        organization=personas.org, post=post, email="legal@ministry.example",
+        token_hash="0" * 64, review_round=1, post_version=1, content_hash="",
+        contact_email="bob@example.org", expires_at=timezone.now(), comment="Legally fine.",
+    )  # fmt: skip
+
+    records_dispose()
+
+    decision = post.decisions.get()
+    assert decision.outside_email == "" and decision.comment == ""
+    review = OutsideReview.objects.get(post=post)
+    assert (review.email, review.comment, review.contact_email) == ("", "", "")
 
 
 def test_audit_entries_are_never_deleted(personas, posts, time_machine):

@@ -267,6 +267,8 @@ if env.str("EMAIL_URL", default=""):
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GovSocial <govsocial@localhost>")
 
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+# How long an outside reviewer's e-mailed approval link works.
+OUTSIDE_REVIEW_TTL_HOURS = env.int("OUTSIDE_REVIEW_TTL_HOURS", default=72)
 
 # Connectors refuse loopback, private, link-local and reserved addresses, because a
 # Mastodon instance or PDS address is typed in by a person. Local test servers need this on.
@@ -431,6 +433,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 1.0,
         "options": {"queue": "publish", "expires": 2},
     },
+    # Approval reminders (publishing/services/reminders.py): stages that waited past their
+    # policy's limit remind their approvers, then the managers; each claimed once in the database.
+    "publishing-remind-waiting-approvals": {
+        "task": "publishing.tasks.remind_waiting_approvals",
+        "schedule": 5 * 60.0,
+        "options": {"queue": "default", "expires": 4 * 60},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -518,6 +527,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 CELERY_TASK_ROUTES = {
     # A spreadsheet import is long and must never delay a post.
     "publishing.tasks.import_posts": {"queue": "default"},
+    # An exact name wins over the pattern: approval reminders never wait behind publishing.
+    "publishing.tasks.remind_waiting_approvals": {"queue": "default"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.

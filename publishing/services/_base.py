@@ -48,6 +48,7 @@ def post_move(
     fields: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
     audits: list[Callable[[], object]] | None = None,
+    actor_label: str = "",
 ) -> Post:
     """Move a locked ``post`` to ``to`` if its current state allows it, and audit the move.
 
@@ -72,6 +73,7 @@ def post_move(
         action=action,
         organization=post.organization,
         actor=actor,
+        actor_label=actor_label,
         target=post,
         old={"status": old_status},
         new={"status": str(to), **(new or {})},

@@ -233,12 +233,16 @@ PUBLIC_MEDIA_SALT = "publishing.media.public"
 PUBLIC_MEDIA_MAX_AGE_SECONDS = 2 * 24 * 3600
 
 
+def media_public_path(asset: MediaAsset) -> str:
+    """The path of the image's signed, expiring public address (see media_public_url)."""
+    token = signing.dumps({"a": asset.pk, "h": asset.sha256[:16]}, salt=PUBLIC_MEDIA_SALT)
+    return reverse("publishing:media_public", args=[token])
+
+
 def media_public_url(asset: MediaAsset) -> str:
     """A signed, expiring address of the image that anyone can fetch (no login): the
     token names the asset and its content hash, so a replaced file is not served."""
-    token = signing.dumps({"a": asset.pk, "h": asset.sha256[:16]}, salt=PUBLIC_MEDIA_SALT)
-    path = reverse("publishing:media_public", args=[token])
-    return settings.SITE_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + media_public_path(asset)
 
 
 def media_public_asset(token: str) -> MediaAsset | None:

@@ -7,11 +7,12 @@ approval ever covers words the reviewer did not see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
-from governance.models import Membership
+from governance.models import Membership, User
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
 from publishing.models import (
@@ -28,6 +29,7 @@ from publishing.models import (
     JobStatus,
     MediaAsset,
     Post,
+    PostOutsideReviewer,
     PostStatus,
     PublishAttempt,
     PublishJob,
@@ -39,6 +41,7 @@ from publishing.models import (
 from publishing.selectors import post_approval_state
 from publishing.services._base import lock_post, post_move, refuse
 from publishing.services._notify import notify_users, post_label
+from publishing.services.outside_review import outside_reviews_open
 from publishing.validation import post_problems
 
 # A time typed a moment ago still counts as "from now on" (the form took a while to send).
@@ -215,10 +218,16 @@ def _stop_jobs(post: Post) -> int:
 
 
 def _content_changed(
-    post: Post, membership: Membership, request: HttpRequest | None, what: dict[str, object]
+    post: Post,
+    membership: Membership,
+    request: HttpRequest | None,
+    what: dict[str, object],
+    *,
+    notify: bool = True,
 ) -> Post:
     """Record an edit of a locked post's content; send it back to review when it had
-    been submitted, approved or scheduled."""
+    been submitted, approved or scheduled (its reviewers told unless ``notify`` is
+    False: the caller then tells them once the content is final)."""
     if not post.is_editable:
         raise refuse(post, _("edited"))
     now = timezone.now()
@@ -254,19 +263,24 @@ def _content_changed(
         },
         new={"reason": "edited", "from": old_status, "jobs_cancelled": cancelled, **what},
     )
-    _notify_reviewers(post)
+    if notify:
+        _notify_reviewers(post, sent_by=membership.user, request=request)
     return post
 
 
-def _notify_reviewers(post: Post, *, skip: frozenset[int] = frozenset()) -> None:
+def _notify_reviewers(
+    post: Post, *, sent_by: User | None = None, request: HttpRequest | None = None
+) -> None:
+    """Tell the members who may decide now, and e-mail outside reviewers their link."""
     state = post_approval_state(post)
     label = post_label(post)
     notify_users(
         post=post,
-        user_ids=state.waiting_for_user_ids - skip,
+        user_ids=state.waiting_for_user_ids,
         kind="post.review_requested",
         message=lambda: _("“%(post)s” is waiting for your review.") % {"post": label},
     )
+    outside_reviews_open(post, state=state, sent_by=sent_by, request=request)
 
 
 def variant_save(
@@ -373,7 +387,7 @@ def variant_delete(
                 _("GovSocial has already tried to publish this target, so it stays on record."),
                 code="has_history",
             )
-        _content_changed(
+        post = _content_changed(
             post,
             membership,
             request,
@@ -382,9 +396,13 @@ def variant_delete(
                 "channel_account": variant.channel_account_id,
                 "language": variant.language,
             },
+            notify=False,
         )
         # Its jobs were cancelled above and never reached the network: they go with it.
         variant.delete()
+        if post.status == PostStatus.IN_REVIEW:
+            # Told now, so an outside reviewer's link is bound to the post without it.
+            _notify_reviewers(post, sent_by=membership.user, request=request)
 
 
 def problem_messages(post: Post, *, with_org_rules: bool = True) -> list[str]:
@@ -405,15 +423,52 @@ def problem_messages(post: Post, *, with_org_rules: bool = True) -> list[str]:
     return messages
 
 
+def _choose_outside_reviewers(
+    post: Post, membership: Membership, chosen: Mapping[int, str]
+) -> dict[str, str]:
+    """Record the outside reviewer named for each stage of a locked post that asks the
+    author for one; refuse a stage left without an address. Returns stage → address."""
+    named: dict[str, str] = {}
+    for stage in post_approval_state(post).stages:
+        if not stage.outside_per_post or stage.stage is None:
+            continue
+        email = (chosen.get(stage.stage.pk) or stage.outside_email).strip().lower()
+        if not email:
+            raise ValidationError(
+                _("Name the outside reviewer of the stage “%(stage)s”.") % {"stage": stage.name},
+                code="outside_reviewer_required",
+            )
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(email)s” is not an e-mail address.") % {"email": email},
+                code="outside_reviewer_invalid",
+            ) from None
+        PostOutsideReviewer.objects.update_or_create(
+            post=post,
+            stage=stage.stage,
+            defaults={"email": email, "chosen_by": membership.user, "chosen_at": timezone.now()},
+        )
+        named[stage.name] = email
+    return named
+
+
 def post_submit_for_review(
-    *, post: Post, membership: Membership, request: HttpRequest | None = None
+    *,
+    post: Post,
+    membership: Membership,
+    outside_reviewers: Mapping[int, str] | None = None,
+    request: HttpRequest | None = None,
 ) -> Post:
     """Send a draft (or a post whose changes were requested) to its reviewers.
 
     Refused on everything scheduling would refuse (each network's rules, the
     organization's alt-text rule, an account that cannot publish, a planned time
     already passed), so that no approval is spent on a post that cannot go out.
-    A policy with no stages approves at once (audited as such).
+    ``outside_reviewers`` names, by stage id, the outside reviewer of each stage that
+    asks the author for one (the address given last time, or the policy's suggestion,
+    stands otherwise). A policy with no stages approves at once (audited as such).
     """
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
@@ -429,6 +484,7 @@ def post_submit_for_review(
             problems.append(planned_time_passed_message())
         if problems:
             raise ValidationError(problems, code="invalid_content")
+        named = _choose_outside_reviewers(post, membership, outside_reviewers or {})
         now = timezone.now()
         post_move(
             post=post,
@@ -443,7 +499,11 @@ def post_submit_for_review(
                 "submitted_at": now,
                 "approved_at": None,
             },
-            new={"review_round": post.review_round + 1, "version": post.version},
+            new={
+                "review_round": post.review_round + 1,
+                "version": post.version,
+                **({"outside_reviewers": named} if named else {}),
+            },
         )
         state = post_approval_state(post)
         if not state.stages:
@@ -457,7 +517,7 @@ def post_submit_for_review(
                 new={"automatic": True, "reason": "the approval policy has no stages"},
             )
         else:
-            _notify_reviewers(post)
+            _notify_reviewers(post, sent_by=membership.user, request=request)
     return post
 
 

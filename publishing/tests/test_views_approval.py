@@ -69,7 +69,7 @@ def test_a_stage_needs_a_role_or_people(client, personas, login):
     }
     response = client.post(f"{POLICIES}new/", data)
     assert response.status_code == 400
-    assert "Choose a role or name the people" in response.content.decode()
+    assert "Choose a role, name the people" in response.content.decode()
 
 
 def test_a_policy_for_one_account_is_edited_and_removed(client, personas, login, team):
@@ -112,3 +112,60 @@ def test_admin_turns_the_alt_text_rule_off(client, personas, login):
     rules = publishing_rules(personas.org.pk)
     assert rules.require_alt_text is False
     assert rules.late_cutoff_minutes == 45
+
+
+def test_a_stage_may_name_an_outside_reviewer_and_the_policy_reminds(client, team, login):
+    login(client, team.alice.user)
+    data = {
+        "name": "With legal",
+        "remind_after_hours": "24",
+        "escalate_after_hours": "48",
+        "stages-TOTAL_FORMS": "2",
+        "stages-INITIAL_FORMS": "0",
+        **stage(0, name="Comms", role=Role.REVIEWER),
+        **stage(1, name="Legal", outside_email="Legal@Ministry.example"),
+        "action": "save",
+    }
+    response = client.post(f"{POLICIES}new/", data, follow=True)
+    policy = ApprovalPolicy.objects.get()
+    assert (policy.remind_after_hours, policy.escalate_after_hours) == (24, 48)
+    legal = policy.stages.get(position=1)
+    assert legal.outside_email == "legal@ministry.example" and legal.role == ""
+    page = response.content.decode()
+    assert "the outside reviewer legal@ministry.example approves through an e-mailed link" in page
+    assert "Approvers are reminded after 24 hours of waiting." in page
+    assert "Managers are told after 48 hours." in page
+
+
+def test_managers_are_told_after_the_approvers_are_reminded(client, team, login):
+    login(client, team.alice.user)
+    data = {
+        "name": "Backwards",
+        "remind_after_hours": "48",
+        "escalate_after_hours": "24",
+        "stages-TOTAL_FORMS": "1",
+        "stages-INITIAL_FORMS": "0",
+        **stage(0, name="Comms", role=Role.REVIEWER),
+        "action": "save",
+    }
+    response = client.post(f"{POLICIES}new/", data)
+    assert response.status_code == 400
+    assert "Tell the managers later than the approvers are reminded." in response.content.decode()
+    assert not ApprovalPolicy.objects.exists()
+
+
+def test_a_stage_may_let_the_author_name_the_outside_reviewer(client, team, login):
+    login(client, team.alice.user)
+    data = {
+        "name": "Minister",
+        "stages-TOTAL_FORMS": "1",
+        "stages-INITIAL_FORMS": "0",
+        **stage(0, name="Office", outside_per_post="on"),
+        "action": "save",
+    }
+    response = client.post(f"{POLICIES}new/", data, follow=True)
+    office = ApprovalPolicy.objects.get().stages.get()
+    assert office.outside_per_post and office.outside_email == "" and office.role == ""
+    assert "an outside reviewer the author names approves through an e-mailed link" in (
+        response.content.decode()
+    )

@@ -53,6 +53,7 @@ class StageView:
     name: str
     require_all: bool
     approvers: str  # named people, or the role in words
+    outside: bool = False
 
 
 @dataclass
@@ -65,13 +66,26 @@ def _policy_view(policy: ApprovalPolicy) -> PolicyView:
     stages = []
     for stage in policy.stages.all():
         named = [str(member.user) for member in stage.reviewers.all()]
-        if named:
+        if stage.outside_per_post and stage.outside_email:
+            approvers = _("an outside reviewer the author names (suggested: %(email)s)") % {
+                "email": stage.outside_email
+            }
+        elif stage.outside_per_post:
+            approvers = _("an outside reviewer the author names")
+        elif stage.outside_email:
+            approvers = _("the outside reviewer %(email)s") % {"email": stage.outside_email}
+        elif named:
             approvers = ", ".join(named)
         else:
             role = dict(Role.choices).get(stage.role, stage.role)
             approvers = _("everyone with the role %(role)s") % {"role": role}
         stages.append(
-            StageView(name=stage.name, require_all=stage.require_all, approvers=approvers)
+            StageView(
+                name=stage.name,
+                require_all=stage.require_all,
+                approvers=approvers,
+                outside=bool(stage.outside_email or stage.outside_per_post),
+            )
         )
     return PolicyView(policy=policy, stages=stages)
 
@@ -100,6 +114,8 @@ def _stage_initial(policy: ApprovalPolicy) -> list[dict[str, Any]]:
             "role": stage.role,
             "reviewers": [str(member.pk) for member in stage.reviewers.all()],
             "require_all": stage.require_all,
+            "outside_email": stage.outside_email,
+            "outside_per_post": stage.outside_per_post,
         }
         for stage in policy.stages.order_by("position")
     ]
@@ -128,6 +144,8 @@ def _policy_form_view(request: HttpRequest, policy: ApprovalPolicy | None) -> Ht
                     stages=[f.stage_input() for f in kept],
                     channel_account=form.account(),
                     allow_self_approval=form.cleaned_data["allow_self_approval"],
+                    remind_after_hours=form.cleaned_data["remind_after_hours"],
+                    escalate_after_hours=form.cleaned_data["escalate_after_hours"],
                     policy=policy,
                     request=request,
                 )
@@ -144,6 +162,8 @@ def _policy_form_view(request: HttpRequest, policy: ApprovalPolicy | None) -> Ht
                 "name": policy.name,
                 "channel_account": str(policy.channel_account_id or ""),
                 "allow_self_approval": policy.allow_self_approval,
+                "remind_after_hours": policy.remind_after_hours,
+                "escalate_after_hours": policy.escalate_after_hours,
             },
             accounts=accounts,
         )

@@ -54,6 +54,7 @@ from publishing.models import (
     HoldReason,
     JobStatus,
     MediaAsset,
+    OutsideReview,
     Post,
     PostStatus,
     PublishJob,
@@ -62,6 +63,7 @@ from publishing.models import (
 from publishing.selectors import (
     ApprovalState,
     media_assets_for_membership,
+    outside_reviews_for_post,
     post_approval_state,
     post_get_for_user,
     post_history,
@@ -75,6 +77,7 @@ from publishing.services import dispatch as dispatch_services
 from publishing.services import media as media_services
 from publishing.services import posts as post_services
 from publishing.services.media import MAX_ALT_TEXT
+from publishing.services.outside_review import outside_link_problem
 from publishing.validation import (
     default_post_languages,
     publishing_rules,
@@ -126,6 +129,11 @@ HISTORY_LABELS: dict[str, Any] = {
     "post.submitted": gettext_lazy("Sent it for review"),
     "post.withdrawn": gettext_lazy("Took it back to draft"),
     "post.review_approved": gettext_lazy("Approved"),
+    "post.outside_review_sent": gettext_lazy("Sent the outside reviewer a link"),
+    "post.outside_review_resent": gettext_lazy("Sent the outside reviewer a new link"),
+    "post.outside_review_revoked": gettext_lazy("Withdrew the outside reviewer's link"),
+    "post.outside_review_approved": gettext_lazy("Approved (outside reviewer)"),
+    "post.outside_changes_requested": gettext_lazy("Asked for changes (outside reviewer)"),
     "post.changes_requested": gettext_lazy("Asked for changes"),
     "post.approved": gettext_lazy("The post is approved"),
     "post.scheduled": gettext_lazy("Scheduled it"),
@@ -989,6 +997,56 @@ class StageRow:
     approved_by: list[str]
     waiting_for: list[str]
     eligible: list[str]
+    outside_email: str = ""
+
+
+@dataclass
+class OutsideRow:
+    """The latest outside review link of one stage in the current round, as staff see it."""
+
+    review: OutsideReview
+    state: str  # approved, changes_requested, live, opened, changed, closed, expired, revoked
+    can_resend: bool
+    can_revoke: bool
+
+
+@dataclass
+class OutsideChoice:
+    """A stage whose outside reviewer the author names when sending the post for review."""
+
+    stage_id: int
+    name: str
+    email: str
+
+
+def _outside_rows(post: Post, state: ApprovalState, can_write: bool) -> list[OutsideRow]:
+    waiting = {
+        s.stage.pk
+        for s in state.stages
+        if s.stage is not None and s.outside_email and s.is_open and not s.satisfied
+    }
+    latest: dict[int | None, OutsideReview] = {}
+    for review in outside_reviews_for_post(post):
+        latest.setdefault(review.stage_id, review)
+    rows = []
+    for review in latest.values():
+        problem = outside_link_problem(review, post)
+        if review.used_at is not None:
+            shown = "approved" if review.decision == "approve" else "changes_requested"
+        elif problem:
+            shown = problem
+        else:
+            shown = "opened" if review.opened_at else "live"
+        stage_waits = post.status == PostStatus.IN_REVIEW and review.stage_id in waiting
+        rows.append(
+            OutsideRow(
+                review=review,
+                state=shown,
+                can_resend=can_write and stage_waits and review.used_at is None,
+                can_revoke=can_write and review.used_at is None and review.revoked_at is None,
+            )
+        )
+    return rows
 
 
 def _stage_rows(state: ApprovalState) -> list[StageRow]:
@@ -1007,9 +1065,12 @@ def _stage_rows(state: ApprovalState) -> list[StageRow]:
             require_all=stage.require_all,
             is_open=stage.is_open,
             satisfied=stage.satisfied,
-            approved_by=named(stage.approved_user_ids),
+            approved_by=[stage.outside_email]
+            if stage.outside_approved
+            else named(stage.approved_user_ids),
             waiting_for=named(stage.waiting_for_user_ids),
             eligible=named(stage.eligible_user_ids),
+            outside_email=stage.outside_email,
         )
         for stage in state.stages
     ]
@@ -1092,6 +1153,7 @@ _HISTORY_DETAILS: list[tuple[str, Any]] = [
     ("reason", gettext_lazy("Reason")),
     ("stage", gettext_lazy("Stage")),
     ("stages", gettext_lazy("Stages")),
+    ("outside_reviewer", gettext_lazy("Outside reviewer")),
     ("scheduled_at", gettext_lazy("Time")),
     ("version", gettext_lazy("Version")),
 ]
@@ -1207,6 +1269,12 @@ def _detail_context(
         ),
         "previews": composed,
         "stages": _stage_rows(state) if post.status == PostStatus.IN_REVIEW else [],
+        "outside_reviews": _outside_rows(post, state, can_write),
+        "outside_choices": [
+            OutsideChoice(stage_id=s.stage.pk, name=s.name, email=s.outside_email)
+            for s in state.stages
+            if s.outside_per_post and s.stage is not None
+        ],
         "open_stages": [s.name or _("Approval") for s in state.open_stages_for(membership.user_id)],
         "may_review": may_review,
         "self_approval_note": _self_approval_note(post, membership, state),
@@ -1274,9 +1342,15 @@ def _refused(request: HttpRequest, post: Post, error: ValidationError) -> HttpRe
 @require_POST
 def post_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     membership, post = _post_for_action(request, pk, "posts.write")
+    chosen: dict[int, str] = {}
+    for key in request.POST:
+        stage_id = key.removeprefix("outside-")
+        value = request.POST.get(key, "")
+        if stage_id != key and stage_id.isascii() and stage_id.isdigit() and len(value) <= 254:
+            chosen[int(stage_id)] = value
     try:
         post = post_services.post_submit_for_review(
-            post=post, membership=membership, request=request
+            post=post, membership=membership, outside_reviewers=chosen, request=request
         )
     except ValidationError as error:
         return _refused(request, post, error)
