@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,8 +27,10 @@ from governance.selectors.sso import (
     sso_provider_for_slug,
     sso_providers_for_email,
 )
+from governance.services.saml import saml_begin, saml_complete, saml_sp_metadata, saml_stash
 from governance.services.sso import (
     SSOError,
+    SSOOutcome,
     sso_begin,
     sso_complete,
     sso_discovery_check,
@@ -87,7 +89,10 @@ def sso_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     if provider is None:
         raise Http404
     try:
-        url = sso_begin(request=request, provider=provider, next_url=_next_url(request))
+        if provider.protocol == OIDCProvider.Protocol.SAML:
+            url = saml_begin(request=request, provider=provider, next_url=_next_url(request))
+        else:
+            url = sso_begin(request=request, provider=provider, next_url=_next_url(request))
     except SSOError as error:
         return _error_page(request, error, provider, status=503)
     return redirect(url)
@@ -100,6 +105,11 @@ def sso_callback_view(request: HttpRequest) -> HttpResponse:
     except SSOError as error:
         status = 503 if error.reason == "unreachable" else 400
         return _error_page(request, error, None, status=status)
+    return _outcome_response(request, outcome)
+
+
+def _outcome_response(request: HttpRequest, outcome: SSOOutcome) -> HttpResponse:
+    """Where a person the provider vouched for goes next (shared by both protocols)."""
     if outcome.next_step == "waiting":
         return render(
             request,
@@ -122,6 +132,60 @@ def sso_callback_view(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
     )
     return response
+
+
+def _saml_provider(org_id: int) -> OIDCProvider:
+    provider = (
+        OIDCProvider.objects.select_related("organization")
+        .filter(organization_id=org_id, protocol=OIDCProvider.Protocol.SAML)
+        .first()
+    )
+    if provider is None:
+        raise Http404
+    return provider
+
+
+@require_GET
+def saml_metadata_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Our service provider metadata for the organization's identity provider."""
+    provider = _saml_provider(org_id)
+    try:
+        xml = saml_sp_metadata(provider)
+    except SSOError as error:
+        return _error_page(request, error, provider, status=503)
+    return HttpResponse(xml, content_type="application/samlmetadata+xml; charset=utf-8")
+
+
+@csrf_exempt  # The identity provider posts here; the answer's own checks stand in.
+@require_POST
+@never_cache
+def saml_acs_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The identity provider's answer arrives by a cross-site POST, without our session
+    cookie: keep it, and let the browser bring it to ``finish/`` with its session."""
+    provider = _saml_provider(org_id)
+    saml_response = request.POST.get("SAMLResponse", "")
+    if not saml_response:
+        return _error_page(
+            request,
+            SSOError("assertion", _("The identity provider sent no sign-in answer.")),
+            provider,
+            status=400,
+        )
+    key = saml_stash(saml_response)
+    finish = reverse("governance:saml_finish", args=[org_id])
+    return redirect(f"{finish}?{urlencode({'key': key})}", permanent=False)
+
+
+@require_GET
+@never_cache
+def saml_finish_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    provider = _saml_provider(org_id)
+    try:
+        outcome = saml_complete(request=request, provider=provider, key=request.GET.get("key", ""))
+    except SSOError as error:
+        status = 503 if error.reason == "unreachable" else 400
+        return _error_page(request, error, None, status=status)
+    return _outcome_response(request, outcome)
 
 
 def _error_page(
