@@ -148,7 +148,9 @@ def saml_metadata_entity(xml: str, entity_id: str = "") -> str:
     if not candidates:
         raise SSOError(
             "unreachable",
-            _("The metadata describes no identity provider with that entity ID."),
+            _("The metadata describes no identity provider with that entity ID.")
+            if entity_id
+            else _("The metadata describes no identity provider."),
         )
     if len(candidates) > 1:
         raise SSOError(

@@ -9,7 +9,6 @@ answer form back to our assertion consumer service).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -292,10 +291,84 @@ def test_the_saml_pages_of_an_organization_without_saml_are_404(client, personas
     assert client.post(f"/auth/sso/saml/{org_id}/acs/", {"SAMLResponse": "x"}).status_code == 404
 
 
-def test_metadata_without_an_identity_provider_is_a_clear_error(saml_idp):
+def test_metadata_that_cannot_be_read_or_names_another_entity_is_a_clear_error(saml_idp):
     from governance.services.sso import SSOError
 
     with pytest.raises(SSOError) as caught:
-        saml_metadata_entity("<not-metadata/>")
-    assert "metadata" in caught.value.message
-    assert urlsplit(saml_idp.metadata_url).path == "/metadata"
+        saml_metadata_entity("garbage <<")
+    assert "metadata could not be read" in caught.value.message
+    with pytest.raises(SSOError) as caught:
+        saml_metadata_entity(saml_idp.metadata(), "https://someone-else.example/idp")
+    assert "no identity provider with that entity ID" in caught.value.message
+    assert saml_metadata_entity(saml_idp.metadata()) == saml_idp.entity_id
+
+
+def _settings_form(**changes):
+    data = {
+        "protocol": "saml",
+        "display_name": "Kaupungin SAML",
+        "allowed_domains": "example.org",
+        "groups_claim": "groups",
+        "role_mapping": "comms-editors = editor",
+        "default_role": "",
+        "trust_provider_mfa": "on",
+        "saml_email_attribute": "mail",
+        "enabled": "on",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_admin_sets_up_saml_from_the_metadata_address_and_a_member_signs_in(
+    client, personas, login, saml_idp
+):
+    login(client, personas.alice)
+    page = client.get("/governance/settings/sso/")
+    org_id = personas.org.pk
+    assert f"http://localhost:8000/auth/sso/saml/{org_id}/acs/" in page.content.decode()
+
+    response = client.post(
+        "/governance/settings/sso/", _settings_form(saml_metadata_url=saml_idp.metadata_url)
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    provider = OIDCProvider.objects.get(organization=personas.org)
+    assert provider.protocol == "saml"
+    assert provider.saml_idp_entity_id == saml_idp.entity_id
+    assert "EntityDescriptor" in provider.saml_metadata_xml
+    event = AuditEvent.objects.get(action="sso.provider_created")
+    assert event.new_values["protocol"] == "saml"
+    assert len(event.new_values["saml_metadata_sha256"]) == 64
+
+    member = client.__class__()
+    saml_idp.add_account(
+        "ola", email="ola@example.org", groups=["comms-editors"], authn_context=REFEDS_MFA
+    )
+    assert _sign_in(member, saml_idp, "ola")["Location"] == "/"
+    assert Membership.objects.get(user__email="ola@example.org").role == Role.EDITOR
+
+
+def test_admin_uploads_the_metadata_file(client, personas, login, saml_idp):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, personas.alice)
+    upload = SimpleUploadedFile("idp.xml", saml_idp.metadata().encode(), "application/xml")
+    response = client.post("/governance/settings/sso/", _settings_form(saml_metadata_file=upload))
+    assert response.status_code == 302
+    provider = OIDCProvider.objects.get(organization=personas.org)
+    assert provider.saml_idp_entity_id == saml_idp.entity_id
+    assert provider.saml_metadata_url == ""
+
+
+def test_metadata_that_is_not_metadata_is_refused_on_the_form(client, personas, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, personas.alice)
+    upload = SimpleUploadedFile("idp.xml", b"<html>not metadata</html>", "application/xml")
+    response = client.post("/governance/settings/sso/", _settings_form(saml_metadata_file=upload))
+    assert response.status_code == 400
+    assert "The metadata describes no identity provider." in response.content.decode()
+    assert not OIDCProvider.objects.exists()
+
+    nothing = client.post("/governance/settings/sso/", _settings_form())
+    assert nothing.status_code == 400
+    assert "Enter the metadata address or upload the metadata file." in nothing.content.decode()

@@ -27,8 +27,18 @@ from governance.selectors.sso import (
     sso_provider_for_slug,
     sso_providers_for_email,
 )
-from governance.services.saml import saml_begin, saml_complete, saml_sp_metadata, saml_stash
+from governance.services.saml import (
+    saml_acs_url,
+    saml_begin,
+    saml_complete,
+    saml_metadata_entity,
+    saml_metadata_fetch,
+    saml_sp_entity_id,
+    saml_sp_metadata,
+    saml_stash,
+)
 from governance.services.sso import (
+    ProviderData,
     SSOError,
     SSOOutcome,
     sso_begin,
@@ -211,6 +221,7 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
     provider = sso_provider_for_organization(organization)
     form = ProviderForm(
         request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         organization=organization,
         provider=provider,
     )
@@ -218,10 +229,14 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         data = form.provider_data()
         candidate = OIDCProvider(organization=organization, issuer=data.issuer)
         try:
-            if data.enabled:
+            if data.protocol == OIDCProvider.Protocol.SAML:
+                field = "saml_metadata_url"
+                _saml_metadata_for(data, provider)
+            elif data.enabled:
+                field = "issuer"
                 sso_discovery_check(candidate)
         except SSOError as error:
-            form.add_error("issuer", error.message)
+            form.add_error(field, error.message)
         else:
             sso_provider_save(
                 organization=organization, actor=request_user(request), data=data, request=request
@@ -229,6 +244,7 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The single sign-on settings were saved."))
             return redirect("governance:sso_settings")
     pending = list(sso_pending_members(organization))
+    sp = provider or OIDCProvider(organization=organization)
     return render(
         request,
         "governance/sso/settings.html",
@@ -237,6 +253,10 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
             "provider": provider,
             "organization": organization,
             "redirect_uri": sso_redirect_uri(),
+            "saml_sp": {
+                "entity_id": saml_sp_entity_id(sp),
+                "acs": saml_acs_url(sp),
+            },
             "login_url": settings.SITE_URL.rstrip("/")
             + reverse("governance:login")
             + "?"
@@ -245,6 +265,15 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+def _saml_metadata_for(data: ProviderData, provider: OIDCProvider | None) -> None:
+    """Read (from the address) or take (uploaded) the identity provider's metadata and
+    check it names one that can sign people in; ``data`` then holds it. SSOError."""
+    if data.saml_metadata_url and not data.saml_metadata_xml:
+        data.saml_metadata_xml = saml_metadata_fetch(data.saml_metadata_url)
+    xml = data.saml_metadata_xml or (provider.saml_metadata_xml if provider is not None else "")
+    data.saml_idp_entity_id = saml_metadata_entity(xml, data.saml_idp_entity_id)
 
 
 @login_required
