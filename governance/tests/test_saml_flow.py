@@ -372,3 +372,26 @@ def test_metadata_that_is_not_metadata_is_refused_on_the_form(client, personas, 
     nothing = client.post("/governance/settings/sso/", _settings_form())
     assert nothing.status_code == 400
     assert "Enter the metadata address or upload the metadata file." in nothing.content.decode()
+
+
+def test_saml_only_refuses_passwords_but_lets_a_break_glass_admin_in(client, provider, personas):
+    from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory
+
+    provider.sso_only = True
+    provider.save()
+    provider.break_glass_users.add(personas.alice)
+    TOTPDeviceFactory.create(user=personas.alice)
+
+    refused = client.post(
+        "/auth/login/", {"username": "bob@example.org", "password": DEFAULT_PASSWORD}
+    )
+    text = refused.content.decode()
+    assert "City of Example signs in with Example SAML only." in text
+    assert "Sign in with Example SAML" in text
+    assert "_auth_user_id" not in client.session
+
+    admin = client.__class__()
+    step = admin.post(
+        "/auth/login/", {"username": "alice@example.org", "password": DEFAULT_PASSWORD}
+    )
+    assert step["Location"].startswith("/auth/2fa/verify/")
