@@ -343,7 +343,13 @@ def saml_complete(*, request: HttpRequest, provider: OIDCProvider, key: str) -> 
             raise
         except Exception as exc:
             raise _invalid(f"{type(exc).__name__}: {exc}") from exc
-        if response is None or response.assertion is None:
+        if response is None:
+            raise _invalid("no response")
+        destination = getattr(getattr(response, "response", None), "destination", None)
+        if destination and destination != saml_acs_url(provider):
+            # pysaml2 stops reading such an answer (no assertion); say why.
+            raise _invalid(f"Destination {destination!r} is not our assertion consumer service")
+        if response.assertion is None:
             raise _invalid("no assertion")
         if response.issuer() != provider.saml_idp_entity_id:
             raise _invalid(f"issuer {response.issuer()!r}")

@@ -151,8 +151,9 @@ def test_a_context_named_by_the_admin_counts_as_multi_factor(client, provider, s
         # A signed response does not make up for an unsigned assertion.
         ({"sign_assertion": False, "sign_response": True}, "Signature"),
         ({"audience": "https://other.example/saml/metadata"}, "AudienceRestrictions"),
+        ({"destination": "https://other.example/saml/acs"}, "is not our assertion consumer"),
     ],
-    ids=["unsigned", "only-the-response-signed", "wrong-audience"],
+    ids=["unsigned", "only-the-response-signed", "wrong-audience", "wrong-recipient"],
 )
 def test_an_answer_that_is_not_valid_is_refused(client, provider, saml_idp, options, detail):
     saml_idp.add_account("gus", email="gus@example.org", groups=["it"], authn_context=REFEDS_MFA)
@@ -165,7 +166,7 @@ def test_an_answer_that_is_not_valid_is_refused(client, provider, saml_idp, opti
     assert "_auth_user_id" not in client.session
     refusal = _refusal(organization=provider.organization)
     assert refusal.new_values["reason"] == "assertion"
-    assert detail in refusal.new_values["detail"]
+    assert detail in refusal.new_values["detail"], refusal.new_values["detail"]
 
 
 @pytest.mark.parametrize(

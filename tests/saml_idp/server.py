@@ -13,7 +13,9 @@ the fixture at test time (tests/saml_idp/fixtures.py); none is committed.
 - ``POST /_test/accounts`` (JSON: ``id``, ``email``, ``name``, ``groups``,
   ``authn_context``): a person who can sign in.
 - ``POST /_test/next`` (JSON: ``sign_assertion``, ``sign_response``,
-  ``lifetime_seconds``, ``audience``): how the next answer is made (once).
+  ``lifetime_seconds``, ``audience``, ``destination``: the Destination and Recipient
+  written in it, while the form still posts to the real one): how the next answer is
+  made (once).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
         response = self.idp.create_authn_response(
             identity,
             in_response_to=message.id,
-            destination=acs,
+            destination=options.get("destination") or acs,
             sp_entity_id=audience,
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=f"subject-{account['id']}"),
             authn={
