@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import OIDCProvider, Organization, Role, User
 from governance.selectors.sso import sso_organization_admins
-from governance.services.sso import ProviderData, sso_issuer_problem
+from governance.services.sso import ProviderData, sso_insecure_allowed, sso_issuer_problem
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -222,6 +222,14 @@ class ProviderForm(_Form):
 
     def clean_protocol(self) -> str:
         return str(self.cleaned_data.get("protocol") or OIDCProvider.Protocol.OIDC)
+
+    def clean_saml_metadata_url(self) -> str:
+        url = str(self.cleaned_data.get("saml_metadata_url") or "").strip()
+        if url and not url.startswith("https://") and not sso_insecure_allowed():
+            raise forms.ValidationError(
+                _("The metadata address must start with https://."), code="https"
+            )
+        return url
 
     def clean_saml_metadata_file(self) -> str:
         upload = self.cleaned_data.get("saml_metadata_file")

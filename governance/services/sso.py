@@ -119,14 +119,15 @@ def sso_redirect_uri() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("governance:sso_callback")
 
 
-def _insecure_allowed() -> bool:
+def sso_insecure_allowed() -> bool:
+    """Whether http:// provider addresses are allowed (test machines only)."""
     return bool(getattr(settings, "SSO_ALLOW_INSECURE_ISSUERS", False))
 
 
 def sso_issuer_problem(issuer: str) -> str:
     """Why this issuer address cannot be used ("" when it can)."""
     parts = urlsplit(issuer)
-    if parts.scheme != "https" and not (parts.scheme == "http" and _insecure_allowed()):
+    if parts.scheme != "https" and not (parts.scheme == "http" and sso_insecure_allowed()):
         return _("The issuer address must start with https://.")
     if not parts.netloc or parts.query or parts.fragment:
         return _("Enter the issuer address without a query or fragment.")

@@ -396,3 +396,16 @@ def test_saml_only_refuses_passwords_but_lets_a_break_glass_admin_in(client, pro
         "/auth/login/", {"username": "alice@example.org", "password": DEFAULT_PASSWORD}
     )
     assert step["Location"].startswith("/auth/2fa/verify/")
+
+
+def test_a_plain_http_metadata_address_is_refused_outside_test_machines(
+    client, personas, login, settings
+):
+    settings.SSO_ALLOW_INSECURE_ISSUERS = False
+    login(client, personas.alice)
+    response = client.post(
+        "/governance/settings/sso/",
+        _settings_form(saml_metadata_url="http://idp.example.org/metadata"),
+    )
+    assert response.status_code == 400
+    assert "The metadata address must start with https://." in response.content.decode()

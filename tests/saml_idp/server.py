@@ -98,9 +98,12 @@ class Handler(BaseHTTPRequestHandler):
             self.idp.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)  # must parse
             self._send(
                 200,
+                '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+                "<title>Test IdP: sign in</title></head><body><main><h1>Test IdP</h1>"
                 '<form method="post" action="/sso/login">'
                 f'<input type="hidden" name="SAMLRequest" value="{html.escape(saml_request)}">'
-                '<input name="login"><button>Sign in</button></form>',
+                '<label for="login">User name</label> <input id="login" name="login">'
+                "<button>Sign in</button></form></main></body></html>",
             )
         else:
             self._send(404, "not found")
