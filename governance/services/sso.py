@@ -900,6 +900,11 @@ def sso_provider_save(
             provider.saml_metadata_xml = data.saml_metadata_xml
         provider.updated_at = timezone.now()
         provider.save()
+        if not created and old.get("protocol") != provider.protocol:
+            # The other protocol names people differently (an OIDC ``sub`` is not a SAML
+            # NameID): members are linked again by their e-mail address at their next
+            # sign-in, as at the first one.
+            provider.identities.all().delete()
         admins = Membership.objects.filter(
             organization=organization, role=Role.ADMIN, is_active=True
         ).values_list("user_id", flat=True)

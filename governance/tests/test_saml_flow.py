@@ -409,3 +409,31 @@ def test_a_plain_http_metadata_address_is_refused_outside_test_machines(
     )
     assert response.status_code == 400
     assert "The metadata address must start with https://." in response.content.decode()
+
+
+def test_members_linked_over_openid_connect_sign_in_after_the_switch_to_saml(
+    client, provider, saml_idp, personas
+):
+    from governance.services.sso import ProviderData, sso_provider_save
+
+    provider.protocol = OIDCProvider.Protocol.OIDC
+    provider.save()
+    OIDCIdentity.objects.create(provider=provider, user=personas.bob, subject="oidc-sub-of-bob")
+    sso_provider_save(
+        organization=personas.org,
+        actor=personas.alice,
+        data=ProviderData(
+            display_name="Example SAML",
+            issuer="",
+            client_id="",
+            allowed_domains=["example.org"],
+            role_mapping=provider.role_mapping,
+            protocol="saml",
+            saml_metadata_url=provider.saml_metadata_url,
+            saml_idp_entity_id=provider.saml_idp_entity_id,
+            saml_email_attribute="mail",
+        ),
+    )
+    saml_idp.add_account("bob", email="bob@example.org", authn_context=REFEDS_MFA)
+    assert _sign_in(client, saml_idp, "bob")["Location"] == "/"
+    assert OIDCIdentity.objects.get(provider=provider).subject == "subject-bob"
