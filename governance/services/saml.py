@@ -64,6 +64,9 @@ CLOCK_SKEW_SECONDS = 60
 METADATA_MAX_BYTES = 2_000_000
 # How long the assertion consumer service keeps an answer for the browser's next step.
 STASH_SECONDS = 120
+# Signature and digest algorithms accepted on assertions: SHA-2 only (xmldsig-more,
+# xmlenc and xmldsig11 URIs all end like this).
+STRONG_ALGORITHM_SUFFIXES = ("sha256", "sha384", "sha512")
 # E-mail attributes tried after the configured one, by name or friendly name.
 EMAIL_ATTRIBUTES = (
     "email",
@@ -273,6 +276,21 @@ def _invalid(detail: str) -> SSOError:
     )
 
 
+def _weak_signature(assertion: Any) -> str:
+    """The assertion's signature or digest algorithm when it is not one of SHA-2's
+    ("" when it is): xmlsec1 still verifies SHA-1 and MD5 signatures."""
+    signature = getattr(assertion, "signature", None)
+    signed_info = getattr(signature, "signed_info", None)
+    if signed_info is None:
+        return "(none)"
+    algorithms = [str(signed_info.signature_method.algorithm or "")]
+    algorithms += [str(ref.digest_method.algorithm or "") for ref in signed_info.reference or []]
+    for algorithm in algorithms:
+        if not algorithm.endswith(STRONG_ALGORITHM_SUFFIXES):
+            return algorithm
+    return ""
+
+
 def _attributes(assertion: Any) -> dict[str, list[str]]:
     """Attribute values by name and by friendly name."""
     found: dict[str, list[str]] = {}
@@ -353,6 +371,9 @@ def saml_complete(*, request: HttpRequest, provider: OIDCProvider, key: str) -> 
             raise _invalid("no assertion")
         if response.issuer() != provider.saml_idp_entity_id:
             raise _invalid(f"issuer {response.issuer()!r}")
+        weak = _weak_signature(response.assertion)
+        if weak:
+            raise _invalid(f"weak signature algorithm {weak}")
         request_id = str(response.in_response_to or "")
         if request_id not in outstanding:
             raise _invalid("InResponseTo names no request of this browser")

@@ -152,8 +152,23 @@ def test_a_context_named_by_the_admin_counts_as_multi_factor(client, provider, s
         ({"sign_assertion": False, "sign_response": True}, "Signature"),
         ({"audience": "https://other.example/saml/metadata"}, "AudienceRestrictions"),
         ({"destination": "https://other.example/saml/acs"}, "is not our assertion consumer"),
+        (
+            {"sign_alg": "http://www.w3.org/2000/09/xmldsig#rsa-sha1"},
+            "weak signature algorithm http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+        ),
+        (
+            {"digest_alg": "http://www.w3.org/2000/09/xmldsig#sha1"},
+            "weak signature algorithm http://www.w3.org/2000/09/xmldsig#sha1",
+        ),
     ],
-    ids=["unsigned", "only-the-response-signed", "wrong-audience", "wrong-recipient"],
+    ids=[
+        "unsigned",
+        "only-the-response-signed",
+        "wrong-audience",
+        "wrong-recipient",
+        "sha1-signature",
+        "sha1-digest",
+    ],
 )
 def test_an_answer_that_is_not_valid_is_refused(client, provider, saml_idp, options, detail):
     saml_idp.add_account("gus", email="gus@example.org", groups=["it"], authn_context=REFEDS_MFA)

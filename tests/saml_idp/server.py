@@ -13,9 +13,9 @@ the fixture at test time (tests/saml_idp/fixtures.py); none is committed.
 - ``POST /_test/accounts`` (JSON: ``id``, ``email``, ``name``, ``groups``,
   ``authn_context``): a person who can sign in.
 - ``POST /_test/next`` (JSON: ``sign_assertion``, ``sign_response``,
-  ``lifetime_seconds``, ``audience``, ``destination``: the Destination and Recipient
-  written in it, while the form still posts to the real one): how the next answer is
-  made (once).
+  ``lifetime_seconds``, ``audience``, ``sign_alg`` and ``digest_alg`` (SHA-256 unless
+  given), ``destination``: the Destination and Recipient written in it, while the form
+  still posts to the real one): how the next answer is made (once).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 ACCOUNTS: dict[str, dict[str, Any]] = {}
 NEXT: dict[str, Any] = {}
@@ -161,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
             sign_assertion=options.get("sign_assertion", True),
             sign_response=options.get("sign_response", False),
             release_policy=policy,
+            sign_alg=options.get("sign_alg") or SIG_RSA_SHA256,
+            digest_alg=options.get("digest_alg") or DIGEST_SHA256,
         )
         info = self.idp.apply_binding(
             BINDING_HTTP_POST, str(response), acs, relay_state="", response=True
