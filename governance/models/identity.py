@@ -86,6 +86,7 @@ class OIDCProvider(models.Model):
     saml_metadata_url = models.URLField(_("SAML metadata address"), max_length=500, blank=True)
     saml_metadata_xml = models.TextField(_("SAML metadata"), blank=True)
     saml_idp_entity_id = models.CharField(_("SAML entity ID"), max_length=500, blank=True)
+    saml_metadata_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
     saml_email_attribute = models.CharField(
         _("e-mail attribute"), max_length=200, blank=True, default="email"
     )

@@ -30,7 +30,7 @@ import logging
 import secrets
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -38,6 +38,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
@@ -62,6 +63,9 @@ logger = logging.getLogger(__name__)
 SAML_SESSION_KEY = "govsocial_saml_pending"
 CLOCK_SKEW_SECONDS = 60
 METADATA_MAX_BYTES = 2_000_000
+METADATA_REFRESH = timedelta(days=1)
+# The largest answer the assertion consumer service keeps (real ones are a few kB).
+STASH_MAX_BYTES = 256_000
 # How long the assertion consumer service keeps an answer for the browser's next step.
 STASH_SECONDS = 120
 # Signature and digest algorithms accepted on assertions: SHA-2 only (xmldsig-more,
@@ -211,11 +215,39 @@ def saml_sp_metadata(provider: OIDCProvider) -> str:
 # --- Starting a sign-in ------------------------------------------------------------------
 
 
+def _refresh_metadata(provider: OIDCProvider) -> None:
+    """Read metadata given by address again once it is a day old (the identity provider
+    may have rotated its certificate). On any failure the stored copy stays in use."""
+    if not provider.saml_metadata_url:
+        return
+    fetched = provider.saml_metadata_fetched_at
+    if fetched is not None and timezone.now() - fetched < METADATA_REFRESH:
+        return
+    try:
+        xml = saml_metadata_fetch(provider.saml_metadata_url)
+        saml_metadata_entity(xml, provider.saml_idp_entity_id)
+    except SSOError as error:
+        logger.warning(
+            "SAML metadata of organization %s not refreshed: %s",
+            provider.organization_id,
+            error.detail or error.reason,
+        )
+        xml = ""
+    now = timezone.now()
+    fields: dict[str, Any] = {"saml_metadata_fetched_at": now}
+    if xml:
+        fields["saml_metadata_xml"] = xml
+        provider.saml_metadata_xml = xml
+    provider.saml_metadata_fetched_at = now
+    OIDCProvider.objects.filter(pk=provider.pk).update(**fields)
+
+
 def saml_begin(*, request: HttpRequest, provider: OIDCProvider, next_url: str = "") -> str:
     """The identity provider's address with our AuthnRequest (HTTP-Redirect); the
     request's ID waits in this browser's session for the answer."""
     if not provider.enabled or not provider.saml_metadata_xml:
         raise SSOError("disabled", _("Single sign-on is turned off for this organization."))
+    _refresh_metadata(provider)
     try:
         client = Saml2Client(_config(provider))
         request_id, info = client.prepare_for_authenticate(
@@ -252,7 +284,7 @@ def saml_begin(*, request: HttpRequest, provider: OIDCProvider, next_url: str = 
 def saml_stash(saml_response: str) -> str:
     """Keep the posted answer for the browser's next request; the key to it."""
     key = secrets.token_urlsafe(24)
-    cache.set(f"saml:stash:{key}", saml_response[:METADATA_MAX_BYTES], STASH_SECONDS)
+    cache.set(f"saml:stash:{key}", saml_response, STASH_SECONDS)
     return key
 
 
@@ -264,7 +296,7 @@ def _unstash(key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _invalid(detail: str) -> SSOError:
+def saml_invalid_answer(detail: str) -> SSOError:
     return SSOError(
         "assertion",
         _(
@@ -360,23 +392,25 @@ def saml_complete(*, request: HttpRequest, provider: OIDCProvider, key: str) -> 
         except SSOError:
             raise
         except Exception as exc:
-            raise _invalid(f"{type(exc).__name__}: {exc}") from exc
+            raise saml_invalid_answer(f"{type(exc).__name__}: {exc}") from exc
         if response is None:
-            raise _invalid("no response")
+            raise saml_invalid_answer("no response")
         destination = getattr(getattr(response, "response", None), "destination", None)
         if destination and destination != saml_acs_url(provider):
             # pysaml2 stops reading such an answer (no assertion); say why.
-            raise _invalid(f"Destination {destination!r} is not our assertion consumer service")
+            raise saml_invalid_answer(
+                f"Destination {destination!r} is not our assertion consumer service"
+            )
         if response.assertion is None:
-            raise _invalid("no assertion")
+            raise saml_invalid_answer("no assertion")
         if response.issuer() != provider.saml_idp_entity_id:
-            raise _invalid(f"issuer {response.issuer()!r}")
+            raise saml_invalid_answer(f"issuer {response.issuer()!r}")
         weak = _weak_signature(response.assertion)
         if weak:
-            raise _invalid(f"weak signature algorithm {weak}")
+            raise saml_invalid_answer(f"weak signature algorithm {weak}")
         request_id = str(response.in_response_to or "")
         if request_id not in outstanding:
-            raise _invalid("InResponseTo names no request of this browser")
+            raise saml_invalid_answer("InResponseTo names no request of this browser")
         all_pending.pop(request_id, None)
         request.session[SAML_SESSION_KEY] = all_pending
         assertion = response.assertion
@@ -388,7 +422,7 @@ def saml_complete(*, request: HttpRequest, provider: OIDCProvider, key: str) -> 
             )
         claims = _claims(provider, response, assertion)
         if not claims["sub"]:
-            raise _invalid("no NameID")
+            raise saml_invalid_answer("no NameID")
     except SSOError as error:
         raise _refused(request=request, provider=provider, error=error) from error
     return sso_finish_sign_in(

@@ -898,6 +898,7 @@ def sso_provider_save(
             provider.client_secret = data.client_secret
         if data.saml_metadata_xml:
             provider.saml_metadata_xml = data.saml_metadata_xml
+            provider.saml_metadata_fetched_at = timezone.now() if data.saml_metadata_url else None
         provider.updated_at = timezone.now()
         provider.save()
         if not created and old.get("protocol") != provider.protocol:

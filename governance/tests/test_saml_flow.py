@@ -452,3 +452,35 @@ def test_members_linked_over_openid_connect_sign_in_after_the_switch_to_saml(
     saml_idp.add_account("bob", email="bob@example.org", authn_context=REFEDS_MFA)
     assert _sign_in(client, saml_idp, "bob")["Location"] == "/"
     assert OIDCIdentity.objects.get(provider=provider).subject == "subject-bob"
+
+
+def test_metadata_given_by_address_is_read_again_once_a_day(client, provider, saml_idp):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = timezone.now() - timedelta(days=2)
+    provider.saml_metadata_xml += "<!-- the copy from two days ago -->"
+    provider.saml_metadata_fetched_at = old
+    provider.save()
+    assert client.get("/auth/sso/example/start/").status_code == 302
+    provider.refresh_from_db()
+    assert "two days ago" not in provider.saml_metadata_xml
+    assert provider.saml_metadata_fetched_at > old
+
+    # When the address fails, the stored copy stays in use and sign-in still starts.
+    provider.saml_metadata_url = f"{saml_idp.base}/gone"
+    provider.saml_metadata_xml += "<!-- kept -->"
+    provider.saml_metadata_fetched_at = old
+    provider.save()
+    start = client.get("/auth/sso/example/start/")
+    assert start.status_code == 302 and start["Location"].startswith(f"{saml_idp.base}/sso?")
+    provider.refresh_from_db()
+    assert provider.saml_metadata_xml.endswith("<!-- kept -->")
+
+
+def test_an_oversized_answer_is_not_kept(client, provider):
+    org_id = provider.organization_id
+    response = client.post(f"/auth/sso/saml/{org_id}/acs/", {"SAMLResponse": "A" * 300_000})
+    assert response.status_code == 400
+    assert "could not be verified" in response.content.decode()

@@ -28,9 +28,11 @@ from governance.selectors.sso import (
     sso_providers_for_email,
 )
 from governance.services.saml import (
+    STASH_MAX_BYTES,
     saml_acs_url,
     saml_begin,
     saml_complete,
+    saml_invalid_answer,
     saml_metadata_entity,
     saml_metadata_fetch,
     saml_sp_entity_id,
@@ -174,6 +176,8 @@ def saml_acs_view(request: HttpRequest, org_id: int) -> HttpResponse:
     cookie: keep it, and let the browser bring it to ``finish/`` with its session."""
     provider = _saml_provider(org_id)
     saml_response = request.POST.get("SAMLResponse", "")
+    if len(saml_response) > STASH_MAX_BYTES:
+        return _error_page(request, saml_invalid_answer("too large"), provider, status=400)
     if not saml_response:
         return _error_page(
             request,
