@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.x_server.fixtures",
     "tests.graph_server.fixtures",
     "tests.oidc_server.fixtures",
+    "tests.saml_idp.fixtures",
     "tests.bsky_fixtures",
     "publishing.tests.fixtures",
 ]

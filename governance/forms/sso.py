@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import OIDCProvider, Organization, Role, User
 from governance.selectors.sso import sso_organization_admins
-from governance.services.sso import ProviderData, sso_issuer_problem
+from governance.services.sso import ProviderData, sso_insecure_allowed, sso_issuer_problem
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -33,6 +33,23 @@ class AdminChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ProviderForm(_Form):
+    # Fields shown under each protocol's heading; the rest apply to both.
+    OIDC_FIELDS = ("issuer", "client_id", "client_secret")
+    SAML_FIELDS = (
+        "saml_metadata_url",
+        "saml_metadata_file",
+        "saml_idp_entity_id",
+        "saml_email_attribute",
+    )
+
+    protocol = forms.ChoiceField(
+        label=_("Protocol"),
+        required=False,
+        choices=OIDCProvider.Protocol.choices,
+        initial=OIDCProvider.Protocol.OIDC,
+        widget=forms.RadioSelect,
+        help_text=_("Fill in the settings of the protocol you choose; the others are ignored."),
+    )
     display_name = forms.CharField(
         label=_("Provider name"),
         max_length=100,
@@ -41,13 +58,14 @@ class ProviderForm(_Form):
     issuer = forms.URLField(
         label=_("Issuer address"),
         max_length=500,
+        required=False,
         assume_scheme="https",
         help_text=_(
             "For example https://login.microsoftonline.com/TENANT-ID/v2.0. The settings are "
             "read from /.well-known/openid-configuration under it when you save."
         ),
     )
-    client_id = forms.CharField(label=_("Client ID"), max_length=255)
+    client_id = forms.CharField(label=_("Client ID"), max_length=255, required=False)
     client_secret = forms.CharField(
         label=_("Client secret"),
         required=False,
@@ -65,7 +83,10 @@ class ProviderForm(_Form):
         label=_("Groups claim"),
         max_length=100,
         initial="groups",
-        help_text=_("The claim of the ID token that lists the person's groups."),
+        help_text=_(
+            "The claim of the ID token (OpenID Connect) or the attribute (SAML) that lists "
+            "the person's groups."
+        ),
     )
     role_mapping = forms.CharField(
         label=_("Groups and roles"),
@@ -100,7 +121,11 @@ class ProviderForm(_Form):
         label=_("Authentication levels (acr) that mean multi-factor"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line. Methods (amr) such as mfa, otp or hwk always count."),
+        help_text=_(
+            "One per line. Methods (amr) such as mfa, otp or hwk always count. With SAML, "
+            "list AuthnContextClassRef values; the REFEDS MFA profile "
+            "(https://refeds.org/profile/mfa) and MultiFactor always count."
+        ),
     )
     sso_only = forms.BooleanField(
         label=_("Single sign-on is the only way in"),
@@ -121,6 +146,37 @@ class ProviderForm(_Form):
         ),
     )
     enabled = forms.BooleanField(label=_("Single sign-on is on"), required=False, initial=True)
+    saml_metadata_url = forms.URLField(
+        label=_("Identity provider's metadata address"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_(
+            "For example https://idp.example.fi/saml/metadata. It is read again each time "
+            "you save. Or upload the metadata file below."
+        ),
+    )
+    saml_metadata_file = forms.FileField(
+        label=_("Identity provider's metadata file"),
+        required=False,
+        help_text=_("An XML file. Leave empty to keep the stored metadata."),
+    )
+    saml_idp_entity_id = forms.CharField(
+        label=_("Identity provider's entity ID"),
+        required=False,
+        max_length=500,
+        help_text=_("Needed only when the metadata describes several identity providers."),
+    )
+    saml_email_attribute = forms.CharField(
+        label=_("E-mail attribute"),
+        required=False,
+        max_length=200,
+        initial="email",
+        help_text=_(
+            "The attribute that holds the person's e-mail address. The usual names (mail, "
+            "email and their URIs) are tried too."
+        ),
+    )
 
     def __init__(
         self, *args: Any, organization: Organization, provider: OIDCProvider | None, **kwargs: Any
@@ -140,6 +196,10 @@ class ProviderForm(_Form):
                 "sso_only": provider.sso_only,
                 "break_glass_users": list(provider.break_glass_users.values_list("pk", flat=True)),
                 "enabled": provider.enabled,
+                "protocol": provider.protocol,
+                "saml_metadata_url": provider.saml_metadata_url,
+                "saml_idp_entity_id": provider.saml_idp_entity_id,
+                "saml_email_attribute": provider.saml_email_attribute,
             }
         super().__init__(*args, **kwargs)
         self.provider = provider
@@ -147,12 +207,47 @@ class ProviderForm(_Form):
         field = self.fields["break_glass_users"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = User.objects.filter(pk__in=admin_ids).order_by("email")
-        if provider is None:
-            self.fields["client_secret"].required = True
+        if provider is None or not provider.client_secret:
             self.fields["client_secret"].help_text = _("Stored encrypted.")
 
+    def common_fields(self) -> list[forms.BoundField]:
+        skip = {"protocol", *self.OIDC_FIELDS, *self.SAML_FIELDS}
+        return [self[name] for name in self.fields if name not in skip]
+
+    def oidc_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.OIDC_FIELDS]
+
+    def saml_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.SAML_FIELDS]
+
+    def clean_protocol(self) -> str:
+        return str(self.cleaned_data.get("protocol") or OIDCProvider.Protocol.OIDC)
+
+    def clean_saml_metadata_url(self) -> str:
+        url = str(self.cleaned_data.get("saml_metadata_url") or "").strip()
+        if url and not url.startswith("https://") and not sso_insecure_allowed():
+            raise forms.ValidationError(
+                _("The metadata address must start with https://."), code="https"
+            )
+        return url
+
+    def clean_saml_metadata_file(self) -> str:
+        upload = self.cleaned_data.get("saml_metadata_file")
+        if not upload:
+            return ""
+        if upload.size > 2_000_000:
+            raise forms.ValidationError(_("The file is too large."), code="too_large")
+        try:
+            return bytes(upload.read()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(
+                _("The file is not a metadata file in XML."), code="not_xml"
+            ) from exc
+
     def clean_issuer(self) -> str:
-        issuer = str(self.cleaned_data["issuer"]).strip()
+        issuer = str(self.cleaned_data["issuer"] or "").strip()
+        if not issuer:
+            return ""
         problem = sso_issuer_problem(issuer)
         if problem:
             raise forms.ValidationError(problem, code="issuer")
@@ -198,6 +293,28 @@ class ProviderForm(_Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        required = _("This field is required.")
+        if data.get("protocol") == OIDCProvider.Protocol.SAML:
+            has_metadata = bool(self.provider is not None and self.provider.saml_metadata_xml)
+            if (
+                not data.get("saml_metadata_url")
+                and not data.get("saml_metadata_file")
+                and not has_metadata
+            ):
+                self.add_error(
+                    "saml_metadata_url",
+                    forms.ValidationError(
+                        _("Enter the metadata address or upload the metadata file."),
+                        code="required",
+                    ),
+                )
+        else:
+            for name in ("issuer", "client_id"):
+                if name in data and not data.get(name):
+                    self.add_error(name, forms.ValidationError(required, code="required"))
+            has_secret = bool(self.provider is not None and self.provider.client_secret)
+            if not data.get("client_secret") and not has_secret:
+                self.add_error("client_secret", forms.ValidationError(required, code="required"))
         if data.get("sso_only") and not data.get("break_glass_users"):
             self.add_error(
                 "break_glass_users",
@@ -235,6 +352,11 @@ class ProviderForm(_Form):
             sso_only=bool(data.get("sso_only")),
             enabled=bool(data.get("enabled")),
             break_glass_user_ids=[user.pk for user in data.get("break_glass_users") or []],
+            protocol=data["protocol"],
+            saml_metadata_url=data.get("saml_metadata_url") or "",
+            saml_metadata_xml=data.get("saml_metadata_file") or "",
+            saml_idp_entity_id=(data.get("saml_idp_entity_id") or "").strip(),
+            saml_email_attribute=(data.get("saml_email_attribute") or "").strip() or "email",
         )
 
 

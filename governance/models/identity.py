@@ -30,7 +30,12 @@ def _empty_dict() -> dict[str, str]:
 
 
 class OIDCProvider(models.Model):
-    """The organization's identity provider (Entra ID, Keycloak, Okta, Suomi.fi …)."""
+    """The organization's identity provider (Entra ID, Keycloak, Okta, Suomi.fi …),
+    spoken to with OpenID Connect or SAML 2.0 (``protocol``)."""
+
+    class Protocol(models.TextChoices):
+        OIDC = "oidc", _("OpenID Connect")
+        SAML = "saml", _("SAML 2.0")
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, related_name="oidc_provider"
@@ -47,6 +52,9 @@ class OIDCProvider(models.Model):
             "The provider's issuer address. Its discovery document is read from "
             "/.well-known/openid-configuration under this address."
         ),
+    )
+    protocol = models.CharField(
+        _("protocol"), max_length=8, choices=Protocol.choices, default=Protocol.OIDC
     )
     client_id = models.CharField(_("client ID"), max_length=255)
     client_secret = EncryptedTextField(_("client secret"), blank=True)
@@ -73,6 +81,15 @@ class OIDCProvider(models.Model):
         verbose_name=_("break-glass administrators"),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    # SAML 2.0: the identity provider's metadata, read from an address (kept fresh at
+    # each save) or uploaded; the copy here is what every sign-in is checked against.
+    saml_metadata_url = models.URLField(_("SAML metadata address"), max_length=500, blank=True)
+    saml_metadata_xml = models.TextField(_("SAML metadata"), blank=True)
+    saml_idp_entity_id = models.CharField(_("SAML entity ID"), max_length=500, blank=True)
+    saml_metadata_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    saml_email_attribute = models.CharField(
+        _("e-mail attribute"), max_length=200, blank=True, default="email"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -74,6 +74,14 @@ METADATA_CACHE_SECONDS = 3600
 MFA_AMR_VALUES = frozenset(
     {"mfa", "mca", "otp", "hwk", "sc", "sms", "tel", "fpt", "face", "iris", "retina", "vbm"}
 )
+# SAML authentication contexts (AuthnContextClassRef) that always mean multi-factor.
+SAML_MFA_CONTEXTS = frozenset(
+    {
+        "https://refeds.org/profile/mfa",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactor",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+    }
+)
 PENDING_NOTICE_KIND = "sso.member_pending"
 AUDIT_SOURCE = "sso"
 
@@ -91,6 +99,8 @@ Reason = Literal[
     "deactivated",
     "disabled",
     "conflict",
+    "assertion",
+    "replay",
 ]
 
 
@@ -109,14 +119,15 @@ def sso_redirect_uri() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("governance:sso_callback")
 
 
-def _insecure_allowed() -> bool:
+def sso_insecure_allowed() -> bool:
+    """Whether http:// provider addresses are allowed (test machines only)."""
     return bool(getattr(settings, "SSO_ALLOW_INSECURE_ISSUERS", False))
 
 
 def sso_issuer_problem(issuer: str) -> str:
     """Why this issuer address cannot be used ("" when it can)."""
     parts = urlsplit(issuer)
-    if parts.scheme != "https" and not (parts.scheme == "http" and _insecure_allowed()):
+    if parts.scheme != "https" and not (parts.scheme == "http" and sso_insecure_allowed()):
         return _("The issuer address must start with https://.")
     if not parts.netloc or parts.query or parts.fragment:
         return _("Enter the issuer address without a query or fragment.")
@@ -385,6 +396,8 @@ def mfa_asserted(provider: OIDCProvider, claims: dict[str, Any]) -> str:
     acr = str(claims.get("acr") or "")
     if acr and acr in (provider.mfa_acr_values or []):
         return f"acr: {acr}"
+    if acr and provider.protocol == OIDCProvider.Protocol.SAML and acr in SAML_MFA_CONTEXTS:
+        return f"AuthnContextClassRef: {acr}"
     return ""
 
 
@@ -451,6 +464,20 @@ def sso_complete(*, request: HttpRequest) -> SSOOutcome:
                 detail=type(exc).__name__,
             ),
         ) from exc
+    return sso_finish_sign_in(
+        request=request, provider=provider, claims=claims, next_url=str(pending.get("next") or "")
+    )
+
+
+def sso_finish_sign_in(
+    *, request: HttpRequest, provider: OIDCProvider, claims: dict[str, Any], next_url: str
+) -> SSOOutcome:
+    """Who the person the provider vouched for is here, and their session: shared by
+    OpenID Connect and SAML 2.0 once the protocol's own checks passed.
+
+    ``claims`` speak OpenID Connect: ``sub`` (the provider's stable identifier),
+    ``email``, ``name``, the groups under ``provider.groups_claim``, and ``amr`` /
+    ``acr`` for how the person proved who they are. Raises SSOError (audited)."""
     email = normalize_email(str(claims.get("email") or ""))
     try:
         with transaction.atomic():
@@ -470,7 +497,6 @@ def sso_complete(*, request: HttpRequest) -> SSOOutcome:
             ),
             email=email,
         ) from exc
-    next_url = str(pending.get("next") or "")
     if membership is None:
         return SSOOutcome("waiting", provider, user, next_url, changes)
     return SSOOutcome(
@@ -799,6 +825,10 @@ PROVIDER_AUDITED_FIELDS = (
     "mfa_acr_values",
     "sso_only",
     "enabled",
+    "protocol",
+    "saml_metadata_url",
+    "saml_idp_entity_id",
+    "saml_email_attribute",
 )
 
 
@@ -811,6 +841,11 @@ def _provider_snapshot(provider: OIDCProvider | None) -> dict[str, Any]:
     if provider is None or provider.pk is None:
         return {}
     values = {name: getattr(provider, name) for name in PROVIDER_AUDITED_FIELDS}
+    if provider.saml_metadata_xml:
+        # The metadata itself is long: the log tells that it changed by its digest.
+        values["saml_metadata_sha256"] = hashlib.sha256(
+            provider.saml_metadata_xml.encode()
+        ).hexdigest()
     values["break_glass_users"] = sorted(provider.break_glass_users.values_list("email", flat=True))
     return values
 
@@ -833,6 +868,11 @@ class ProviderData:
     sso_only: bool = False
     enabled: bool = True
     break_glass_user_ids: list[int] = field(default_factory=list)
+    protocol: str = "oidc"
+    saml_metadata_url: str = ""
+    saml_metadata_xml: str = ""  # empty: keep the stored metadata
+    saml_idp_entity_id: str = ""
+    saml_email_attribute: str = "email"
 
 
 def sso_provider_save(
@@ -856,8 +896,16 @@ def sso_provider_save(
             setattr(provider, name, getattr(data, name))
         if data.client_secret:
             provider.client_secret = data.client_secret
+        if data.saml_metadata_xml:
+            provider.saml_metadata_xml = data.saml_metadata_xml
+            provider.saml_metadata_fetched_at = timezone.now() if data.saml_metadata_url else None
         provider.updated_at = timezone.now()
         provider.save()
+        if not created and old.get("protocol") != provider.protocol:
+            # The other protocol names people differently (an OIDC ``sub`` is not a SAML
+            # NameID): members are linked again by their e-mail address at their next
+            # sign-in, as at the first one.
+            provider.identities.all().delete()
         admins = Membership.objects.filter(
             organization=organization, role=Role.ADMIN, is_active=True
         ).values_list("user_id", flat=True)

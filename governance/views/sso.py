@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,8 +27,22 @@ from governance.selectors.sso import (
     sso_provider_for_slug,
     sso_providers_for_email,
 )
+from governance.services.saml import (
+    STASH_MAX_BYTES,
+    saml_acs_url,
+    saml_begin,
+    saml_complete,
+    saml_invalid_answer,
+    saml_metadata_entity,
+    saml_metadata_fetch,
+    saml_sp_entity_id,
+    saml_sp_metadata,
+    saml_stash,
+)
 from governance.services.sso import (
+    ProviderData,
     SSOError,
+    SSOOutcome,
     sso_begin,
     sso_complete,
     sso_discovery_check,
@@ -87,7 +101,10 @@ def sso_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     if provider is None:
         raise Http404
     try:
-        url = sso_begin(request=request, provider=provider, next_url=_next_url(request))
+        if provider.protocol == OIDCProvider.Protocol.SAML:
+            url = saml_begin(request=request, provider=provider, next_url=_next_url(request))
+        else:
+            url = sso_begin(request=request, provider=provider, next_url=_next_url(request))
     except SSOError as error:
         return _error_page(request, error, provider, status=503)
     return redirect(url)
@@ -100,6 +117,11 @@ def sso_callback_view(request: HttpRequest) -> HttpResponse:
     except SSOError as error:
         status = 503 if error.reason == "unreachable" else 400
         return _error_page(request, error, None, status=status)
+    return _outcome_response(request, outcome)
+
+
+def _outcome_response(request: HttpRequest, outcome: SSOOutcome) -> HttpResponse:
+    """Where a person the provider vouched for goes next (shared by both protocols)."""
     if outcome.next_step == "waiting":
         return render(
             request,
@@ -122,6 +144,62 @@ def sso_callback_view(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
     )
     return response
+
+
+def _saml_provider(org_id: int) -> OIDCProvider:
+    provider = (
+        OIDCProvider.objects.select_related("organization")
+        .filter(organization_id=org_id, protocol=OIDCProvider.Protocol.SAML)
+        .first()
+    )
+    if provider is None:
+        raise Http404
+    return provider
+
+
+@require_GET
+def saml_metadata_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Our service provider metadata for the organization's identity provider."""
+    provider = _saml_provider(org_id)
+    try:
+        xml = saml_sp_metadata(provider)
+    except SSOError as error:
+        return _error_page(request, error, provider, status=503)
+    return HttpResponse(xml, content_type="application/samlmetadata+xml; charset=utf-8")
+
+
+@csrf_exempt  # The identity provider posts here; the answer's own checks stand in.
+@require_POST
+@never_cache
+def saml_acs_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The identity provider's answer arrives by a cross-site POST, without our session
+    cookie: keep it, and let the browser bring it to ``finish/`` with its session."""
+    provider = _saml_provider(org_id)
+    saml_response = request.POST.get("SAMLResponse", "")
+    if len(saml_response) > STASH_MAX_BYTES:
+        return _error_page(request, saml_invalid_answer("too large"), provider, status=400)
+    if not saml_response:
+        return _error_page(
+            request,
+            SSOError("assertion", _("The identity provider sent no sign-in answer.")),
+            provider,
+            status=400,
+        )
+    key = saml_stash(saml_response)
+    finish = reverse("governance:saml_finish", args=[org_id])
+    return redirect(f"{finish}?{urlencode({'key': key})}", permanent=False)
+
+
+@require_GET
+@never_cache
+def saml_finish_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    provider = _saml_provider(org_id)
+    try:
+        outcome = saml_complete(request=request, provider=provider, key=request.GET.get("key", ""))
+    except SSOError as error:
+        status = 503 if error.reason == "unreachable" else 400
+        return _error_page(request, error, None, status=status)
+    return _outcome_response(request, outcome)
 
 
 def _error_page(
@@ -147,6 +225,7 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
     provider = sso_provider_for_organization(organization)
     form = ProviderForm(
         request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         organization=organization,
         provider=provider,
     )
@@ -154,10 +233,14 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         data = form.provider_data()
         candidate = OIDCProvider(organization=organization, issuer=data.issuer)
         try:
-            if data.enabled:
+            if data.protocol == OIDCProvider.Protocol.SAML:
+                field = "saml_metadata_url"
+                _saml_metadata_for(data, provider)
+            elif data.enabled:
+                field = "issuer"
                 sso_discovery_check(candidate)
         except SSOError as error:
-            form.add_error("issuer", error.message)
+            form.add_error(field, error.message)
         else:
             sso_provider_save(
                 organization=organization, actor=request_user(request), data=data, request=request
@@ -165,6 +248,7 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The single sign-on settings were saved."))
             return redirect("governance:sso_settings")
     pending = list(sso_pending_members(organization))
+    sp = provider or OIDCProvider(organization=organization)
     return render(
         request,
         "governance/sso/settings.html",
@@ -173,6 +257,10 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
             "provider": provider,
             "organization": organization,
             "redirect_uri": sso_redirect_uri(),
+            "saml_sp": {
+                "entity_id": saml_sp_entity_id(sp),
+                "acs": saml_acs_url(sp),
+            },
             "login_url": settings.SITE_URL.rstrip("/")
             + reverse("governance:login")
             + "?"
@@ -181,6 +269,15 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+def _saml_metadata_for(data: ProviderData, provider: OIDCProvider | None) -> None:
+    """Read (from the address) or take (uploaded) the identity provider's metadata and
+    check it names one that can sign people in; ``data`` then holds it. SSOError."""
+    if data.saml_metadata_url and not data.saml_metadata_xml:
+        data.saml_metadata_xml = saml_metadata_fetch(data.saml_metadata_url)
+    xml = data.saml_metadata_xml or (provider.saml_metadata_xml if provider is not None else "")
+    data.saml_idp_entity_id = saml_metadata_entity(xml, data.saml_idp_entity_id)
 
 
 @login_required
