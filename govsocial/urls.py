@@ -7,12 +7,15 @@ from governance.api.errors import api_not_found
 from governance.api.organization import ApiDocsView, ApiRedocView
 from governance.urls.passkeys import ceremony_urlpatterns as passkey_ceremonies
 from govsocial import views
+from publishing.views.links import short_link_view
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (PDFs, JSON).
     path("favicon.ico", views.favicon, name="favicon"),
+    # Short links (publishing.middleware.ShortLinkMiddleware answers known codes first).
+    path("l/<str:code>", short_link_view, name="short_link"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("governance.urls")),
     path("auth/passkeys/", include((passkey_ceremonies, "otp_webauthn"))),

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import approval, media, posts
+from publishing.views import approval, links, media, posts
 
 urlpatterns: list[URLPattern] = [
     path("posts/", posts.post_list_view, name="post_list"),
@@ -33,4 +33,5 @@ urlpatterns: list[URLPattern] = [
         name="approval_policy_delete",
     ),
     path("rules/", approval.publishing_rules_view, name="rules"),
+    path("links/", links.link_settings_view, name="link_settings"),
 ]
