@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from bench import Figure, django_setup
-from bench import load
+from bench import Figure, django_setup, load
 from bench.load import _free_port, _percentile, _start_gunicorn
 
 DEFAULT_SECONDS = 20
