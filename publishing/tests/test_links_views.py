@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance.models import AuditEvent
+from publishing.forms_links import LinkSettingsForm
 from publishing.models import LinkSettings, PublishJob, ShortLink, ShortLinkClick
 from publishing.tests.fixtures import scheduled
 
@@ -113,3 +114,13 @@ def test_the_dashboard_shows_clicks_beside_engagement(team, client, login, click
     assert "7 clicks on the short links of posts in this range." in page
     assert f'<a href="/publishing/posts/{clicked.pk}/">Events</a></th><td>7</td>' in page
     assert '<th scope="row">Sandbox (practice feed inside GovSocial)</th><td>7</td>' in page
+
+
+def test_the_link_pages_speak_finnish_and_swedish(client, team):
+    page = client.get("/l/nope1234", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Länken hittades inte" in page
+    page = client.get("/l/nope1234", HTTP_ACCEPT_LANGUAGE="fi").content.decode()
+    assert "Linkkiä ei löytynyt" in page
+    with translation.override("fi"):
+        form = LinkSettingsForm(instance_values=LinkSettings())
+        assert str(form.fields["shorten"].label) == "Lyhennä linkit ja laske klikkaukset"
