@@ -15,6 +15,7 @@ crawler or link-preview fetcher are counted apart, so previews do not inflate cl
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -27,10 +28,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.connectors.base import PublishRequest
+from accounts.connectors.registry import get_connector
 from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
 from publishing.models import LinkSettings, Post, PublishJob, ShortLink, ShortLinkClick
+
+logger = logging.getLogger(__name__)
 
 SHORT_PATH = "/l/"
 CODE_BYTES = 6  # 8 URL-safe characters: 2^48 codes, guessing one is hopeless.
@@ -270,7 +274,21 @@ def job_links_apply(job: PublishJob, request: PublishRequest) -> PublishRequest:
             return target
         return base + _short_link(job, url, target, network).code
 
-    return dataclasses.replace(request, text=text_rewrite(request.text, replace))
+    rewritten = dataclasses.replace(request, text=text_rewrite(request.text, replace))
+    if _fits(job, rewritten) or not _fits(job, request):
+        return rewritten
+    # Tags made an approved text too long for the network: send the links as written
+    # rather than fail a post people approved. (Mastodon and X count any link as 23.)
+    logger.warning("Publish job %s: links left as written, tagged text too long", job.pk)
+    return request
+
+
+def _fits(job: PublishJob, request: PublishRequest) -> bool:
+    connector = get_connector(job.channel_account.network)
+    account = job.channel_account
+    return connector.text_length(request.text, account=account) <= (
+        connector.limits_for(account).max_text
+    )
 
 
 # --- following a short link ----------------------------------------------------------

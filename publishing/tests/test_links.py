@@ -102,6 +102,15 @@ def test_links_are_left_alone_when_the_organization_has_not_asked(team, run_due)
     assert feed(team.account)[0].text == TEXT
 
 
+def test_a_text_that_tags_would_make_too_long_goes_out_with_its_links_as_written(team, run_due):
+    links_on(team.alice.organization)
+    text = "x" * 470 + " https://example.fi/a"  # 491 of the sandbox's 500; tagged: 550
+    campaign_post(team, text=text)
+    with time_machine.travel(timezone.now() + timedelta(hours=1, seconds=1), tick=False):
+        assert run_due() == ["published"]
+    assert feed(team.account)[0].text == text
+
+
 # --- shortening -----------------------------------------------------------------------------
 
 
