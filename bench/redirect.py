@@ -14,7 +14,9 @@ DATABASE_URL and REDIS_URL, like ``bench/load.py``):
 - Prints ``redirect_req_per_s``, ``redirect_p50_ms``, ``redirect_p99_ms``,
   ``redirect_requests`` (302 answers received), ``redirect_clicks_counted`` (the sum of
   the click counters afterwards: must equal ``redirect_requests``) and
-  ``redirect_errors`` (anything but a 302 to the right place).
+  ``redirect_errors`` (anything but a 302 to the right place), and the gunicorn
+  workers' and the client's CPU per redirect with the machine's load average (the
+  rate depends on what else runs; the CPU per redirect much less).
 Goal (issue 16): ≥ 1,000 redirects per second on this machine, every click counted once.
 """
 
@@ -46,6 +48,20 @@ class Results:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _workers_cpu_s(master_pid: int) -> float:
+    """User + system CPU seconds used so far by the gunicorn master's workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(master_pid):  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def _seed(count: int) -> dict[str, str]:
@@ -165,7 +181,11 @@ def run() -> list[Figure]:
         # Warm-up: each worker imports and connects on its first requests. Counted too,
         # so the check below compares every request sent with every click counted.
         warm_up, _elapsed = _drive(links, port, 2, 3)
+        cpu_before, client_before = _workers_cpu_s(process.pid), time.process_time()
         results, elapsed = _drive(links, port, clients, seconds)
+        server_cpu = _workers_cpu_s(process.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
+        load_average = os.getloadavg()[0]
         sent = len(warm_up.latencies) + len(results.latencies)
         counted = ShortLinkClick.objects.aggregate(total=Sum("clicks"))["total"] or 0
         bots = ShortLinkClick.objects.aggregate(total=Sum("bot_clicks"))["total"] or 0
@@ -184,6 +204,10 @@ def run() -> list[Figure]:
         ("redirect_req_per_s", len(results.latencies) / elapsed, "req/s"),
         ("redirect_p50_ms", _percentile(results.latencies, 0.5), "ms"),
         ("redirect_p99_ms", _percentile(results.latencies, 0.99), "ms"),
+        # CPU per redirect, so the figure can be read on a machine others share too.
+        ("redirect_server_cpu_ms", server_cpu * 1000 / max(1, len(results.latencies)), "ms"),
+        ("redirect_client_cpu_ms", client_cpu * 1000 / max(1, len(results.latencies)), "ms"),
+        ("redirect_load_average", load_average, "load"),
         ("redirect_errors", float(results.errors + warm_up.errors), "errors"),
         ("redirect_requests_sent_incl_warm_up", float(sent), "requests"),
         ("redirect_clicks_counted", float(counted), "clicks"),
