@@ -258,8 +258,10 @@ def job_links_apply(job: PublishJob, request: PublishRequest) -> PublishRequest:
     """The request with its links rewritten by the organization's link settings (the
     dispatcher calls this just before sending, and before reconciling, so both see the
     same text). Idempotent: the same job always yields the same text."""
+    if not _URL.search(request.text):
+        return request  # most posts: no link, no query
     rules = link_settings_for(job.organization_id)
-    if not (rules.tag_utm or rules.shorten) or not _URL.search(request.text):
+    if not (rules.tag_utm or rules.shorten):
         return request
     post = Post.objects.select_related("campaign").get(pk=job.post_id)
     network = job.channel_account.network
