@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.exports import CSV_TABLES, csv_text, export_filename
 from analytics.forms import DashboardFilterForm, GoalForm, ScheduledReportForm, goal_initial
+from analytics.link_clicks import link_clicks_block
 from analytics.models import Goal, ScheduledReport
 from analytics.presentation import (
     dashboard_blocks,
@@ -104,6 +105,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "networks": network_rows(dashboard),
             "top_posts": top_post_rows(dashboard),
             "goals": _goal_rows(dashboard.goals),
+            "link_clicks": link_clicks_block(membership, dashboard),
             "range_label": range_label(dashboard),
             "scope_label": scope_label(dashboard),
             "can_manage": has_perm(membership, "analytics.manage"),

@@ -40,6 +40,7 @@ TWO_FACTOR_EXEMPT_PREFIXES = (
     "/healthz",
     "/invite/",
     "/favicon.ico",
+    "/l/",
 )
 
 

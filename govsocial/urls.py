@@ -9,12 +9,15 @@ from governance.api.organization import ApiRedocView, ApiSwaggerView
 from governance.urls.passkeys import ceremony_urlpatterns as passkey_ceremonies
 from governance.urls.scim import api_urlpatterns as scim_api_urls
 from govsocial import views
+from publishing.views.links import short_link_view
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (PDFs, JSON).
     path("favicon.ico", views.favicon, name="favicon"),
+    # Short links (publishing.middleware.ShortLinkMiddleware answers known codes first).
+    path("l/<str:code>", short_link_view, name="short_link"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("governance.urls")),
     path("auth/passkeys/", include((passkey_ceremonies, "otp_webauthn"))),

@@ -901,3 +901,94 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+# --- links that measure (UTM tags and short links) ------------------------------------
+
+
+class LinkSettings(models.Model):
+    """How links in published posts are rewritten (one row per organization, made on first
+    use). The text people approve stays as written: links change at publish time only."""
+
+    organization = models.OneToOneField(
+        "governance.Organization", on_delete=models.CASCADE, related_name="link_settings"
+    )
+    tag_utm = models.BooleanField(
+        _("tag links with campaign parameters"),
+        default=False,
+        help_text=_(
+            "Adds utm_source (the network), utm_medium (social) and utm_campaign (the "
+            "post's campaign) to each web address in a published post."
+        ),
+    )
+    shorten = models.BooleanField(
+        _("shorten links"),
+        default=False,
+        help_text=_(
+            "Replaces each web address with a short link served by GovSocial, which counts "
+            "clicks per post, network and day without storing anything about the visitor."
+        ),
+    )
+    short_domain = models.CharField(
+        _("short link domain"),
+        max_length=253,
+        blank=True,
+        help_text=_(
+            "A domain of your own that points at GovSocial, such as go.example.fi. "
+            "Empty: GovSocial's own address."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("link settings")
+        verbose_name_plural = _("link settings")
+
+    def __str__(self) -> str:
+        return f"Link settings of {self.organization_id}"
+
+
+class ShortLink(models.Model):
+    """One web address of one publish job, behind a short code. Made once per (job,
+    address): a retried publish finds the same row, so the same code goes out."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="short_links"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="short_links")
+    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="short_links")
+    network = models.CharField(max_length=50)
+    code = models.CharField(max_length=16, unique=True)
+    original_url = models.TextField()
+    target_url = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("short link")
+        verbose_name_plural = _("short links")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "original_url"], name="uniq_short_link_per_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"short link {self.code}"
+
+
+class ShortLinkClick(models.Model):
+    """Clicks on one short link on one day (UTC). Counts only: no address, cookie or
+    browser is stored. Requests from known crawlers are counted apart as ``bot_clicks``."""
+
+    link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="clicks")
+    day = models.DateField()
+    clicks = models.PositiveIntegerField(default=0)
+    bot_clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("short link clicks")
+        verbose_name_plural = _("short link clicks")
+        constraints = [
+            models.UniqueConstraint(fields=["link", "day"], name="uniq_short_link_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} on {self.day}: {self.clicks}"

@@ -2,7 +2,15 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import approval, bulk_import, compose_images, media, outside_review, posts
+from publishing.views import (
+    approval,
+    bulk_import,
+    compose_images,
+    links,
+    media,
+    outside_review,
+    posts,
+)
 
 urlpatterns: list[URLPattern] = [
     path("posts/", posts.post_list_view, name="post_list"),
@@ -61,4 +69,5 @@ urlpatterns: list[URLPattern] = [
         bulk_import.import_problems_csv_view,
         name="import_problems_csv",
     ),
+    path("links/", links.link_settings_view, name="link_settings"),
 ]

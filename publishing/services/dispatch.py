@@ -89,6 +89,7 @@ from publishing.models import (
 from publishing.selectors import pause_applies
 from publishing.services._base import job_facts, job_update, lock_post, post_move, post_settle
 from publishing.services._notify import notify_users, post_label
+from publishing.services.links import job_links_apply
 from publishing.validation import (
     publishing_rules,
     variant_request,
@@ -604,6 +605,7 @@ def _publish_part(run: _Run, index: int) -> str:
             kind=ErrorKind.REJECTED,
             message=_("An image of this post is missing from the media library."),
         )
+    request = job_links_apply(run.job, request)  # UTM tags and short links (links.py)
     attempt = _attempt_begin(run, kind=AttemptKind.PUBLISH, index=index)
     started = time.monotonic()
     try:
@@ -841,6 +843,7 @@ def _reconcile(run: _Run, index: int) -> str:
             ),
         )
     request = variant_request(run.variant, index, idempotency_key=key, load_media=False)
+    request = job_links_apply(run.job, request)  # the text as sent: same links, same codes
     parts = job.remote_parts
     reply_to_id = str(parts[index - 1]["remote_id"]) if index else ""
     attempt = _attempt_begin(run, kind=AttemptKind.RECONCILE, index=index)

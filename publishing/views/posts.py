@@ -180,6 +180,7 @@ PUBLISHING_NAV: list[tuple[str, Any, str]] = [
     ("publishing:media", gettext_lazy("Media library"), "posts.view"),
     ("publishing:approval_policies", gettext_lazy("Approval policies"), "org.manage"),
     ("publishing:rules", gettext_lazy("Publishing rules"), "org.manage"),
+    ("publishing:link_settings", gettext_lazy("Links in posts"), "org.manage"),
 ]
 
 
