@@ -42,14 +42,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, Min
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,7 +73,7 @@ from accounts.selectors import channel_accounts_for_membership
 from accounts.services import channel_account_record_error
 from governance.models import Membership
 from governance.selectors.access import require_perm
-from governance.services.audit import audit_record
+from governance.services.audit import audit_append, audit_entry, audit_record
 from publishing.models import (
     AttemptKind,
     AttemptStatus,
@@ -102,7 +101,7 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, float] = {
     # Jobs claimed per dispatcher tick, and at most this many claimed but not yet started.
     "DISPATCH_BATCH": 100,
-    "MAX_QUEUED": 400,
+    "MAX_QUEUED": 200,
     # A claimed job's message must be picked up within this long, else the sweeper frees
     # it and the dispatcher claims it again (a late first message then finds the job
     # claimed afresh and runs it once; the second finds it running and does nothing).
@@ -168,10 +167,17 @@ def dispatch_due(
     processes at once (each job is claimed by exactly one)."""
     now = now or timezone.now()
     batch = int(limit if limit is not None else setting("DISPATCH_BATCH"))
-    # Back-pressure: do not pile up more messages than workers are taking.
-    queued = PublishJob.objects.filter(status=JobStatus.CLAIMED).count()
-    batch = min(batch, max(0, int(setting("MAX_QUEUED")) - queued))
-    if batch <= 0:
+    # Back-pressure: do not pile up more messages than workers are taking. A full
+    # batch of claims still waiting for workers after half their lease means the
+    # workers are behind: more claims would only queue messages whose leases run out
+    # before they start (the sweeper frees them, and each is claimed and sent again).
+    queued = PublishJob.objects.filter(status=JobStatus.CLAIMED).aggregate(
+        count=Count("pk"), oldest=Min("updated_at")
+    )
+    half_lease = timedelta(seconds=setting("CLAIM_LEASE_SECONDS") / 2)
+    behind = queued["count"] >= batch and queued["oldest"] < now - half_lease
+    batch = min(batch, max(0, int(setting("MAX_QUEUED")) - queued["count"]))
+    if batch <= 0 or behind:
         return []
     owner = f"dispatch:{uuid.uuid4().hex[:12]}"
     lease = {
@@ -966,10 +972,10 @@ def _mark_published(job: PublishJob, post: Post) -> None:
         last_error_kind="",
         last_error_message="",
     )
-    # Audit entries go last, so the audit chain's lock is held only until the commit.
-    audits: list[Callable[[], object]] = [
-        partial(
-            audit_record,
+    # Audit entries go last, together, so the audit chain's lock is taken once and held
+    # only until the commit.
+    audits = [
+        audit_entry(
             action="publish_job.published",
             organization=post.organization,
             target=post,
@@ -983,8 +989,7 @@ def _mark_published(job: PublishJob, post: Post) -> None:
         )
     ]
     post_settle(post, audits=audits)
-    for entry in audits:
-        entry()
+    audit_append(audits)
 
 
 # --- people acting on jobs ---------------------------------------------------------------
