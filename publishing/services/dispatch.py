@@ -89,10 +89,10 @@ from publishing.selectors import pause_applies
 from publishing.services._base import job_facts, job_update, lock_post, post_move, post_settle
 from publishing.services._notify import notify_users, post_label
 from publishing.validation import (
-    publishing_rules,
+    organization_publishing_rules,
     variant_request,
     variant_thread_texts,
-    variants_with_content,
+    variant_with_content,
 )
 
 logger = logging.getLogger(__name__)
@@ -428,16 +428,27 @@ def _run_parts(run: _Run) -> str:
 
 def _start(job_id: int, worker: str) -> _Run | str:
     with transaction.atomic():
-        job = (
-            PublishJob.objects.select_related("channel_account", "organization")
-            .filter(pk=job_id)
+        # The post's row lock first (as every writer takes it), then the job with what
+        # publishing it needs, read under that lock: the variant, its account, and the
+        # organization with its publishing rules.
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("organization__publishing_settings")
+            .filter(jobs__pk=job_id)
             .first()
         )
-        if job is None:
+        job = (
+            PublishJob.objects.select_related("channel_account", "variant")
+            .filter(pk=job_id)
+            .first()
+            if post is not None
+            else None
+        )
+        if post is None or job is None:
             return "missing"
+        job.organization = post.organization
         if job.status != JobStatus.CLAIMED:
             return f"skipped ({job.status})"
-        post = lock_post(Post(pk=job.post_id))
         now = timezone.now()
         lease = {
             "status": JobStatus.RUNNING,
@@ -450,7 +461,7 @@ def _start(job_id: int, worker: str) -> _Run | str:
             return "skipped (taken)"
         for name, value in lease.items():
             setattr(job, name, value)
-        cutoff = publishing_rules(job.organization_id).late_cutoff_minutes
+        cutoff = organization_publishing_rules(post.organization).late_cutoff_minutes
         verdict = _runtime_check(job, post, now, cutoff)
         if verdict is not None:
             return _apply_verdict(job, post, verdict)
@@ -467,7 +478,7 @@ def _start(job_id: int, worker: str) -> _Run | str:
                     error_kind=ErrorKind.REJECTED,
                 ),
             )
-        variant = variants_with_content(post, variant_id=job.variant_id)[0]
+        variant = variant_with_content(job.variant, job.channel_account)
         if post.status in (PostStatus.SCHEDULED, PostStatus.FAILED):
             # Last in the transaction: the audit chain's lock is held until the commit.
             post_move(
@@ -563,8 +574,15 @@ def _job_fail(job: PublishJob, post: Post, *, kind: str, message: str) -> None:
 def _attempt_begin(run: _Run, *, kind: AttemptKind, index: int) -> PublishAttempt:
     """Count and record an attempt, committed before the network is called."""
     with transaction.atomic():
-        PublishJob.objects.filter(pk=run.job.pk).update(attempts=F("attempts") + 1)
-        number = PublishJob.objects.values_list("attempts", flat=True).get(pk=run.job.pk)
+        with connection.cursor() as cursor:
+            # The count and its new value in one statement (Django's update() cannot
+            # return it).
+            cursor.execute(
+                f"UPDATE {PublishJob._meta.db_table} SET attempts = attempts + 1 "  # noqa: S608
+                "WHERE id = %s RETURNING attempts",
+                [run.job.pk],
+            )
+            number = int(cursor.fetchone()[0])
         run.job.attempts = number
         return PublishAttempt.objects.create(
             job=run.job,
@@ -669,12 +687,14 @@ def _record_part(
         if index == 0:
             values["remote_id"] = remote_id[:255]
             values["remote_url"] = url[:500]
+        run.job.status = job.status  # as locked: another run may have finished it
+        if last and job.status != JobStatus.PUBLISHED:
+            # One UPDATE: the thread's posts and the job published.
+            _mark_published(run.job, post, values=values)
+            return
         PublishJob.objects.filter(pk=job.pk).update(**values)
         for name, value in values.items():
             setattr(run.job, name, value)
-        if last:
-            run.job.status = job.status  # as locked: another run may have finished it
-            _mark_published(run.job, post)
 
 
 def _attempt_values(started: float, **values: Any) -> dict[str, Any]:
@@ -958,19 +978,22 @@ def _finish_published(run: _Run) -> str:
     return "published"
 
 
-def _mark_published(job: PublishJob, post: Post) -> None:
+def _mark_published(job: PublishJob, post: Post, *, values: dict[str, Any] | None = None) -> None:
     """The network has every post of the job: that is the truth, whoever holds the lease
-    now (post and job rows locked)."""
+    now (post and job rows locked). ``values``: more of the job's fields to write with it."""
     if job.status == JobStatus.PUBLISHED:
         return
     job_update(
         job,
-        status=JobStatus.PUBLISHED,
-        published_at=timezone.now(),
-        needs_reconcile=False,
-        hold_reason="",
-        last_error_kind="",
-        last_error_message="",
+        **{
+            **(values or {}),
+            "status": JobStatus.PUBLISHED,
+            "published_at": timezone.now(),
+            "needs_reconcile": False,
+            "hold_reason": "",
+            "last_error_kind": "",
+            "last_error_message": "",
+        },
     )
     # Audit entries go last, together, so the audit chain's lock is taken once and held
     # only until the commit.
