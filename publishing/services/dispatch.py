@@ -101,7 +101,7 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, float] = {
     # Jobs claimed per dispatcher tick, and at most this many claimed but not yet started.
     "DISPATCH_BATCH": 100,
-    "MAX_QUEUED": 200,
+    "MAX_QUEUED": 100,
     # A claimed job's message must be picked up within this long, else the sweeper frees
     # it and the dispatcher claims it again (a late first message then finds the job
     # claimed afresh and runs it once; the second finds it running and does nothing).
@@ -167,16 +167,18 @@ def dispatch_due(
     processes at once (each job is claimed by exactly one)."""
     now = now or timezone.now()
     batch = int(limit if limit is not None else setting("DISPATCH_BATCH"))
-    # Back-pressure: do not pile up more messages than workers are taking. A full
-    # batch of claims still waiting for workers after half their lease means the
-    # workers are behind: more claims would only queue messages whose leases run out
-    # before they start (the sweeper frees them, and each is claimed and sent again).
+    # Back-pressure: do not pile up more messages than workers are taking (the ticks
+    # come often enough to keep them busy). Many claims still waiting for workers after
+    # half their lease means the workers are behind: more claims would only queue
+    # messages whose leases run out before they start (the sweeper frees them, and
+    # each is claimed and sent again).
+    max_queued = int(setting("MAX_QUEUED"))
     queued = PublishJob.objects.filter(status=JobStatus.CLAIMED).aggregate(
         count=Count("pk"), oldest=Min("updated_at")
     )
     half_lease = timedelta(seconds=setting("CLAIM_LEASE_SECONDS") / 2)
-    behind = queued["count"] >= batch and queued["oldest"] < now - half_lease
-    batch = min(batch, max(0, int(setting("MAX_QUEUED")) - queued["count"]))
+    behind = queued["count"] >= max_queued // 2 and queued["oldest"] < now - half_lease
+    batch = min(batch, max(0, max_queued - queued["count"]))
     if batch <= 0 or behind:
         return []
     owner = f"dispatch:{uuid.uuid4().hex[:12]}"
