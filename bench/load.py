@@ -246,6 +246,7 @@ def _start_gunicorn(database: str, port: int, log: Path) -> subprocess.Popen[byt
         # The same keys as this process, which signed the session and encrypted the seed.
         "SECRET_KEY": settings.SECRET_KEY,
         "ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
+        "AUDIT_HMAC_KEYS": ",".join(settings.AUDIT_HMAC_KEYS),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DEBUG": "false",
