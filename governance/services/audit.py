@@ -122,9 +122,11 @@ def _jsonable(values: dict[str, Any] | None) -> dict[str, Any]:
 
 def _lock_head(chain: str) -> AuditChainHead:
     """The chain's head row, locked; made on the chain's first entry."""
-    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is not None:
-        return head
+    # A plain get (no ORDER BY to compile): this runs for every entry the app writes.
+    try:
+        return AuditChainHead.objects.select_for_update().get(chain=chain)
+    except AuditChainHead.DoesNotExist:
+        pass
     try:
         with transaction.atomic():
             AuditChainHead.objects.create(chain=chain)

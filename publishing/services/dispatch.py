@@ -433,20 +433,14 @@ def _start(job_id: int, worker: str) -> _Run | str:
         # The post's row lock first (as every writer takes it), then the job with what
         # publishing it needs, read under that lock: the variant, its account, and the
         # organization with its publishing rules.
-        post = (
-            Post.objects.select_for_update(of=("self",))
-            .select_related("organization__publishing_settings")
-            .filter(jobs__pk=job_id)
-            .first()
-        )
-        job = (
-            PublishJob.objects.select_related("channel_account", "variant")
-            .filter(pk=job_id)
-            .first()
-            if post is not None
-            else None
-        )
-        if post is None or job is None:
+        try:
+            post = (
+                Post.objects.select_for_update(of=("self",))
+                .select_related("organization__publishing_settings")
+                .get(jobs__pk=job_id)
+            )
+            job = PublishJob.objects.select_related("channel_account", "variant").get(pk=job_id)
+        except (Post.DoesNotExist, PublishJob.DoesNotExist):
             return "missing"
         job.organization = post.organization
         if job.status != JobStatus.CLAIMED:
