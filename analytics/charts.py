@@ -13,6 +13,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
 WIDTH = 720
 HEIGHT = 280
 LEFT = 64
@@ -60,6 +63,30 @@ class Series:
     markers: list[Marker] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     legend_x: float = 0.0
+    # The bars' fill: the second series of a bar chart is hatched (see _chart.html).
+    hatch_id: str = ""
+
+    # The bars and markers as SVG elements, written here rather than by a template loop
+    # (a dashboard draws hundreds of them on every view: a tenth of its CPU as a loop).
+    @property
+    def bars_svg(self) -> SafeString:
+        if self.hatch_id:
+            fill = format_html('fill="url(#{})" stroke="#b3541e"', self.hatch_id)
+        else:
+            fill = mark_safe('fill="#1f5fa8"')
+        return format_html_join(
+            "",
+            '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" {}/>',
+            ((bar.x, bar.y, bar.width, bar.height, fill) for bar in self.bars),
+        )
+
+    @property
+    def markers_svg(self) -> SafeString:
+        return format_html_join(
+            "",
+            '<circle class="chart-marker {}" cx="{}" cy="{}" r="3"/>',
+            ((self.css_class, marker.x, marker.y) for marker in self.markers),
+        )
 
 
 @dataclass
@@ -156,7 +183,11 @@ def build_chart(
     bar_width = bar_group / max(len(series), 1)
     legend_x = float(plot_left)
     for number_in_chart, item in enumerate(series):
-        shaped = Series(label=item.label, css_class=f"chart-s{number_in_chart % 4}")
+        shaped = Series(
+            label=item.label,
+            css_class=f"chart-s{number_in_chart % 4}",
+            hatch_id=f"chart-{slug}-hatch" if kind == "bar" and number_in_chart == 1 else "",
+        )
         shaped.legend_x = legend_x
         # Wide enough for the dashboard grid's larger type (its charts are drawn small).
         legend_x += 36 + 11.5 * len(item.label)

@@ -241,7 +241,12 @@ def scope_for_membership(membership: Membership, account: ChannelAccount | None 
 
 def analytics_accounts_for_membership(membership: Membership) -> list[ChannelAccount]:
     """The accounts the member may filter the dashboard by."""
-    return list(channel_accounts_for_membership(membership).order_by("network", "handle", "pk"))
+    # Not the credentials: each would be decrypted as its row is read.
+    return list(
+        channel_accounts_for_membership(membership)
+        .defer("credentials")
+        .order_by("network", "handle", "pk")
+    )
 
 
 def campaigns_for_organization(organization: Organization) -> list[Campaign]:
@@ -651,6 +656,7 @@ def top_posts(
         posts = posts.filter(post__campaign=filters.campaign)
     return list(
         posts.select_related("post", "channel_account", "job__variant")
+        .defer("channel_account__credentials")
         .prefetch_related(
             Prefetch(
                 "job__variant__media",

@@ -28,7 +28,7 @@ from governance.selectors.access import has_perm
 from inbox.models import OPEN_STATUSES, InboxItem
 from inbox.selectors import inbox_items_for_membership
 from publishing.models import JobStatus, Post, PublishJob
-from publishing.selectors import posts_waiting_for_reviewer
+from publishing.selectors import posts_waiting_for_reviewer_first
 
 # Each list shows at most this many lines, with a link to the full list beside it.
 SHOWN = 8
@@ -49,7 +49,8 @@ class Counted(Generic[T]):
 
     items: list[T]
     more: bool = False
-    total: int = 0  # exact only where the whole list was read (posts to review)
+    total: int = 0  # of the lines read (posts to review); the whole list's when ``exact``
+    exact: bool = False
 
     def __len__(self) -> int:
         return len(self.items)
@@ -117,8 +118,15 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
     org_id = membership.organization_id
 
     if has_perm(membership, "posts.approve"):
-        waiting = review_lines(membership, posts_waiting_for_reviewer(membership))
-        today.review = _counted(waiting, SHOWN)
+        # Bounded: among the oldest posts in review only (the review queue has them all).
+        oldest, beyond = posts_waiting_for_reviewer_first(membership)
+        waiting = review_lines(membership, oldest)
+        today.review = Counted(
+            waiting[:SHOWN],
+            more=beyond or len(waiting) > SHOWN,
+            total=len(waiting),
+            exact=not beyond,
+        )
 
     if has_perm(membership, "inbox.reply"):
         mine = (

@@ -73,7 +73,12 @@ class FilterForm(forms.Form):
 
     def __init__(self, data: QueryDict | None, *, membership: Membership, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        accounts = list(channel_accounts_for_membership(membership).order_by("network", "handle"))
+        # Not the credentials: each would be decrypted as its row is read.
+        accounts = list(
+            channel_accounts_for_membership(membership)
+            .defer("credentials")
+            .order_by("network", "handle")
+        )
         _set_choices(
             self,
             "account",

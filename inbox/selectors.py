@@ -223,8 +223,11 @@ def _newer_than(moment: datetime, pk: int) -> TupleGreaterThan:
 
 
 def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
-    return items.select_related("channel_account", "assignee").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    # An account's credentials are decrypted as its row is read: rows never need them.
+    return (
+        items.select_related("channel_account", "assignee")
+        .defer("channel_account__credentials")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     )
 
 

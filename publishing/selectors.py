@@ -337,13 +337,8 @@ def post_approval_state(post: Post) -> ApprovalState:
     return _state_for(post, account_ids, _approval_context(post.organization_id), decisions, chosen)
 
 
-def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
-    """Posts in review whose open stage this member may decide on and has not yet.
-
-    A fixed number of queries however many posts are in review."""
-    if not membership.is_active:
-        return []
-    posts = list(
+def _in_review(membership: Membership) -> QuerySet[Post]:
+    return (
         Post.objects.filter(organization_id=membership.organization_id, status=PostStatus.IN_REVIEW)
         .select_related("created_by", "campaign")
         .prefetch_related(
@@ -351,6 +346,9 @@ def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
         )
         .order_by("submitted_at", "pk")
     )
+
+
+def _waiting_among(membership: Membership, posts: list[Post]) -> list[Post]:
     if not posts:
         return []
     context = _approval_context(membership.organization_id)
@@ -395,6 +393,30 @@ def posts_in_review_with_time_limits() -> Iterator[tuple[Post, ApprovalState]]:
         for post in posts:
             account_ids = {v.channel_account_id for v in post.variants.all()}
             yield post, _state_for(post, account_ids, context, decisions[post.pk], chosen[post.pk])
+
+
+def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
+    """Posts in review whose open stage this member may decide on and has not yet.
+
+    A fixed number of queries however many posts are in review."""
+    if not membership.is_active:
+        return []
+    return _waiting_among(membership, list(_in_review(membership)))
+
+
+# The home page looks among this many of the oldest posts in review, however many wait.
+REVIEW_SCAN = 100
+
+
+def posts_waiting_for_reviewer_first(membership: Membership) -> tuple[list[Post], bool]:
+    """As ``posts_waiting_for_reviewer``, among the ``REVIEW_SCAN`` oldest posts in review only
+    (a bounded read for the home page); and whether posts beyond those are in review,
+    so more may wait than the list shows."""
+    if not membership.is_active:
+        return [], False
+    scan = REVIEW_SCAN
+    posts = list(_in_review(membership)[: scan + 1])
+    return _waiting_among(membership, posts[:scan]), len(posts) > scan
 
 
 def approval_policies_for(organization: Organization) -> QuerySet[ApprovalPolicy]:

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
     name="publishing.tasks.dispatch_due", ignore_result=True, soft_time_limit=20, time_limit=30
 )
 def dispatch_due() -> int:
-    """Beat's tick (every second): claim what is due and enqueue it."""
+    """Beat's tick (every half second): claim what is due and enqueue it."""
     return len(dispatch_due_service())
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from accounts.connectors.base import (
@@ -22,8 +22,22 @@ from accounts.connectors.base import (
     Visibility,
 )
 from accounts.connectors.registry import UnknownNetwork, get_connector
+from accounts.models import ChannelAccount
+from governance.models import Organization
 from publishing.models import MediaAsset, Post, PublishingSettings, Variant, VariantMedia
 from publishing.services.media import media_public_url
+
+
+def _content() -> tuple[Any, ...]:
+    return (
+        "parts",
+        Prefetch(
+            "media",
+            queryset=VariantMedia.objects.select_related("asset").prefetch_related(
+                "asset__alt_texts"
+            ),
+        ),
+    )
 
 
 def variants_with_content(post: Post, *, variant_id: int | None = None) -> list[Variant]:
@@ -32,17 +46,18 @@ def variants_with_content(post: Post, *, variant_id: int | None = None) -> list[
     variants = post.variants.all() if variant_id is None else post.variants.filter(pk=variant_id)
     return list(
         variants.select_related("channel_account")
-        .prefetch_related(
-            "parts",
-            Prefetch(
-                "media",
-                queryset=VariantMedia.objects.select_related("asset").prefetch_related(
-                    "asset__alt_texts"
-                ),
-            ),
-        )
+        .prefetch_related(*_content())
         .order_by("channel_account__handle", "language", "pk")
     )
+
+
+def variant_with_content(variant: Variant, account: ChannelAccount) -> Variant:
+    """``variant`` (of ``account``, both loaded already) with its thread parts and media,
+    as ``variants_with_content`` gives them, in two queries."""
+    if variant.channel_account_id == account.pk:
+        variant.channel_account = account
+    prefetch_related_objects([variant], *_content())
+    return variant
 
 
 def variant_thread_texts(variant: Variant) -> list[str]:
@@ -225,3 +240,12 @@ def publishing_rules(organization_id: int) -> PublishingSettings:
     """The organization's settings, or the defaults when it never changed them."""
     found = PublishingSettings.objects.filter(organization_id=organization_id).first()
     return found or PublishingSettings(organization_id=organization_id)
+
+
+def organization_publishing_rules(organization: Organization) -> PublishingSettings:
+    """As ``publishing_rules``, with no query when the organization was read with
+    ``select_related("publishing_settings")``."""
+    try:
+        return organization.publishing_settings
+    except PublishingSettings.DoesNotExist:
+        return PublishingSettings(organization_id=organization.pk)

@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -145,15 +145,100 @@ def _jsonable(values: dict[str, Any] | None) -> dict[str, Any]:
 
 def _lock_head(chain: str) -> AuditChainHead:
     """The chain's head row, locked; made on the chain's first entry."""
-    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is not None:
-        return head
+    # A plain get (no ORDER BY to compile): this runs for every entry the app writes.
+    try:
+        return AuditChainHead.objects.select_for_update().get(chain=chain)
+    except AuditChainHead.DoesNotExist:
+        pass
     try:
         with transaction.atomic():
             AuditChainHead.objects.create(chain=chain)
     except IntegrityError:
         pass  # another writer made it first: lock theirs
     return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+def audit_entry(
+    *,
+    action: str,
+    organization: Organization | None = None,
+    actor: User | None = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_label: str = "",
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    """An entry as ``audit_record`` would write it, not yet chained nor saved: give a
+    list of them to ``audit_append`` (so several entries of one transaction take the
+    chain's lock once)."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+        target_label = target_label or str(target)[:300]
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    # A change made by the identity provider (SCIM, SSO) says so in every entry it writes.
+    source = _AUDIT_SOURCE.get()
+    if source:
+        new = {**(new or {}), "source": source}
+    label = actor_label or (actor.email if actor is not None else source or "system")
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+    return AuditEvent(
+        organization=organization,
+        actor=actor,
+        actor_label=label,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label[:300],
+        old_values=_jsonable(old),
+        new_values=_jsonable(new),
+        ip_address=client_ip(request),
+        user_agent=user_agent,
+    )
+
+
+def audit_append(entries: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """Chain and save ``entries`` (from ``audit_entry``), in order, each linked to the
+    one before in its organization's chain.
+
+    Holds each chain head's row lock until the outer transaction commits, so two
+    concurrent writers can never both chain onto the same entry: take it last (see
+    the lock order above). Everything but the linking is done before the lock, and
+    each chain takes it once with one INSERT for all its entries, so the lock (the
+    one point where an organization's writers queue) is held for three statements
+    and the commit.
+    """
+    if not entries:
+        return []
+    key = audit_keys()[0]
+    by_chain: dict[str, list[AuditEvent]] = {}
+    for event in entries:
+        by_chain.setdefault(chain_key(event.organization_id), []).append(event)
+    # No savepoint: a failed append fails the whole transaction, as it must.
+    with transaction.atomic(savepoint=False):
+        # Several chains (rare): always locked in the same order.
+        for chain in sorted(by_chain):
+            events = by_chain[chain]
+            head = _lock_head(chain)
+            now = timezone.now()
+            last_hash, last_seq = head.last_hash, head.last_seq
+            for event in events:
+                event.created_at = now
+                event.seq = last_seq + 1
+                event.key_id = key.key_id
+                event.prev_hash = last_hash
+                event.hash = event.compute_hash(key.secret)
+                last_hash, last_seq = event.hash, event.seq
+            AuditEvent.objects.bulk_create(events)
+            AuditChainHead.objects.filter(pk=head.pk).update(
+                last_hash=last_hash, last_event_id=events[-1].pk, last_seq=last_seq
+            )
+    return list(entries)
 
 
 def audit_record(
@@ -170,49 +255,22 @@ def audit_record(
     request: HttpRequest | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
-    """Append one entry to its organization's audit chain, linked to the previous one.
-
-    Runs in its own atomic block holding that chain head's row lock until the
-    outer transaction commits, so two concurrent writers can never both chain
-    onto the same entry. Take it last (see the lock order above).
-    """
-    if target is not None:
-        target_type = target_type or target._meta.label_lower
-        target_id = target_id or str(target.pk)
-        target_label = target_label or str(target)[:300]
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
-    source = _AUDIT_SOURCE.get()
-    if source:
-        new = {**(new or {}), "source": source}
-    label = actor_label or (actor.email if actor is not None else source or "system")
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
-    key = audit_keys()[0]
-    with transaction.atomic():
-        head = _lock_head(chain_key(organization.pk if organization is not None else None))
-        event = AuditEvent(
-            organization=organization,
-            actor=actor,
-            actor_label=label,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=target_label[:300],
-            old_values=_jsonable(old),
-            new_values=_jsonable(new),
-            ip_address=client_ip(request),
-            user_agent=user_agent,
-            created_at=timezone.now(),
-            seq=head.last_seq + 1,
-            key_id=key.key_id,
-            prev_hash=head.last_hash,
-        )
-        event.hash = event.compute_hash(key.secret)
-        event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=head.pk).update(
-            last_hash=event.hash, last_event_id=event.pk, last_seq=event.seq
-        )
-    return event
+    """Append one entry to its organization's audit chain, linked to the previous one
+    (``audit_append`` of one ``audit_entry``: take it last in the transaction)."""
+    entry = audit_entry(
+        action=action,
+        organization=organization,
+        actor=actor,
+        target=target,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        old=old,
+        new=new,
+        request=request,
+        actor_label=actor_label,
+    )
+    return audit_append([entry])[0]
 
 
 # --- Checkpoints: the chain heads, signed, outside the database -----------------------

@@ -65,6 +65,22 @@ def test_it_lists_posts_waiting_for_my_approval_with_links(client, login, team):
     assert "Waiting for me: 1 post to review" in review
 
 
+def test_with_many_posts_in_review_it_reads_only_the_oldest_and_says_there_may_be_more(
+    client, login, team, monkeypatch
+):
+    monkeypatch.setattr("publishing.selectors.REVIEW_SCAN", 2)
+    oldest = submitted(team, title="Oldest in review")
+    submitted(team, title="Second in review")
+    newest = submitted(team, title="Newest in review")
+    login(client, team.rita.user)
+
+    review = section(home(client), "today-review-heading")
+
+    assert f'href="/publishing/posts/{oldest.pk}/"' in review
+    assert f'href="/publishing/posts/{newest.pk}/"' not in review
+    assert "Waiting for me: 2 or more posts to review" in review
+
+
 def test_editors_do_not_get_an_approval_list(client, login, team):
     submitted(team)
     login(client, team.eddie.user)

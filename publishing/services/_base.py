@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django.db.models import Q
@@ -11,8 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.models import User
-from governance.services.audit import audit_record
+from governance.models import AuditEvent, User
+from governance.services.audit import audit_append, audit_entry
 from publishing.models import JobStatus, Post, PostStatus, PublishJob
 from publishing.services.errors import InvalidTransition
 
@@ -47,15 +45,16 @@ def post_move(
     request: HttpRequest | None = None,
     fields: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
-    audits: list[Callable[[], object]] | None = None,
+    audits: list[AuditEvent] | None = None,
     actor_label: str = "",
 ) -> Post:
     """Move a locked ``post`` to ``to`` if its current state allows it, and audit the move.
 
     The update is conditional on the status read under the lock, so even a
     database without row locks (SQLite) cannot let two moves both succeed.
-    With ``audits``, the entry is appended there for the caller to write last in
-    its transaction (the audit chain's lock is then held only until the commit).
+    With ``audits``, the entry (``audit_entry``) is appended there for the caller to
+    write last in its transaction with ``audit_append``, together with its own (the
+    audit chain's lock is then taken once and held only until the commit).
     """
     if not post.can_move_to(to):
         raise refuse(post, doing)
@@ -68,8 +67,7 @@ def post_move(
     old_status = post.status
     for name, value in values.items():
         setattr(post, name, value)
-    entry = partial(
-        audit_record,
+    entry = audit_entry(
         action=action,
         organization=post.organization,
         actor=actor,
@@ -80,7 +78,7 @@ def post_move(
         request=request,
     )
     if audits is None:
-        entry()
+        audit_append([entry])
     else:
         audits.append(entry)
     return post
@@ -107,7 +105,7 @@ def job_facts(job: PublishJob, **extra: Any) -> dict[str, Any]:
     }
 
 
-def post_settle(post: Post, *, audits: list[Callable[[], object]] | None = None) -> None:
+def post_settle(post: Post, *, audits: list[AuditEvent] | None = None) -> None:
     """Give a locked post the status its jobs add up to: published when every target
     is published, failed when any failed for good, cancelled when all were cancelled.
     (``audits``: as for :func:`post_move`.)"""

@@ -42,13 +42,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, Min
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,7 +73,7 @@ from accounts.services import channel_account_record_error
 from governance.dates import format_datetime_in_zone
 from governance.models import Membership
 from governance.selectors.access import require_perm
-from governance.services.audit import audit_record
+from governance.services.audit import audit_append, audit_entry, audit_record
 from publishing.models import (
     AttemptKind,
     AttemptStatus,
@@ -91,10 +90,10 @@ from publishing.services._base import job_facts, job_update, lock_post, post_mov
 from publishing.services._notify import notify_users, post_label
 from publishing.services.links import job_links_apply
 from publishing.validation import (
-    publishing_rules,
+    organization_publishing_rules,
     variant_request,
     variant_thread_texts,
-    variants_with_content,
+    variant_with_content,
 )
 
 logger = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, float] = {
     # Jobs claimed per dispatcher tick, and at most this many claimed but not yet started.
     "DISPATCH_BATCH": 100,
-    "MAX_QUEUED": 400,
+    "MAX_QUEUED": 100,
     # A claimed job's message must be picked up within this long, else the sweeper frees
     # it and the dispatcher claims it again (a late first message then finds the job
     # claimed afresh and runs it once; the second finds it running and does nothing).
@@ -169,10 +168,19 @@ def dispatch_due(
     processes at once (each job is claimed by exactly one)."""
     now = now or timezone.now()
     batch = int(limit if limit is not None else setting("DISPATCH_BATCH"))
-    # Back-pressure: do not pile up more messages than workers are taking.
-    queued = PublishJob.objects.filter(status=JobStatus.CLAIMED).count()
-    batch = min(batch, max(0, int(setting("MAX_QUEUED")) - queued))
-    if batch <= 0:
+    # Back-pressure: do not pile up more messages than workers are taking (the ticks
+    # come often enough to keep them busy). Many claims still waiting for workers after
+    # half their lease means the workers are behind: more claims would only queue
+    # messages whose leases run out before they start (the sweeper frees them, and
+    # each is claimed and sent again).
+    max_queued = int(setting("MAX_QUEUED"))
+    queued = PublishJob.objects.filter(status=JobStatus.CLAIMED).aggregate(
+        count=Count("pk"), oldest=Min("updated_at")
+    )
+    half_lease = timedelta(seconds=setting("CLAIM_LEASE_SECONDS") / 2)
+    behind = queued["count"] >= max_queued // 2 and queued["oldest"] < now - half_lease
+    batch = min(batch, max(0, max_queued - queued["count"]))
+    if batch <= 0 or behind:
         return []
     owner = f"dispatch:{uuid.uuid4().hex[:12]}"
     lease = {
@@ -425,16 +433,21 @@ def _run_parts(run: _Run) -> str:
 
 def _start(job_id: int, worker: str) -> _Run | str:
     with transaction.atomic():
-        job = (
-            PublishJob.objects.select_related("channel_account", "organization")
-            .filter(pk=job_id)
-            .first()
-        )
-        if job is None:
+        # The post's row lock first (as every writer takes it), then the job with what
+        # publishing it needs, read under that lock: the variant, its account, and the
+        # organization with its publishing rules.
+        try:
+            post = (
+                Post.objects.select_for_update(of=("self",))
+                .select_related("organization__publishing_settings")
+                .get(jobs__pk=job_id)
+            )
+            job = PublishJob.objects.select_related("channel_account", "variant").get(pk=job_id)
+        except (Post.DoesNotExist, PublishJob.DoesNotExist):
             return "missing"
+        job.organization = post.organization
         if job.status != JobStatus.CLAIMED:
             return f"skipped ({job.status})"
-        post = lock_post(Post(pk=job.post_id))
         now = timezone.now()
         lease = {
             "status": JobStatus.RUNNING,
@@ -447,7 +460,7 @@ def _start(job_id: int, worker: str) -> _Run | str:
             return "skipped (taken)"
         for name, value in lease.items():
             setattr(job, name, value)
-        cutoff = publishing_rules(job.organization_id).late_cutoff_minutes
+        cutoff = organization_publishing_rules(post.organization).late_cutoff_minutes
         verdict = _runtime_check(job, post, now, cutoff)
         if verdict is not None:
             return _apply_verdict(job, post, verdict)
@@ -464,7 +477,7 @@ def _start(job_id: int, worker: str) -> _Run | str:
                     error_kind=ErrorKind.REJECTED,
                 ),
             )
-        variant = variants_with_content(post, variant_id=job.variant_id)[0]
+        variant = variant_with_content(job.variant, job.channel_account)
         if post.status in (PostStatus.SCHEDULED, PostStatus.FAILED):
             # Last in the transaction: the audit chain's lock is held until the commit.
             post_move(
@@ -560,8 +573,15 @@ def _job_fail(job: PublishJob, post: Post, *, kind: str, message: str) -> None:
 def _attempt_begin(run: _Run, *, kind: AttemptKind, index: int) -> PublishAttempt:
     """Count and record an attempt, committed before the network is called."""
     with transaction.atomic():
-        PublishJob.objects.filter(pk=run.job.pk).update(attempts=F("attempts") + 1)
-        number = PublishJob.objects.values_list("attempts", flat=True).get(pk=run.job.pk)
+        with connection.cursor() as cursor:
+            # The count and its new value in one statement (Django's update() cannot
+            # return it).
+            cursor.execute(
+                f"UPDATE {PublishJob._meta.db_table} SET attempts = attempts + 1 "  # noqa: S608
+                "WHERE id = %s RETURNING attempts",
+                [run.job.pk],
+            )
+            number = int(cursor.fetchone()[0])
         run.job.attempts = number
         return PublishAttempt.objects.create(
             job=run.job,
@@ -667,12 +687,14 @@ def _record_part(
         if index == 0:
             values["remote_id"] = remote_id[:255]
             values["remote_url"] = url[:500]
+        run.job.status = job.status  # as locked: another run may have finished it
+        if last and job.status != JobStatus.PUBLISHED:
+            # One UPDATE: the thread's posts and the job published.
+            _mark_published(run.job, post, values=values)
+            return
         PublishJob.objects.filter(pk=job.pk).update(**values)
         for name, value in values.items():
             setattr(run.job, name, value)
-        if last:
-            run.job.status = job.status  # as locked: another run may have finished it
-            _mark_published(run.job, post)
 
 
 def _attempt_values(started: float, **values: Any) -> dict[str, Any]:
@@ -963,24 +985,27 @@ def _finish_published(run: _Run) -> str:
     return "published"
 
 
-def _mark_published(job: PublishJob, post: Post) -> None:
+def _mark_published(job: PublishJob, post: Post, *, values: dict[str, Any] | None = None) -> None:
     """The network has every post of the job: that is the truth, whoever holds the lease
-    now (post and job rows locked)."""
+    now (post and job rows locked). ``values``: more of the job's fields to write with it."""
     if job.status == JobStatus.PUBLISHED:
         return
     job_update(
         job,
-        status=JobStatus.PUBLISHED,
-        published_at=timezone.now(),
-        needs_reconcile=False,
-        hold_reason="",
-        last_error_kind="",
-        last_error_message="",
+        **{
+            **(values or {}),
+            "status": JobStatus.PUBLISHED,
+            "published_at": timezone.now(),
+            "needs_reconcile": False,
+            "hold_reason": "",
+            "last_error_kind": "",
+            "last_error_message": "",
+        },
     )
-    # Audit entries go last, so the audit chain's lock is held only until the commit.
-    audits: list[Callable[[], object]] = [
-        partial(
-            audit_record,
+    # Audit entries go last, together, so the audit chain's lock is taken once and held
+    # only until the commit.
+    audits = [
+        audit_entry(
             action="publish_job.published",
             organization=post.organization,
             target=post,
@@ -994,8 +1019,7 @@ def _mark_published(job: PublishJob, post: Post) -> None:
         )
     ]
     post_settle(post, audits=audits)
-    for entry in audits:
-        entry()
+    audit_append(audits)
 
 
 # --- people acting on jobs ---------------------------------------------------------------
