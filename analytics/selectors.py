@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -316,7 +318,8 @@ def dashboard_build(
     # Today is read from the raw tables, not from its rollup rows: those are rebuilt
     # hourly, and a post published since would show with its likes in the top posts
     # but "0 posts published" beside them.
-    live = _live_day(scope, today) if start <= today <= end else None
+    live_read = _live_day(scope, today) if start <= today <= end else None
+    live = live_read[0] if live_read is not None else None
     if live is not None:
         in_range &= ~Q(day=today)
     group = _period_expression(granularity)
@@ -457,7 +460,7 @@ def dashboard_build(
         )
         if with_details
         else [],
-        as_of=timezone.now(),
+        as_of=live_read[1] if live_read is not None else timezone.now(),
     )
     if with_goals:
         goals = goals_for_dashboard(scope=scope, filters=filters)
@@ -576,11 +579,29 @@ def _network_figures(
     return sorted(by_network.values(), key=lambda row: (-row.engagement, row.network))
 
 
-def _live_day(scope: Scope, today: date) -> DayRollups:
+def _live_day(scope: Scope, today: date) -> tuple[DayRollups, datetime]:
+    """Today's rollups read from the raw tables, and when they were read.
+
+    Kept for ``ANALYTICS_LIVE_SECONDS`` (default 60) per organization, day and set of
+    accounts: a team of managers opening the dashboard and home page reads the day's
+    posts and inbox once a minute, not once a view. The page says "figures as of" the
+    time they were read."""
     account_ids: tuple[int, ...] | None = scope.account_ids
     if scope.account is not None:
         account_ids = (scope.account.pk,)
-    return rollups_compute_day(organization=scope.organization, day=today, account_ids=account_ids)
+    seconds = int(getattr(settings, "ANALYTICS_LIVE_SECONDS", 60))
+    key = f"analytics-live-day:{scope.organization.pk}:{today.isoformat()}:{account_ids}"
+    if seconds > 0:
+        cached = cache.get(key)
+        if isinstance(cached, tuple) and len(cached) == 2:
+            return cached
+    computed = (
+        rollups_compute_day(organization=scope.organization, day=today, account_ids=account_ids),
+        timezone.now(),
+    )
+    if seconds > 0:
+        cache.set(key, computed, seconds)
+    return computed
 
 
 def _add_rollups(

@@ -161,3 +161,28 @@ def test_a_campaigns_post_published_today_counts_in_the_campaign_view(personas, 
 
     assert figures["Posts published"].startswith("1")
     assert figures["Engagement"].startswith("4 ")
+
+
+def test_todays_figures_are_read_once_a_minute_and_the_page_says_when(
+    personas, client, login, settings
+):
+    # A team of managers opening the dashboard reads the day's raw numbers once per
+    # ANALYTICS_LIVE_SECONDS; what came in since shows after that, and "as of" says when.
+    settings.ANALYTICS_LIVE_SECONDS = 60
+    now = timezone.now()
+    first = tracked(personas.bob_account, at=now - timedelta(minutes=5), title="Road closed")
+    post_snapshot(first, now - timedelta(minutes=1), likes=7)
+    login(client, personas.alice)
+    before = client.get("/analytics/")
+    assert key_figures(before.content)["Posts published"].startswith("1")
+    as_of = re.search(r"Figures as of ([^(]+)\(", text(before.content.decode())).group(1)
+
+    later = tracked(personas.bob_account, at=now - timedelta(minutes=2), title="Bridge open")
+    post_snapshot(later, now - timedelta(seconds=30), likes=3)
+    again = client.get("/analytics/")
+    assert key_figures(again.content)["Posts published"].startswith("1")  # read a minute ago
+    assert f"Figures as of {as_of}(" in text(again.content.decode())
+
+    settings.ANALYTICS_LIVE_SECONDS = 0  # as a minute later: read afresh
+    fresh = client.get("/analytics/")
+    assert key_figures(fresh.content)["Posts published"].startswith("2")

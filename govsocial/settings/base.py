@@ -536,6 +536,9 @@ CELERY_TASK_ROUTES = {
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
+# Today's dashboard and home-page figures are read from the raw tables at most this
+# often per organization (the page says "figures as of" when); 0 reads them every view.
+ANALYTICS_LIVE_SECONDS = env.int("ANALYTICS_LIVE_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

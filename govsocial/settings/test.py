@@ -31,3 +31,6 @@ CACHES = {
 }
 # Tests count the practice audience's answers: it reacts on its own only where a test asks.
 SANDBOX_AUDIENCE_REACTS = False
+# Today's dashboard figures are read afresh in every test (a test that publishes and
+# looks again expects to see it); analytics/tests/test_live_day_cache.py sets it on.
+ANALYTICS_LIVE_SECONDS = 0
