@@ -175,7 +175,9 @@ def test_todays_figures_are_read_once_a_minute_and_the_page_says_when(
     login(client, personas.alice)
     before = client.get("/analytics/")
     assert key_figures(before.content)["Posts published"].startswith("1")
-    as_of = re.search(r"Figures as of ([^(]+)\(", text(before.content.decode())).group(1)
+    found = re.search(r"Figures as of ([^(]+)\(", text(before.content.decode()))
+    assert found is not None
+    as_of = found.group(1)
 
     later = tracked(personas.bob_account, at=now - timedelta(minutes=2), title="Bridge open")
     post_snapshot(later, now - timedelta(seconds=30), likes=3)
