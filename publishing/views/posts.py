@@ -181,6 +181,7 @@ PUBLISHING_NAV: list[tuple[str, Any, str]] = [
     ("publishing:approval_policies", gettext_lazy("Approval policies"), "org.manage"),
     ("publishing:rules", gettext_lazy("Publishing rules"), "org.manage"),
     ("publishing:link_settings", gettext_lazy("Links in posts"), "org.manage"),
+    ("publishing:guidelines", gettext_lazy("Writing guidelines"), "org.manage"),
 ]
 
 
