@@ -1034,6 +1034,10 @@ class StyleGuide(models.Model):
     def __str__(self) -> str:
         return self.text[:60]
 
+    @property
+    def language_name(self) -> str:
+        return str(dict(settings.LANGUAGES).get(self.language, self.language))
+
 
 class HashtagSet(models.Model):
     """Hashtags people add to a post with one click; a set tied to a campaign may be

@@ -15,7 +15,7 @@ PAGE = "/publishing/guidelines/"
 
 
 def rule(phrase: str, *, prefix: bool = False, language: str = "fi", **extra: object) -> WordRule:
-    return WordRule(phrase=phrase, language=language, match_prefix=prefix, **extra)  # type: ignore[misc]
+    return WordRule(phrase=phrase, language=language, match_prefix=prefix, **extra)
 
 
 def test_a_rule_matches_whole_words_in_any_case():
