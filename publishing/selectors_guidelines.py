@@ -63,11 +63,14 @@ def word_rule_matches(rule: WordRule, text: str) -> list[str]:
     return [match.group(0) for match in _pattern(rule.phrase, rule.match_prefix).finditer(text)]
 
 
-def word_hits(rules: Iterable[WordRule], texts: Sequence[str], language: str) -> list[WordHit]:
-    """Each rule of ``language`` found in any of ``texts``, once per distinct form found."""
+def word_hits(
+    rules: Iterable[WordRule], texts: Sequence[str], language: str | None
+) -> list[WordHit]:
+    """Each rule of ``language`` (of every language, with None: a text whose language
+    is not known) found in any of ``texts``, once per distinct form found."""
     hits: list[WordHit] = []
     for rule in rules:
-        if rule.language != language:
+        if language is not None and rule.language != language:
             continue
         seen: set[str] = set()
         for text in texts:
