@@ -23,10 +23,6 @@ _FIELDS: dict[type[Any], list[str]] = {
 }
 
 
-def _action(item: Guideline, verb: str) -> str:
-    return f"{type(item).__name__.lower()}.{verb}"
-
-
 def guideline_save(
     *, item: Guideline, membership: Membership, request: HttpRequest | None = None
 ) -> Guideline:
@@ -42,7 +38,7 @@ def guideline_save(
         item.organization = membership.organization
         item.save()
         audit_record(
-            action=_action(item, "created" if old is None else "updated"),
+            action="guideline.created" if old is None else "guideline.updated",
             organization=membership.organization,
             actor=membership.user,
             target=item,
@@ -60,7 +56,7 @@ def guideline_delete(
     with transaction.atomic():
         fields = _FIELDS[type(item)]
         audit_record(
-            action=_action(item, "deleted"),
+            action="guideline.deleted",
             organization=membership.organization,
             actor=membership.user,
             target=item,
