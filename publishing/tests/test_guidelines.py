@@ -4,6 +4,8 @@ how a word rule finds a word in a text."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from governance.models import AuditEvent, Policy
 from publishing.models import Campaign, HashtagSet, StyleGuide, WordRule, WordSeverity
@@ -171,3 +173,31 @@ def test_only_admins_manage_guidelines_and_other_orgs_are_404(team, client, logi
     )
     assert response.status_code == 400
     assert not HashtagSet.objects.exists()
+
+
+def test_the_guidelines_page_reads_a_fixed_number_of_queries(
+    team, client, login, django_assert_max_num_queries
+):
+    org = team.alice.organization
+    login(client, team.alice.user)
+
+    def add(number: int) -> None:
+        policy = Policy.objects.create(organization=org, title=f"Policy {number}")
+        campaign = Campaign.objects.create(organization=org, name=f"Campaign {number}")
+        StyleGuide.objects.create(
+            organization=org, language=["", "fi", "sv", "en"][number], text="x", policy=policy
+        )
+        HashtagSet.objects.create(
+            organization=org, name=f"S{number}", campaign=campaign, hashtags="#a"
+        )
+        WordRule.objects.create(organization=org, language="fi", phrase=f"w{number}")
+
+    add(0)
+    client.get(PAGE)  # the session and caches warm up
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(PAGE).status_code == 200
+    for number in (1, 2, 3):
+        add(number)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(PAGE).content.decode()
+    assert "Policy 3" in page and "Campaign 3" in page

@@ -9,6 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from governance.models import Policy, Role
+from inbox.models import InboxItem, Reply
+from inbox.services import inbox_sync_account
+from inbox.tests.helpers import citizen_writes
 from publishing.models import Campaign, HashtagSet, StyleGuide, WordRule
 from tests.browser.conftest import visit
 from tests.browser.test_publishing_compose import log_in
@@ -81,3 +84,37 @@ def test_the_guidelines_page_passes_axe(page, live_server):
     page.locator("summary", has_text="Add a word to avoid").click()
     expect(page.get_by_label("Word or phrase")).to_be_visible()
     page.axe.check()
+
+
+def test_the_inbox_reply_box_shows_the_guide_and_stops_a_banned_word(page, live_server):
+    org = OrganizationFactory.create(name="City of Example", slug="example", default_language="fi")
+    eeva = UserFactory.create(email="eeva@example.org", full_name="Eeva Editor")
+    MembershipFactory.create(organization=org, user=eeva, role=Role.EDITOR)
+    account = ChannelAccountFactory.create(
+        organization=org, network="sandbox", handle="city-practice", display_name="City Practice"
+    )
+    policy = Policy.objects.create(organization=org, title="Tone of voice")
+    StyleGuide.objects.create(organization=org, text="Answer kindly and plainly.", policy=policy)
+    WordRule.objects.create(
+        organization=org,
+        language="en",
+        phrase="customer",
+        severity="banned",
+        alternative="resident",
+    )
+    citizen = citizen_writes(account, "When does the library open?")
+    inbox_sync_account(account=account)
+    item = InboxItem.objects.get(remote_id=citizen.remote_id)
+    log_in(page, eeva)
+    visit(page, f"/inbox/{item.pk}/")
+    note = page.get_by_role("note", name="Writing guidelines")
+    expect(note).to_contain_text("Answer kindly and plainly.")
+    expect(note.get_by_role("link", name="Read the full policy: Tone of voice")).to_be_visible()
+    page.get_by_label("Your reply").fill("Dear customer, at nine.")
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_load_state("load")
+    expect(
+        page.get_by_text("“customer” is not used in our posts: write “resident”.")
+    ).to_be_visible()
+    page.axe.check()
+    assert not Reply.objects.exists()
