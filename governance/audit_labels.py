@@ -115,6 +115,9 @@ AUDIT_LABELS: dict[str, Promise] = {
     "approval_policy.approver_replaced": _("Replaced an approver in an approval policy"),
     "channel_account.holder_changed": _("Changed who looks after a channel account"),
     "inbox_note.added": _("Kept an internal note on an inbox item"),
+    "guideline.created": _("Added a writing guideline"),
+    "guideline.updated": _("Changed a writing guideline"),
+    "guideline.deleted": _("Removed a writing guideline"),
     "inbox_item.hidden": _("Hid a reply on the network"),
     "inbox_item.unhidden": _("Showed a hidden reply again on the network"),
     "channel_account.call_budget_set": _("Set an account's monthly budget of API calls"),
@@ -259,6 +262,7 @@ AUDIT_CATEGORIES: dict[str, Promise] = {
     "inbox": _("Inbox settings"),
     "network_app": _("Network apps"),
     "inbox_note": _("Inbox notes"),
+    "guideline": _("Writing guidelines"),
 }
 
 

@@ -992,3 +992,124 @@ class ShortLinkClick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link_id} on {self.day}: {self.clicks}"
+
+
+# --- writing guidelines --------------------------------------------------------------------
+
+
+class StyleGuide(models.Model):
+    """The short tone and style guide shown where people write (the composer, the inbox
+    reply box), in one language or, with no language, in all; it may link to the full
+    policy in the governance area."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="style_guides"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        help_text=_("Leave empty for a guide shown in every language."),
+    )
+    text = models.TextField(_("short guide"), max_length=1000)
+    policy = models.ForeignKey(
+        "governance.Policy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("full policy"),
+    )
+
+    class Meta:
+        verbose_name = _("style guide")
+        verbose_name_plural = _("style guides")
+        ordering = ["language", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "language"], name="uniq_style_guide_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def language_name(self) -> str:
+        return str(dict(settings.LANGUAGES).get(self.language, self.language))
+
+
+class HashtagSet(models.Model):
+    """Hashtags people add to a post with one click; a set tied to a campaign may be
+    required in every post of that campaign."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="hashtag_sets"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hashtag_sets",
+        verbose_name=_("campaign"),
+    )
+    hashtags = models.CharField(_("hashtags"), max_length=500)
+    required = models.BooleanField(
+        _("required in the campaign's posts"),
+        default=False,
+        help_text=_("Every language version of a post in the campaign must carry these hashtags."),
+    )
+
+    class Meta:
+        verbose_name = _("hashtag set")
+        verbose_name_plural = _("hashtag sets")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tags(self) -> list[str]:
+        return [tag for tag in self.hashtags.split() if tag]
+
+
+class WordSeverity(models.TextChoices):
+    DISCOURAGED = "discouraged", _("Discouraged")
+    BANNED = "banned", _("Banned")
+
+
+class WordRule(models.Model):
+    """A word or phrase the organization avoids in one language, with what to write
+    instead. A banned one stops a post going to review; a discouraged one is flagged."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="word_rules"
+    )
+    language = models.CharField(_("language"), max_length=8)
+    phrase = models.CharField(_("word or phrase"), max_length=200)
+    severity = models.CharField(
+        _("severity"),
+        max_length=16,
+        choices=WordSeverity.choices,
+        default=WordSeverity.DISCOURAGED,
+    )
+    alternative = models.CharField(_("suggested alternative"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    match_prefix = models.BooleanField(
+        _("match inflected forms"),
+        default=False,
+        help_text=_(
+            "Also flag words that begin with it, so Finnish endings are caught "
+            "(“virasto” flags “virastossa”)."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("word rule")
+        verbose_name_plural = _("word rules")
+        ordering = ["language", "phrase", "pk"]
+
+    def __str__(self) -> str:
+        return self.phrase

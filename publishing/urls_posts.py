@@ -6,6 +6,7 @@ from publishing.views import (
     approval,
     bulk_import,
     compose_images,
+    guidelines,
     links,
     media,
     outside_review,
@@ -70,4 +71,15 @@ urlpatterns: list[URLPattern] = [
         name="import_problems_csv",
     ),
     path("links/", links.link_settings_view, name="link_settings"),
+    path("guidelines/", guidelines.guidelines_view, name="guidelines"),
+    path(
+        "guidelines/<str:kind>/<int:pk>/",
+        guidelines.guideline_edit_view,
+        name="guideline_edit",
+    ),
+    path(
+        "guidelines/<str:kind>/<int:pk>/delete/",
+        guidelines.guideline_delete_view,
+        name="guideline_delete",
+    ),
 ]

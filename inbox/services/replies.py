@@ -59,6 +59,7 @@ from inbox.selectors import inbox_settings_for, members_who_may_see_account
 from inbox.services.sync import inbox_item_mark_deleted_on_network
 from inbox.services.triage import item_link, lock_item
 from inbox.text import ensure_mention, sign, signature_for
+from publishing.selectors_guidelines import word_hits, word_rules_for
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,13 @@ def reply_notes(item: InboxItem) -> list[str]:
     return get_connector(item.network).reply_notes(item.channel_account, kind=item.kind)
 
 
+def reply_banned_words(item: InboxItem, body: str, language: str = "") -> list[str]:
+    """The words of the organization's writing guidelines that ``body`` may not carry,
+    in words; a reply whose language is not known is held to every language's list."""
+    rules = word_rules_for(item.organization_id)
+    return [hit.message for hit in word_hits(rules, [body], language or None) if hit.banned]
+
+
 def _notify(
     users: Iterable[User], item: InboxItem, kind: str, message: Promise, **values: object
 ) -> None:
@@ -185,6 +193,9 @@ def inbox_reply_create(
     settings = inbox_settings_for(item.organization)
     text = reply_text(item, body, actor=actor, settings=settings)
     language = language or (saved_reply.language if saved_reply else "")
+    banned = reply_banned_words(item, body, language)
+    if banned:
+        raise ValidationError(banned, code="body")
     problems = connector.validate(
         publish_request_for(item, text=text, key="check", language=language),
         account=item.channel_account,

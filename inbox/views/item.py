@@ -43,6 +43,7 @@ from inbox.services.replies import reply_blocker, reply_needs_approval, reply_no
 from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
 from inbox.views.common import error_text, membership_with, user_of
 from inbox.views.listing import PANE_ID, filter_query, list_context
+from publishing.selectors_guidelines import style_guides_for
 
 
 def _item_url(item: InboxItem, anchor: str = "", *, request: HttpRequest | None = None) -> str:
@@ -134,6 +135,9 @@ def _page(
                 "reply_notes": reply_notes(item),
                 "needs_approval": reply_needs_approval(item, settings),
                 "signature_line": f"{SIGNATURE_DASH} {signature}" if signature else "",
+                "style_guides": style_guides_for(
+                    item.organization_id, [item.language] if item.language else []
+                ),
             }
         )
     if can_approve:

@@ -39,10 +39,17 @@ from publishing.models import (
     Visibility,
 )
 from publishing.selectors import post_approval_state
+from publishing.selectors_guidelines import (
+    hashtag_sets_for,
+    missing_hashtags,
+    missing_hashtags_message,
+    word_hits,
+    word_rules_for,
+)
 from publishing.services._base import lock_post, post_move, refuse
 from publishing.services._notify import notify_users, post_label
 from publishing.services.outside_review import outside_reviews_open
-from publishing.validation import post_problems
+from publishing.validation import post_problems, variant_thread_texts, variants_with_content
 
 # A time typed a moment ago still counts as "from now on" (the form took a while to send).
 TIME_GRACE = timedelta(minutes=5)
@@ -423,6 +430,31 @@ def problem_messages(post: Post, *, with_org_rules: bool = True) -> list[str]:
     return messages
 
 
+def guideline_problem_messages(post: Post) -> list[str]:
+    """What the organization's writing guidelines refuse in the post, naming each target:
+    a banned word (discouraged ones are only pointed out while writing), and a hashtag
+    the post's campaign requires."""
+    rules = word_rules_for(post.organization_id)
+    sets = hashtag_sets_for(post.organization_id) if post.campaign_id else []
+    messages = []
+    for variant in variants_with_content(post):
+        texts = variant_thread_texts(variant)
+        problems = [hit.message for hit in word_hits(rules, texts, variant.language) if hit.banned]
+        missing = missing_hashtags(sets, post.campaign_id, texts)
+        if missing and post.campaign is not None:
+            problems.append(missing_hashtags_message(missing, post.campaign.name))
+        messages += [
+            _("%(account)s (%(language)s): %(problem)s")
+            % {
+                "account": variant.channel_account.handle,
+                "language": variant.language,
+                "problem": problem,
+            }
+            for problem in problems
+        ]
+    return messages
+
+
 def _choose_outside_reviewers(
     post: Post, membership: Membership, chosen: Mapping[int, str]
 ) -> dict[str, str]:
@@ -479,7 +511,7 @@ def post_submit_for_review(
         if not post.variants.exists():
             raise ValidationError(_("Add at least one account to publish to."), code="no_targets")
         check_targets(post)
-        problems = problem_messages(post)
+        problems = problem_messages(post) + guideline_problem_messages(post)
         if post.scheduled_at is not None and planned_time_passed(post.scheduled_at):
             problems.append(planned_time_passed_message())
         if problems:

@@ -51,6 +51,7 @@ from publishing.forms import (
 )
 from publishing.models import (
     Campaign,
+    HashtagSet,
     HoldReason,
     JobStatus,
     MediaAsset,
@@ -58,7 +59,9 @@ from publishing.models import (
     Post,
     PostStatus,
     PublishJob,
+    StyleGuide,
     Variant,
+    WordRule,
 )
 from publishing.selectors import (
     ApprovalState,
@@ -71,6 +74,15 @@ from publishing.selectors import (
     posts_for_membership,
     posts_waiting_for_reviewer,
     publish_job_get_for_user,
+)
+from publishing.selectors_guidelines import (
+    WordHit,
+    hashtag_sets_for,
+    missing_hashtags,
+    missing_hashtags_message,
+    style_guides_for,
+    word_hits,
+    word_rules_for,
 )
 from publishing.services import approval as approval_services
 from publishing.services import dispatch as dispatch_services
@@ -181,6 +193,7 @@ PUBLISHING_NAV: list[tuple[str, Any, str]] = [
     ("publishing:approval_policies", gettext_lazy("Approval policies"), "org.manage"),
     ("publishing:rules", gettext_lazy("Publishing rules"), "org.manage"),
     ("publishing:link_settings", gettext_lazy("Links in posts"), "org.manage"),
+    ("publishing:guidelines", gettext_lazy("Writing guidelines"), "org.manage"),
 ]
 
 
@@ -309,19 +322,26 @@ class VariantPanel:
     problems: list[str] = field(default_factory=list)
     # What submitting refused in this version's text, shown beside the text box.
     refusals: list[str] = field(default_factory=list)
+    # Words the organization's guidelines avoid, found in this version's texts.
+    word_hits: list[WordHit] = field(default_factory=list)
+    # What submitting refused under the organization's writing guidelines.
+    guideline_refusals: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         return self.form.key
 
 
-def _panel(form: VariantForm, require_alt_text: bool) -> VariantPanel:
+def _panel(
+    form: VariantForm, require_alt_text: bool, word_rules: Sequence[WordRule] = ()
+) -> VariantPanel:
     composed = form.composed()
     return VariantPanel(
         form=form,
         composed=composed,
         require_alt_text=require_alt_text,
         problems=composed.problems(require_alt_text=require_alt_text),
+        word_hits=word_hits(word_rules, composed.texts, composed.language),
     )
 
 
@@ -387,6 +407,9 @@ class Compose:
     focus: str = ""
     # Errors are shown once a save was tried, not while accounts or thread parts change.
     validated: bool = False
+    # The organization's writing guidelines, beside the texts.
+    guides: list[StyleGuide] = field(default_factory=list)
+    hashtag_sets: list[HashtagSet] = field(default_factory=list)
 
     @property
     def groups(self) -> list[AccountGroup]:
@@ -679,11 +702,12 @@ def _build_compose(
             picker=picker,
         )
     panels: list[VariantPanel] = []
+    word_rules = word_rules_for(membership.organization_id)
     for account, language in slots:
         form = forms_by_key[target_key(account.pk, language)]
         if focus:
             form.focus(focus)
-        panels.append(_panel(form, rules.require_alt_text))
+        panels.append(_panel(form, rules.require_alt_text, word_rules))
     return Compose(
         post=post,
         post_form=post_form,
@@ -696,6 +720,8 @@ def _build_compose(
         languages=chosen_languages,
         library=picker[:PICKER_SIZE],
         focus=focus,
+        guides=style_guides_for(membership.organization_id, chosen_languages),
+        hashtag_sets=hashtag_sets_for(membership.organization_id),
     )
 
 
@@ -727,6 +753,7 @@ def _check_before_submit(compose: Compose, membership: Membership) -> bool:
     rules = publishing_rules(membership.organization_id)
     images = {image.asset.pk: image for image in compose.images}
     form = compose.post_form
+    campaign: Campaign | None = form.cleaned_data.get("campaign")
     seen: set[tuple[str, str]] = set()
 
     def add(message: str, href: str) -> None:
@@ -769,6 +796,19 @@ def _check_before_submit(compose: Compose, membership: Membership) -> bool:
                 attrs = bound.field.widget.attrs
                 attrs["aria-describedby"] = f"{prefix}-errors"
                 attrs["aria-invalid"] = "true"
+        # The organization's guidelines: a banned word, or a hashtag its campaign requires.
+        guideline_problems = [hit.message for hit in panel.word_hits if hit.banned]
+        missing = missing_hashtags(
+            compose.hashtag_sets, campaign.pk if campaign else None, panel.composed.texts
+        )
+        if missing and campaign is not None:
+            guideline_problems.append(missing_hashtags_message(missing, campaign.name))
+        for message in guideline_problems:
+            panel.guideline_refusals.append(message)
+            add(f"{where}: {message}", f"#{panel.form['text'].auto_id}")
+            attrs = panel.form["text"].field.widget.attrs
+            attrs["aria-describedby"] = f"{prefix}-errors"
+            attrs["aria-invalid"] = "true"
     planned = form.cleaned_data.get("planned_at")
     if planned is not None and post_services.planned_time_passed(planned):
         form.add_error("planned_at", post_services.planned_time_passed_message())
@@ -979,7 +1019,11 @@ def compose_check_view(request: HttpRequest) -> HttpResponse:
         part_count=_int(data.get(f"{prefix}-parts")),
         picker=picker,
     )
-    panel = _panel(form, publishing_rules(membership.organization_id).require_alt_text)
+    panel = _panel(
+        form,
+        publishing_rules(membership.organization_id).require_alt_text,
+        word_rules_for(membership.organization_id),
+    )
     return render(
         request, "publishing/posts/_variant_check.html", {"panel": panel, "variant": panel.composed}
     )
