@@ -170,6 +170,8 @@ AUDIT_LABELS: dict[str, Promise] = {
     "post.approval_escalated": _("Told the managers about a post that waited too long"),
     "post.scheduled": _("Scheduled a post"),
     "post.rescheduled": _("Moved a post to another time"),
+    "queue_slot.added": _("Added a queue slot"),
+    "queue_slot.removed": _("Removed a queue slot"),
     "post.unscheduled": _("Took a post off the schedule"),
     "post.cancelled": _("Cancelled a post"),
     "post.publishing": _("Started publishing a post"),

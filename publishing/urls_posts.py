@@ -10,6 +10,7 @@ from publishing.views import (
     media,
     outside_review,
     posts,
+    queue,
 )
 
 urlpatterns: list[URLPattern] = [
@@ -70,4 +71,7 @@ urlpatterns: list[URLPattern] = [
         name="import_problems_csv",
     ),
     path("links/", links.link_settings_view, name="link_settings"),
+    path("queue/", queue.queue_slots_view, name="queue_slots"),
+    path("queue/<int:pk>/remove/", queue.queue_slot_remove_view, name="queue_slot_remove"),
+    path("posts/<int:pk>/schedule-next/", posts.post_schedule_next_view, name="post_schedule_next"),
 ]
