@@ -26,7 +26,7 @@ from accounts.selectors import channel_accounts_for_membership
 from governance.models import Membership, Organization
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
-from publishing.models import Post, PostStatus, QueueSlot, Weekday
+from publishing.models import Post, PostStatus, QueueSlot, Variant, Weekday
 
 # How far "add to queue" looks for a free slot.
 LOOKAHEAD = timedelta(weeks=8)
@@ -150,6 +150,39 @@ def next_free_slot(
         if at.replace(second=0, microsecond=0) not in taken:
             return FreeSlot(at=at, slot=slot)
     return None
+
+
+def free_slot_markers(
+    accounts: Sequence[ChannelAccount], organization: Organization, start: datetime, end: datetime
+) -> list[tuple[datetime, QueueSlot]]:
+    """The slots of ``accounts`` in ``[start, end)`` (from now on) whose account has no
+    post planned in that minute: the calendar shows them as empty places. Two queries."""
+    start = max(start, timezone.now())
+    if start >= end:
+        return []
+    slots = list(
+        QueueSlot.objects.filter(
+            organization_id=organization.pk, channel_account__in=list(accounts), enabled=True
+        ).select_related("channel_account")
+    )
+    if not slots:
+        return []
+    taken = {
+        (account_id, at.astimezone(UTC).replace(second=0, microsecond=0))
+        for account_id, at in Variant.objects.filter(
+            channel_account_id__in={slot.channel_account_id for slot in slots},
+            post__scheduled_at__gte=start - timedelta(minutes=1),
+            post__scheduled_at__lt=end + timedelta(minutes=1),
+        )
+        .exclude(post__status__in=[PostStatus.CANCELLED, PostStatus.FAILED])
+        .values_list("channel_account_id", "post__scheduled_at")
+        if at is not None
+    }
+    return [
+        (at, slot)
+        for at, slot in slot_times(slots, org_zone(organization), start, end)
+        if at < end and (slot.channel_account_id, at.replace(second=0, microsecond=0)) not in taken
+    ]
 
 
 def has_queue_slots(accounts: Sequence[ChannelAccount]) -> bool:

@@ -318,3 +318,24 @@ def test_schedule_in_the_next_slot_keeps_the_checks_and_permissions(client, logi
     assert client.post(f"/publishing/posts/{ready.pk}/schedule-next/").status_code == 403
     login(client, personas.charlie)
     assert client.post(f"/publishing/posts/{ready.pk}/schedule-next/").status_code == 404
+
+
+# --- the calendar ------------------------------------------------------------------------
+
+
+@time_machine.travel(utc(2027, 3, 1, 12, 0), tick=False)
+def test_the_week_view_marks_free_queue_slots(client, login, personas, team):
+    from publishing.tests.calendar_helpers import day_cell
+
+    zone(team, "Europe/Helsinki")
+    slot(team, team.account, Weekday.TUESDAY, 9, 30)
+    slot(team, team.account, Weekday.WEDNESDAY, 14)
+    slot(team, team.other_account, Weekday.TUESDAY, 9, 30)
+    planned(team, team.account, utc(2027, 3, 3, 12))  # Wednesday 14:00 is taken
+    login(client, personas.bob)
+    page = client.get("/publishing/calendar/week/?date=2027-03-01").content.decode()
+    tuesday = day_cell(page, "2027-03-02", hour=9)
+    assert "Free queue slot 09:30, city-news" in tuesday
+    # Bob cannot see city-mayor, so its slot is not shown to him.
+    assert "city-mayor" not in tuesday
+    assert "Free queue slot" not in day_cell(page, "2027-03-03", hour=14)

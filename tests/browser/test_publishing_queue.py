@@ -58,6 +58,11 @@ def test_an_editor_sets_queue_slots_and_adds_posts_to_the_queue(page: Any) -> No
     # The composer: "Add to queue" fills the planned time with the next free slot.
     free = next_free_slot([account])
     assert free is not None
+    # The week view shows the free slot as an empty place.
+    local_day = free.at.astimezone(ZoneInfo("Europe/Helsinki")).date()
+    visit(page, f"/publishing/calendar/week/?date={local_day.isoformat()}")
+    assert page.get_by_text("Free queue slot").first.is_visible()
+
     visit(page, f"/publishing/posts/new/?account={account.pk}")
     page.get_by_role("button", name="Add to queue").click()
     settle(page)
