@@ -251,6 +251,7 @@ AUDIT_CATEGORIES: dict[str, Promise] = {
     "publishing_settings": _("Publishing settings"),
     "approval_policy": _("Approval policies"),
     "calendar_feed": _("Calendar feeds"),
+    "queue_slot": _("Queue slots"),
     "inbox_item": _("Inbox items"),
     "inbox_reply": _("Inbox replies"),
     "inbox": _("Inbox settings"),
