@@ -172,6 +172,8 @@ AUDIT_LABELS: dict[str, Promise] = {
     "post.rescheduled": _("Moved a post to another time"),
     "queue_slot.added": _("Added a queue slot"),
     "queue_slot.removed": _("Removed a queue slot"),
+    "queue_slot.paused": _("Paused a queue slot"),
+    "queue_slot.resumed": _("Took a queue slot back in use"),
     "post.unscheduled": _("Took a post off the schedule"),
     "post.cancelled": _("Cancelled a post"),
     "post.publishing": _("Started publishing a post"),

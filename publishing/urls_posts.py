@@ -73,5 +73,6 @@ urlpatterns: list[URLPattern] = [
     path("links/", links.link_settings_view, name="link_settings"),
     path("queue/", queue.queue_slots_view, name="queue_slots"),
     path("queue/<int:pk>/remove/", queue.queue_slot_remove_view, name="queue_slot_remove"),
+    path("queue/<int:pk>/toggle/", queue.queue_slot_toggle_view, name="queue_slot_toggle"),
     path("posts/<int:pk>/schedule-next/", posts.post_schedule_next_view, name="post_schedule_next"),
 ]

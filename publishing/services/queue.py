@@ -263,6 +263,33 @@ def queue_slot_add(
     return slot
 
 
+def queue_slot_set_enabled(
+    *,
+    membership: Membership,
+    slot: QueueSlot,
+    enabled: bool,
+    request: HttpRequest | None = None,
+) -> QueueSlot:
+    """Pause a slot (kept on the page, skipped by "add to queue") or use it again."""
+    require_perm(membership, "posts.write")
+    _require_account(membership, slot.channel_account)
+    if slot.enabled == enabled:
+        return slot
+    QueueSlot.objects.filter(pk=slot.pk).update(enabled=enabled)
+    slot.enabled = enabled
+    audit_record(
+        action="queue_slot.resumed" if enabled else "queue_slot.paused",
+        organization=membership.organization,
+        actor=membership.user,
+        target=slot,
+        target_label=str(slot),
+        old={"enabled": not enabled},
+        new={"enabled": enabled},
+        request=request,
+    )
+    return slot
+
+
 def queue_slot_remove(
     *, membership: Membership, slot: QueueSlot, request: HttpRequest | None = None
 ) -> None:

@@ -339,3 +339,21 @@ def test_the_week_view_marks_free_queue_slots(client, login, personas, team):
     # Bob cannot see city-mayor, so its slot is not shown to him.
     assert "city-mayor" not in tuesday
     assert "Free queue slot" not in day_cell(page, "2027-03-03", hour=14)
+
+
+@time_machine.travel(utc(2027, 3, 1, 12, 0), tick=False)
+def test_a_paused_slot_is_skipped_until_it_is_used_again(client, login, personas, team):
+    zone(team, "Europe/Helsinki")
+    added = slot(team, team.account, Weekday.TUESDAY, 9)
+    login(client, team.eddie.user)
+    page = client.post(f"{PAGE}{added.pk}/toggle/", follow=True).content.decode()
+    assert "Paused the queue slot Tuesday 09:00 of city-news" in page
+    assert "Use Tuesday 09:00 again" in page
+    assert next_free_slot([team.account]) is None
+    page = client.post(f"{PAGE}{added.pk}/toggle/", follow=True).content.decode()
+    assert "The queue slot Tuesday 09:00 of city-news is in use again." in page
+    assert when([team.account]) == utc(2027, 3, 2, 7)
+    login(client, team.rita.user)
+    assert client.post(f"{PAGE}{added.pk}/toggle/").status_code == 403
+    login(client, personas.charlie)
+    assert client.post(f"{PAGE}{added.pk}/toggle/").status_code == 404

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
+from governance.models import Membership
 from governance.selectors.access import get_in_org, has_perm, request_membership_with_perm
 from publishing.models import QueueSlot, Weekday
 from publishing.services import queue as queue_services
@@ -109,9 +110,7 @@ def queue_slots_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def queue_slot_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _slot_for_action(request: HttpRequest, pk: int) -> tuple[Membership, QueueSlot]:
     # Visibility first (404 for another organization's or an unseen account's slot),
     # then the permission (403).
     membership = request_membership_with_perm(request, "posts.view")
@@ -121,7 +120,36 @@ def queue_slot_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
         membership.organization,
         pk=pk,
     )
-    membership = request_membership_with_perm(request, "posts.write")
+    return request_membership_with_perm(request, "posts.write"), slot
+
+
+@login_required
+@require_POST
+def queue_slot_toggle_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, slot = _slot_for_action(request, pk)
+    slot = queue_services.queue_slot_set_enabled(
+        membership=membership, slot=slot, enabled=not slot.enabled, request=request
+    )
+    values = {
+        "weekday": slot.get_weekday_display(),
+        "time": slot.time.strftime("%H:%M"),
+        "account": slot.channel_account.handle,
+    }
+    if slot.enabled:
+        message = _("The queue slot %(weekday)s %(time)s of %(account)s is in use again.")
+    else:
+        message = _(
+            "Paused the queue slot %(weekday)s %(time)s of %(account)s: "
+            '"Add to queue" skips it until you take it back in use.'
+        )
+    messages.success(request, message % values)
+    return redirect("publishing:queue_slots")
+
+
+@login_required
+@require_POST
+def queue_slot_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, slot = _slot_for_action(request, pk)
     label = _("%(weekday)s at %(time)s") % {
         "weekday": slot.get_weekday_display(),
         "time": slot.time.strftime("%H:%M"),
