@@ -11,7 +11,7 @@ import time_machine
 
 from governance.models import AuditEvent
 from publishing.models import PostStatus, PublishJob, QueueSlot, Weekday
-from publishing.services.posts import post_cancel, post_update
+from publishing.services.posts import post_cancel, post_schedule, post_update
 from publishing.services.queue import next_free_slot, queue_slot_add
 from publishing.tests.fixtures import approved, draft
 from publishing.tests.test_views_compose import compose_data
@@ -357,3 +357,46 @@ def test_a_paused_slot_is_skipped_until_it_is_used_again(client, login, personas
     assert client.post(f"{PAGE}{added.pk}/toggle/").status_code == 403
     login(client, personas.charlie)
     assert client.post(f"{PAGE}{added.pk}/toggle/").status_code == 404
+
+
+def test_the_slots_page_makes_the_same_queries_however_many_slots(
+    client, login, personas, team, django_assert_max_num_queries
+):
+    login(client, team.eddie.user)
+    slot(team, team.account, Weekday.MONDAY, 9)
+    with django_assert_max_num_queries(30) as few:
+        client.get(PAGE)
+    for weekday in range(7):
+        for hour in (8, 12, 16):
+            slot(team, team.other_account, weekday, hour)
+            if weekday:
+                slot(team, team.account, weekday, hour)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(PAGE).content.decode()
+    assert page.count("Remove ") >= 40
+
+
+def test_the_slots_page_in_finnish(client, login, personas, team):
+    slot(team, team.account, Weekday.MONDAY, 9)
+    team.eddie.user.preferred_language = "fi"
+    team.eddie.user.save(update_fields=["preferred_language"])
+    login(client, team.eddie.user)
+    client.cookies["django_language"] = "fi"
+    page = client.get(PAGE).content.decode()
+    assert "Jonopaikat" in page
+    assert "Lisää jonopaikka" in page
+
+
+@time_machine.travel(utc(2027, 3, 1, 12, 0), tick=False)
+def test_a_scheduled_post_is_not_queued_from_the_composer(client, login, personas, team):
+    slot(team, team.account, Weekday.MONDAY, 9)
+    post = approved(team)
+    post_schedule(post=post, membership=team.eddie, at=utc(2027, 3, 2, 7))
+    login(client, team.eddie.user)
+    edit = f"/publishing/posts/{post.pk}/edit/"
+    # Its time moves on its own page; the composer offers no "Add to queue".
+    assert "Add to queue" not in client.get(edit).content.decode()
+    data = compose_data({(team.account, "fi"): "Library opens at 9."}, action="queue")
+    assert client.post(edit, data).status_code == 200
+    post.refresh_from_db()
+    assert post.scheduled_at == utc(2027, 3, 2, 7)
