@@ -1113,3 +1113,49 @@ class WordRule(models.Model):
 
     def __str__(self) -> str:
         return self.phrase
+
+
+# --- queue slots ------------------------------------------------------------------------
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class QueueSlot(models.Model):
+    """A time of the week the team likes to post on one account ("Tuesdays at 9:00").
+
+    The time is a wall-clock time in the organization's time zone, so 9:00 stays
+    9:00 local across a change to or from summer time. "Add to queue" puts a post
+    in the earliest slot that none of its accounts has a post planned at.
+    """
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="queue_slots"
+    )
+    channel_account = models.ForeignKey(
+        "accounts.ChannelAccount", on_delete=models.CASCADE, related_name="queue_slots"
+    )
+    weekday = models.PositiveSmallIntegerField(_("day of the week"), choices=Weekday.choices)
+    time = models.TimeField(_("time of day"))
+    enabled = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("queue slot")
+        verbose_name_plural = _("queue slots")
+        ordering = ["channel_account_id", "weekday", "time", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_account", "weekday", "time"], name="uniq_queue_slot"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_account_id}: {self.get_weekday_display()} {self.time:%H:%M}"

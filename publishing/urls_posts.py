@@ -11,6 +11,7 @@ from publishing.views import (
     media,
     outside_review,
     posts,
+    queue,
 )
 
 urlpatterns: list[URLPattern] = [
@@ -82,4 +83,8 @@ urlpatterns: list[URLPattern] = [
         guidelines.guideline_delete_view,
         name="guideline_delete",
     ),
+    path("queue/", queue.queue_slots_view, name="queue_slots"),
+    path("queue/<int:pk>/remove/", queue.queue_slot_remove_view, name="queue_slot_remove"),
+    path("queue/<int:pk>/toggle/", queue.queue_slot_toggle_view, name="queue_slot_toggle"),
+    path("posts/<int:pk>/schedule-next/", posts.post_schedule_next_view, name="post_schedule_next"),
 ]

@@ -30,6 +30,7 @@ from django.utils.translation import get_language_info, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import channel_accounts_for_membership
 from governance.dates import format_date_range, format_day_heading
 from governance.selectors.access import has_perm, request_membership, require_perm
 from publishing.ical import (
@@ -54,6 +55,7 @@ from publishing.selectors_calendar import (
     local_midnight,
     unscheduled_entries,
 )
+from publishing.services import queue as queue_services
 from publishing.services.posts import post_reschedule
 from publishing.views.posts import publishing_nav
 
@@ -301,6 +303,7 @@ class WeekCell:
     more_label: str = ""
     more_url: str = ""  # the day's list, without JavaScript
     expand_url: str = ""  # the rest of the hour's posts, shown in place
+    queue: list[str] = field(default_factory=list)  # free queue slots in this hour
 
     def html(self, hour: int) -> str:
         """The hour slot's <td>: its first posts, then "N more", which htmx replaces with
@@ -312,6 +315,7 @@ class WeekCell:
             parts.append('<ul class="cal-posts">')
             parts.extend(entry.html for entry in self.entries)
             parts.append("</ul>")
+        parts.extend(f'<p class="cal-queue">{escape(label)}</p>' for label in self.queue)
         if self.more:
             parts.append(
                 f'<p class="cal-more"><a href="{escape(self.more_url)}" '
@@ -339,7 +343,7 @@ class HourRow:
     @property
     def is_empty(self) -> bool:
         """No post in this hour on any day of the week: the row is drawn low."""
-        return not any(cell.entries or cell.more for cell in self.cells)
+        return not any(cell.entries or cell.more or cell.queue for cell in self.cells)
 
 
 class _EntryBuilders:
@@ -627,7 +631,29 @@ def _week_rows(
             cell.more_short, cell.more_label = _more_labels(found.more, hour, day)
             cell.more_url = day.more_url
             cell.expand_url = f"{expand_base}&date={day.iso}&hour={hour}"
+    _queue_markers(membership, days, tz, filters, rows)
     return rows, total
+
+
+def _queue_markers(
+    membership: Any, days: list[CalendarDay], tz: tzinfo, filters: PostFilters, rows: list[HourRow]
+) -> None:
+    """Mark the week's free queue slots (of the accounts shown) in their hour slots."""
+    accounts = channel_accounts_for_membership(membership)
+    if filters.channel_account_ids:
+        accounts = accounts.filter(pk__in=filters.channel_account_ids)
+    start = local_midnight(days[0].day, tz)
+    end = local_midnight(days[-1].day + timedelta(days=1), tz)
+    for at, slot in queue_services.free_slot_markers(
+        list(accounts), membership.organization, start, end
+    ):
+        local = at.astimezone(tz)
+        column = (local.date() - days[0].day).days
+        if 0 <= column < len(days):
+            rows[local.hour].cells[column].queue.append(
+                _("Free queue slot %(time)s, %(account)s")
+                % {"time": local.strftime("%H:%M"), "account": slot.channel_account.handle}
+            )
 
 
 @login_required

@@ -88,6 +88,7 @@ from publishing.services import approval as approval_services
 from publishing.services import dispatch as dispatch_services
 from publishing.services import media as media_services
 from publishing.services import posts as post_services
+from publishing.services import queue as queue_services
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.outside_review import outside_link_problem
 from publishing.validation import (
@@ -189,6 +190,7 @@ PUBLISHING_NAV: list[tuple[str, Any, str]] = [
     ("publishing:import", gettext_lazy("Import"), "posts.write"),
     ("publishing:review_queue", gettext_lazy("Waiting for me"), "posts.approve"),
     ("publishing:calendar", gettext_lazy("Calendar"), "posts.view"),
+    ("publishing:queue_slots", gettext_lazy("Queue slots"), "posts.view"),
     ("publishing:media", gettext_lazy("Media library"), "posts.view"),
     ("publishing:approval_policies", gettext_lazy("Approval policies"), "org.manage"),
     ("publishing:rules", gettext_lazy("Publishing rules"), "org.manage"),
@@ -410,6 +412,8 @@ class Compose:
     # The organization's writing guidelines, beside the texts.
     guides: list[StyleGuide] = field(default_factory=list)
     hashtag_sets: list[HashtagSet] = field(default_factory=list)
+    # What "Add to queue" found (or why it found nothing).
+    queue_message: str = ""
 
     @property
     def groups(self) -> list[AccountGroup]:
@@ -913,6 +917,30 @@ def _upload_with_form(request: HttpRequest, membership: Membership, data: QueryD
     return errors
 
 
+def _plan_in_queue(membership: Membership, post: Post | None, data: QueryDict) -> str:
+    """ "Add to queue": put the next free queue slot of the chosen accounts in the planned
+    time (nothing is saved yet); returns what to tell the person."""
+    if post is not None and post.status not in post_services.PLANNABLE_STATUSES:
+        return _("This post is scheduled: change its time on the post's page.")
+    chosen = {int(v) for v in data.getlist("accounts") if v.isdigit()}
+    visible = channel_accounts_for_membership(membership).select_related("organization")
+    accounts = list(visible.filter(pk__in=chosen))
+    if post is not None:
+        # Accounts of the post this member cannot write for still take part.
+        others = post.variants.exclude(channel_account__in=visible.values("pk"))
+        accounts += [v.channel_account for v in others.select_related("channel_account")]
+    if not accounts:
+        return _("Choose the accounts first: the queue slots belong to accounts.")
+    free = queue_services.next_free_slot(accounts, exclude_post=post)
+    if free is None:
+        return queue_services.no_free_slot_message(accounts)
+    local = timezone.localtime(free.at)
+    data["planned_at"] = local.strftime("%Y-%m-%dT%H:%M")
+    return _("Planned for the next free queue slot: %(slot)s. Save the post to keep this time.") % {
+        "slot": queue_services.slot_label(free, membership.organization)
+    }
+
+
 def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
     membership = _membership(request, "posts.write")
     if post is not None and not post.is_editable:
@@ -929,9 +957,11 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
     focus = ""
     if action.startswith(("add_part:", "remove_part:")):
         focus = _apply_structure_action(data, action)
+    queue_message = _plan_in_queue(membership, post, data) if action == "queue" else ""
     # Without JavaScript, images chosen with the file button come with the form.
     upload_errors = _upload_with_form(request, membership, data)
     compose = _build_compose(request, membership, post, data, focus=focus)
+    compose.queue_message = queue_message
     if upload_errors:
         compose.validated = True
         compose.image_errors += upload_errors
@@ -1477,6 +1507,34 @@ def post_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("at", message)
         return _render_detail(request, membership, post, status=400, schedule_form=form)
     return _done(request, post, _("Scheduled."))
+
+
+@login_required
+@require_POST
+def post_schedule_next_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Schedule an approved post in the next free queue slot of its accounts."""
+    membership, post = _post_for_action(request, pk, "posts.write")
+    accounts = [
+        variant.channel_account
+        for variant in post.variants.select_related("channel_account__organization")
+    ]
+    accounts = list({account.pk: account for account in accounts}.values())
+    free = queue_services.next_free_slot(accounts, exclude_post=post)
+    if free is None:
+        messages.error(request, queue_services.no_free_slot_message(accounts))
+        return redirect("publishing:post_detail", pk=post.pk)
+    try:
+        post = post_services.post_schedule(
+            post=post, membership=membership, at=free.at, request=request
+        )
+    except ValidationError as error:
+        return _refused(request, post, error)
+    return _done(
+        request,
+        post,
+        _("Scheduled in the next free queue slot: %(slot)s.")
+        % {"slot": queue_services.slot_label(free, membership.organization)},
+    )
 
 
 @login_required

@@ -129,6 +129,7 @@ MAIN_PAGES = [
     "/publishing/calendar/",
     "/publishing/calendar/week/",
     "/publishing/calendar/list/",
+    "/publishing/queue/",
     "/inbox/",
     "/analytics/",
     "/governance/audit/",
