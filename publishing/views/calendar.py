@@ -54,6 +54,7 @@ from publishing.selectors_calendar import (
     local_midnight,
     unscheduled_entries,
 )
+from publishing.selectors_dates import DayMark, day_marks_between
 from publishing.services.posts import post_reschedule
 from publishing.views.posts import publishing_nav
 
@@ -69,6 +70,8 @@ WEEK_HOUR_LIMIT = 2
 MOVABLE_STATUSES = frozenset({PostStatus.SCHEDULED})
 # Where the raw feed address waits, for one page view, after it was made.
 NEW_FEED_URL_SESSION_KEY = "publishing_new_calendar_feed_url"
+# Whether the reader last chose to see holidays and important dates on the calendar.
+SHOW_DATES_SESSION_KEY = "publishing_calendar_show_dates"
 _PK_PLACEHOLDER = 987654321
 
 
@@ -278,6 +281,7 @@ class CalendarDay:
     more: int = 0  # posts of the day not shown (the month view shows a few a day)
     more_url: str = ""  # the day's list, without JavaScript
     expand_url: str = ""  # the rest of the day's posts, shown in place
+    marks: list[DayMark] = field(default_factory=list)  # holidays and important dates
 
     @property
     def iso(self) -> str:
@@ -474,6 +478,17 @@ def _anchor(request: HttpRequest, today: date) -> date:
         return today
 
 
+def _show_dates(request: HttpRequest) -> bool:
+    """The holidays and important dates layer: on unless the reader turned it off.
+
+    The form sends ``dates=0`` then, when the box is ticked, ``dates=1``: the last
+    value is the choice, kept in the session for the reader's next calendar pages."""
+    chosen = request.GET.getlist("dates")
+    if chosen:
+        request.session[SHOW_DATES_SESSION_KEY] = chosen[-1] == "1"
+    return bool(request.session.get(SHOW_DATES_SESSION_KEY, True))
+
+
 def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
     membership = request_membership(request)
     require_perm(membership, "posts.view")
@@ -509,6 +524,11 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         )
         for day in grid
     ]
+    show_dates = _show_dates(request)
+    if show_dates:
+        marks = day_marks_between(membership.organization, grid_first, grid_end)
+        for calendar_day in days:
+            calendar_day.marks = marks.get(calendar_day.day, [])
     if mode == WEEK:
         hours, entry_count = _week_rows(
             membership=membership,
@@ -568,6 +588,7 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         "new_feed_url": request.session.pop(NEW_FEED_URL_SESSION_KEY, ""),
         "return_q": return_q,
         "filter_selects": form.selects(),
+        "show_dates": show_dates,
     }
     if mode == MONTH:
         context["weeks"] = [days[n : n + 7] for n in range(0, len(days), 7)]
@@ -575,7 +596,7 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
     elif mode == WEEK:
         context["hours"] = hours
     else:
-        context["list_days"] = [d for d in days if d.entries]
+        context["list_days"] = [d for d in days if d.entries or d.marks]
     return render(request, f"publishing/calendar/{mode}.html", context)
 
 
