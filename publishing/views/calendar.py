@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance.dates import format_date_range, format_day_heading
 from governance.selectors.access import has_perm, request_membership, require_perm
+from publishing.forms import quiet_day_confirm_field
 from publishing.ical import (
     calendar_feed_build,
     calendar_feed_owner,
@@ -146,6 +147,17 @@ class LocalDateTimeForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("time", exc)
         return data
+
+
+class MoveForm(LocalDateTimeForm):
+    """A post's new time; a manager or an admin may confirm a time on a quiet day."""
+
+    confirm_quiet_day = quiet_day_confirm_field()
+
+    def __init__(self, data: Any = None, *, may_confirm_quiet_day: bool, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        if not may_confirm_quiet_day:
+            del self.fields["confirm_quiet_day"]
 
 
 def _language_name(code: str) -> str:
@@ -779,13 +791,18 @@ def calendar_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     tz = timezone.get_current_timezone()
     return_to = _return_to(request)
     current = post.scheduled_at.astimezone(tz) if post.scheduled_at else None
+    may_confirm = has_perm(membership, "posts.publish_on_quiet_day")
     status = 200
     if request.method == "POST":
-        form = LocalDateTimeForm(request.POST)
+        form = MoveForm(request.POST, may_confirm_quiet_day=may_confirm)
         if form.is_valid():
             try:
                 post_reschedule(
-                    post=post, membership=membership, at=form.cleaned_data["at"], request=request
+                    post=post,
+                    membership=membership,
+                    at=form.cleaned_data["at"],
+                    confirm_quiet_day=bool(form.cleaned_data.get("confirm_quiet_day")),
+                    request=request,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -807,10 +824,11 @@ def calendar_move_view(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"ok": False, "errors": errors}, status=400)
         status = 400
     else:
-        form = LocalDateTimeForm(
+        form = MoveForm(
             initial={"date": current.date(), "time": current.time().replace(second=0)}
             if current
-            else {}
+            else {},
+            may_confirm_quiet_day=may_confirm,
         )
     return render(
         request,
