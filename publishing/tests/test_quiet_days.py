@@ -11,10 +11,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from governance.models import AuditEvent
-from publishing.models import DateKind, ImportantDate, PostStatus
+from publishing.models import DateKind, ImportantDate, Post, PostStatus
 from publishing.services.posts import post_schedule
 from publishing.tests.calendar_helpers import helsinki, scheduled_post
 from publishing.tests.fixtures import approved
+from publishing.tests.test_views_compose import compose_data
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,21 @@ def test_the_service_refuses_without_confirmation(team, mourning):
     with pytest.raises(ValidationError) as refused:
         post_schedule(post=post, membership=team.manny, at=helsinki(2026, 3, 10, 9))
     assert refused.value.code == "quiet_day"
+
+
+def test_the_composer_warns_of_a_planned_time_on_a_quiet_day(client, login, team, mourning):
+    login(client, team.eddie.user)
+    data = compose_data(
+        {(team.account, "fi"): "Kirjasto aukeaa."}, title="Library", planned_at="2026-03-10T09:30"
+    )
+
+    saved = client.post("/publishing/posts/new/", data, follow=True)
+
+    # Saving a draft is allowed; the warning says what scheduling will need.
+    text = html.unescape(saved.content.decode())
+    assert "is a quiet day (National day of mourning)" in text
+    post = Post.objects.get()
+    assert post.status == PostStatus.DRAFT
+    page = html.unescape(client.get(f"/publishing/posts/{post.pk}/edit/").content.decode())
+    assert "Quiet day:" in page
+    assert "Publishing on it needs a manager's or an admin's confirmation." in page

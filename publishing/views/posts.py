@@ -715,6 +715,9 @@ def _render_compose(request: HttpRequest, compose: Compose, *, status: int = 200
             or post.status in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED),
             "max_parts": MAX_THREAD_PARTS,
             "max_upload_mb": media_services.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "quiet_day_warning": quiet_day_warning(post.organization, post.scheduled_at)
+            if post is not None
+            else "",
         },
         status=status,
     )
@@ -938,6 +941,9 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
         messages.success(request, _("Draft saved."))
     else:
         messages.success(request, _("Saved."))
+    warning = quiet_day_warning(saved.organization, saved.scheduled_at)
+    if warning:
+        messages.warning(request, warning)
     return redirect("publishing:post_detail", pk=saved.pk)
 
 
