@@ -51,14 +51,16 @@ def organization_country(organization: Organization) -> str:
 
 def _holiday_language(country: str, language: str) -> str | None:
     """The package's language code for ``language`` in ``country`` ("sv_FI" for Swedish
-    in Finland), or None for the country's own language."""
-    supported = holidays.country_holidays(country).supported_languages
+    in Finland), else the country's own language (named: left to itself, the package
+    may follow the server's locale instead)."""
+    known = holidays.country_holidays(country)
+    supported = known.supported_languages
     code = language.split("-")[0].lower()
     for candidate in (code, f"{code}_{country}", "en_US" if code == "en" else ""):
         if candidate in supported:
             return candidate
     matches = sorted(lang for lang in supported if lang.split("_")[0] == code)
-    return matches[0] if matches else None
+    return matches[0] if matches else getattr(known, "default_language", None)
 
 
 @lru_cache(maxsize=256)

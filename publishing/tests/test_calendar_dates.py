@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from governance.holidays import country_for_time_zone, organization_country
+from governance.holidays import country_for_time_zone, holidays_between, organization_country
 from governance.models import AuditEvent
 from publishing.models import DateKind, ImportantDate
 from publishing.tests.calendar_helpers import day_cell, helsinki, scheduled_post
@@ -337,3 +337,11 @@ def test_an_admin_chooses_the_country_in_the_settings(client, login, team):
         },
     )
     assert bad.status_code == 400
+
+
+def test_a_language_the_package_lacks_falls_back_to_the_countrys_own():
+    # The package has Swedish holidays in Swedish and English, not in Finnish.
+    found = holidays_between("SE", date(2026, 6, 6), date(2026, 6, 7), "fi")
+    assert found == {date(2026, 6, 6): ["Nationaldagen"]}
+    found = holidays_between("TR", date(2026, 10, 29), date(2026, 10, 30), "sv")
+    assert found == {date(2026, 10, 29): ["Cumhuriyet Bayram\u0131"]}  # dotless i
