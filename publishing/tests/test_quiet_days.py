@@ -161,3 +161,24 @@ def test_the_composer_warns_of_a_planned_time_on_a_quiet_day(client, login, team
     page = html.unescape(client.get(f"/publishing/posts/{post.pk}/edit/").content.decode())
     assert "Quiet day:" in page
     assert "Publishing on it needs a manager's or an admin's confirmation." in page
+
+
+def test_the_api_needs_the_confirmation_too(client, login, team, mourning):
+    post = approved(team)
+    login(client, team.manny.user)
+    schedule = f"/api/v1/posts/{post.pk}/schedule/"
+
+    refused = client.post(
+        schedule, {"at": "2026-03-10T09:00:00+02:00"}, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    assert "is a quiet day (National day of mourning)" in str(refused.json()["errors"])
+
+    done = client.post(
+        schedule,
+        {"at": "2026-03-10T09:00:00+02:00", "confirm_quiet_day": True},
+        content_type="application/json",
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "scheduled"
+    assert AuditEvent.objects.filter(action="post.quiet_day_confirmed").count() == 1
