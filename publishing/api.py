@@ -352,11 +352,19 @@ class PostScheduleView(APIView):
         with _refusals():
             if post.status == "scheduled":
                 post = post_services.post_reschedule(
-                    post=post, membership=membership, at=at, request=request._request
+                    post=post,
+                    membership=membership,
+                    at=at,
+                    confirm_quiet_day=serializer.validated_data["confirm_quiet_day"],
+                    request=request._request,
                 )
             else:
                 post = post_services.post_schedule(
-                    post=post, membership=membership, at=at, request=request._request
+                    post=post,
+                    membership=membership,
+                    at=at,
+                    confirm_quiet_day=serializer.validated_data["confirm_quiet_day"],
+                    request=request._request,
                 )
         return _detail(membership, post)
 

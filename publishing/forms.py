@@ -630,15 +630,30 @@ class ReviewForm(forms.Form):
     )
 
 
+def quiet_day_confirm_field() -> forms.BooleanField:
+    """The box a manager or an admin ticks to publish on a quiet day."""
+    return forms.BooleanField(
+        label=_("I confirm publishing on a quiet day"),
+        required=False,
+        help_text=_(
+            "Only needed when the time is on a day the organization marked quiet. "
+            "The confirmation is recorded in the audit log."
+        ),
+    )
+
+
 class ScheduleForm(forms.Form):
     at = LocalTimeField(label=_("Publish at"))
+    confirm_quiet_day = quiet_day_confirm_field()
 
     # A mistyped date should not publish at once: only a moment ago counts as "now".
     GRACE = TIME_GRACE
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, may_confirm_quiet_day: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["at"].help_text = local_time_help()
+        if not may_confirm_quiet_day:
+            del self.fields["confirm_quiet_day"]
 
     @staticmethod
     def default_time() -> datetime:

@@ -9,14 +9,18 @@ member limited to some accounts gets only those accounts' posts.
 One event per variant (a post to two accounts in two languages is four
 events), with a UID that stays the same as long as the variant exists, so a
 calendar app updates an event when a post moves instead of adding another.
+
+The organization's country's public holidays and its important dates come as
+all-day events, on the organization's own dates.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import zoneinfo
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -25,12 +29,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from governance.holidays import holidays_between, organization_country
 from governance.models import Membership
 from governance.selectors.access import has_perm
 from governance.services.audit import audit_record
-from publishing.models import CalendarFeedToken, PostStatus
+from publishing.models import CalendarFeedToken, DateKind, PostStatus
 from publishing.selectors import PostFilters
 from publishing.selectors_calendar import CalendarEntry, calendar_entries, first_words
+from publishing.selectors_dates import important_dates_between
 
 # The feed covers this much of the past and the future.
 FEED_PAST = timedelta(days=90)
@@ -227,4 +233,55 @@ def calendar_feed_build(
             event.add("status", "TENTATIVE" if entry.status in NOT_YET_SCHEDULED else "CONFIRMED")
             event.add("transp", "TRANSPARENT")  # a post does not make anyone busy
             calendar.add_component(event)
+    _add_day_events(calendar, membership, host, now)
     return bytes(calendar.to_ical())
+
+
+def _day_event(uid: str, first: date, last: date, summary: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", first)  # a DATE: all day, wherever the reader is
+    event.add("dtend", last + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def _add_day_events(calendar: Calendar, membership: Membership, host: str, now: datetime) -> None:
+    """The country's public holidays and the organization's important dates, all day."""
+    organization = membership.organization
+    try:
+        zone = zoneinfo.ZoneInfo(organization.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    first = (now - FEED_PAST).astimezone(zone).date()
+    end = (now + FEED_FUTURE).astimezone(zone).date()
+    country = organization_country(organization)
+    holiday = _("Public holiday")
+    for day, names in sorted(holidays_between(country, first, end).items()):
+        stamp = datetime.combine(day, time.min, tzinfo=UTC)
+        for index, name in enumerate(names):
+            event = _day_event(
+                f"govsocial-holiday-{country}-{day.isoformat()}-{index}@{host}",
+                day,
+                day,
+                name,
+                stamp,
+            )
+            event.add("categories", [holiday])
+            calendar.add_component(event)
+    labels = dict(DateKind.choices)
+    for item in important_dates_between(organization, first, end):
+        label = str(labels.get(item.kind, item.kind))
+        event = _day_event(
+            f"govsocial-date-{item.pk}@{host}",
+            item.starts_on,
+            item.ends_on,
+            f"{label}: {item.name}",
+            item.created_at,
+        )
+        event.add("categories", [label])
+        if item.note:
+            event.add("description", item.note)
+        calendar.add_component(event)

@@ -1159,3 +1159,42 @@ class QueueSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_account_id}: {self.get_weekday_display()} {self.time:%H:%M}"
+
+
+# --- important dates on the calendar ------------------------------------------------------------
+
+
+class DateKind(models.TextChoices):
+    EVENT = "event", _("Event")
+    AWARENESS = "awareness", _("Awareness day")
+    # A day of mourning, an election silence: publishing on it needs a manager's confirmation.
+    QUIET = "quiet", _("Quiet day")
+
+
+class ImportantDate(models.Model):
+    """A day (or days) the organization marks on its calendar."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="important_dates"
+    )
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=DateKind.choices)
+    note = models.TextField(_("note"), blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("important date")
+        verbose_name_plural = _("important dates")
+        ordering = ["starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="important_date_ends_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "starts_on", "ends_on"])]
+
+    def __str__(self) -> str:
+        return self.name

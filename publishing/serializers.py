@@ -389,6 +389,12 @@ class ScheduleSerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField(
         help_text="When to publish, ISO 8601 with a time zone (a time already past means now)."
     )
+    confirm_quiet_day = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A manager's or an admin's confirmation of a time on a day the "
+        "organization marked quiet; without it such a time is refused.",
+    )
 
 
 class CancelSerializer(serializers.Serializer[Any]):

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import calendar, pause
+from publishing.views import calendar, important_dates, pause
 
 urlpatterns: list[URLPattern] = [
     path("calendar/", calendar.calendar_month_view, name="calendar"),
@@ -14,6 +14,18 @@ urlpatterns: list[URLPattern] = [
     path("calendar/feed/new/", calendar.calendar_feed_create_view, name="calendar_feed_create"),
     path("calendar/feed/revoke/", calendar.calendar_feed_revoke_view, name="calendar_feed_revoke"),
     path("calendar/feed/<str:token>.ics", calendar.calendar_feed_view, name="calendar_feed"),
+    path("calendar/dates/", important_dates.important_dates_view, name="important_dates"),
+    path("calendar/dates/new/", important_dates.important_date_add_view, name="important_date_add"),
+    path(
+        "calendar/dates/<int:pk>/",
+        important_dates.important_date_edit_view,
+        name="important_date_edit",
+    ),
+    path(
+        "calendar/dates/<int:pk>/delete/",
+        important_dates.important_date_delete_view,
+        name="important_date_delete",
+    ),
     path("pause/", pause.pause_view, name="pause"),
     path("pause/start/", pause.pause_start_view, name="pause_start"),
     path("pause/<int:pk>/end/", pause.pause_end_view, name="pause_end"),

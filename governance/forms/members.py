@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.dates import canonical_time_zone, is_time_zone_alias, sort_key, time_zone_label
+from governance.holidays import country_choices, country_for_time_zone, country_name
 from governance.models import Membership, Organization, Role, User
 from governance.models.org import LIMITABLE_ROLES
 from governance.selectors.members import channel_account_label, organization_channel_accounts
@@ -216,6 +217,11 @@ class OrganizationSettingsForm(_Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     time_zone = forms.ChoiceField(label=_("Time zone"))
     default_language = forms.ChoiceField(label=_("Default language"))
+    country = forms.ChoiceField(
+        label=_("Country"),
+        required=False,
+        help_text=_("Its public holidays are shown on the publishing calendar."),
+    )
     require_2fa = forms.BooleanField(
         label=_("Require two-factor authentication"),
         required=False,
@@ -237,6 +243,7 @@ class OrganizationSettingsForm(_Form):
                 "name": organization.name,
                 "time_zone": organization.time_zone,
                 "default_language": organization.default_language,
+                "country": organization.country,
                 "require_2fa": organization.require_2fa,
             },
         )
@@ -244,6 +251,14 @@ class OrganizationSettingsForm(_Form):
         self.organization = organization
         self.fields["time_zone"].choices = time_zone_choices(organization.time_zone)  # type: ignore[attr-defined]
         self.fields["default_language"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
+        self.fields["country"].choices = [  # type: ignore[attr-defined]
+            (
+                "",
+                _("The time zone's country (%(country)s)")
+                % {"country": country_name(country_for_time_zone(organization.time_zone))},
+            ),
+            *country_choices(),
+        ]
         self.fields["disable_2fa_confirmation"].help_text = _(
             "Only needed to turn it off: type the organization's name, %(name)s."
         ) % {"name": organization.name}

@@ -28,6 +28,8 @@ class Organization(models.Model):
     default_language = models.CharField(
         _("default language"), max_length=10, choices=settings.LANGUAGES, default="fi"
     )
+    # ISO 3166-1 alpha-2; empty: the time zone's country (see governance.holidays).
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -33,6 +33,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "posts.write": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR}),
     "posts.approve": frozenset({Role.ADMIN, Role.MANAGER, Role.REVIEWER}),
     "publishing.pause": frozenset({Role.ADMIN, Role.MANAGER}),
+    # The organization's important dates on the calendar; publishing on a quiet one.
+    "dates.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    "posts.publish_on_quiet_day": frozenset({Role.ADMIN, Role.MANAGER}),
     "inbox.view": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.REVIEWER, Role.AUDITOR}),
     "inbox.reply": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR}),
     # Approving replies held for approval; the inbox's rules (response policy, signature,

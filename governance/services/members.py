@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from governance.holidays import supported_countries
 from governance.models import ApiToken, Invitation, Membership, Organization, Role, User
 from governance.models.handover import HandoverReason
 from governance.models.org import LIMITABLE_ROLES
@@ -716,6 +717,7 @@ def organization_update_settings(
     default_language: str,
     require_2fa: bool,
     disable_2fa_confirmation: str = "",
+    country: str | None = None,
     request: HttpRequest | None = None,
 ) -> Organization:
     """Change the organization's settings; one audit entry lists old and new values.
@@ -730,6 +732,8 @@ def organization_update_settings(
         raise ValidationError(_("Enter the organization's name."), code="name_required")
     _check_time_zone(time_zone)
     _check_language(default_language, allow_blank=False)
+    if country and country not in supported_countries():
+        raise ValidationError(_("Choose a country from the list."), code="invalid_country")
     turning_2fa_off = organization.require_2fa and not require_2fa
     if turning_2fa_off and not disable_2fa_confirmation_matches(
         organization, disable_2fa_confirmation
@@ -748,6 +752,8 @@ def organization_update_settings(
         "default_language": default_language,
         "require_2fa": require_2fa,
     }
+    if country is not None:
+        wanted["country"] = country
     old = {k: getattr(organization, k) for k, v in wanted.items() if getattr(organization, k) != v}
     if not old:
         return organization

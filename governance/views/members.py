@@ -32,6 +32,7 @@ from governance.forms.members import (
     OrganizationSettingsForm,
     ProfileForm,
 )
+from governance.holidays import country_name, organization_country
 from governance.middleware import SESSION_ORG_KEY
 from governance.models import Membership, Role, User
 from governance.selectors.access import has_perm, request_membership, require_perm
@@ -65,6 +66,7 @@ ERROR_FIELDS: dict[str, str | None] = {
     "not_limitable": "channel_accounts",
     "full_name_required": "full_name",
     "invalid_time_zone": "time_zone",
+    "invalid_country": "country",
     "invalid_language": "default_language",
     "name_required": "name",
     "confirm_2fa_off": "disable_2fa_confirmation",
@@ -394,7 +396,12 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The organization's settings were saved."))
                 return redirect("governance:settings")
-    context = {"organization": organization, "form": form, "can_manage": can_manage}
+    context = {
+        "organization": organization,
+        "form": form,
+        "can_manage": can_manage,
+        "country_name": country_name(organization_country(organization)),
+    }
     status = 400 if form is not None and form.errors else 200
     return render(request, "governance/settings.html", context, status=status)
 

@@ -49,6 +49,7 @@ from publishing.selectors_guidelines import (
 from publishing.services._base import lock_post, post_move, refuse
 from publishing.services._notify import notify_users, post_label
 from publishing.services.outside_review import outside_reviews_open
+from publishing.services.quiet_days import quiet_day_check
 from publishing.validation import post_problems, variant_thread_texts, variants_with_content
 
 # A time typed a moment ago still counts as "from now on" (the form took a while to send).
@@ -605,12 +606,18 @@ def check_targets(post: Post) -> None:
 
 
 def post_schedule(
-    *, post: Post, membership: Membership, at: datetime, request: HttpRequest | None = None
+    *,
+    post: Post,
+    membership: Membership,
+    at: datetime,
+    confirm_quiet_day: bool = False,
+    request: HttpRequest | None = None,
 ) -> Post:
     """Schedule an approved post for ``at`` (aware; a time already past means now).
 
     Every variant is checked against its network's rules and the organization's
-    alt-text rule first. One publish job per variant is created, each with its
+    alt-text rule first. A time on a quiet day needs a manager's or an admin's
+    ``confirm_quiet_day``. One publish job per variant is created, each with its
     idempotency key fixed now."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
@@ -627,6 +634,9 @@ def post_schedule(
         problems = problem_messages(post)
         if problems:
             raise ValidationError(problems, code="invalid_content")
+        quiet_day_check(
+            post=post, membership=membership, at=at, confirmed=confirm_quiet_day, request=request
+        )
         create_jobs(post, variants, at)
         post_move(
             post=post,
@@ -657,9 +667,15 @@ def create_jobs(post: Post, variants: Sequence[Variant], at: datetime, **extra: 
 
 
 def post_reschedule(
-    *, post: Post, membership: Membership, at: datetime, request: HttpRequest | None = None
+    *,
+    post: Post,
+    membership: Membership,
+    at: datetime,
+    confirm_quiet_day: bool = False,
+    request: HttpRequest | None = None,
 ) -> Post:
-    """Move a scheduled post to another time (the calendar's drag and drop)."""
+    """Move a scheduled post to another time (the calendar's drag and drop). A time on
+    a quiet day needs a manager's or an admin's ``confirm_quiet_day``."""
     require_perm(membership, "posts.write")
     _require_same_org(membership, post)
     _require_every_account(membership, post)
@@ -675,6 +691,9 @@ def post_reschedule(
                 _("This post is being published right now. Wait until it finishes."),
                 code="publishing_now",
             )
+        quiet_day_check(
+            post=post, membership=membership, at=at, confirmed=confirm_quiet_day, request=request
+        )
         old = post.scheduled_at
         PublishJob.objects.filter(post=post, status=JobStatus.PENDING).update(
             due_at=at, next_attempt_at=at, updated_at=timezone.now()

@@ -4,14 +4,15 @@ calendar app without logging in, limited to what its owner may see, revocable.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from icalendar import Calendar
 
 from governance.models import AuditEvent, Membership
-from publishing.models import CalendarFeedToken, PostStatus
+from publishing.models import CalendarFeedToken, DateKind, ImportantDate, PostStatus
 from publishing.tests.calendar_helpers import helsinki, scheduled_post
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +34,25 @@ def make_feed(client) -> str:
     return match.group(1)
 
 
-def events(client, path: str) -> list:
+def all_events(client, path: str) -> list:
     response = client.get(path)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     return list(Calendar.from_ical(response.content).walk("VEVENT"))
+
+
+def events(client, path: str) -> list:
+    """The feed's posts (its all-day holidays and important dates left out)."""
+    return [e for e in all_events(client, path) if str(e["uid"]).startswith("govsocial-variant-")]
+
+
+def day_events(client, path: str) -> dict[str, Any]:
+    """The feed's all-day events by UID."""
+    return {
+        str(e["uid"]): e
+        for e in all_events(client, path)
+        if not str(e["uid"]).startswith("govsocial-variant-")
+    }
 
 
 def test_feed_lists_scheduled_posts_with_utc_times_and_links(client, login, team):
@@ -183,3 +198,43 @@ def test_feed_covers_past_posts_and_the_coming_year(client, login, team):
         summaries = [str(e["summary"]) for e in events(client, path)]
 
     assert summaries == ["city-news: Soon.", "city-news: Next winter."]
+
+
+def test_feed_has_the_holidays_and_important_dates_all_day(client, login, team):
+    item = ImportantDate.objects.create(
+        organization=team.alice.organization,
+        starts_on=date(2026, 4, 14),
+        ends_on=date(2026, 4, 15),
+        name="Election silence",
+        kind=DateKind.QUIET,
+        note="No campaign posts",
+    )
+    login(client, team.eddie.user)
+    path = make_feed(client)
+    client.logout()
+
+    found = day_events(client, path)
+
+    easter = found["govsocial-holiday-FI-2026-04-05-0@testserver"]
+    assert str(easter["summary"]) == "Easter Sunday"
+    assert easter["dtstart"].to_ical() == b"20260405"
+    assert easter["dtend"].to_ical() == b"20260406"
+    quiet = found[f"govsocial-date-{item.pk}@testserver"]
+    assert str(quiet["summary"]) == "Quiet day: Election silence"
+    assert (quiet.decoded("dtstart"), quiet.decoded("dtend")) == (
+        date(2026, 4, 14),
+        date(2026, 4, 16),
+    )
+    assert str(quiet["description"]) == "No campaign posts"
+
+
+def test_feed_names_the_holidays_in_the_members_language(client, login, team):
+    user = team.eddie.user
+    user.preferred_language = "fi"
+    user.save(update_fields=["preferred_language"])
+    login(client, user)
+    path = make_feed(client)
+    client.logout()
+
+    easter = day_events(client, path)["govsocial-holiday-FI-2026-04-05-0@testserver"]
+    assert str(easter["summary"]) == "Pääsiäispäivä"

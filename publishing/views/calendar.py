@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import channel_accounts_for_membership
 from governance.dates import format_date_range, format_day_heading
 from governance.selectors.access import has_perm, request_membership, require_perm
+from publishing.forms import quiet_day_confirm_field
 from publishing.ical import (
     calendar_feed_build,
     calendar_feed_owner,
@@ -55,6 +56,7 @@ from publishing.selectors_calendar import (
     local_midnight,
     unscheduled_entries,
 )
+from publishing.selectors_dates import DayMark, day_marks_between
 from publishing.services import queue as queue_services
 from publishing.services.posts import post_reschedule
 from publishing.views.posts import publishing_nav
@@ -71,6 +73,8 @@ WEEK_HOUR_LIMIT = 2
 MOVABLE_STATUSES = frozenset({PostStatus.SCHEDULED})
 # Where the raw feed address waits, for one page view, after it was made.
 NEW_FEED_URL_SESSION_KEY = "publishing_new_calendar_feed_url"
+# Whether the reader last chose to see holidays and important dates on the calendar.
+SHOW_DATES_SESSION_KEY = "publishing_calendar_show_dates"
 _PK_PLACEHOLDER = 987654321
 
 
@@ -145,6 +149,17 @@ class LocalDateTimeForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("time", exc)
         return data
+
+
+class MoveForm(LocalDateTimeForm):
+    """A post's new time; a manager or an admin may confirm a time on a quiet day."""
+
+    confirm_quiet_day = quiet_day_confirm_field()
+
+    def __init__(self, data: Any = None, *, may_confirm_quiet_day: bool, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        if not may_confirm_quiet_day:
+            del self.fields["confirm_quiet_day"]
 
 
 def _language_name(code: str) -> str:
@@ -280,6 +295,7 @@ class CalendarDay:
     more: int = 0  # posts of the day not shown (the month view shows a few a day)
     more_url: str = ""  # the day's list, without JavaScript
     expand_url: str = ""  # the rest of the day's posts, shown in place
+    marks: list[DayMark] = field(default_factory=list)  # holidays and important dates
 
     @property
     def iso(self) -> str:
@@ -478,6 +494,17 @@ def _anchor(request: HttpRequest, today: date) -> date:
         return today
 
 
+def _show_dates(request: HttpRequest) -> bool:
+    """The holidays and important dates layer: on unless the reader turned it off.
+
+    The form sends ``dates=0`` then, when the box is ticked, ``dates=1``: the last
+    value is the choice, kept in the session for the reader's next calendar pages."""
+    chosen = request.GET.getlist("dates")
+    if chosen:
+        request.session[SHOW_DATES_SESSION_KEY] = chosen[-1] == "1"
+    return bool(request.session.get(SHOW_DATES_SESSION_KEY, True))
+
+
 def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
     membership = request_membership(request)
     require_perm(membership, "posts.view")
@@ -513,6 +540,11 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         )
         for day in grid
     ]
+    show_dates = _show_dates(request)
+    if show_dates:
+        marks = day_marks_between(membership.organization, grid_first, grid_end)
+        for calendar_day in days:
+            calendar_day.marks = marks.get(calendar_day.day, [])
     if mode == WEEK:
         hours, entry_count = _week_rows(
             membership=membership,
@@ -572,6 +604,7 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         "new_feed_url": request.session.pop(NEW_FEED_URL_SESSION_KEY, ""),
         "return_q": return_q,
         "filter_selects": form.selects(),
+        "show_dates": show_dates,
     }
     if mode == MONTH:
         context["weeks"] = [days[n : n + 7] for n in range(0, len(days), 7)]
@@ -579,7 +612,7 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
     elif mode == WEEK:
         context["hours"] = hours
     else:
-        context["list_days"] = [d for d in days if d.entries]
+        context["list_days"] = [d for d in days if d.entries or d.marks]
     return render(request, f"publishing/calendar/{mode}.html", context)
 
 
@@ -784,13 +817,18 @@ def calendar_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     tz = timezone.get_current_timezone()
     return_to = _return_to(request)
     current = post.scheduled_at.astimezone(tz) if post.scheduled_at else None
+    may_confirm = has_perm(membership, "posts.publish_on_quiet_day")
     status = 200
     if request.method == "POST":
-        form = LocalDateTimeForm(request.POST)
+        form = MoveForm(request.POST, may_confirm_quiet_day=may_confirm)
         if form.is_valid():
             try:
                 post_reschedule(
-                    post=post, membership=membership, at=form.cleaned_data["at"], request=request
+                    post=post,
+                    membership=membership,
+                    at=form.cleaned_data["at"],
+                    confirm_quiet_day=bool(form.cleaned_data.get("confirm_quiet_day")),
+                    request=request,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -812,10 +850,11 @@ def calendar_move_view(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"ok": False, "errors": errors}, status=400)
         status = 400
     else:
-        form = LocalDateTimeForm(
+        form = MoveForm(
             initial={"date": current.date(), "time": current.time().replace(second=0)}
             if current
-            else {}
+            else {},
+            may_confirm_quiet_day=may_confirm,
         )
     return render(
         request,

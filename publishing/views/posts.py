@@ -91,6 +91,7 @@ from publishing.services import posts as post_services
 from publishing.services import queue as queue_services
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.outside_review import outside_link_problem
+from publishing.services.quiet_days import quiet_day_warning
 from publishing.validation import (
     default_post_languages,
     publishing_rules,
@@ -744,6 +745,9 @@ def _render_compose(request: HttpRequest, compose: Compose, *, status: int = 200
             or post.status in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED),
             "max_parts": MAX_THREAD_PARTS,
             "max_upload_mb": media_services.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "quiet_day_warning": quiet_day_warning(post.organization, post.scheduled_at)
+            if post is not None
+            else "",
         },
         status=status,
     )
@@ -1007,6 +1011,9 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
         messages.success(request, _("Draft saved."))
     else:
         messages.success(request, _("Saved."))
+    warning = quiet_day_warning(saved.organization, saved.scheduled_at)
+    if warning:
+        messages.warning(request, warning)
     return redirect("publishing:post_detail", pk=saved.pk)
 
 
@@ -1369,7 +1376,13 @@ def _detail_context(
         in (PostStatus.IN_REVIEW, PostStatus.APPROVED, PostStatus.SCHEDULED),
         "review_form": forms.get("review_form") or ReviewForm(),
         "schedule_form": forms.get("schedule_form")
-        or ScheduleForm(initial={"at": post.scheduled_at or ScheduleForm.default_time()}),
+        or ScheduleForm(
+            initial={"at": post.scheduled_at or ScheduleForm.default_time()},
+            may_confirm_quiet_day=has_perm(membership, "posts.publish_on_quiet_day"),
+        ),
+        "quiet_day_warning": quiet_day_warning(post.organization, post.scheduled_at)
+        if post.status not in (PostStatus.PUBLISHED, PostStatus.CANCELLED)
+        else "",
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "review_error": forms.get("review_error", ""),
     }
@@ -1489,18 +1502,21 @@ def post_review_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def post_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
     membership, post = _post_for_action(request, pk, "posts.write")
-    form = ScheduleForm(request.POST)
+    form = ScheduleForm(
+        request.POST, may_confirm_quiet_day=has_perm(membership, "posts.publish_on_quiet_day")
+    )
     if not form.is_valid():
         return _render_detail(request, membership, post, status=400, schedule_form=form)
     at = form.cleaned_data["at"]
+    confirm = bool(form.cleaned_data.get("confirm_quiet_day"))
     try:
         if post.status == PostStatus.SCHEDULED:
             post = post_services.post_reschedule(
-                post=post, membership=membership, at=at, request=request
+                post=post, membership=membership, at=at, confirm_quiet_day=confirm, request=request
             )
         else:
             post = post_services.post_schedule(
-                post=post, membership=membership, at=at, request=request
+                post=post, membership=membership, at=at, confirm_quiet_day=confirm, request=request
             )
     except ValidationError as error:
         for message in _messages_of(error):
