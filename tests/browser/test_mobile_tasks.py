@@ -132,7 +132,7 @@ def test_a_manager_approves_a_post_on_a_phone(page):
     post.refresh_from_db()
     assert post.status == PostStatus.APPROVED
     fits_the_phone(page)
-    tappable(page.get_by_role("button", name="Schedule"))
+    tappable(page.get_by_role("button", name="Schedule", exact=True))
 
 
 def test_an_editor_answers_a_citizen_on_a_phone(page):
