@@ -17,9 +17,9 @@ from django.utils.translation import gettext
 from analytics.presentation import PERIOD_COLUMNS, goal_title, period_value
 from analytics.schedule import zone_of
 from analytics.selectors import Dashboard, goal_target_number
+from governance.spreadsheet import formula_safe
 
 CSV_TABLES = ("periods", "top_posts", "goals")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
@@ -27,9 +27,7 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return f"{value:.1f}"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value)
 
 
 def csv_rows(dashboard: Dashboard, table: str = "periods") -> Iterator[list[Any]]:

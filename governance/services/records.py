@@ -55,6 +55,7 @@ from governance.providers import (
 )
 from governance.selectors.members import organization_channel_accounts
 from governance.services.audit import audit_record
+from governance.spreadsheet import formula_safe
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,6 @@ EXPORT_FORMAT = "govsocial.records-export"
 EXPORT_FORMAT_VERSION = 1
 COPY_CHUNK = 1024 * 1024
 # Spreadsheet programs run a cell starting with these as a formula.
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ---------------------------------------------------------------------------
@@ -565,11 +565,8 @@ def _csv_cell(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = str(value)
-    if text.startswith(CSV_FORMULA_PREFIXES):
-        # The JSON file keeps the exact text; here a leading quote stops a
-        # spreadsheet from running the cell.
-        return "'" + text
-    return text
+    # The JSON file keeps the exact text; the CSV's cell is shown, never run.
+    return str(formula_safe(text))
 
 
 def _csv_line(values: Iterable[Any]) -> bytes:

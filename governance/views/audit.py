@@ -22,6 +22,7 @@ from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
 from governance.selectors.audit import audit_events_for_user, audit_export_record, audit_rows
 from governance.services.audit import audit_record, latest_checkpoint
+from governance.spreadsheet import formula_safe
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("csv", "json")
@@ -51,7 +52,6 @@ CSV_COLUMNS = (
 
 # Cells a spreadsheet would run as a formula (CSV injection). The CSV prefixes
 # them with an apostrophe; the JSON export keeps every value verbatim.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filter_form(request: HttpRequest, membership: Membership, tz: tzinfo) -> AuditFilterForm:
@@ -154,9 +154,7 @@ def _csv_cell(value: Any) -> Any:
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value)
 
 
 def _csv_lines(events: Any, tz: tzinfo, language: str | None) -> Iterator[str]:

@@ -47,6 +47,7 @@ from accounts.selectors import channel_accounts_for_membership
 from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
+from governance.spreadsheet import formula_safe
 from publishing.models import Campaign, ImportBatch, ImportStatus, MediaAsset
 from publishing.services.media import media_alt_text_set
 from publishing.services.posts import (
@@ -802,14 +803,11 @@ def import_create(
 
 # --- Files we hand out ---------------------------------------------------------------
 
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 def csv_safe_cell(value: Any) -> str:
     """A cell a spreadsheet shows as text: a leading =, +, -, @, tab or carriage return
     would make it a formula, so it gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
+    return str(formula_safe("" if value is None else str(value)))
 
 
 def csv_lines(rows: Iterable[Sequence[Any]]) -> str:
