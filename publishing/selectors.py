@@ -52,6 +52,19 @@ def posts_for_membership(membership: Membership) -> QuerySet[Post]:
     return posts.filter(reaches_visible | Q(created_by_id=membership.user_id))
 
 
+def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -> set[int]:
+    """Which of ``posts`` (a queryset or ids) have a target held back (by a crisis pause,
+    an account that cannot publish, or for review): they do not go out at the time shown.
+    One query, which finds nothing at once through (organization, status) when nothing
+    is held."""
+    ids = posts.values("pk") if isinstance(posts, QuerySet) else list(posts)
+    return set(
+        PublishJob.objects.filter(
+            organization_id=organization_id, status=JobStatus.HELD, post__in=ids
+        ).values_list("post_id", flat=True)
+    )
+
+
 def post_get_for_user(membership: Membership, pk: int | str) -> Post:
     """One post the member may see (404 otherwise)."""
     return get_in_org(

@@ -30,12 +30,13 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy
 
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
 from governance.models import Membership
 from publishing.models import Campaign, Post, PostStatus, Variant
-from publishing.selectors import PostFilters, posts_for_membership
+from publishing.selectors import PostFilters, held_post_ids, posts_for_membership
 
 # Posts with no time yet: written, in review, or approved and waiting to be scheduled.
 UNSCHEDULED_STATUSES = (
@@ -45,6 +46,9 @@ UNSCHEDULED_STATUSES = (
     PostStatus.APPROVED,
 )
 FIRST_WORDS_CHARS = 60
+# What the calendar and lists show for a post with a target held back.
+HELD = "held"
+HELD_LABEL = gettext_lazy("Held")
 
 
 def first_words(text: str, limit: int = FIRST_WORDS_CHARS) -> str:
@@ -79,10 +83,17 @@ class CalendarEntry:
     campaign_id: int | None
     updated_at: datetime
     targets: list[EntryTarget] = field(default_factory=list)
+    # A target is held back (crisis pause, account, review): it does not go out at ``at``.
+    held: bool = False
+
+    @property
+    def shown_status(self) -> str:
+        """The state the calendar shows: "held" for a scheduled post held back."""
+        return HELD if self.held else self.status
 
     @property
     def status_label(self) -> str:
-        return str(PostStatus(self.status).label)
+        return str(HELD_LABEL) if self.held else str(PostStatus(self.status).label)
 
     @property
     def handles(self) -> list[str]:
@@ -175,9 +186,11 @@ def _entries(
                 text=text,
             )
         )
+    held = held_post_ids(membership.organization_id, posts)
     ordered = [entries[pk] for pk, *_rest in rows]
     for entry in ordered:
         entry.targets = targets.get(entry.post_id, [])
+        entry.held = entry.post_id in held
     return ordered
 
 

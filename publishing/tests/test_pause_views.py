@@ -335,3 +335,53 @@ def test_a_scheduled_post_that_is_not_held_still_goes_out_at_its_time(client, lo
 
     assert "Scheduled: it goes out at the time shown." in page
     assert "post-status-held" not in page
+
+
+def _status_beside(page: str, post_id: int) -> str:
+    """The status the calendar shows in the post's own list item."""
+    item = re.search(
+        rf'<li class="cal-post cal-status-(\w+)" id="post-{post_id}".*?</li>', page, re.S
+    )
+    assert item is not None, f"post {post_id} is not on the page"
+    label = re.search(r'<span class="cal-status">([^<]*)</span>', item.group(0))
+    assert label is not None
+    return f"{item.group(1)}: {label.group(1)}"
+
+
+def test_the_calendar_and_post_list_show_a_held_post_as_held(client, login, team, held):
+    waiting = scheduled_post(team, START + timedelta(hours=3), "Later today, not yet due.")
+    login(client, team.manny.user)
+    due = held.due_at.astimezone(ZoneInfo("Europe/Helsinki"))
+
+    month = client.get(f"/publishing/calendar/?date={due:%Y-%m-%d}").content.decode()
+    week = client.get(f"/publishing/calendar/week/?date={due:%Y-%m-%d}").content.decode()
+    listing = client.get(f"/publishing/calendar/list/?date={due:%Y-%m-%d}").content.decode()
+
+    for page in (month, week):
+        assert _status_beside(page, held.post_id) == "held: Held"
+        assert _status_beside(page, waiting.pk) == "scheduled: Scheduled"
+    assert "Held" in listing
+    posts = client.get("/publishing/posts/").content.decode()
+    rows = {
+        int(pk): status
+        for pk, status in re.findall(
+            r'href="/publishing/posts/(\d+)/">.*?<span class="post-status post-status-(\w+)">',
+            posts,
+            re.S,
+        )
+    }
+    assert rows == {held.post_id: "held", waiting.pk: "scheduled"}
+
+
+def test_a_held_post_is_scheduled_again_once_released(client, login, team, held):
+    publishing_pause_end(membership=team.manny, pause=PublishingPause.objects.get())
+    held.refresh_from_db()
+    held.post.refresh_from_db()
+    login(client, team.manny.user)
+    client.post(f"/publishing/pause/held/{held.pk}/cancel/")
+
+    posts = client.get("/publishing/posts/").content.decode()
+
+    assert "post-status-held" not in posts
+    assert f'href="/publishing/posts/{held.post_id}/"' in posts
+    assert '<span class="post-status post-status-cancelled">Cancelled</span>' in posts

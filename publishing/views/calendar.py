@@ -379,8 +379,10 @@ class _EntryBuilders:
         movable = self.can_move and entry.status in MOVABLE_STATUSES
         fields = {
             "post_id": entry.post_id,
-            "status": entry.status,
-            "status_label": self.status_labels.get(entry.status, entry.status),
+            "status": entry.shown_status,
+            "status_label": entry.status_label
+            if entry.held
+            else self.status_labels.get(entry.status, entry.status),
             "url": self.post_url(entry.post_id),
             "move_url": self.move_url(entry.post_id) if movable else "",
             "time_label": formats.time_format(local, "TIME_FORMAT") if local else "",

@@ -65,6 +65,7 @@ from publishing.models import (
 )
 from publishing.selectors import (
     ApprovalState,
+    held_post_ids,
     media_assets_for_membership,
     outside_reviews_for_post,
     post_approval_state,
@@ -274,7 +275,7 @@ def post_list_view(request: HttpRequest) -> HttpResponse:
         "publishing/posts/list.html",
         {
             "page": page,
-            "posts": [_list_row(post) for post in page.object_list],
+            "posts": _list_rows(membership, page.object_list),
             "status": status,
             "status_label": PostStatus(status).label if status else "",
             "status_filters": STATUS_FILTERS,
@@ -289,15 +290,24 @@ class ListRow:
     post: Post
     targets: list[str]
     languages: list[str]
+    # A target is held back (crisis pause, account, review): not going out at the time shown.
+    held: bool = False
 
 
-def _list_row(post: Post) -> ListRow:
+def _list_row(post: Post, held: bool = False) -> ListRow:
     variants = list(post.variants.all())
     return ListRow(
         post=post,
         targets=sorted({v.channel_account.handle for v in variants}),
         languages=sorted({language_name(v.language) for v in variants}),
+        held=held,
     )
+
+
+def _list_rows(membership: Membership, posts: Iterable[Post]) -> list[ListRow]:
+    posts = list(posts)
+    held = held_post_ids(membership.organization_id, [post.pk for post in posts])
+    return [_list_row(post, post.pk in held) for post in posts]
 
 
 @login_required
