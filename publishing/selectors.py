@@ -57,12 +57,12 @@ def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -
     an account that cannot publish, or for review): they do not go out at the time shown.
     One query, which finds nothing at once through (organization, status) when nothing
     is held."""
-    ids = posts.values("pk") if isinstance(posts, QuerySet) else list(posts)
-    return set(
-        PublishJob.objects.filter(
-            organization_id=organization_id, status=JobStatus.HELD, post__in=ids
-        ).values_list("post_id", flat=True)
-    )
+    jobs = PublishJob.objects.filter(organization_id=organization_id, status=JobStatus.HELD)
+    if isinstance(posts, QuerySet):
+        jobs = jobs.filter(post__in=posts.values("pk"))
+    else:
+        jobs = jobs.filter(post_id__in=list(posts))
+    return set(jobs.values_list("post_id", flat=True))
 
 
 def post_get_for_user(membership: Membership, pk: int | str) -> Post:
