@@ -59,7 +59,7 @@ def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -
     is held."""
     jobs = PublishJob.objects.filter(organization_id=organization_id, status=JobStatus.HELD)
     if isinstance(posts, QuerySet):
-        jobs = jobs.filter(post__in=posts.values("pk"))
+        jobs = jobs.filter(post__in=posts)
     else:
         jobs = jobs.filter(post_id__in=list(posts))
     return set(jobs.values_list("post_id", flat=True))
