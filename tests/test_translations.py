@@ -17,6 +17,8 @@ import polib
 import pytest
 from django.conf import settings
 
+from governance.dates import sort_key
+
 LOCALE = Path(settings.BASE_DIR) / "locale"
 TRANSLATED = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
@@ -125,3 +127,21 @@ def test_the_passkey_script_speaks_turkish(client):
     script = client.get("/auth/passkeys/jsi18n/").content.decode()
     # The catalogue is JSON inside the script, non-ASCII letters escaped.
     assert json.dumps("Doğrulanıyor…") in script
+
+
+def test_the_settings_page_in_turkish_names_and_sorts_time_zones_the_turkish_way(
+    client, personas, login
+):
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "tr"
+    body = client.get("/governance/settings/").content.decode()
+    assert "<h1>Kurum ayarları</h1>" in body
+    group = body.split('<optgroup label="Avrupa">', 1)[1].split("</optgroup>", 1)[0]
+    europe = re.findall(r"<option [^>]*>([^<]*)</option>", group)
+    assert europe == sorted(europe, key=lambda name: sort_key(name, "tr"))
+    assert ">Türkiye</option>" in group and ">Ukrayna (Kiev)</option>" in group
+    # Ç after C; ı (Kıbrıs, Sırbistan) between h and i; İ (İrlanda) with i.
+    assert europe.index("Cebelitarık") < europe.index("Çekya") < europe.index("Danimarka")
+    assert europe.index("Kıbrıs (Lefkoşa)") < europe.index("Kuzey Makedonya")
+    assert europe.index("Sırbistan") < europe.index("Slovakya")
+    assert europe.index("Hollanda") < europe.index("İrlanda") < europe.index("Jersey")
