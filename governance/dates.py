@@ -115,10 +115,10 @@ _AFTER_Z = {"fi": "åäöæø", "sv": "åäöæø"}
 _KEPT = {"fi": {"å": "å", "ä": "ä", "ö": "ö", "æ": "ä", "ø": "ö"}}
 _KEPT["sv"] = _KEPT["fi"]
 # Letters each language files right after another one ("ç" after "c"; the
-# dotless "ı" before "i", so after "h"), as the Turkish alphabet does.
-_FILED_AFTER = {"tr": {"ç": "c", "ğ": "g", "ı": "h", "ö": "o", "ş": "s", "ü": "u"}}
-# Case rules of their own: in Turkish "I" is the capital of "ı", "İ" of "i".
-_UPPER_I = {"tr": str.maketrans({"I": "ı", "İ": "i"})}
+# dotless "ı" before "i", so after "h"), as the Turkish alphabet does.  # noqa: RUF003
+_FILED_AFTER = {"tr": {"ç": "c", "ğ": "g", "ı": "h", "ö": "o", "ş": "s", "ü": "u"}}  # noqa: RUF001
+# Case rules of their own: in Turkish "I" is the capital of "ı", "İ" of "i".  # noqa: RUF003
+_UPPER_I = {"tr": str.maketrans({"I": "ı", "İ": "i"})}  # noqa: RUF001
 
 
 def sort_key(text: str, language: str | None = None) -> tuple[tuple[int, str], ...]:

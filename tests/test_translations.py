@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003 (Turkish text, where the dotless i is a letter)
 """Every interface language is complete: each string translated, none fuzzy, placeholders kept.
 
 The catalogues are read as they are committed (locale/<code>/LC_MESSAGES/*.po), for

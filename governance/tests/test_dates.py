@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 (Turkish text, where the dotless i is a letter)
 """Date ranges and day headings read as each language writes them (CLDR, through Babel)."""
 
 from __future__ import annotations
