@@ -23,7 +23,7 @@ from django.utils import formats, timezone, translation
 
 # The CLDR locale whose patterns match the language's format module: English
 # is written the European way ("7 Dec 2026", 24-hour clock), as in en_GB.
-BABEL_LOCALES = {"en": "en_GB", "fi": "fi", "sv": "sv"}
+BABEL_LOCALES = {"en": "en_GB", "fi": "fi", "sv": "sv", "tr": "tr", "id": "id"}
 
 
 def babel_locale(language: str | None = None) -> Locale:
@@ -114,22 +114,31 @@ def _territory_zones() -> dict[str, tuple[str, ...]]:
 _AFTER_Z = {"fi": "åäöæø", "sv": "åäöæø"}
 _KEPT = {"fi": {"å": "å", "ä": "ä", "ö": "ö", "æ": "ä", "ø": "ö"}}
 _KEPT["sv"] = _KEPT["fi"]
+# Letters each language files right after another one ("ç" after "c"; the
+# dotless "ı" before "i", so after "h"), as the Turkish alphabet does.  # noqa: RUF003
+_FILED_AFTER = {"tr": {"ç": "c", "ğ": "g", "ı": "h", "ö": "o", "ş": "s", "ü": "u"}}  # noqa: RUF001
+# Case rules of their own: in Turkish "I" is the capital of "ı", "İ" of "i".  # noqa: RUF003
+_UPPER_I = {"tr": str.maketrans({"I": "ı", "İ": "i"})}  # noqa: RUF001
 
 
 def sort_key(text: str, language: str | None = None) -> tuple[tuple[int, str], ...]:
     """A key that sorts names the way the language's alphabet does.
 
     Not full Unicode collation (no ICU here), but right for the names we sort:
-    Finnish and Swedish put å, ä and ö after z; accents elsewhere do not move
-    a name.
+    Finnish and Swedish put å, ä and ö after z; Turkish puts ç, ğ, ı, ö, ş and
+    ü each after its base letter; accents elsewhere do not move a name.
     """
     code = (language or translation.get_language() or "en").split("-")[0].lower()
     kept = _KEPT.get(code, {})
     order = _AFTER_Z.get(code, "")
+    filed_after = _FILED_AFTER.get(code, {})
     key: list[tuple[int, str]] = []
-    for char in text.casefold():
+    for char in text.translate(_UPPER_I.get(code, {})).casefold():
         if char in kept:
             key.append((1 + order.index(kept[char]), ""))
+            continue
+        if char in filed_after:
+            key.append((0, filed_after[char] + "\U0010ffff"))
             continue
         base = "".join(
             c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)

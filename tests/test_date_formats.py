@@ -1,7 +1,7 @@
 """One way to write dates and times per language, on every page, in the reader's zone.
 
 The same moments are shown on the post, the inbox item, the audit log, the account
-registry and the calendar list, in English, Finnish and Swedish. Each page shows the
+registry and the calendar list, in English, Finnish, Swedish and Turkish. Each page shows the
 language's one format (``govsocial/formats``) and none of the three that used to be
 mixed on one page: ``12/07/2026 6:44 a.m.``, ``Dec. 7, 2026`` and ``2026-12-07 06:44``.
 """
@@ -32,6 +32,7 @@ EXPECTED = {
     "en": ("7 Dec 2026, 06:44", "4 Dec 2026, 18:05", "31 Mar 2027"),
     "fi": ("7.12.2026 klo 6.44", "4.12.2026 klo 18.05", "31.3.2027"),
     "sv": ("7 december 2026 06:44", "4 december 2026 18:05", "31 mars 2027"),
+    "tr": ("07.12.2026 06:44", "04.12.2026 18:05", "31.03.2027"),
 }
 
 # The three formats that must never appear in the text of a page.
@@ -86,7 +87,7 @@ def pages(client, login, team):
     return fetch
 
 
-@pytest.mark.parametrize("language", ["en", "fi", "sv"])
+@pytest.mark.parametrize("language", ["en", "fi", "sv", "tr"])
 def test_every_page_writes_dates_one_way(pages, language):
     due, posted, review = EXPECTED[language]
     found = pages(language)
@@ -107,6 +108,7 @@ def test_every_page_writes_dates_one_way(pages, language):
         ("en", "Week 50: 7\u00a0\u2013\u00a013 Dec 2026", "06:44"),
         ("fi", "Viikko 50: 7.\u201313. joulukuuta 2026", "6.44"),
         ("sv", "Vecka 50: 7\u201313 dec. 2026", "06:44"),
+        ("tr", "Hafta 50: 7\u201313 Ara 2026", "06:44"),
     ],
 )
 def test_the_calendar_week_reads_as_one_range_and_local_times(pages, language, heading, time):
@@ -119,12 +121,13 @@ ACROSS_TWO_MONTHS = {
     "en": "30 Nov\u00a0\u2013\u00a06 Dec 2026",
     "fi": "30. marraskuuta\u00a0\u2013\u00a06. joulukuuta 2026",
     "sv": "30 nov.\u20136 dec. 2026",
+    "tr": "30 Kas\u00a0\u2013\u00a06 Ara 2026",
 }
 
-NINE_O_CLOCK = {"en": "09:00", "fi": "9.00", "sv": "09:00"}
+NINE_O_CLOCK = {"en": "09:00", "fi": "9.00", "sv": "09:00", "tr": "09:00"}
 
 
-@pytest.mark.parametrize("language", ["en", "fi", "sv"])
+@pytest.mark.parametrize("language", ["en", "fi", "sv", "tr"])
 def test_a_week_across_two_months_reads_as_one_range_on_the_calendar_and_dashboard(
     client, login, personas, language
 ):
