@@ -23,7 +23,7 @@ from django.utils import formats, timezone, translation
 
 # The CLDR locale whose patterns match the language's format module: English
 # is written the European way ("7 Dec 2026", 24-hour clock), as in en_GB.
-BABEL_LOCALES = {"en": "en_GB", "fi": "fi", "sv": "sv"}
+BABEL_LOCALES = {"en": "en_GB", "fi": "fi", "sv": "sv", "tr": "tr", "id": "id"}
 
 
 def babel_locale(language: str | None = None) -> Locale:
@@ -58,8 +58,14 @@ def format_date_range(start: date, end: date, language: str | None = None) -> st
 
 def format_day_heading(day: date, language: str | None = None) -> str:
     """A day with its weekday, for headings: "Monday, 7 December 2026",
-    "maanantai 7. joulukuuta 2026", "måndag 7 december 2026"."""
-    return babel_format_date(day, "full", locale=babel_locale(language))
+    "maanantai 7. joulukuuta 2026", "måndag 7 december 2026", "Senin, 7 Desember 2026"."""
+    locale = babel_locale(language)
+    return babel_format_date(day, _DAY_HEADING.get(locale.language, "full"), locale=locale)
+
+
+# Where the CLDR's full date pads the day ("Senin, 07 Desember 2026"), the day
+# is written the way the language's own style guide writes it (PUEBI: "7 Desember").
+_DAY_HEADING = {"id": "EEEE, d MMMM y"}
 
 
 def time_zone_label(name: str, language: str | None = None) -> str:

@@ -242,6 +242,8 @@ LANGUAGES = [
     ("en", _("English")),
     ("fi", _("Finnish")),
     ("sv", _("Swedish")),
+    ("tr", _("Turkish")),
+    ("id", _("Indonesian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # One date and time format per language, used everywhere (govsocial/formats).
