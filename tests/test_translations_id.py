@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 
 from governance.dates import format_date_range, format_day_heading
+from governance.holidays import country_for_time_zone, holidays_between
 from governance.models import User
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "id" / "LC_MESSAGES"
@@ -123,6 +124,13 @@ def test_dates_are_written_the_indonesian_way():
     assert format_date_range(date(2026, 11, 30), date(2026, 12, 6), "id") == (
         "30 Nov\u20136 Des 2026"
     )
+
+
+def test_indonesian_public_holidays_are_named_in_indonesian():
+    assert country_for_time_zone("Asia/Jakarta") == "ID"
+    assert holidays_between("ID", date(2026, 8, 17), date(2026, 8, 18), "id") == {
+        date(2026, 8, 17): ["Hari Kemerdekaan Republik Indonesia"]
+    }
 
 
 def test_a_member_who_chose_indonesian_sees_the_calendar_in_it(client, login, personas):
