@@ -145,3 +145,38 @@ def test_a_member_who_chose_indonesian_sees_the_calendar_in_it(client, login, pe
     assert "Minggu 49: 30 Nov\u20136 Des 2026" in text
     assert " 09.00 " in text  # the week's rows of hours, with the Indonesian full stop
     assert "Kalender" in text
+
+
+# The everyday screens, and words English would show there.
+SCREENS = [
+    "/",
+    "/publishing/posts/new/",
+    "/publishing/calendar/",
+    "/inbox/",
+    "/analytics/",
+    "/accounts/",
+    "/governance/members/",
+    "/governance/audit/",
+    "/governance/settings/",
+]
+ENGLISH = re.compile(r"\b(the|and|Save|Choose|your|with|This|Add|New|Show|All)\b")
+
+
+def test_the_everyday_screens_have_no_english_left(client, login, personas):
+    User.objects.filter(pk=personas.alice.pk).update(preferred_language="id")
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    for url in SCREENS:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert '<html lang="id">' in page, url
+        text = visible_text(page)
+        assert "Kotak masuk" in text, url  # the main navigation
+        # Place names ("Amerika Serikat (New York)") are not English text.
+        english = [
+            line.strip()
+            for line in text.splitlines()
+            if ENGLISH.search(line) and "Amerika Serikat" not in line
+        ]
+        assert english == [], url
