@@ -58,8 +58,14 @@ def format_date_range(start: date, end: date, language: str | None = None) -> st
 
 def format_day_heading(day: date, language: str | None = None) -> str:
     """A day with its weekday, for headings: "Monday, 7 December 2026",
-    "maanantai 7. joulukuuta 2026", "måndag 7 december 2026"."""
-    return babel_format_date(day, "full", locale=babel_locale(language))
+    "maanantai 7. joulukuuta 2026", "måndag 7 december 2026", "Senin, 7 Desember 2026"."""
+    locale = babel_locale(language)
+    return babel_format_date(day, _DAY_HEADING.get(locale.language, "full"), locale=locale)
+
+
+# Where the CLDR's full date pads the day ("Senin, 07 Desember 2026"), the day
+# is written the way the language's own style guide writes it (PUEBI: "7 Desember").
+_DAY_HEADING = {"id": "EEEE, d MMMM y"}
 
 
 def time_zone_label(name: str, language: str | None = None) -> str:
