@@ -14,8 +14,8 @@ import pytest
 from accounts import services as account_services
 from accounts.connectors.registry import get_connector
 from accounts.models import ChannelAccount
-from analytics.listening.models import ListeningPost, Watch, WatchSource, WatchVolume
 from analytics import tasks
+from analytics.listening.models import ListeningPost, Watch, WatchSource, WatchVolume
 from analytics.tasks import listening_poll_due
 from governance.models import AuditEvent
 from inbox.models import InboxItem
