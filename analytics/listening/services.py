@@ -134,6 +134,19 @@ def watch_save(
     for account in channel_accounts:
         if account.organization_id != membership.organization_id:
             raise PermissionDenied
+        try:
+            searchable = get_connector(account.network).listening.searchable
+        except UnknownNetwork:
+            searchable = False
+        if not searchable:
+            raise ValidationError(
+                {
+                    "channel_accounts": [
+                        _("%(account)s is on a network whose search we cannot use.")
+                        % {"account": account.handle}
+                    ]
+                }
+            )
     with transaction.atomic():
         creating = watch is None
         old = None if watch is None else _watch_state(watch)
