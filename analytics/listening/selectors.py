@@ -24,6 +24,7 @@ from governance.selectors.access import get_in_org, require_perm
 
 STREAM_PAGE_SIZE = 50
 STREAM_MAX_PAGE = 200
+LANGUAGE_SAMPLE = 500
 
 
 def watches_for_membership(membership: Membership) -> QuerySet[Watch]:
@@ -103,19 +104,18 @@ def stream_page(
     return rows[:STREAM_PAGE_SIZE], len(rows) > STREAM_PAGE_SIZE
 
 
-def stream_choices(watch: Watch) -> tuple[list[str], list[str]]:
+def stream_choices(watch: Watch, selected_language: str = "") -> tuple[list[str], list[str]]:
     """The networks and languages to filter by: the watch's accounts' networks, and the
-    languages of the last day's posts (bounded reads)."""
+    languages of its latest posts (a bounded read on the stream's index, whatever the
+    store's size), with the one chosen now kept."""
     networks = sorted({a.network for a in watch.channel_accounts.all()})
-    since = timezone.now() - timedelta(days=14)
-    languages = sorted(
-        lang
-        for lang in ListeningPost.objects.filter(watch=watch, posted_at__gte=since)
-        .exclude(language="")
-        .values_list("language", flat=True)
-        .distinct()[:50]
-    )
-    return networks, languages
+    latest = ListeningPost.objects.filter(watch=watch).order_by("-posted_at", "-id")[
+        :LANGUAGE_SAMPLE
+    ]
+    languages = {lang for lang in latest.values_list("language", flat=True) if lang}
+    if selected_language:
+        languages.add(selected_language[:16])
+    return networks, sorted(languages)
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ def watch_pause_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _stream_context(request: HttpRequest, membership: Membership, watch: Watch) -> dict[str, Any]:
-    networks, languages = stream_choices(watch)
+    networks, languages = stream_choices(watch, request.GET.get("language", ""))
     form = StreamFilterForm(request.GET or None, networks=networks, languages=languages)
     filters = StreamFilters()
     if form.is_bound and form.is_valid():
