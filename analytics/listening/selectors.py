@@ -22,7 +22,7 @@ from analytics.listening.models import (
 from governance.models import Membership
 from governance.selectors.access import get_in_org, require_perm
 
-STREAM_PAGE_SIZE = 50
+STREAM_PAGE_SIZE = 25
 STREAM_MAX_PAGE = 200
 LANGUAGE_SAMPLE = 500
 

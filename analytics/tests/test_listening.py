@@ -286,6 +286,10 @@ def test_a_burst_alerts_the_followers_once_in_the_app_and_by_email_and_pauses_in
     personas, client, login, django_capture_on_commit_callbacks
 ):
     watch = _watch(personas, followers=[personas.carol])
+    personas.alice.preferred_language = "en"
+    personas.alice.save()
+    personas.carol.preferred_language = "sv"
+    personas.carol.save()
     hour = _this_hour()
     # The usual: two posts in this hour on each of the last 14 days.
     for day in range(1, 15):
@@ -312,7 +316,9 @@ def test_a_burst_alerts_the_followers_once_in_the_app_and_by_email_and_pauses_in
     notices = Notification.objects.filter(kind="listening.alert")
     assert {n.user for n in notices} == {personas.alice, personas.carol}
     assert all(n.link == f"/listening/{watch.pk}/" for n in notices)
-    assert "12 posts in one hour, usually 2" in notices[0].message
+    # Each follower in their own language.
+    assert "12 posts in one hour, usually 2" in notices.get(user=personas.alice).message
+    assert "12 inlägg på en timme, vanligtvis 2" in notices.get(user=personas.carol).message
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.org", "carol@example.org"]
     assert f"/listening/{watch.pk}/" in mail.outbox[0].body
 
