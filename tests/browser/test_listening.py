@@ -43,6 +43,7 @@ def log_in(page: Any, user: User) -> None:
 
 def _burst(watch: Watch, count: int) -> None:
     now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
     found = [
         (
             FoundPost(
@@ -51,7 +52,7 @@ def _burst(watch: Watch, count: int) -> None:
                 author_handle=f"p{i}.bsky.social",
                 author_name=f"Asukas {i}",
                 text=("uimahalli suljetaan pysyvästi!" if i == 0 else f"uimahallissa kylmää {i}"),
-                created_at=now - timedelta(minutes=i),
+                created_at=max(hour, now - timedelta(seconds=i)),  # all in this hour
                 language="fi" if i % 3 else "sv",
                 likes=i,
             ),
