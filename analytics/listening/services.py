@@ -294,11 +294,12 @@ def listening_store_posts(
     if not unique:
         return []
     with transaction.atomic():
-        existing = set(
-            ListeningPost.objects.filter(
+        existing = {
+            row[0]: row
+            for row in ListeningPost.objects.filter(
                 watch=watch, network=network, remote_id__in=list(unique)
-            ).values_list("remote_id", flat=True)
-        )
+            ).values_list("remote_id", "pk", "likes", "shares", "replies", "quotes")
+        }
         rows = [
             ListeningPost(
                 organization_id=watch.organization_id,
@@ -323,19 +324,30 @@ def listening_store_posts(
             for key, (post, matched) in unique.items()
             if key not in existing
         ]
-        created = ListeningPost.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        # Refresh engagement of the posts seen before (their numbers grow).
-        for key, (post, _matched) in unique.items():
-            if key in existing:
-                ListeningPost.objects.filter(watch=watch, network=network, remote_id=key).update(
-                    likes=post.likes, shares=post.shares, replies=post.replies, quotes=post.quotes
-                )
+        ListeningPost.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        # Refresh the engagement of posts seen before whose numbers changed (one query).
+        changed = [
+            ListeningPost(
+                pk=existing[key][1],
+                likes=post.likes,
+                shares=post.shares,
+                replies=post.replies,
+                quotes=post.quotes,
+            )
+            for key, (post, _matched) in unique.items()
+            if key in existing
+            and existing[key][2:] != (post.likes, post.shares, post.replies, post.quotes)
+        ]
+        if changed:
+            ListeningPost.objects.bulk_update(
+                changed, ["likes", "shares", "replies", "quotes"], batch_size=500
+            )
         hours = Counter(_hour(row.posted_at) for row in rows)
         _add_volume(watch, hours)
     for hour in sorted(hours):
         if hour >= _hour(now) - HOUR:
             alert_check(watch=watch, hour=hour)
-    return created if isinstance(created, list) else rows
+    return rows
 
 
 def _add_volume(watch: Watch, hours: Counter[datetime]) -> None:

@@ -22,6 +22,7 @@ from analytics.listening.models import (
     Watch,
     WatchAlert,
     WatchSource,
+    WatchVolume,
 )
 from analytics.listening.services import (
     listening_store_posts,
@@ -457,3 +458,25 @@ def test_a_case_groups_posts_links_the_correction_shows_reach_and_closes_with_a_
         )
     )
     assert actions == {"listening.case_opened", "listening.case_closed"}
+
+
+def test_seeing_a_post_again_adds_nothing_and_refreshes_its_engagement(personas):
+    watch = _watch(personas)
+    hour = _this_hour()
+    [(post, matched)] = _found(1, hour)
+    assert (
+        len(
+            listening_store_posts(
+                watch=watch, account=None, network="bluesky", found=[(post, matched)]
+            )
+        )
+        == 1
+    )
+    grown = FoundPost(**{**post.__dict__, "likes": 40, "shares": 3})
+    again = listening_store_posts(
+        watch=watch, account=None, network="bluesky", found=[(grown, matched)]
+    )
+    assert again == []
+    stored = ListeningPost.objects.get()
+    assert (stored.likes, stored.shares) == (40, 3)
+    assert WatchVolume.objects.get(watch=watch, hour=hour).count == 1
