@@ -14,6 +14,7 @@ NAV = [
     ("publishing:post_list", _("Posts"), "posts.view"),
     ("publishing:calendar", _("Calendar"), "posts.view"),
     ("inbox:index", _("Inbox"), "inbox.view"),
+    ("listening:index", _("Listening"), "listening.view"),
     ("analytics:index", _("Analytics"), "analytics.view"),
     ("accounts:list", _("Accounts"), "accounts.view"),
     ("governance:index", _("Governance"), "org.view"),

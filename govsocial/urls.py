@@ -25,6 +25,7 @@ urlpatterns = [
     path("publishing/", include("publishing.urls")),
     path("inbox/", include("inbox.urls")),
     path("analytics/", include("analytics.urls")),
+    path("listening/", include("analytics.listening.urls")),
     path("api/v1/", include("govsocial.api_urls")),
     # SCIM 2.0 for the organization's identity provider (governance/api/scim.py).
     path("scim/v2/", include(scim_api_urls)),

@@ -248,6 +248,54 @@ class InboxItem:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+# --- listening (search of public posts by others) ---------------------------
+
+
+@dataclass(frozen=True)
+class ListeningCapability:
+    """What a network lets us search for listening, and how far back.
+
+    ``words``: free text (words and phrases); ``hashtags``: posts by hashtag;
+    ``handles``: posts mentioning an account; ``lookback_days``: how far back a
+    search reaches (None: as far as the network keeps; 0: not at all)."""
+
+    words: bool = False
+    hashtags: bool = False
+    handles: bool = False
+    lookback_days: int | None = 0
+
+    @property
+    def searchable(self) -> bool:
+        return self.words or self.hashtags or self.handles
+
+
+@dataclass(frozen=True)
+class FoundPost:
+    """A public post a search found (anyone's, not only ours)."""
+
+    remote_id: str
+    url: str
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime | None
+    language: str = ""
+    likes: int = 0
+    shares: int = 0
+    replies: int = 0
+    quotes: int = 0
+    author_id: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results, newest first; ``next_cursor`` pages further back."""
+
+    posts: Sequence[FoundPost]
+    next_cursor: str = ""
+
+
 @dataclass(frozen=True)
 class InboxPage:
     """Items that arrived after the cursor, oldest first.
@@ -532,6 +580,25 @@ class Connector:
 
     def fetch_account_metrics(self, account: ChannelAccount) -> AccountMetrics:
         raise NotSupported(_("account metrics"))
+
+    # listening ------------------------------------------------------------------
+
+    # What this network's search can find for listening (nothing, by default).
+    listening: ClassVar[ListeningCapability] = ListeningCapability()
+
+    def search_posts(
+        self,
+        account: ChannelAccount,
+        term: str,
+        *,
+        since: datetime | None = None,
+        cursor: str = "",
+        limit: int = 50,
+    ) -> SearchPage:
+        """Public posts matching ``term`` (a word, a phrase, ``#hashtag`` or ``@handle``),
+        newest first, searched as ``account``. ``since`` is a hint: a network that cannot
+        filter by time returns older posts too, and the caller stops paging."""
+        raise NotSupported(_("searching public posts"))
 
     # rules ----------------------------------------------------------------------
 

@@ -52,11 +52,13 @@ from accounts.connectors.base import (
     Connector,
     ConnectorError,
     CredentialUpdate,
+    FoundPost,
     HealthResult,
     InboxItem,
     InboxKind,
     InboxPage,
     Limits,
+    ListeningCapability,
     MediaItem,
     PostMetrics,
     PublishRequest,
@@ -66,6 +68,7 @@ from accounts.connectors.base import (
     RecentPosts,
     Rejected,
     RemoteRef,
+    SearchPage,
     TransientError,
     UnknownOutcome,
 )
@@ -102,6 +105,10 @@ AUTH_ERRORS = frozenset(
 RENEWABLE_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
 NOT_FOUND_ERRORS = frozenset({"RecordNotFound", "NotFound"})
 GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
+# app.bsky.feed.searchPosts: limit 1..100 (default 25); the query is at most what the
+# Bluesky app sends; longer ones are cut (the local filter still checks the whole term).
+SEARCH_LIMIT_MAX = 100
+SEARCH_QUERY_MAX = 300
 INBOX_REASONS: tuple[InboxKind, ...] = ("mention", "reply", "quote")
 INBOX_PAGE_SIZE = 50
 # Notifications come newest first; a sync walks back to the last one it saw, at most this far.
@@ -1037,6 +1044,41 @@ class BlueskyConnector(Connector):
             )
         return metrics
 
+    # --- listening ---------------------------------------------------------------
+
+    # app.bsky.feed.searchPosts searches the text of every public post the AppView
+    # indexed (words, phrases, #tags, and mentions through the same query), with
+    # ``since`` to stop at the last poll: docs.bsky.app/docs/api/app-bsky-feed-search-posts
+    listening = ListeningCapability(words=True, hashtags=True, handles=True, lookback_days=None)
+
+    def search_posts(
+        self,
+        account: ChannelAccount,
+        term: str,
+        *,
+        since: datetime | None = None,
+        cursor: str = "",
+        limit: int = 50,
+    ) -> SearchPage:
+        """``app.bsky.feed.searchPosts`` through the account's PDS (which proxies it to
+        the AppView with the account's token: the search may need a signed-in viewer).
+        Parameters as the lexicon defines them: q, sort=latest, since (inclusive,
+        against sortAt), limit, cursor."""
+        params: dict[str, Any] = {
+            "q": term[:SEARCH_QUERY_MAX],
+            "sort": "latest",
+            "limit": max(1, min(limit, SEARCH_LIMIT_MAX)),
+        }
+        if since is not None:
+            params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        if cursor:
+            params["cursor"] = cursor
+        body = self._call(account, "GET", "app.bsky.feed.searchPosts", params=params)
+        posts = [
+            found for found in (_found_post(post) for post in body.get("posts") or []) if found
+        ]
+        return SearchPage(posts=posts, next_cursor=str(body.get("cursor") or ""))
+
     def fetch_account_metrics(self, account: ChannelAccount) -> AccountMetrics:
         session = self._session(account)
         profile = self._call(
@@ -1047,6 +1089,32 @@ class BlueskyConnector(Connector):
             following=int(profile.get("followsCount") or 0),
             posts=int(profile.get("postsCount") or 0),
         )
+
+
+def _found_post(post: Mapping[str, Any]) -> FoundPost | None:
+    """A post view (app.bsky.feed.defs#postView) from a search, as a found post."""
+    uri = str(post.get("uri") or "")
+    if not uri:
+        return None
+    record = post.get("record") or {}
+    author = post.get("author") or {}
+    author_did = str(author.get("did") or "") or uri.removeprefix("at://").split("/")[0]
+    langs = record.get("langs") or []
+    return FoundPost(
+        remote_id=uri,
+        url=post_url(author_did, uri),
+        author_handle=str(author.get("handle") or ""),
+        author_name=str(author.get("displayName") or ""),
+        author_id=author_did,
+        text=str(record.get("text") or ""),
+        created_at=_parse_time(record.get("createdAt")) or _parse_time(post.get("indexedAt")),
+        language=str(langs[0]) if isinstance(langs, list) and langs else "",
+        likes=int(post.get("likeCount") or 0),
+        shares=int(post.get("repostCount") or 0),
+        replies=int(post.get("replyCount") or 0),
+        quotes=int(post.get("quoteCount") or 0),
+        extra={"uri": uri, "cid": str(post.get("cid") or "")},
+    )
 
 
 def _xrpc_error(response: http.HttpResponse) -> tuple[str, str]:

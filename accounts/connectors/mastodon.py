@@ -47,11 +47,13 @@ from accounts.connectors.base import (
     ConnectedAccount,
     Connector,
     ConnectorError,
+    FoundPost,
     HealthResult,
     InboxItem,
     InboxKind,
     InboxPage,
     Limits,
+    ListeningCapability,
     MediaItem,
     OAuthClient,
     OAuthStart,
@@ -63,13 +65,22 @@ from accounts.connectors.base import (
     RecentPosts,
     Rejected,
     RemoteRef,
+    SearchPage,
     TransientError,
     UnknownOutcome,
 )
 from accounts.connectors.text import mastodon_length
 from accounts.models import ChannelAccount, MastodonApp
 
-SCOPES = ("read:accounts", "read:statuses", "read:notifications", "write:statuses", "write:media")
+# read:search: full-text search of statuses for listening (docs.joinmastodon.org/api/oauth-scopes).
+SCOPES = (
+    "read:accounts",
+    "read:statuses",
+    "read:notifications",
+    "read:search",
+    "write:statuses",
+    "write:media",
+)
 CLIENT_NAME = "GovSocial"
 VISIBILITY = {
     "public": "public",
@@ -82,6 +93,8 @@ MEDIA_POLL_DELAYS = (0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0)
 INBOX_PAGE_SIZE = 40
 # GET /api/v1/accounts/:id/statuses answers at most 40 statuses a page.
 LOOKUP_PAGE_SIZE = 40
+# Tag timelines and search answer at most 40 statuses a page.
+SEARCH_PAGE_SIZE = 40
 # ``min_id`` before every notification id (Mastodon ids are positive numbers).
 INBOX_FROM_THE_BEGINNING = "0"
 
@@ -811,6 +824,81 @@ class MastodonConnector(Connector):
                 "filtered": notification.get("filtered") is True,
                 "quote_url": quoted_url,
             },
+        )
+
+    # --- listening ------------------------------------------------------------------
+
+    # Hashtags through the tag timeline (every instance); words, phrases and handles
+    # through full-text search, where the instance has it configured and the account
+    # granted ``read:search``. Both reach as far back as the instance keeps statuses.
+    listening = ListeningCapability(words=True, hashtags=True, handles=True, lookback_days=None)
+
+    def search_posts(
+        self,
+        account: ChannelAccount,
+        term: str,
+        *,
+        since: datetime | None = None,
+        cursor: str = "",
+        limit: int = 50,
+    ) -> SearchPage:
+        """A ``#hashtag``: ``GET /api/v1/timelines/tag/:hashtag``
+        (https://docs.joinmastodon.org/methods/timelines/#tag), paged by the ``Link``
+        header's ``max_id``. Anything else: ``GET /api/v2/search?type=statuses``
+        (https://docs.joinmastodon.org/methods/search/#v2), paged by ``max_id`` (the last
+        status's id). An instance without full-text search finds nothing by text; an
+        account connected before GovSocial asked for ``read:search`` searches hashtags
+        only (reconnecting grants it). ``since`` is not a parameter of either: the
+        caller stops paging at older statuses."""
+        token = self._token(account)
+        params: dict[str, Any] = {"limit": max(1, min(limit, SEARCH_PAGE_SIZE))}
+        if cursor:
+            params["max_id"] = cursor
+        if term.startswith("#"):
+            tag = term[1:].strip()
+            if not tag:
+                return SearchPage(posts=[])
+            response = self._request(
+                "GET",
+                account.server_url,
+                f"/api/v1/timelines/tag/{quote(tag, safe='')}",
+                token=token,
+                params=params,
+            )
+            statuses = [s for s in self._json(response) or [] if isinstance(s, dict)]
+            next_page = parse_qs(urlsplit(response.links.get("next", "")).query).get("max_id")
+            next_cursor = next_page[0] if next_page and statuses else ""
+        else:
+            granted = list(account.scopes or [])
+            if granted and "read:search" not in granted and not _implied("read:search", granted):
+                return SearchPage(posts=[])
+            params.update({"q": term, "type": "statuses", "resolve": "false"})
+            response = self._request(
+                "GET", account.server_url, "/api/v2/search", token=token, params=params
+            )
+            body = self._json(response) or {}
+            statuses = [s for s in body.get("statuses") or [] if isinstance(s, dict)]
+            next_cursor = str(statuses[-1].get("id") or "") if statuses else ""
+        domain = _local_domain(account)
+        posts = [self._found_post(status, domain) for status in statuses if status.get("id")]
+        return SearchPage(posts=posts, next_cursor=next_cursor)
+
+    def _found_post(self, status: Mapping[str, Any], domain: str) -> FoundPost:
+        author = status.get("account") or {}
+        return FoundPost(
+            remote_id=str(status["id"]),
+            url=str(status.get("url") or status.get("uri") or ""),
+            author_handle=self._handle(author, domain),
+            author_name=str(author.get("display_name") or author.get("username") or ""),
+            author_id=str(author.get("id") or ""),
+            text=status_text(status),
+            created_at=_parse_time(status.get("created_at")),
+            language=str(status.get("language") or ""),
+            likes=int(status.get("favourites_count") or 0),
+            shares=int(status.get("reblogs_count") or 0),
+            replies=int(status.get("replies_count") or 0),
+            quotes=int(status.get("quotes_count") or 0),
+            extra={"uri": str(status.get("uri") or "")},
         )
 
     def fetch_post_metrics(

@@ -45,6 +45,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analytics.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
     # Goals and scheduled e-mail reports.
     "analytics.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    # Listening: reading watches' streams, and keeping watches and misinformation cases.
+    "listening.view": frozenset(
+        {Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.REVIEWER, Role.AUDITOR}
+    ),
+    "listening.manage": frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR}),
     "registry.view": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
     "registry.manage": frozenset({Role.ADMIN}),
     "vault.reveal": frozenset({Role.ADMIN, Role.MANAGER}),

@@ -488,6 +488,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60.0,
         "options": {"queue": "sync", "expires": 55},
     },
+    # Listening (analytics/tasks.py): every minute, one search per (watch, account) whose
+    # next search is due (every five minutes, later after a rate limit); hourly, a reach
+    # point for each open misinformation case. All on ``sync``: publishing never waits.
+    "analytics-listening-poll-due": {
+        "task": "analytics.tasks.listening_poll_due",
+        "schedule": 60.0,
+        "options": {"queue": "sync", "expires": 55},
+    },
+    "analytics-listening-case-reach": {
+        "task": "analytics.tasks.listening_case_reach",
+        "schedule": 60 * 60.0,
+        "options": {"queue": "sync", "expires": 55 * 60},
+    },
     "analytics-rebuild-recent": {
         "task": "analytics.tasks.rebuild_recent",
         "schedule": 60 * 60.0,

@@ -47,12 +47,12 @@ from email import policy
 from email.parser import BytesParser
 from socketserver import ThreadingMixIn
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 KNOWN_SCOPES = {
     "read", "write", "follow", "push", "profile",
-    "read:accounts", "read:statuses", "read:notifications", "read:follows",
+    "read:accounts", "read:statuses", "read:notifications", "read:follows", "read:search",
     "write:statuses", "write:media", "write:accounts", "write:follows", "write:notifications",
 }  # fmt: skip
 IDEMPOTENCY_SECONDS = 3600
@@ -257,6 +257,11 @@ class MastodonTestServer:
         self.limited_federation = False
         # An older server (< 4.0) has /api/v1/instance only.
         self.instance_v2 = True
+        # Full-text search of statuses needs Elasticsearch configured on the instance
+        # (admin/elasticsearch.md); without it GET /api/v2/search finds no statuses by text.
+        self.full_text_search = True
+        # "Show trends / public preview": off, the tag timeline needs a signed-in token.
+        self.public_preview = True
         # Each account's notification policy (DEFAULT_POLICY unless changed).
         self.policies: dict[str, dict[str, str]] = {}
         self.notification_requests: dict[str, NotificationRequest] = {}
@@ -405,6 +410,7 @@ class MastodonTestServer:
         in_reply_to: str | None = None,
         visibility: str = "public",
         quote: Status | None = None,
+        language: str = "en",
     ) -> Status:
         """Someone else posts; the accounts it mentions (in the text or with
         ``mention``), and the one it answers, get a notification, filtered or not
@@ -417,7 +423,7 @@ class MastodonTestServer:
                 visibility=visibility,
                 in_reply_to=parent,
                 spoiler_text="",
-                language="en",
+                language=language,
                 media_ids=[],
             )
             if quote is not None:
@@ -533,6 +539,8 @@ class MastodonTestServer:
             ("POST", r"/api/v2/media", self.upload_media),
             ("GET", r"/api/v1/media/(?P<id>\w+)", self.get_media),
             ("GET", r"/api/v1/notifications", self.list_notifications),
+            ("GET", r"/api/v1/timelines/tag/(?P<hashtag>[^/]+)", self.tag_timeline),
+            ("GET", r"/api/v2/search", self.search),
             ("GET", r"/api/v2/notifications/policy", self.notification_policy),
             ("GET", r"/api/v1/notifications/requests", self.list_notification_requests),
             (
@@ -1275,6 +1283,59 @@ class MastodonTestServer:
         page, links = _paginate(notes, request, default_limit=40, max_limit=80)
         body = [self._notification_json(n) for n in page]
         return _json(200, body, {**rate, **links})
+
+    # --- listening: tag timelines and search ---------------------------------------------
+
+    def _searchable(self, status: Status) -> bool:
+        return not status.deleted and status.visibility in ("public", "unlisted")
+
+    def tag_timeline(self, request: _Request, hashtag: str) -> Response:
+        """``GET /api/v1/timelines/tag/:hashtag`` (docs.joinmastodon.org/methods/timelines/#tag):
+        public statuses with the hashtag (case-insensitive, without the ``#``), newest
+        first, ``limit`` 20 by default and 40 at most, paged by ``max_id``/``since_id``/
+        ``min_id`` with a ``Link`` header. Anonymous unless the instance turned public
+        preview off (then ``read:statuses``). ``local``/``remote``/``only_media`` and
+        ``any[]``/``all[]``/``none[]`` are accepted; every status here is local and
+        without media, so they change nothing."""
+        rate: dict[str, str] = {}
+        if not self.public_preview or request.headers.get("Authorization"):
+            _, rate = self._authenticate(request, "read:statuses")
+        tag = unquote(hashtag).lstrip("#").lower()
+        matching = [
+            s
+            for s in self.statuses.values()
+            if s.visibility == "public"
+            and not s.deleted
+            and any((m.group("tag") or "").lower() == tag for m in TOKEN_RE.finditer(s.text))
+        ]
+        page, links = _paginate(matching, request, default_limit=20, max_limit=40)
+        return _json(200, [self._status_json(s) for s in page], {**rate, **links})
+
+    def search(self, request: _Request) -> Response:
+        """``GET /api/v2/search`` (docs.joinmastodon.org/methods/search/#v2) with
+        ``type=statuses``: ``q`` required; a user token with ``read:search``;
+        ``limit`` 20 by default, 40 at most; ``max_id``/``min_id`` page the statuses
+        (no ``Link`` header: search pages by its parameters). Statuses are found by
+        their words (every word of ``q``, a phrase's quotes dropped, as the start of a
+        word, case-insensitive) only where full-text search is configured; otherwise
+        ``statuses`` is empty. Answers ``{accounts, statuses, hashtags}``."""
+        _, rate = self._authenticate(request, "read:search")
+        q = (request.query.get("q") or [""])[0].strip()
+        if not q:
+            raise HttpError(400, {"error": "Validation failed: q is missing"})
+        kind = (request.query.get("type") or [""])[0]
+        statuses: list[Status] = []
+        if kind in ("", "statuses") and self.full_text_search:
+            words = [w.strip('"').lstrip("#").lower() for w in q.split() if w.strip('"#')]
+            statuses = [
+                s
+                for s in self.statuses.values()
+                if self._searchable(s)
+                and all(re.search(rf"(?<!\w){re.escape(w)}", s.text.lower()) for w in words)
+            ]
+        page, _links = _paginate(statuses, request, default_limit=20, max_limit=40)
+        body = {"accounts": [], "statuses": [self._status_json(s) for s in page], "hashtags": []}
+        return _json(200, body, rate)
 
     def notification_policy(self, request: _Request) -> Response:
         """``GET /api/v2/notifications/policy`` (methods/notifications.md#get-policy)."""
