@@ -469,3 +469,72 @@ def test_another_organizations_calendar_is_not_found(client, login, team):
 def test_an_editor_cannot_open_the_import_page(client, login, team):
     login(client, team.eddie.user)
     assert client.get("/publishing/calendar/dates/import/").status_code == 403
+
+
+def test_a_manager_subscribes_on_the_page_and_checks_for_changes_now(
+    client, login, team, helsinki_org, calendar_server
+):
+    calendar_server.body = ics("google.ics")
+    url = f"http://127.0.0.1:{calendar_server.server_port}/calendar/ical/library/basic.ics"
+    login(client, team.manny.user)
+
+    response = client.post(
+        "/publishing/calendar/dates/import/", {"name": "Library events", "url": url}
+    )
+    source = CalendarSource.objects.get()
+    assert response.status_code == 302
+    assert source.url == url
+    client.post(f"/publishing/calendar/dates/import/{source.pk}/confirm/")
+    assert ImportantDate.objects.filter(source=source).count() == 5
+    listing = client.get("/publishing/calendar/dates/import/").content.decode()
+    assert "Library events" in listing and "Subscription" in listing
+
+    calendar_server.body = ics("google.ics").replace(
+        b"SUMMARY:Satutunti\r\n", b"SUMMARY:Lorutunti\r\n"
+    )
+    client.post(f"/publishing/calendar/dates/import/{source.pk}/check/")
+    preview = re.sub(
+        r"\s+", " ", client.get(f"/publishing/calendar/dates/import/{source.pk}/").content.decode()
+    )
+    assert "0 events to add, 3 to change, 0 to remove, 2 unchanged." in preview
+    client.post(f"/publishing/calendar/dates/import/{source.pk}/confirm/")
+    assert ImportantDate.objects.filter(name="Lorutunti").count() == 3
+
+    calendar_server.status = 500
+    response = client.post(f"/publishing/calendar/dates/import/{source.pk}/check/", follow=True)
+    assert "The calendar could not be fetched: the server answered 500." in (
+        response.content.decode()
+    )
+    assert ImportantDate.objects.filter(source=source).count() == 5
+
+
+def test_an_unreachable_or_private_address_on_the_page_is_an_error(client, login, team):
+    login(client, team.manny.user)
+    with override_settings(CONNECTORS_ALLOW_PRIVATE_NETWORKS=False):
+        response = client.post(
+            "/publishing/calendar/dates/import/",
+            {"name": "Council", "url": "https://127.0.0.1/calendar.ics"},
+        )
+    assert response.status_code == 400
+    assert "only public addresses can be used" in response.content.decode()
+    response = client.post(
+        "/publishing/calendar/dates/import/",
+        {"name": "Council", "url": "ftp://example.org/calendar.ics"},
+    )
+    assert response.status_code == 400
+    assert "Enter the calendar&#x27;s https:// (or webcal://) address." in (
+        response.content.decode()
+    )
+    assert not CalendarSource.objects.exists()
+
+
+def test_a_huge_upload_on_the_page_is_refused(client, login, team, monkeypatch):
+    monkeypatch.setattr(ical_import, "MAX_BYTES", 1000)
+    login(client, team.manny.user)
+    response = client.post(
+        "/publishing/calendar/dates/import/",
+        {"name": "Council", "file": _upload("outlook.ics"), "url": ""},
+    )
+    assert response.status_code == 400
+    assert "The calendar is too large" in response.content.decode()
+    assert not CalendarSource.objects.exists()
