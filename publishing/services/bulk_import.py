@@ -863,7 +863,9 @@ def _create_drafts(
     for slot in slots:
         slot.variant_id = slot.variant.pk
     VariantMedia.objects.bulk_create(slots)
-    by_key = {(v.post_id, v.channel_account_id, v.language): v for v in made}
+    by_key: dict[tuple[int, int | None, str], Variant] = {
+        (v.post_id, v.channel_account_id, v.language): v for v in made
+    }
     entries = []
     for post, rows in zip(posts, groups, strict=True):
         entries.append(

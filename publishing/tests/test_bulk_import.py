@@ -384,6 +384,7 @@ def test_posts_made_in_bulk_are_audited_like_one_by_one_and_the_chain_holds(team
         .values_list("action", "new_values")
     )
     variants = {v.language: v.pk for v in first.variants.all()}
+    assert first.scheduled_at is not None
     assert entries == [
         (
             "post.created",
