@@ -61,6 +61,8 @@ FETCH_TIMEOUT = (5.0, 20.0)
 # A subscription is fetched again when its last import is older than this.
 REFRESH_EVERY = timedelta(hours=6)
 NOTE_MAX = 2000
+# A calendar checked but not imported within this time is dropped with its checked file.
+ABANDONED_AFTER = timedelta(days=1)
 
 
 class IcalError(ValidationError):
@@ -418,6 +420,12 @@ def _apply(source: CalendarSource, plan: ImportPlan) -> None:
         ImportantDate.objects.bulk_update(items, list(_fields(plan.changed[0])), batch_size=500)
 
 
+def _where(source: CalendarSource) -> str:
+    """What the audit log says about a subscription's address: its host only (a private
+    calendar's address carries its secret in the path or query)."""
+    return urlsplit(source.url).netloc if source.url else ""
+
+
 def _summary(plan: ImportPlan) -> dict[str, Any]:
     return {
         "added": len(plan.added),
@@ -517,7 +525,7 @@ def calendar_source_import(
         target=source,
         new={
             "name": source.name,
-            "url": source.url,
+            "url_host": _where(source),
             "first_import": first_import,
             **_summary(plan),
         },
@@ -552,7 +560,7 @@ def calendar_source_delete(
         organization=membership.organization,
         actor=membership.user,
         target=source,
-        old={"name": source.name, "url": source.url, "events": count},
+        old={"name": source.name, "url_host": _where(source), "events": count},
         request=request,
     )
     CalendarSource.objects.filter(pk=source.pk, organization=membership.organization).delete()
@@ -592,15 +600,17 @@ def calendar_source_refresh(source_id: int) -> ImportPlan | None:
                 action="calendar_source.refreshed",
                 organization=locked.organization,
                 target=locked,
-                new={"name": locked.name, "url": locked.url, **_summary(plan)},
+                new={"name": locked.name, "url_host": _where(locked), **_summary(plan)},
                 actor_label="calendar subscription",
             )
     return plan
 
 
 def due_subscriptions(now: datetime | None = None) -> list[int]:
-    """The subscriptions whose last import is older than ``REFRESH_EVERY``."""
+    """The subscriptions whose last import is older than ``REFRESH_EVERY``. Calendars
+    checked but never imported (a preview left open) are dropped after a day."""
     now = now or timezone.now()
+    CalendarSource.objects.filter(is_active=False, created_at__lt=now - ABANDONED_AFTER).delete()
     return list(
         CalendarSource.objects.filter(is_active=True)
         .exclude(url="")

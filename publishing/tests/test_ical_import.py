@@ -329,6 +329,9 @@ def test_a_subscription_is_fetched_and_refreshed_by_the_beat_task(
     assert (board.starts_on, _local(board.starts_at)) == (date(2026, 3, 12), "2026-03-12 10:00")
     refreshed = AuditEvent.objects.get(action="calendar_source.refreshed")
     assert refreshed.new_values["changed"] == 1
+    # The address's host only: a private calendar's address carries its secret.
+    assert refreshed.new_values["url_host"] == f"127.0.0.1:{calendar_server.server_port}"
+    assert "owa" not in str(AuditEvent.objects.values_list("new_values", flat=True))
     assert len(calendar_server.requests) == 2
 
     # A source that answers an error keeps its events and says what went wrong.
@@ -341,6 +344,17 @@ def test_a_subscription_is_fetched_and_refreshed_by_the_beat_task(
     # Another refresh within six hours of the last good one is not due.
     with time_machine.travel(datetime(2026, 3, 1, 18, 0, tzinfo=UTC), tick=False):
         assert refresh_calendar_sources() == 0
+
+    # A calendar checked but never imported (the preview left open) goes after a day.
+    calendar_server.status = 200
+    left = calendar_source_check(membership=team.manny, name="Forgotten", url=url)
+    with time_machine.travel(datetime(2026, 3, 1, 20, 0, tzinfo=UTC), tick=False):
+        refresh_calendar_sources()
+    assert CalendarSource.objects.filter(pk=left.pk).exists()
+    with time_machine.travel(datetime(2026, 3, 2, 11, 0, tzinfo=UTC), tick=False):
+        refresh_calendar_sources()
+    assert not CalendarSource.objects.filter(pk=left.pk).exists()
+    assert CalendarSource.objects.filter(pk=source.pk).exists()
 
 
 def test_a_subscription_on_a_private_address_is_refused_in_production(team, calendar_server):
@@ -452,7 +466,7 @@ def test_removing_a_calendar_removes_its_events_and_is_audited(client, login, te
     assert response.status_code == 302
     assert not ImportantDate.objects.exists()
     audit = AuditEvent.objects.get(action="calendar_source.deleted")
-    assert audit.old_values == {"name": "Library", "url": "", "events": 5}
+    assert audit.old_values == {"name": "Library", "url_host": "", "events": 5}
 
 
 def test_another_organizations_calendar_is_not_found(client, login, team):
