@@ -1171,6 +1171,42 @@ class DateKind(models.TextChoices):
     QUIET = "quiet", _("Quiet day")
 
 
+class CalendarSource(models.Model):
+    """An iCal calendar the organization's events come from: an uploaded file or a
+    subscribed URL (refreshed by ``publishing.tasks.refresh_calendar_sources``).
+
+    A source is checked (its events previewed) before anything is imported: until then
+    ``is_active`` is False and the checked file waits in ``pending``."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="calendar_sources"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    url = models.URLField(_("address"), max_length=2000, blank=True, default="")
+    is_active = models.BooleanField(default=False)
+    pending = models.TextField(blank=True, default="")
+    pending_file_name = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar source")
+        verbose_name_plural = _("calendar sources")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_subscription(self) -> bool:
+        return bool(self.url)
+
+
 class ImportantDate(models.Model):
     """A day (or days) the organization marks on its calendar."""
 
@@ -1183,6 +1219,13 @@ class ImportantDate(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=DateKind.choices)
     note = models.TextField(_("note"), blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Imported events: the calendar they came from, the event's UID (with the occurrence's
+    # RECURRENCE-ID for a repeating one) and, for a timed event, when it starts.
+    source = models.ForeignKey(
+        CalendarSource, on_delete=models.CASCADE, null=True, blank=True, related_name="dates"
+    )
+    source_key = models.CharField(max_length=600, blank=True, default="")
+    starts_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("important date")
@@ -1192,7 +1235,12 @@ class ImportantDate(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")),
                 name="important_date_ends_after_start",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "source_key"],
+                condition=Q(source__isnull=False),
+                name="important_date_unique_source_key",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "starts_on", "ends_on"])]
 

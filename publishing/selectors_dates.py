@@ -3,16 +3,20 @@ organization's own important dates (events, awareness days, quiet days)."""
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from governance.holidays import holidays_between, organization_country
 from governance.models import Membership, Organization
-from publishing.models import DateKind, ImportantDate
+from publishing.models import CalendarSource, DateKind, ImportantDate
 
 HOLIDAY = "holiday"
 
@@ -42,6 +46,19 @@ def important_date_get_for_membership(membership: Membership, pk: int) -> Import
         raise Http404 from None
 
 
+def calendar_sources_for_membership(membership: Membership) -> QuerySet[CalendarSource]:
+    """The organization's imported calendars (files and subscriptions) that were imported."""
+    return CalendarSource.objects.filter(organization_id=membership.organization_id)
+
+
+def calendar_source_get_for_membership(membership: Membership, pk: int) -> CalendarSource:
+    """The organization's calendar source; another organization's is a 404."""
+    try:
+        return calendar_sources_for_membership(membership).get(pk=pk)
+    except CalendarSource.DoesNotExist:
+        raise Http404 from None
+
+
 def important_dates_between(
     organization: Organization, first: date, end: date
 ) -> list[ImportantDate]:
@@ -66,6 +83,7 @@ def day_marks_between(
     ).items():
         marks[day] = [DayMark(HOLIDAY, holiday_label, name) for name in names]
     order = {DateKind.QUIET: 0, DateKind.EVENT: 1, DateKind.AWARENESS: 2}
+    zone = zoneinfo.ZoneInfo(organization.time_zone or settings.TIME_ZONE)
     for item in sorted(
         important_dates_between(organization, first, end),
         key=lambda item: (order.get(DateKind(item.kind), 3), item.starts_on, item.pk),
@@ -73,8 +91,13 @@ def day_marks_between(
         day = max(item.starts_on, first)
         last = min(item.ends_on, end - timedelta(days=1))
         while day <= last:
+            name = item.name
+            if item.starts_at is not None and day == item.starts_on:
+                # An imported timed event: its start time in the organization's time zone.
+                local = timezone.localtime(item.starts_at, zone)
+                name = f"{time_format(local.time(), 'TIME_FORMAT')} {name}"
             marks.setdefault(day, []).append(
-                DayMark(item.kind, str(labels.get(item.kind, item.kind)), item.name)
+                DayMark(item.kind, str(labels.get(item.kind, item.kind)), name)
             )
             day += timedelta(days=1)
     return marks

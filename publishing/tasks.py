@@ -85,3 +85,33 @@ def remind_waiting_approvals() -> int:
     """Every few minutes: remind approvers of stages that waited past their policy's
     limit, then the managers; each claimed in the database, so sent once."""
     return approval_reminders_send_due()
+
+
+# Subscribed iCal calendars (publishing/services/ical_import.py), on the sync queue:
+# every hour, each subscription whose last import is older than REFRESH_EVERY is
+# fetched again and what changed at the source is imported (one task per calendar).
+@shared_task(
+    name="publishing.tasks.refresh_calendar_sources",
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def refresh_calendar_sources() -> int:
+    from publishing.services.ical_import import due_subscriptions
+
+    due = due_subscriptions()
+    for source_id in due:
+        refresh_calendar_source.apply_async((source_id,), queue="sync")
+    return len(due)
+
+
+@shared_task(
+    name="publishing.tasks.refresh_calendar_source",
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def refresh_calendar_source(source_id: int) -> None:
+    from publishing.services.ical_import import calendar_source_refresh
+
+    calendar_source_refresh(source_id)

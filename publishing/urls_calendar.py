@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from publishing.views import calendar, important_dates, pause
+from publishing.views import calendar, calendar_sources, important_dates, pause
 
 urlpatterns: list[URLPattern] = [
     path("calendar/", calendar.calendar_month_view, name="calendar"),
@@ -15,6 +15,32 @@ urlpatterns: list[URLPattern] = [
     path("calendar/feed/revoke/", calendar.calendar_feed_revoke_view, name="calendar_feed_revoke"),
     path("calendar/feed/<str:token>.ics", calendar.calendar_feed_view, name="calendar_feed"),
     path("calendar/dates/", important_dates.important_dates_view, name="important_dates"),
+    path("calendar/dates/import/", calendar_sources.calendar_import_view, name="calendar_import"),
+    path(
+        "calendar/dates/import/<int:pk>/",
+        calendar_sources.calendar_source_view,
+        name="calendar_source",
+    ),
+    path(
+        "calendar/dates/import/<int:pk>/confirm/",
+        calendar_sources.calendar_source_confirm_view,
+        name="calendar_source_confirm",
+    ),
+    path(
+        "calendar/dates/import/<int:pk>/check/",
+        calendar_sources.calendar_source_check_view,
+        name="calendar_source_check",
+    ),
+    path(
+        "calendar/dates/import/<int:pk>/discard/",
+        calendar_sources.calendar_source_discard_view,
+        name="calendar_source_discard",
+    ),
+    path(
+        "calendar/dates/import/<int:pk>/delete/",
+        calendar_sources.calendar_source_delete_view,
+        name="calendar_source_delete",
+    ),
     path("calendar/dates/new/", important_dates.important_date_add_view, name="important_date_add"),
     path(
         "calendar/dates/<int:pk>/",

@@ -445,6 +445,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 5 * 60.0,
         "options": {"queue": "default", "expires": 4 * 60},
     },
+    # Subscribed iCal calendars (the organization's own events): refreshed every few hours.
+    "publishing-refresh-calendar-sources": {
+        "task": "publishing.tasks.refresh_calendar_sources",
+        "schedule": 60 * 60.0,
+        "options": {"queue": "sync", "expires": 55 * 60},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -547,6 +553,9 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.import_posts": {"queue": "default"},
     # An exact name wins over the pattern: approval reminders never wait behind publishing.
     "publishing.tasks.remind_waiting_approvals": {"queue": "default"},
+    # Fetching subscribed calendars is outside work, like the inbox's: never in the publish queue.
+    "publishing.tasks.refresh_calendar_sources": {"queue": "sync"},
+    "publishing.tasks.refresh_calendar_source": {"queue": "sync"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.

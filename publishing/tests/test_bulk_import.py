@@ -349,3 +349,73 @@ def test_the_template_has_the_columns_and_an_example(client, team, login):
         membership=team.alice, file_name="template.csv", content=body.encode("utf-8")
     )
     assert [row.problems for row in report.rows] == [[], []]
+
+
+def test_posts_made_in_bulk_are_audited_like_one_by_one_and_the_chain_holds(team, monkeypatch):
+    """The import makes its posts a chunk at a time with one audit append per chunk: each
+    post still has its "post.created" and one "post.edited" per variant (its version up
+    by one each), in order, and the organization's audit chain verifies."""
+    from governance.services.audit import audit_verify_chain
+    from publishing.services import bulk_import
+    from publishing.services.bulk_import import import_batch_save
+
+    monkeypatch.setattr(bulk_import, "CREATE_CHUNK", 2)  # three chunks for five posts
+    at = future()
+    rows = [["post", "account", "language", "text", "time", "campaign"]]
+    for n in range(5):
+        when = (at + timedelta(hours=n)).strftime("%Y-%m-%d %H:%M")
+        rows.append([str(n), "city-news", "fi", f"Tiedote {n}.", when, "Syksy"])
+        rows.append([str(n), "city-news", "sv", f"Meddelande {n}.", when, "Syksy"])
+    report = import_read(membership=team.alice, file_name="posts.csv", content=csv_bytes(rows))
+    batch = import_batch_save(membership=team.alice, report=report)
+    import_start(membership=team.alice, batch=batch, submit=False, only_valid=False, inline=True)
+
+    posts = list(Post.objects.order_by("pk"))
+    assert [post.title for post in posts] == [f"Tiedote {n}." for n in range(5)]
+    assert {post.version for post in posts} == {3}
+    assert {post.campaign.name for post in posts if post.campaign} == {"Syksy"}
+    assert [sorted(post.variants.values_list("language", "text")) for post in posts[:1]] == [
+        [("fi", "Tiedote 0."), ("sv", "Meddelande 0.")]
+    ]
+    first = posts[0]
+    entries = list(
+        AuditEvent.objects.filter(target_type="publishing.post", target_id=str(first.pk))
+        .order_by("seq")
+        .values_list("action", "new_values")
+    )
+    variants = {v.language: v.pk for v in first.variants.all()}
+    assert first.scheduled_at is not None
+    assert entries == [
+        (
+            "post.created",
+            {
+                "title": "Tiedote 0.",
+                "status": "draft",
+                "scheduled_at": first.scheduled_at.isoformat(),
+            },
+        ),
+        (
+            "post.edited",
+            {
+                "version": 2,
+                "variant": variants["fi"],
+                "channel_account": team.account.pk,
+                "language": "fi",
+                "thread_length": 1,
+                "images": 0,
+            },
+        ),
+        (
+            "post.edited",
+            {
+                "version": 3,
+                "variant": variants["sv"],
+                "channel_account": team.account.pk,
+                "language": "sv",
+                "thread_length": 1,
+                "images": 0,
+            },
+        ),
+    ]
+    assert AuditEvent.objects.filter(action="post.created").count() == 5
+    assert audit_verify_chain().ok

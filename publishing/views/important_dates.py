@@ -35,7 +35,9 @@ LIST_LIMIT = 500
 def important_dates_view(request: HttpRequest) -> HttpResponse:
     membership = request_membership_with_perm(request, "posts.view")
     items = list(
-        important_dates_for_membership(membership).order_by("-starts_on", "-pk")[:LIST_LIMIT]
+        important_dates_for_membership(membership)
+        .select_related("source")
+        .order_by("-starts_on", "-pk")[:LIST_LIMIT]
     )
     return render_page(
         request,
@@ -51,6 +53,10 @@ def important_dates_view(request: HttpRequest) -> HttpResponse:
 
 def _save(request: HttpRequest, item: ImportantDate | None) -> HttpResponse:
     membership = request_membership_with_perm(request, "dates.manage")
+    if item is not None and item.source_id:
+        # An imported event changes at its source; an edit here would be overwritten.
+        messages.error(request, _("This event is imported from a calendar: change it there."))
+        return redirect("publishing:calendar_source", item.source_id)
     initial = ImportantDateForm.initial_for(item) if item else {"kind": "event"}
     form = ImportantDateForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
