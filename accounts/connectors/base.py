@@ -150,7 +150,19 @@ class RemoteRef:
 
 
 @dataclass(frozen=True)
+class CaptionTrack:
+    """Captions of a video in one language (WebVTT text, validated on upload)."""
+
+    language: str
+    vtt: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class MediaItem:
+    """An image (``content`` holds its bytes) or a video (``path`` names the file on
+    local disk, read in chunks by the connector: a video is never held in memory)."""
+
     content: bytes
     mime_type: str
     alt_text: str = ""
@@ -158,6 +170,21 @@ class MediaItem:
     # A signed, expiring public address of the same bytes, for networks that fetch
     # media by URL (Threads, Instagram); empty when the site has no public address.
     public_url: str = ""
+    kind: Literal["image", "video"] = "image"
+    # Video only: the file to stream from, its size and what ffprobe found.
+    path: str = ""
+    size_bytes: int = 0
+    duration_ms: int = 0
+    width: int = 0
+    height: int = 0
+    # Video only: captions per language (sent where the network takes caption files),
+    # and the poster frame (JPEG bytes) for networks that take a thumbnail.
+    captions: Sequence[CaptionTrack] = ()
+    poster: bytes = b""
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video"
 
 
 @dataclass(frozen=True)
@@ -183,6 +210,10 @@ class PublishRequest:
     # A post this one quotes, and a poll (networks that have them: X).
     quote_of: RemoteRef | None = None
     poll: Poll | None = None
+    # Choices a network requires per post, by key (YouTube: "title", "privacy_status",
+    # "category_id", "tags", "made_for_kids", "publish_at"; TikTok: "privacy_level",
+    # "disable_comment", "disable_duet", "disable_stitch", "brand_content_toggle"…).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
