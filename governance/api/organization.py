@@ -457,8 +457,9 @@ class ApiTokenRevokeView(APIView):
 class ApiSwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI at /api/swagger/ (for trying calls out), within the site's CSP: the
     split view loads its start-up code as a script file, and the template has no
-    inline style. Its own styles fall short of WCAG (contrast, buttons inside
-    buttons), so the documentation itself is Redoc's page."""
+    inline style. Its own colours fall short of WCAG contrast, so the template adds
+    ``swagger-contrast.css``; deep links are off (they put a link inside each
+    operation's button). The documentation itself is Redoc's page."""
 
     template_name = "governance/api/swagger_ui.html"
 
