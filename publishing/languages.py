@@ -16,7 +16,7 @@ import langcodes
 from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -101,16 +101,25 @@ def _label(tag: str, reader: str) -> str:
 
 def language_label(tag: str, reader: str | None = None) -> str:
     """The language's name in the reader's interface language, with its own name beside
-    it ("Arabic — العربية"); the tag itself when CLDR does not know it."""
+    it ("Arabic — العربية"); the tag itself when CLDR does not know it. The interface's
+    own languages go by their name alone, as everywhere in GovSocial ("Finnish")."""
+    if tag in interface_language_codes():
+        return language_name(tag, reader)
     return _label(tag, reader or _reader_language())
 
 
 def language_name(tag: str, reader: str | None = None) -> str:
-    """The name alone, in the reader's language ("Arabic")."""
+    """The name alone, in the reader's language ("Arabic"), as it reads inside a sentence
+    (Finnish and Swedish names are lower case: "suomi", "arabia")."""
+    if reader is None and tag in interface_language_codes():
+        return str(dict(settings.LANGUAGES)[tag])
+    if reader is not None and tag in interface_language_codes():
+        with override(reader):
+            return str(dict(settings.LANGUAGES)[tag])
     locale = _cldr(tag)
     if locale is None:
         return tag
-    return _capitalised(locale.get_display_name(reader or _reader_language()) or tag)
+    return locale.get_display_name(reader or _reader_language()) or tag
 
 
 def language_direction(tag: str) -> str:
@@ -143,5 +152,5 @@ def search_languages(query: str, reader: str | None = None, limit: int = 20) -> 
             haystack.append(native.get_display_name() or "")
         if any(needle in text.casefold() for text in haystack):
             found.append(code)
-    found.sort(key=lambda code: (not code.casefold().startswith(needle), language_name(code)))
+    found.sort(key=lambda code: (not code.startswith(needle), language_name(code, reader)))
     return found[:limit]
