@@ -178,7 +178,7 @@ def reviewer_languages_set(
         elif row is not None:
             row.delete()
         audit_record(
-            action="membership.reviewer_languages_changed",
+            action="publishing_settings.reviewer_languages_changed",
             organization=membership.organization,
             actor=membership.user,
             target=reviewer,

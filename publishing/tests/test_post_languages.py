@@ -249,6 +249,8 @@ def _bilingual_in_review(team: Team, *, per_language: bool = True) -> Post:
 
 def test_each_language_version_is_approved_on_its_own(team, sven):
     reviewer_languages_set(membership=team.alice, reviewer=sven, languages=["sv"])
+    limit = AuditEvent.objects.get(action="publishing_settings.reviewer_languages_changed")
+    assert (limit.old_values, limit.new_values) == ({"languages": []}, {"languages": ["sv"]})
     post = _bilingual_in_review(team)
     post_approve(post=post, membership=sven, language="sv")
     post.refresh_from_db()
@@ -378,3 +380,13 @@ def test_api_approves_one_language(client, login, team, sven):
             "eligible": sorted([team.rita.user_id, sven.user_id]),
         },
     ]
+
+
+def test_text_dir_filter_for_user_text_anywhere():
+    from django.template import Context, Template
+
+    template = Template('{% load post_languages %}<p lang="{{ code }}" dir="{{ code|text_dir }}">')
+    assert template.render(Context({"code": "ar"})) == '<p lang="ar" dir="rtl">'
+    assert template.render(Context({"code": "fi"})) == '<p lang="fi" dir="ltr">'
+    # No language known (an inbox item the network did not tag): the browser decides.
+    assert template.render(Context({"code": ""})) == '<p lang="" dir="auto">'
