@@ -390,3 +390,22 @@ def test_text_dir_filter_for_user_text_anywhere():
     assert template.render(Context({"code": "fi"})) == '<p lang="fi" dir="ltr">'
     # No language known (an inbox item the network did not tag): the browser decides.
     assert template.render(Context({"code": ""})) == '<p lang="" dir="auto">'
+
+
+def test_bulk_import_takes_the_organizations_languages(client, login, team):
+    from publishing.tests.test_bulk_import import csv_bytes, future, upload
+
+    post_language_add(membership=team.alice, tag="ar")
+    at = future().strftime("%Y-%m-%d %H:%M")
+    content = csv_bytes(
+        [
+            ["account", "language", "text", "time"],
+            ["city-news", "AR", "تفتح المكتبة", at],
+            ["city-news", "uk", "Бібліотека відкривається.", at],
+        ]
+    )
+    login(client, team.alice.user)
+    page = client.get(upload(client, content)["Location"]).content.decode()
+    assert "1 ready" in page
+    assert "“uk” is not a language we publish in" in page
+    assert 'lang="ar" dir="rtl">تفتح المكتبة' in page
