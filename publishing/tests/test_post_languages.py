@@ -409,3 +409,20 @@ def test_bulk_import_takes_the_organizations_languages(client, login, team):
     assert "1 ready" in page
     assert "“uk” is not a language we publish in" in page
     assert 'lang="ar" dir="rtl">تفتح المكتبة' in page
+
+
+def test_calendar_shows_the_posts_words_in_their_language_and_direction(client, login, team):
+    import time_machine
+
+    from publishing.tests.calendar_helpers import day_cell, helsinki, scheduled_post
+
+    with time_machine.travel(helsinki(2026, 3, 1, 10), tick=False):
+        post_language_add(membership=team.alice, tag="ar")
+        scheduled_post(team, helsinki(2026, 3, 10, 9), "تفتح المكتبة", language="ar")
+        login(client, team.eddie.user)
+        for url in ("/publishing/calendar/", "/publishing/calendar/list/?span=month"):
+            page = client.get(f"{url}{'&' if '?' in url else '?'}date=2026-03-10").content
+            cell = day_cell(page.decode(), "2026-03-10")
+            assert '<span lang="ar" dir="rtl">تفتح المكتبة</span>' in cell, url
+        page = client.get("/publishing/calendar/?date=2026-03-10").content.decode()
+        assert "Arabic — العربية (ar)" in page  # the language filter

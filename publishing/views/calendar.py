@@ -26,8 +26,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_info, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import channel_accounts_for_membership
@@ -42,6 +42,7 @@ from publishing.ical import (
     calendar_feed_token_revoke,
     calendar_feed_touch,
 )
+from publishing.languages import language_direction, language_label
 from publishing.models import Post, PostStatus
 from publishing.selectors import PostFilters, post_get_for_user
 from publishing.selectors_calendar import (
@@ -163,10 +164,7 @@ class MoveForm(LocalDateTimeForm):
 
 
 def _language_name(code: str) -> str:
-    try:
-        return f"{get_language_info(code)['name_translated']} ({code})"
-    except KeyError:
-        return code
+    return f"{language_label(code)} ({code})"
 
 
 class CalendarFilterForm(forms.Form):
@@ -283,6 +281,7 @@ class EntryView:
     iso: str  # local ISO 8601, for <time datetime>
     accounts_label: str
     summary: str
+    summary_language: str  # its language tag ("": the post's title)
     html: SafeString  # the post's <li>, as every calendar view shows it
 
 
@@ -388,6 +387,7 @@ class _EntryBuilders:
             "iso": local.isoformat() if local else "",
             "accounts_label": ", ".join(entry.handles) or _("no account yet"),
             "summary": entry.summary or _("(no text)"),
+            "summary_language": entry.summary_language if entry.summary else "",
         }
         return EntryView(**fields, html=self._html(**fields))  # type: ignore[arg-type]
 
@@ -403,11 +403,19 @@ class _EntryBuilders:
         iso: str,
         accounts_label: str,
         summary: str,
+        summary_language: str = "",
         **_rest: object,
     ) -> SafeString:
         """The post's list item. Written here rather than in a template included per
         cell: a week page shows hundreds of posts, and each value is escaped once."""
-        text = f"{escape(accounts_label)}: {escape(summary)}"
+        words = escape(summary)
+        if summary_language:
+            # The post's own words in their language and direction (WCAG 3.1.2).
+            words = (
+                f'<span lang="{escape(summary_language)}" '
+                f'dir="{language_direction(summary_language)}">{words}</span>'
+            )
+        text = f"{escape(accounts_label)}: {words}"
         when = f'<time datetime="{iso}">{time_label}</time> ' if time_label else ""
         drag = move = ""
         if move_url:
