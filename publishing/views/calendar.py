@@ -408,13 +408,13 @@ class _EntryBuilders:
     ) -> SafeString:
         """The post's list item. Written here rather than in a template included per
         cell: a week page shows hundreds of posts, and each value is escaped once."""
+        # The post's own words in their language (WCAG 3.1.2), on the link (the time and
+        # handle read the same in any language); right-to-left words isolated in their
+        # own direction.
         words = escape(summary)
-        if summary_language:
-            # The post's own words in their language and direction (WCAG 3.1.2).
-            words = (
-                f'<span lang="{escape(summary_language)}" '
-                f'dir="{language_direction(summary_language)}">{words}</span>'
-            )
+        lang = f' lang="{escape(summary_language)}"' if summary_language else ""
+        if summary_language and language_direction(summary_language) == "rtl":
+            words = f'<span lang="{escape(summary_language)}" dir="rtl">{words}</span>'
         text = f"{escape(accounts_label)}: {words}"
         when = f'<time datetime="{iso}">{time_label}</time> ' if time_label else ""
         drag = move = ""
@@ -429,8 +429,8 @@ class _EntryBuilders:
             )
         return mark_safe(  # noqa: S308 - every value from the post is escaped above
             f'<li class="cal-post cal-status-{escape(status)}" id="post-{post_id}"{drag}>'
-            f'<a href="{url}">{when}{text}</a> <span class="cal-status">{escape(status_label)}'
-            f"</span>{move}</li>"
+            f'<a href="{url}"{lang}>{when}{text}</a> '
+            f'<span class="cal-status">{escape(status_label)}</span>{move}</li>'
         )
 
     def views(self, entries: Iterable[CalendarEntry]) -> list[EntryView]:
