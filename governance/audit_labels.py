@@ -217,6 +217,12 @@ AUDIT_LABELS: dict[str, Promise] = {
     "emergency_publisher.added": _("Allowed someone to publish during a pause"),
     "emergency_publisher.removed": _("Stopped someone publishing during a pause"),
     "publishing_settings.updated": _("Changed publishing settings"),
+    "publishing_settings.language_added": _("Added a language of posts"),
+    "publishing_settings.language_removed": _("Removed a language of posts"),
+    "publishing_settings.reviewer_languages_changed": _(
+        "Changed the languages a reviewer approves"
+    ),
+    "post.language_approved": _("Approved a language version of a post"),
     "important_date.created": _("Marked an important date on the calendar"),
     "important_date.changed": _("Changed an important date on the calendar"),
     "important_date.deleted": _("Deleted an important date from the calendar"),

@@ -40,6 +40,7 @@ from publishing.selectors import (
     posts_in_range,
 )
 from publishing.serializers import (
+    ApproveSerializer,
     CancelSerializer,
     CommentSerializer,
     MediaAssetSerializer,
@@ -293,20 +294,22 @@ class PostApproveView(APIView):
         summary="Approve",
         description="Approves at every stage the caller may decide on now. 403 with the "
         "reason for one's own post (unless the policy allows it) or a post not waiting "
-        "for the caller.",
-        request=CommentSerializer,
+        "for the caller. Under a policy that approves each language version separately, "
+        "`language` approves that version alone.",
+        request=ApproveSerializer,
         responses={200: PostDetailSerializer, **WRITE_ERRORS},
         tags=TAGS,
     )
     def post(self, request: Request, pk: int) -> Response:
         membership, post = _post(request, pk, "posts.view")
-        serializer = CommentSerializer(data=request.data)
+        serializer = ApproveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with _refusals():
             post = approval_services.post_approve(
                 post=post,
                 membership=membership,
                 comment=serializer.validated_data["comment"],
+                language=serializer.validated_data["language"],
                 request=request._request,
             )
         return _detail(membership, post)

@@ -29,6 +29,7 @@ from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import channel_account_publishing_quota
 from governance.models import Membership, Role
+from publishing import languages as languages_mod
 from publishing.models import (
     Campaign,
     MediaAsset,
@@ -59,7 +60,7 @@ TEXT_COUNTING: dict[str, Any] = {
 
 
 def language_name(code: str) -> str:
-    return str(dict(settings.LANGUAGES).get(code, code))
+    return languages_mod.language_name(code)
 
 
 def network_connector(account: ChannelAccount) -> Connector | None:
@@ -130,6 +131,10 @@ class ComposedVariant:
     @property
     def language_name(self) -> str:
         return language_name(self.language)
+
+    @property
+    def direction(self) -> str:
+        return languages_mod.language_direction(self.language)
 
     @property
     def network_label(self) -> str:
@@ -328,7 +333,7 @@ def target_key(account_id: int, language: str) -> str:
 
 def parse_target_key(key: str) -> tuple[int, str] | None:
     account, _sep, language = key.partition("-")
-    if not account.isdigit() or language not in dict(settings.LANGUAGES):
+    if not account.isdigit() or not languages_mod.is_language_tag(language):
         return None
     return int(account), language
 
@@ -411,9 +416,14 @@ class PostForm(forms.Form):
         campaigns: Iterable[Campaign],
         planned_was: datetime | None = None,
         plannable: bool = True,
+        languages: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if languages is not None:
+            cast(
+                forms.MultipleChoiceField, self.fields["languages"]
+            ).choices = languages_mod.language_choices(list(languages))
         # A scheduled post's time is changed on its page (rescheduling moves its jobs).
         if not plannable:
             del self.fields["planned_at"]
@@ -487,14 +497,16 @@ class VariantForm(forms.Form):
         where = {"language": language_name(language), "account": account.handle}
         text_field = self.fields["text"]
         text_field.label = _("Text in %(language)s for %(account)s") % where
-        text_field.widget = forms.Textarea(attrs={"rows": 3, "lang": language, "cols": 40})
+        # The text's own language and direction (WCAG 3.1.2): Arabic is typed right to left.
+        text_attrs = {"lang": language, "dir": languages_mod.language_direction(language)}
+        text_field.widget = forms.Textarea(attrs={"rows": 3, "cols": 40, **text_attrs})
         for number in range(1, self.part_count + 1):
             self.fields[f"part_{number}"] = forms.CharField(
                 label=_("Post %(number)d of the thread in %(language)s for %(account)s")
                 % {"number": number + 1, **where},
                 required=False,
                 strip=False,
-                widget=forms.Textarea(attrs={"rows": 3, "lang": language, "cols": 40}),
+                widget=forms.Textarea(attrs={"rows": 3, "cols": 40, **text_attrs}),
             )
         choices = [(key, str(asset)) for key, asset in self.assets.items()]
         images = bool(self.capabilities and self.capabilities.images)
@@ -512,6 +524,7 @@ class VariantForm(forms.Form):
         if self.capabilities and self.capabilities.content_warning:
             self.fields["content_warning"] = forms.CharField(
                 label=_("Content warning in %(language)s for %(account)s") % where,
+                widget=forms.TextInput(attrs=text_attrs),
                 max_length=500,
                 required=False,
                 help_text=_("Shown before the text; readers open the post to see it."),
@@ -751,7 +764,7 @@ class PublishingRulesForm(forms.Form):
 
     post_languages = forms.MultipleChoiceField(
         label=_("Languages a new post starts with"),
-        choices=settings.LANGUAGES,
+        choices=[],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_(
@@ -764,7 +777,7 @@ class PublishingRulesForm(forms.Form):
     def for_settings(
         cls, rules: PublishingSettings, data: Any = None, *, organization_language: str = ""
     ) -> PublishingRulesForm:
-        return cls(
+        form = cls(
             data,
             initial={
                 "require_alt_text": rules.require_alt_text,
@@ -772,6 +785,10 @@ class PublishingRulesForm(forms.Form):
                 "post_languages": default_post_languages(rules, organization_language),
             },
         )
+        cast(
+            forms.MultipleChoiceField, form.fields["post_languages"]
+        ).choices = languages_mod.language_choices(languages_mod.organization_language_codes(rules))
+        return form
 
 
 # --- approval policies -----------------------------------------------------------------
@@ -792,6 +809,14 @@ class PolicyForm(forms.Form):
         label=_("Authors may approve their own posts"),
         required=False,
         help_text=_("Leave this off unless a second pair of eyes is truly not needed."),
+    )
+    per_language = forms.BooleanField(
+        label=_("Each language version approved separately"),
+        required=False,
+        help_text=_(
+            "Reviewers approve each language's text on its own (a Swedish translator the "
+            "Swedish text); the post is approved when every language version is."
+        ),
     )
     remind_after_hours = forms.IntegerField(
         label=_("Remind the approvers after (hours)"),

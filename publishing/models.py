@@ -51,6 +51,9 @@ class PublishingSettings(models.Model):
     # The language versions a new post starts with ([] : worked out from the
     # organization's default language, see ``post_languages_for``).
     post_languages = models.JSONField(_("languages of a new post"), default=list, blank=True)
+    # The languages posts may be written in: BCP 47 tags, normalised, in order
+    # ([]: the interface's languages, see ``organization_languages``).
+    languages = models.JSONField(_("languages of posts"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -388,6 +391,11 @@ class ApprovalPolicy(models.Model):
     allow_self_approval = models.BooleanField(
         _("authors may approve their own posts"), default=False
     )
+    # Each language version is approved on its own (a Swedish translator approves the
+    # Swedish text); the post is approved when every language version is.
+    per_language = models.BooleanField(
+        _("each language version approved separately"), default=False
+    )
     # A stage waiting longer than this reminds its approvers (once); after
     # ``escalate_after_hours`` the organization's managers are told (once). Empty: never.
     remind_after_hours = models.PositiveIntegerField(
@@ -477,6 +485,9 @@ class ApprovalDecision(models.Model):
     # An outside reviewer's address (``reviewer`` is then empty).
     outside_email = models.EmailField(blank=True)
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    # The language version approved, under a policy that approves each separately
+    # ("": the whole post).
+    language = models.CharField(_("language"), max_length=10, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     at = models.DateTimeField(default=timezone.now)
 
@@ -487,6 +498,24 @@ class ApprovalDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.decision} by {self.reviewer_id}"
+
+
+class ReviewerLanguages(models.Model):
+    """The languages one member may approve (a Swedish translator: Swedish only).
+    No row: every language."""
+
+    membership = models.OneToOneField(
+        "governance.Membership", on_delete=models.CASCADE, related_name="reviewer_languages"
+    )
+    languages = models.JSONField(_("languages"), default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("reviewer's languages")
+        verbose_name_plural = _("reviewers' languages")
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}: {', '.join(self.languages)}"
 
 
 class PostOutsideReviewer(models.Model):

@@ -33,6 +33,7 @@ from publishing.models import (
     PostStatus,
     PublishingPause,
     PublishJob,
+    ReviewerLanguages,
     Variant,
 )
 
@@ -167,11 +168,49 @@ class StageState:
     # Since when it has been open (the submission, or the last approval of the stage
     # before it); None while it is not open.
     opened_at: datetime | None = None
+    # Under a policy that approves each language version separately: the post's
+    # languages, who approved each, and the languages each limited reviewer may approve
+    # (a reviewer not in ``language_limits`` approves every language).
+    languages: tuple[str, ...] = ()
+    approved_by_language: dict[str, frozenset[int]] = field(default_factory=dict)
+    language_limits: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def per_language(self) -> bool:
+        return bool(self.languages) and not self.outside
+
+    def eligible_for(self, language: str) -> frozenset[int]:
+        return frozenset(
+            uid
+            for uid in self.eligible_user_ids
+            if uid not in self.language_limits or language in self.language_limits[uid]
+        )
+
+    def language_satisfied(self, language: str) -> bool:
+        approved = self.approved_by_language.get(language, frozenset())
+        if self.require_all:
+            eligible = self.eligible_for(language)
+            return bool(eligible) and eligible <= approved
+        return bool(approved)
+
+    def languages_for(self, user_id: int) -> list[str]:
+        """The language versions ``user_id`` may approve at this stage now."""
+        if not self.per_language or not self.is_open:
+            return []
+        return [
+            language
+            for language in self.languages
+            if not self.language_satisfied(language)
+            and user_id in self.eligible_for(language)
+            and user_id not in self.approved_by_language.get(language, frozenset())
+        ]
 
     @property
     def satisfied(self) -> bool:
         if self.outside:
             return self.outside_approved
+        if self.per_language:
+            return all(self.language_satisfied(language) for language in self.languages)
         if self.require_all:
             return bool(self.eligible_user_ids) and self.eligible_user_ids <= self.approved_user_ids
         return bool(self.approved_user_ids)
@@ -180,6 +219,8 @@ class StageState:
     def waiting_for_user_ids(self) -> frozenset[int]:
         if not self.is_open or self.satisfied:
             return frozenset()
+        if self.per_language:
+            return frozenset(uid for uid in self.eligible_user_ids if self.languages_for(uid))
         return self.eligible_user_ids - self.approved_user_ids
 
 
@@ -211,6 +252,8 @@ class _OrgApprovalContext:
     default_policy: ApprovalPolicy | None
     members: list[Membership]
     limited_accounts: dict[int, set[int]]  # membership id → account ids it is limited to
+    # user id → the languages that reviewer may approve (limited reviewers only)
+    language_limits: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def sees_all(self, membership: Membership, account_ids: Iterable[int]) -> bool:
         if membership.all_accounts:
@@ -243,11 +286,20 @@ def _approval_context(organization_id: int) -> _OrgApprovalContext:
         membership__organization_id=organization_id
     ).values_list("membership_id", "channelaccount_id"):
         limited[membership_id].add(account_id)
+    user_by_membership = {m.pk: m.user_id for m in members}
+    language_limits = {
+        user_by_membership[membership_id]: frozenset(languages)
+        for membership_id, languages in ReviewerLanguages.objects.filter(
+            membership__organization_id=organization_id
+        ).values_list("membership_id", "languages")
+        if membership_id in user_by_membership
+    }
     return _OrgApprovalContext(
         policy_by_account={p.channel_account_id: p for p in policies if p.channel_account_id},
         default_policy=next((p for p in policies if p.channel_account_id is None), None),
         members=members,
         limited_accounts=limited,
+        language_limits=language_limits,
     )
 
 
@@ -257,8 +309,19 @@ def _state_for(
     context: _OrgApprovalContext,
     decisions: Sequence[ApprovalDecision],
     chosen_outside: dict[int, str] | None = None,
+    languages: Iterable[str] | None = None,
 ) -> ApprovalState:
     authors = {uid for uid in (post.created_by_id, post.submitted_by_id) if uid}
+    if languages is None:
+        languages = {v.language for v in post.variants.all()}
+    post_languages = tuple(sorted(set(languages)))
+    # A reviewer limited to languages approves a whole post only when it is written
+    # entirely in their languages.
+    not_whole = {
+        uid
+        for uid, allowed in context.language_limits.items()
+        if not set(post_languages) <= allowed
+    }
     # Which policy governs which of the post's accounts.
     groups: dict[int | None, set[int]] = defaultdict(set)
     for account_id in account_ids:
@@ -266,12 +329,17 @@ def _state_for(
         groups[policy.pk if policy else None].add(account_id)
     policies = {p.pk: p for p in [*context.policy_by_account.values(), context.default_policy] if p}
     approved_by_stage: dict[int | None, set[int]] = defaultdict(set)
+    approved_by_language: dict[int | None, dict[str, set[int]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
     approved_outside: set[int | None] = set()
     last_approval_at: dict[int | None, datetime] = {}
     for decision in decisions:
         if decision.review_round != post.review_round or decision.decision != Decision.APPROVE:
             continue
-        if decision.reviewer_id is not None:
+        if decision.reviewer_id is not None and decision.language:
+            approved_by_language[decision.stage_id][decision.language].add(decision.reviewer_id)
+        elif decision.reviewer_id is not None:
             approved_by_stage[decision.stage_id].add(decision.reviewer_id)
         elif decision.outside_email:
             approved_outside.add(decision.stage_id)
@@ -294,7 +362,7 @@ def _state_for(
         accounts = groups[policy_id]
         policy = policies.get(policy_id) if policy_id is not None else None
         if policy is None:
-            eligible = members_with(PERMISSIONS["posts.approve"], accounts) - authors
+            eligible = members_with(PERMISSIONS["posts.approve"], accounts) - authors - not_whole
             stages.append(
                 StageState(
                     policy_name="",
@@ -319,6 +387,10 @@ def _state_for(
                 eligible = named if named else members_with([stage.role], accounts)
             if not policy.allow_self_approval:
                 eligible -= authors
+            per_language = policy.per_language and not outside and bool(post_languages)
+            if not per_language:
+                eligible -= not_whole
+            by_language = approved_by_language[stage.pk]
             state = StageState(
                 policy_name=policy.name,
                 stage=stage,
@@ -332,6 +404,14 @@ def _state_for(
                 outside_per_post=stage.outside_per_post,
                 outside_approved=stage.pk in approved_outside,
                 opened_at=opened_at if previous_passed else None,
+                languages=post_languages if per_language else (),
+                approved_by_language={
+                    language: frozenset(by_language.get(language, set()))
+                    for language in post_languages
+                }
+                if per_language
+                else {},
+                language_limits=context.language_limits if per_language else {},
             )
             stages.append(state)
             previous_passed = previous_passed and state.satisfied
@@ -344,10 +424,13 @@ def _state_for(
 def post_approval_state(post: Post) -> ApprovalState:
     """Which stages the post must pass in this review round, who may decide each, and
     who already approved. A post with no targets yet needs the default stage(s)."""
-    account_ids = set(post.variants.values_list("channel_account_id", flat=True))
+    targets = list(post.variants.values_list("channel_account_id", "language"))
+    account_ids = {account_id for account_id, _language in targets}
+    languages = {language for _account_id, language in targets}
     decisions = list(post.decisions.filter(review_round=post.review_round))
     chosen = dict(post.outside_reviewers.values_list("stage_id", "email"))
-    return _state_for(post, account_ids, _approval_context(post.organization_id), decisions, chosen)
+    context = _approval_context(post.organization_id)
+    return _state_for(post, account_ids, context, decisions, chosen, languages)
 
 
 def _in_review(membership: Membership) -> QuerySet[Post]:

@@ -115,6 +115,14 @@ class CalendarEntry:
                 return first_words(target.text)
         return first_words(self.title)
 
+    @property
+    def summary_language(self) -> str:
+        """The language of ``summary`` ("" for the title, written in the interface's)."""
+        for target in self.targets:
+            if target.text.strip():
+                return target.language
+        return ""
+
 
 def _variant_condition(filters: PostFilters) -> Q:
     condition = Q()

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from rest_framework import serializers
 from accounts.selectors import channel_accounts_for_membership
 from governance.models import Membership
 from publishing.forms import MAX_THREAD_PARTS, composed_from_variant
+from publishing.languages import normalise_language_tag
 from publishing.models import (
     Campaign,
     JobStatus,
@@ -30,7 +32,7 @@ from publishing.models import (
     Variant,
     Visibility,
 )
-from publishing.selectors import ApprovalState, media_assets_for_membership
+from publishing.selectors import ApprovalState, StageState, media_assets_for_membership
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.validation import publishing_rules
 
@@ -217,6 +219,13 @@ class JobSerializer(serializers.ModelSerializer[PublishJob]):
         return ""
 
 
+class LanguageApprovalSerializer(serializers.Serializer[Any]):
+    language = serializers.CharField(help_text="BCP 47 tag.")
+    approved = serializers.BooleanField()
+    approved_by = serializers.ListField(child=serializers.IntegerField(), help_text="User ids.")
+    eligible = serializers.ListField(child=serializers.IntegerField(), help_text="User ids.")
+
+
 class StageStateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     policy = serializers.CharField(source="policy_name")
@@ -237,6 +246,23 @@ class StageStateSerializer(serializers.Serializer[Any]):
         help_text="The e-mail address of the outside reviewer who decides this stage through "
         "an e-mailed link (empty when members decide it).",
     )
+    languages = serializers.SerializerMethodField(
+        help_text="Under a policy that approves each language version separately: each "
+        "language's state (empty otherwise)."
+    )
+
+    @extend_schema_field(LanguageApprovalSerializer(many=True))
+    def get_languages(self, stage: StageState) -> Any:
+        rows = [
+            {
+                "language": language,
+                "approved": stage.language_satisfied(language),
+                "approved_by": sorted(stage.approved_by_language.get(language, ())),
+                "eligible": sorted(stage.eligible_for(language)),
+            }
+            for language in stage.languages
+        ]
+        return LanguageApprovalSerializer(rows, many=True).data
 
 
 class ApprovalStateSerializer(serializers.Serializer[Any]):
@@ -317,9 +343,27 @@ class MediaSlotInputSerializer(serializers.Serializer[Any]):
     )
 
 
+class LanguageTagField(serializers.CharField):
+    """A BCP 47 language tag, returned in its standard form ('FI' → 'fi')."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("help_text", "A BCP 47 language tag, such as fi, sv, se, ar or sr-Latn.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if not text:
+            return text
+        try:
+            return normalise_language_tag(text)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
 class VariantInputSerializer(serializers.Serializer[Any]):
     channel_account = _AccountField(help_text="An account you may write posts for.")
-    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+    language = LanguageTagField()
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
     thread = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -383,6 +427,16 @@ class PostUpdateSerializer(serializers.Serializer[Any]):
 
 class CommentSerializer(serializers.Serializer[Any]):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ApproveSerializer(CommentSerializer):
+    language = LanguageTagField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Under a policy that approves each language version separately: approve "
+        "only this version (a BCP 47 tag). Empty: every version the caller may approve.",
+    )
 
 
 class ScheduleSerializer(serializers.Serializer[Any]):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 
@@ -24,6 +23,7 @@ from accounts.connectors.base import (
 from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.models import ChannelAccount
 from governance.models import Organization
+from publishing.languages import is_language_tag, language_name, organization_language_codes
 from publishing.models import MediaAsset, Post, PublishingSettings, Variant, VariantMedia
 from publishing.services.media import media_public_url
 
@@ -154,7 +154,7 @@ def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[P
             )
         ]
     problems: list[Problem] = []
-    if variant.language not in {code for code, _name in settings.LANGUAGES}:
+    if not is_language_tag(variant.language):
         problems.append(
             Problem(
                 _("%(language)s is not a language we publish in.") % {"language": variant.language},
@@ -203,7 +203,7 @@ def variant_problems(variant: Variant, *, require_alt_text: bool) -> list[str]:
 
 
 def _language_name(code: str) -> str:
-    return str(dict(settings.LANGUAGES).get(code, code))
+    return language_name(code)
 
 
 def post_problems(post: Post, *, require_alt_text: bool | None = None) -> dict[Variant, list[str]]:
@@ -228,7 +228,7 @@ _LANGUAGE_COMPANIONS = {"fi": ["fi", "sv"], "sv": ["sv", "fi"]}
 def default_post_languages(rules: PublishingSettings, organization_language: str) -> list[str]:
     """The language versions a new post starts with: the organization's choice, else
     its default language (with Swedish beside Finnish, Finnish beside Swedish)."""
-    codes = [code for code, _name in settings.LANGUAGES]
+    codes = organization_language_codes(rules)
     chosen = [code for code in rules.post_languages or [] if code in codes]
     if chosen:
         return chosen

@@ -25,6 +25,7 @@ from accounts.models import ChannelAccount
 from governance.models import Membership, Role, User
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
+from publishing.languages import language_name
 from publishing.models import (
     ApprovalDecision,
     ApprovalPolicy,
@@ -71,6 +72,7 @@ def approval_policy_save(
     stages: Sequence[StageInput],
     channel_account: ChannelAccount | None = None,
     allow_self_approval: bool = False,
+    per_language: bool = False,
     remind_after_hours: int | None = None,
     escalate_after_hours: int | None = None,
     policy: ApprovalPolicy | None = None,
@@ -144,6 +146,7 @@ def approval_policy_save(
                     channel_account=channel_account,
                     name=name,
                     allow_self_approval=allow_self_approval,
+                    per_language=per_language,
                     remind_after_hours=remind_after_hours,
                     escalate_after_hours=escalate_after_hours,
                 )
@@ -152,6 +155,7 @@ def approval_policy_save(
                 policy.name = name
                 policy.channel_account = channel_account
                 policy.allow_self_approval = allow_self_approval
+                policy.per_language = per_language
                 policy.remind_after_hours = remind_after_hours
                 policy.escalate_after_hours = escalate_after_hours
                 policy.updated_at = timezone.now()
@@ -192,6 +196,7 @@ def _describe(policy: ApprovalPolicy) -> dict[str, object]:
         "name": policy.name,
         "channel_account": policy.channel_account_id,
         "allow_self_approval": policy.allow_self_approval,
+        "per_language": policy.per_language,
         "remind_after_hours": policy.remind_after_hours,
         "escalate_after_hours": policy.escalate_after_hours,
         "stages": [
@@ -227,13 +232,30 @@ def approval_policy_delete(
         policy.delete()
 
 
-def _decidable_stages(post: Post, membership: Membership) -> tuple[ApprovalState, list[StageState]]:
-    """The stages ``membership`` may decide on now, or PermissionDenied saying why not."""
+def _decidable_stages(
+    post: Post, membership: Membership, language: str = ""
+) -> tuple[ApprovalState, list[StageState]]:
+    """The stages ``membership`` may decide on now (for ``language``'s version only, when
+    given), or PermissionDenied saying why not."""
     if post.organization_id != membership.organization_id or not membership.is_active:
         raise PermissionDenied
     if post.status != PostStatus.IN_REVIEW:
         raise refuse(post, _("reviewed"))
     state = post_approval_state(post)
+    if language:
+        if not any(language in stage.languages for stage in state.stages):
+            raise ValidationError(
+                _("This post has no %(language)s version approved on its own.")
+                % {"language": language_name(language)},
+                code="language",
+            )
+        stages = [s for s in state.stages if language in s.languages_for(membership.user_id)]
+        if stages:
+            return state, stages
+        raise PermissionDenied(
+            _("You cannot approve the %(language)s version of this post now.")
+            % {"language": language_name(language)}
+        )
     stages = state.open_stages_for(membership.user_id)
     if stages:
         return state, stages
@@ -251,23 +273,37 @@ def _record(
     decision: Decision,
     comment: str,
     outside_email: str = "",
-) -> None:
+    language: str = "",
+) -> list[str]:
+    """Write the decisions; returns the language versions approved separately."""
     now = timezone.now()
-    ApprovalDecision.objects.bulk_create(
-        ApprovalDecision(
-            post=post,
-            stage=stage.stage,
-            stage_name=stage.name,
-            review_round=post.review_round,
-            post_version=post.version,
-            reviewer=reviewer,
-            outside_email=outside_email,
-            decision=decision,
-            comment=comment,
-            at=now,
-        )
-        for stage in stages
-    )
+    rows: list[ApprovalDecision] = []
+    approved_languages: list[str] = []
+    for stage in stages:
+        languages = [""]
+        if decision == Decision.APPROVE and stage.per_language and reviewer is not None:
+            # One decision per language version this reviewer approves here.
+            may = stage.languages_for(reviewer.pk)
+            languages = [language] if language else may
+            approved_languages += [code for code in languages if code not in approved_languages]
+        for code in languages:
+            rows.append(
+                ApprovalDecision(
+                    post=post,
+                    stage=stage.stage,
+                    stage_name=stage.name,
+                    review_round=post.review_round,
+                    post_version=post.version,
+                    reviewer=reviewer,
+                    outside_email=outside_email,
+                    decision=decision,
+                    language=code,
+                    comment=comment,
+                    at=now,
+                )
+            )
+    ApprovalDecision.objects.bulk_create(rows)
+    return approved_languages
 
 
 @dataclass(frozen=True)
@@ -297,13 +333,21 @@ def _approve(
     comment: str,
     request: HttpRequest | None,
     extra: dict[str, Any] | None = None,
+    language: str = "",
 ) -> Post:
     """Record the approval of a locked post at ``stages`` and move it on: approved when
     the last stage passed (its author told), else the newly open stages' reviewers told
     (members in the app, outside reviewers by an e-mailed link)."""
-    _record(post, decider.user, stages, Decision.APPROVE, comment, decider.outside_email)
+    languages = _record(
+        post, decider.user, stages, Decision.APPROVE, comment, decider.outside_email, language
+    )
+    action = "post.review_approved"
+    if decider.outside_email:
+        action = "post.outside_review_approved"
+    elif language:
+        action = "post.language_approved"
     audit_record(
-        action="post.outside_review_approved" if decider.outside_email else "post.review_approved",
+        action=action,
         organization=post.organization,
         target=post,
         new={
@@ -311,6 +355,7 @@ def _approve(
             "comment": comment,
             "review_round": post.review_round,
             "version": post.version,
+            **({"languages": languages} if languages else {}),
             **(extra or {}),
         },
         request=request,
@@ -396,16 +441,23 @@ def post_approve(
     post: Post,
     membership: Membership,
     comment: str = "",
+    language: str = "",
     request: HttpRequest | None = None,
 ) -> Post:
     """Approve the post at every stage this reviewer may decide on now. When the last
     stage passes, the post is approved and its author told; otherwise the reviewers
-    of the stages that just opened are told."""
+    of the stages that just opened are told.
+
+    Under a policy that approves each language version separately, ``language`` approves
+    only that version (a Swedish translator approves the Swedish text); without it, every
+    version this reviewer may approve. The post is approved when every version is."""
     comment = comment.strip()
     with transaction.atomic():
         post = lock_post(post)
-        before, stages = _decidable_stages(post, membership)
-        return _approve(post, _Decider(membership.user), before, stages, comment, request)
+        before, stages = _decidable_stages(post, membership, language)
+        return _approve(
+            post, _Decider(membership.user), before, stages, comment, request, language=language
+        )
 
 
 def post_request_changes(

@@ -48,6 +48,7 @@ from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_append, audit_entry, audit_record
 from governance.spreadsheet import formula_safe
+from publishing.languages import normalise_language_tag, organization_language_codes
 from publishing.models import (
     Campaign,
     ImportBatch,
@@ -303,9 +304,19 @@ class _Lookups:
             campaign.name.strip().lower(): campaign
             for campaign in Campaign.objects.filter(organization=organization)
         }
-        self.languages = {code for code, _name in settings.LANGUAGES}
-        self.require_alt_text = publishing_rules(organization.pk).require_alt_text
+        rules = publishing_rules(organization.pk)
+        # The organization's languages of posts, by tag in its standard form.
+        self.languages = set(organization_language_codes(rules))
+        self.require_alt_text = rules.require_alt_text
         self.now = timezone.now()
+
+
+def _tag(text: str) -> str:
+    """A language cell as a tag in its standard form ('FI' → 'fi'); "" when it is none."""
+    try:
+        return normalise_language_tag(text)
+    except ValidationError:
+        return ""
 
 
 def _parse_time(value: Any, tz: ZoneInfo) -> tuple[datetime | None, str]:
@@ -371,13 +382,13 @@ def _check_row(row: ImportRow, raw_time: Any, lookups: _Lookups) -> None:
         row.network = account.network
     if not row.language:
         problems.append(_("No language."))
-    elif row.language.lower() not in lookups.languages:
+    elif _tag(row.language) not in lookups.languages:
         problems.append(
             _("“%(language)s” is not a language we publish in (%(languages)s).")
             % {"language": row.language, "languages": ", ".join(sorted(lookups.languages))}
         )
     else:
-        row.language = row.language.lower()
+        row.language = _tag(row.language)
     if not row.text:
         problems.append(_("No text."))
     at, problem = _parse_time(raw_time, lookups.tz)

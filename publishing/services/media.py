@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
+from publishing.languages import is_language_tag
 from publishing.models import MediaAltText, MediaAsset
 
 # The largest image any network we serve takes (Mastodon's default is 16 MB).
@@ -37,8 +38,7 @@ MAX_ALT_TEXT = 1500
 
 
 def _known_language(language: str) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
-    if language not in codes:
+    if not is_language_tag(language):
         raise ValidationError(
             _("%(language)s is not one of the organization's languages.") % {"language": language},
             code="language",

@@ -26,8 +26,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_info, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import channel_accounts_for_membership
@@ -42,6 +42,7 @@ from publishing.ical import (
     calendar_feed_token_revoke,
     calendar_feed_touch,
 )
+from publishing.languages import language_direction, language_label
 from publishing.models import Post, PostStatus
 from publishing.selectors import PostFilters, post_get_for_user
 from publishing.selectors_calendar import (
@@ -163,10 +164,7 @@ class MoveForm(LocalDateTimeForm):
 
 
 def _language_name(code: str) -> str:
-    try:
-        return f"{get_language_info(code)['name_translated']} ({code})"
-    except KeyError:
-        return code
+    return f"{language_label(code)} ({code})"
 
 
 class CalendarFilterForm(forms.Form):
@@ -283,6 +281,7 @@ class EntryView:
     iso: str  # local ISO 8601, for <time datetime>
     accounts_label: str
     summary: str
+    summary_language: str  # its language tag ("": the post's title)
     html: SafeString  # the post's <li>, as every calendar view shows it
 
 
@@ -390,6 +389,7 @@ class _EntryBuilders:
             "iso": local.isoformat() if local else "",
             "accounts_label": ", ".join(entry.handles) or _("no account yet"),
             "summary": entry.summary or _("(no text)"),
+            "summary_language": entry.summary_language if entry.summary else "",
         }
         return EntryView(**fields, html=self._html(**fields))  # type: ignore[arg-type]
 
@@ -405,11 +405,19 @@ class _EntryBuilders:
         iso: str,
         accounts_label: str,
         summary: str,
+        summary_language: str = "",
         **_rest: object,
     ) -> SafeString:
         """The post's list item. Written here rather than in a template included per
         cell: a week page shows hundreds of posts, and each value is escaped once."""
-        text = f"{escape(accounts_label)}: {escape(summary)}"
+        # The post's own words in their language (WCAG 3.1.2), on the link (the time and
+        # handle read the same in any language); right-to-left words isolated in their
+        # own direction.
+        words = escape(summary)
+        lang = f' lang="{escape(summary_language)}"' if summary_language else ""
+        if summary_language and language_direction(summary_language) == "rtl":
+            words = f'<span lang="{escape(summary_language)}" dir="rtl">{words}</span>'
+        text = f"{escape(accounts_label)}: {words}"
         when = f'<time datetime="{iso}">{time_label}</time> ' if time_label else ""
         drag = move = ""
         if move_url:
@@ -423,8 +431,8 @@ class _EntryBuilders:
             )
         return mark_safe(  # noqa: S308 - every value from the post is escaped above
             f'<li class="cal-post cal-status-{escape(status)}" id="post-{post_id}"{drag}>'
-            f'<a href="{url}">{when}{text}</a> <span class="cal-status">{escape(status_label)}'
-            f"</span>{move}</li>"
+            f'<a href="{url}"{lang}>{when}{text}</a> '
+            f'<span class="cal-status">{escape(status_label)}</span>{move}</li>'
         )
 
     def views(self, entries: Iterable[CalendarEntry]) -> list[EntryView]:

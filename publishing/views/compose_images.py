@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.selectors.access import request_membership, require_perm
+from publishing.languages import is_language_tag
 from publishing.models import MediaAsset
 from publishing.selectors import media_asset_get_for_user
 from publishing.services import media as media_services
@@ -27,8 +27,8 @@ from publishing.views.posts import AltField, ComposeImage
 
 
 def _languages(query: QueryDict) -> list[str]:
-    wanted = set(query.getlist("languages"))
-    return [code for code, _name in settings.LANGUAGES if code in wanted]
+    wanted = query.getlist("languages")
+    return [code for code in dict.fromkeys(wanted) if is_language_tag(code)][:20]
 
 
 def _row(

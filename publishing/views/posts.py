@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +47,12 @@ from publishing.forms import (
     network_connector,
     parse_target_key,
     target_key,
+)
+from publishing.languages import (
+    is_language_tag,
+    language_direction,
+    language_label,
+    organization_language_codes,
 )
 from publishing.models import (
     Campaign,
@@ -144,6 +149,7 @@ HISTORY_LABELS: dict[str, Any] = {
     "post.submitted": gettext_lazy("Sent it for review"),
     "post.withdrawn": gettext_lazy("Took it back to draft"),
     "post.review_approved": gettext_lazy("Approved"),
+    "post.language_approved": gettext_lazy("Approved a language version"),
     "post.outside_review_sent": gettext_lazy("Sent the outside reviewer a link"),
     "post.outside_review_resent": gettext_lazy("Sent the outside reviewer a new link"),
     "post.outside_review_revoked": gettext_lazy("Withdrew the outside reviewer's link"),
@@ -196,6 +202,7 @@ PUBLISHING_NAV: list[tuple[str, Any, str]] = [
     ("publishing:media", gettext_lazy("Media library"), "posts.view"),
     ("publishing:approval_policies", gettext_lazy("Approval policies"), "org.manage"),
     ("publishing:rules", gettext_lazy("Publishing rules"), "org.manage"),
+    ("publishing:languages", gettext_lazy("Languages of posts"), "org.manage"),
     ("publishing:link_settings", gettext_lazy("Links in posts"), "org.manage"),
     ("publishing:guidelines", gettext_lazy("Writing guidelines"), "org.manage"),
 ]
@@ -626,7 +633,12 @@ def _build_compose(
                 locked.append(composed)
     rules = publishing_rules(membership.organization_id)
     campaigns = Campaign.objects.filter(organization_id=membership.organization_id)
-    language_codes = [code for code, _name in settings.LANGUAGES]
+    language_codes = organization_language_codes(rules)
+    if post is not None:
+        # A version in a language since removed from the list stays editable.
+        language_codes += [
+            c.language for c in existing_composed.values() if c.language not in language_codes
+        ]
 
     planning: dict[str, Any] = {
         "planned_was": post.scheduled_at if post is not None else None,
@@ -636,7 +648,9 @@ def _build_compose(
         chosen_ids = {int(v) for v in data.getlist("accounts") if v.isdigit()}
         chosen_accounts = [a for a in accounts if a.pk in chosen_ids]
         chosen_languages = [c for c in language_codes if c in data.getlist("languages")]
-        post_form = PostForm(data, accounts=accounts, campaigns=campaigns, **planning)
+        post_form = PostForm(
+            data, accounts=accounts, campaigns=campaigns, languages=language_codes, **planning
+        )
     else:
         if existing_composed:
             account_ids = {c.account.pk for c in existing_composed.values()}
@@ -658,7 +672,13 @@ def _build_compose(
             initial.update(
                 {"title": post.title, "campaign": post.campaign_id, "planned_at": post.scheduled_at}
             )
-        post_form = PostForm(initial=initial, accounts=accounts, campaigns=campaigns, **planning)
+        post_form = PostForm(
+            initial=initial,
+            accounts=accounts,
+            campaigns=campaigns,
+            languages=language_codes,
+            **planning,
+        )
 
     attached = [asset for c in existing_composed.values() for images in c.media for asset in images]
     picker = _picker(membership, attached, _posted_asset_ids(data))
@@ -1141,6 +1161,52 @@ def _outside_rows(post: Post, state: ApprovalState, can_write: bool) -> list[Out
     return rows
 
 
+@dataclass
+class LanguageApprovalRow:
+    """One language version at a stage that approves each language separately."""
+
+    stage: str
+    language: str
+    label: str
+    direction: str
+    approved: bool
+    approved_by: list[str]
+    eligible: list[str]
+
+
+def _language_rows(state: ApprovalState) -> list[LanguageApprovalRow]:
+    stages = [stage for stage in state.stages if stage.per_language]
+    ids: set[int] = set()
+    for stage in stages:
+        ids |= stage.eligible_user_ids
+        for approved in stage.approved_by_language.values():
+            ids |= approved
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=ids)} if ids else {}
+    return [
+        LanguageApprovalRow(
+            stage=stage.name or _("Approval"),
+            language=language,
+            label=language_label(language),
+            direction=language_direction(language),
+            approved=stage.language_satisfied(language),
+            approved_by=sorted(
+                names.get(pk, "?") for pk in stage.approved_by_language.get(language, ())
+            ),
+            eligible=sorted(names.get(pk, "?") for pk in stage.eligible_for(language)),
+        )
+        for stage in stages
+        for language in stage.languages
+    ]
+
+
+def _my_languages(state: ApprovalState, user_id: int) -> list[tuple[str, str]]:
+    """The language versions this reviewer may approve one by one now."""
+    mine: list[str] = []
+    for stage in state.stages:
+        mine += [code for code in stage.languages_for(user_id) if code not in mine]
+    return [(code, language_label(code)) for code in mine]
+
+
 def _stage_rows(state: ApprovalState) -> list[StageRow]:
     ids: set[int] = set()
     for stage in state.stages:
@@ -1245,6 +1311,7 @@ _HISTORY_DETAILS: list[tuple[str, Any]] = [
     ("reason", gettext_lazy("Reason")),
     ("stage", gettext_lazy("Stage")),
     ("stages", gettext_lazy("Stages")),
+    ("languages", gettext_lazy("Languages")),
     ("outside_reviewer", gettext_lazy("Outside reviewer")),
     ("scheduled_at", gettext_lazy("Time")),
     ("version", gettext_lazy("Version")),
@@ -1258,6 +1325,8 @@ def _history_value(key: str, value: Any, handles: dict[int, str]) -> str:
         return handles.get(value, str(value))
     if key == "language":
         return language_name(str(value))
+    if key == "languages" and isinstance(value, list):
+        return ", ".join(language_name(str(v)) for v in value)
     if key == "scheduled_at" and isinstance(value, str):
         try:
             at = datetime.fromisoformat(value)
@@ -1361,6 +1430,8 @@ def _detail_context(
         ),
         "previews": composed,
         "stages": _stage_rows(state) if post.status == PostStatus.IN_REVIEW else [],
+        "language_approvals": _language_rows(state) if post.status == PostStatus.IN_REVIEW else [],
+        "my_languages": _my_languages(state, membership.user_id) if may_review else [],
         "outside_reviews": _outside_rows(post, state, can_write),
         "outside_choices": [
             OutsideChoice(stage_id=s.stage.pk, name=s.name, email=s.outside_email)
@@ -1478,13 +1549,23 @@ def post_review_view(request: HttpRequest, pk: int) -> HttpResponse:
     post = post_get_for_user(membership, pk)
     form = ReviewForm(request.POST)
     decision = request.POST.get("decision", "")
-    if not form.is_valid() or decision not in ("approve", "request_changes"):
+    # "approve:sv" approves the Swedish version alone (a policy approving each separately).
+    decision, _sep, language = decision.partition(":")
+    if (
+        not form.is_valid()
+        or decision not in ("approve", "request_changes")
+        or (language and (decision != "approve" or not is_language_tag(language)))
+    ):
         return _render_detail(request, membership, post, status=400, review_form=form)
     comment = form.cleaned_data["comment"]
     try:
         if decision == "approve":
             post = approval_services.post_approve(
-                post=post, membership=membership, comment=comment, request=request
+                post=post,
+                membership=membership,
+                comment=comment,
+                language=language,
+                request=request,
             )
         else:
             post = approval_services.post_request_changes(
@@ -1505,6 +1586,12 @@ def post_review_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _done(request, post, _("Sent back to the author with your comment."))
     if post.status == PostStatus.APPROVED:
         return _done(request, post, _("Approved. The post can be scheduled now."))
+    if language:
+        return _done(
+            request,
+            post,
+            _("You approved the %(language)s version.") % {"language": language_name(language)},
+        )
     return _done(request, post, _("Your approval is recorded. The next reviewers have been told."))
 
 
