@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 720
@@ -68,24 +68,29 @@ class Series:
 
     # The bars and markers as SVG elements, written here rather than by a template loop
     # (a dashboard draws hundreds of them on every view: a tenth of its CPU as a loop).
+    # The coordinates are numbers (never markup); the class and fill are escaped once.
     @property
     def bars_svg(self) -> SafeString:
         if self.hatch_id:
-            fill = format_html('fill="url(#{})" stroke="#b3541e"', self.hatch_id)
+            fill = str(format_html('fill="url(#{})" stroke="#b3541e"', self.hatch_id))
         else:
-            fill = mark_safe('fill="#1f5fa8"')
-        return format_html_join(
-            "",
-            '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" {}/>',
-            ((bar.x, bar.y, bar.width, bar.height, fill) for bar in self.bars),
+            fill = 'fill="#1f5fa8"'
+        return mark_safe(  # noqa: S308 - numbers and the fill above (escaped)
+            "".join(
+                f'<rect class="chart-bar" x="{bar.x}" y="{bar.y}" '
+                f'width="{bar.width}" height="{bar.height}" {fill}/>'
+                for bar in self.bars
+            )
         )
 
     @property
     def markers_svg(self) -> SafeString:
-        return format_html_join(
-            "",
-            '<circle class="chart-marker {}" cx="{}" cy="{}" r="3"/>',
-            ((self.css_class, marker.x, marker.y) for marker in self.markers),
+        css_class = escape(self.css_class)
+        return mark_safe(  # noqa: S308 - numbers and an escaped class name
+            "".join(
+                f'<circle class="chart-marker {css_class}" cx="{marker.x}" cy="{marker.y}" r="3"/>'
+                for marker in self.markers
+            )
         )
 
 

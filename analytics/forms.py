@@ -22,6 +22,7 @@ from analytics.selectors import (
     default_range,
 )
 from governance.models import Membership
+from governance.widgets import QuickSelect
 from publishing.models import Campaign
 
 
@@ -53,8 +54,8 @@ class DashboardFilterForm(forms.Form):
 
     start = forms.DateField(label=_("From"), required=False, widget=DateInput())
     end = forms.DateField(label=_("Until"), required=False, widget=DateInput())
-    account = forms.IntegerField(label=_("Account"), required=False, widget=forms.Select())
-    campaign = forms.IntegerField(label=_("Campaign"), required=False, widget=forms.Select())
+    account = forms.IntegerField(label=_("Account"), required=False, widget=QuickSelect())
+    campaign = forms.IntegerField(label=_("Campaign"), required=False, widget=QuickSelect())
 
     def __init__(
         self,

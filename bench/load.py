@@ -268,6 +268,9 @@ def _start_gunicorn(database: str, port: int, log: Path) -> subprocess.Popen[byt
             f"--workers={WORKERS}",
             "--worker-class=sync",
             "--timeout=60",
+            # As the README's deployment runs it (docker-compose.yml).
+            "--max-requests=2000",
+            "--max-requests-jitter=200",
         ],
         cwd=root,
         env=env,

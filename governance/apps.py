@@ -24,3 +24,8 @@ class GovernanceConfig(AppConfig):
         from governance.middleware import connect_second_factor_cache_signals
 
         connect_second_factor_cache_signals()
+
+        # The header's unread count is cached per person; a notice's change drops it.
+        from governance.selectors.notifications import connect_unread_cache_signals
+
+        connect_unread_cache_signals()

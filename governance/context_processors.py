@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from governance.selectors.access import has_perm
+from governance.selectors.notifications import unread_notification_count
 
 # The main navigation: (url name, label, permission needed to see it).
 NAV = [
@@ -33,7 +34,7 @@ def organization(request: HttpRequest) -> dict[str, Any]:
                 items.append({"url": url, "label": label, "current": current})
     unread = 0
     if request.user.is_authenticated and membership is not None:
-        unread = request.user.notifications.filter(read_at__isnull=True).count()
+        unread = unread_notification_count(request.user)
     return {
         "current_membership": membership,
         "current_org": getattr(request, "organization", None),

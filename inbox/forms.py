@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership, network_summary
 from governance.models import Membership, User
+from governance.widgets import QuickSelect
 from inbox.models import (
     InboxSettings,
     ItemStatus,
@@ -92,6 +93,8 @@ class FilterForm(forms.Form):
             [("", _("All networks"))] + [(name, network_summary(name).label) for name in networks],
         )
         people = assignable_members(membership.organization_id)
+        # The list's bulk form offers the same people (one query for both).
+        self.people = people
         _set_choices(
             self,
             "assignee",
@@ -148,7 +151,7 @@ def format_before(position: tuple[datetime, int]) -> str:
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False, widget=QuickSelect)
 
     def __init__(self, *args: Any, organization_id: int, account_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,11 +169,13 @@ class AssignForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=ItemStatus.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=ItemStatus.choices, widget=QuickSelect)
 
 
 class PriorityForm(forms.Form):
-    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, widget=QuickSelect
+    )
 
 
 class TagsForm(forms.Form):
@@ -215,7 +220,7 @@ class NoteForm(forms.Form):
 class SavedReplyPickForm(forms.Form):
     """Choosing a saved reply to start from (GET: fills the reply box)."""
 
-    saved_reply = forms.ChoiceField(label=_("Saved reply"), required=False)
+    saved_reply = forms.ChoiceField(label=_("Saved reply"), required=False, widget=QuickSelect)
 
     def __init__(self, *args: Any, saved_replies: list[SavedReply], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -261,10 +266,17 @@ class BulkForm(forms.Form):
     items = forms.TypedMultipleChoiceField(coerce=int, required=False)
 
     def __init__(
-        self, *args: Any, organization_id: int, item_ids: list[int], **kwargs: Any
+        self,
+        *args: Any,
+        organization_id: int,
+        item_ids: list[int],
+        people: list[User] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.people = {user.pk: user for user in assignable_members(organization_id)}
+        if people is None:
+            people = assignable_members(organization_id)
+        self.people = {user.pk: user for user in people}
         _set_choices(
             self,
             "assignee",

@@ -14,7 +14,10 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -148,6 +151,76 @@ def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> li
             )
         )
     return rows
+
+
+def rows_html(
+    rows: Sequence[Row], *, can_reply: bool, fresh: bool, open_pk: Any, query: str
+) -> SafeString:
+    """The list's rows as HTML, written here: through the template engine the fifty rows
+    cost a quarter of the page (thirty look-ups, a URL and a dozen escapes each)."""
+    marker = 987654321
+    link_start, link_end = reverse("inbox:item", args=[marker]).split(str(marker))
+    link_query = f"?{escape(query)}" if query else ""
+    deleted_note = escape(_("Deleted on the network"))
+    tags_note = escape(_("Tags:"))
+    parts: list[str] = []
+    for row in rows:
+        is_open = row.pk == open_pk
+        pk = int(row.pk)
+        classes = "inbox-row"
+        if row.raised:
+            classes += " inbox-row-priority"
+        if fresh:
+            classes += " inbox-row-fresh"
+        if is_open:
+            classes += " inbox-row-open"
+        parts.append(f'<tr data-item-id="{pk}" class="{classes}">\n  ')
+        if can_reply:
+            parts.append(
+                f'<td class="inbox-select"><input type="checkbox" name="items" value="{pk}" '
+                f'form="inbox-bulk" id="select-{pk}" data-inbox-select><label '
+                f'for="select-{pk}" class="visually-hidden">{escape(row.select_label)}</label></td>'
+            )
+        secondary = f"{escape(row.account)} · {escape(row.network)} · {escape(row.kind)} · " + (
+            escape(row.status_label)
+        )
+        if row.assignee:
+            secondary += f" ({escape(row.assignee)})"
+        if row.raised:
+            secondary += (
+                f' · <strong class="inbox-priority inbox-priority-{escape(row.priority)}">'
+                f"{escape(row.priority_label)}</strong>"
+            )
+        if row.deleted:
+            secondary += f' · <span class="inbox-deleted">{deleted_note}</span>'
+        tags = ""
+        if row.tags:
+            tags = (
+                f'\n    <span class="inbox-tags"><span class="visually-hidden">{tags_note}</span>'
+                + "".join(f'<span class="badge">{escape(tag)}</span> ' for tag in row.tags)
+                + "</span>"
+            )
+        current = ' aria-current="true"' if is_open else ""
+        sla_label = escape(row.sla_label)
+        overdue = row.sla_state == "overdue"
+        sla = f"<strong>{sla_label}</strong>" if overdue else sla_label
+        if row.due and overdue:
+            sla += (
+                f'<span class="inbox-secondary"><time datetime="{escape(row.due_iso)}">'
+                f"{escape(row.due)}</time></span>"
+            )
+        posted = escape(row.posted)
+        parts.append(
+            f'\n  <td class="inbox-message">\n    <a href="{link_start}{pk}{link_end}{link_query}" '
+            f"data-inbox-item-link{current}><strong>{escape(row.author)}</strong></a>\n"
+            f'    <span class="inbox-secondary">{secondary}</span>\n'
+            f'    <span class="inbox-excerpt">{escape(row.excerpt)}</span>{tags}\n  </td>\n'
+            f'  <td class="inbox-age"><time datetime="{escape(row.posted_iso)}" '
+            f'title="{posted}">{escape(row.age)}</time><span class="visually-hidden"> '
+            f"({posted})</span></td>\n"
+            f'  <td class="inbox-sla inbox-sla-{escape(row.sla_state)}">{sla}</td>\n</tr>\n'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -561,6 +563,37 @@ def pauses_for_membership(membership: Membership) -> QuerySet[PublishingPause]:
     return PublishingPause.objects.filter(organization_id=membership.organization_id).filter(
         Q(channel_account__isnull=True) | Q(channel_account__in=visible)
     )
+
+
+# Every page asks whether publishing is paused (the banner): whether the organization
+# has any active pause is cached until a pause is started or ended (a signal, and the
+# end service's own call) and for a minute at most; the pauses themselves are read
+# only when there is one.
+PAUSED_CACHE_SECONDS = 60
+
+
+def _paused_key(organization_id: int) -> str:
+    return f"publishing:paused:{organization_id}"
+
+
+def organization_is_paused(organization_id: int) -> bool:
+    """Whether any pause (organization-wide or on one account) is active (cached)."""
+    key = _paused_key(organization_id)
+    paused = cache.get(key)
+    if isinstance(paused, bool):
+        return paused
+    paused = PublishingPause.objects.filter(
+        organization_id=organization_id, ended_at__isnull=True
+    ).exists()
+    cache.set(key, paused, PAUSED_CACHE_SECONDS)
+    return paused
+
+
+def pauses_forget(organization_id: int) -> None:
+    """A pause started or ended: drop the cached answer now and when that commits."""
+    key = _paused_key(organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def active_pauses_for_membership(membership: Membership) -> QuerySet[PublishingPause]:

@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import ChannelAccount
-from publishing.models import Campaign, Post, Variant
+from publishing.models import Campaign, Post, PublishingPause, Variant
+from publishing.selectors import pauses_forget
 from publishing.selectors_calendar import filter_choices_forget, filter_choices_know_language
 
 
@@ -38,7 +39,13 @@ def _variant_deleted(sender: Any, instance: Variant, **kwargs: Any) -> None:
         filter_choices_forget(organization_id)
 
 
+def _pause_changed(sender: Any, instance: PublishingPause, **kwargs: Any) -> None:
+    pauses_forget(instance.organization_id)
+
+
 def connect() -> None:
+    post_save.connect(_pause_changed, sender=PublishingPause, dispatch_uid="pause-saved")
+    post_delete.connect(_pause_changed, sender=PublishingPause, dispatch_uid="pause-deleted")
     for model in (ChannelAccount, Campaign):
         post_save.connect(_forget_for_organization, sender=model, dispatch_uid=f"calendar-{model}")
         post_delete.connect(

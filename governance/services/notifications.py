@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from governance.models import Notification, Organization, User
+from governance.selectors.notifications import unread_forget
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def notification_send(
 def notification_mark_all_read(*, user: User) -> int:
     """Mark every unread notice of ``user`` read; return how many there were."""
     with transaction.atomic():
-        return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        marked = Notification.objects.filter(user=user, read_at__isnull=True).update(
             read_at=timezone.now()
         )
+        unread_forget(user.pk)
+    return marked

@@ -31,7 +31,7 @@ import secrets
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -40,12 +40,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.mdstore import InMemoryMetaData
-from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_PERSISTENT
 
 from governance.models import OIDCProvider
 from governance.services.sso import (
@@ -57,6 +51,16 @@ from governance.services.sso import (
     _refused,
     sso_finish_sign_in,
 )
+
+if TYPE_CHECKING:
+    from saml2.config import SPConfig
+
+# pysaml2 is imported where it is used, never at start-up: with the XML schemas it
+# loads, it adds about 15 MB to every web worker, and most organizations never use SAML.
+# The protocol constants are its own values (saml2.BINDING_HTTP_*, NAMEID_FORMAT_PERSISTENT).
+BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+NAMEID_FORMAT_PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +143,8 @@ def saml_metadata_entity(xml: str, entity_id: str = "") -> str:
     """The entity ID of the identity provider described by ``xml`` (the one named
     ``entity_id`` when the file describes several); raises SSOError when there is none
     that can sign people in: a single sign-on address and a signing certificate."""
+    from saml2.mdstore import InMemoryMetaData
+
     metadata = InMemoryMetaData(None, xml)
     try:
         metadata.load()
@@ -178,6 +184,8 @@ def saml_metadata_entity(xml: str, entity_id: str = "") -> str:
 
 
 def _config(provider: OIDCProvider) -> SPConfig:
+    from saml2.config import SPConfig
+
     config = SPConfig()
     config.load(
         {
@@ -209,6 +217,8 @@ def _config(provider: OIDCProvider) -> SPConfig:
 
 def saml_sp_metadata(provider: OIDCProvider) -> str:
     """Our service provider metadata for this organization, for its identity provider."""
+    from saml2.metadata import entity_descriptor
+
     return str(entity_descriptor(_config(provider)))
 
 
@@ -249,6 +259,8 @@ def saml_begin(*, request: HttpRequest, provider: OIDCProvider, next_url: str = 
         raise SSOError("disabled", _("Single sign-on is turned off for this organization."))
     _refresh_metadata(provider)
     try:
+        from saml2.client import Saml2Client
+
         client = Saml2Client(_config(provider))
         request_id, info = client.prepare_for_authenticate(
             entityid=provider.saml_idp_entity_id,
@@ -384,6 +396,8 @@ def saml_complete(*, request: HttpRequest, provider: OIDCProvider, key: str) -> 
             ),
         )
     try:
+        from saml2.client import Saml2Client
+
         client = Saml2Client(_config(provider))
         try:
             response = client.parse_authn_request_response(

@@ -107,3 +107,24 @@ def test_notice_link_is_shown(client, personas, login):
     _notice(personas, personas.alice, "Review a post", link="/publishing/")
     login(client, personas.alice)
     assert 'href="/publishing/"' in client.get(URL).content.decode()
+
+
+def test_the_header_count_is_cached_and_follows_every_change(client, personas, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, personas.alice)
+    assert "0 new notices" in client.get(URL).content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        client.get(URL)
+    assert not any("COUNT(*)" in q["sql"] and "read_at" in q["sql"] for q in cached)
+    # A new notice shows on the next page, though the count was cached.
+    _notice(personas, personas.alice, "Fresh")
+    assert "1 new notice" in client.get(URL).content.decode()
+    client.post("/notifications/read-all/")
+    assert "0 new notices" in client.get(URL).content.decode()
+    # Deleting an unread notice drops the count too.
+    gone = _notice(personas, personas.alice, "Gone soon")
+    assert "1 new notice" in client.get(URL).content.decode()
+    gone.delete()
+    assert "0 new notices" in client.get(URL).content.decode()

@@ -96,7 +96,10 @@ def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]
             select_fields(
                 # Its own ids: the filter form above has fields of the same names.
                 BulkForm(
-                    organization_id=membership.organization_id, item_ids=[], auto_id="bulk_%s"
+                    organization_id=membership.organization_id,
+                    item_ids=[],
+                    auto_id="bulk_%s",
+                    people=form.people,
                 ),
                 ["action", "assignee", "status", "priority"],
             )

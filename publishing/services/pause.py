@@ -35,7 +35,7 @@ from publishing.models import (
     PublishingPause,
     PublishJob,
 )
-from publishing.selectors import is_emergency_publisher, pause_applies
+from publishing.selectors import is_emergency_publisher, pause_applies, pauses_forget
 from publishing.services._base import job_facts, job_update, lock_post, post_move, post_settle
 from publishing.services.posts import check_targets, create_jobs, problem_messages
 
@@ -139,6 +139,7 @@ def publishing_pause_end(
         )
         if not ended:
             raise ValidationError(_("This pause has already ended."), code="already_ended")
+        pauses_forget(pause.organization_id)
         pause.ended_at, pause.ended_by = now, membership.user
         held = PublishJob.objects.filter(
             organization_id=pause.organization_id,

@@ -323,12 +323,15 @@ def test_query_count_does_not_grow_with_the_number_of_posts(
     client.get(f"{path}?date=2026-03-02")  # the filter choices are cached from here on
     with django_assert_max_num_queries(20) as few:
         client.get(f"{path}?date=2026-03-02")
+    few_count = len(few.captured_queries)  # read now: each request resets the query log
     for n in range(12):
         account = team.other_account if n % 2 else team.account
         scheduled_post(
             team, helsinki(2026, 3, 2, 10) + timedelta(minutes=n), f"Post {n}.", account=account
         )
-    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+    # Approving the posts sent notices, which dropped the cached unread count: refill it.
+    client.get(f"{path}?date=2026-03-02")
+    with django_assert_max_num_queries(few_count) as many:
         response = client.get(f"{path}?date=2026-03-02")
     assert response.content.decode().count("Post 1") >= 1
-    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(many.captured_queries) == few_count

@@ -101,6 +101,25 @@ def test_no_banner_when_publishing_runs(client, login, team):
     assert "pause-banner" not in client.get("/publishing/calendar/").content.decode()
 
 
+def test_the_banner_appears_and_goes_at_once_though_pages_cache_it(client, login, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, team.manny.user)
+    assert "pause-banner" not in client.get("/").content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        assert "pause-banner" not in client.get("/").content.decode()
+    # While nothing is paused, no page reads the pauses table.
+    assert not any("publishing_publishingpause" in q["sql"] for q in cached)
+
+    client.post("/publishing/pause/start/", {"scope": "", "reason": "Storm warning"})
+    assert "Storm warning" in client.get("/").content.decode()
+
+    pause = PublishingPause.objects.get()
+    client.post(f"/publishing/pause/{pause.pk}/end/")
+    assert "pause-banner" not in client.get("/").content.decode()
+
+
 def test_other_organizations_do_not_see_the_banner(client, login, team, personas):
     publishing_pause_start(membership=team.manny, reason="Storm warning")
     login(client, personas.charlie)

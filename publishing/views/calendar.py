@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,6 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -125,7 +126,20 @@ def add_months(day: date, months: int) -> date:
 
 def hour_label(hour: int) -> str:
     """The start of an hour on the language's clock: "09:00", "9.00" in Finnish."""
+    return _hour_label(hour, translation.get_language())
+
+
+@lru_cache(maxsize=512)
+def _hour_label(hour: int, language: str | None) -> str:
+    # The week view labels 168 cells a page: each hour is formatted once per language.
     return formats.time_format(time(hour), "TIME_FORMAT")
+
+
+def _forget_hour_labels(**kwargs: Any) -> None:
+    _hour_label.cache_clear()  # a test changed the formats
+
+
+setting_changed.connect(_forget_hour_labels, dispatch_uid="calendar-hour-labels")
 
 
 class LocalDateTimeForm(forms.Form):
@@ -372,6 +386,15 @@ class _EntryBuilders:
         self.move_url = _url_builder("publishing:calendar_move")
         self.status_labels = {value: str(label) for value, label in PostStatus.choices}
         self.move_word = escape(_("Move"))
+        # The same wall-clock times recur across a week's entries: each formatted once.
+        self._time_labels: dict[tuple[Any, Any], str] = {}
+
+    def _time_label(self, local: datetime) -> str:
+        key = (local.time(), local.utcoffset())
+        label = self._time_labels.get(key)
+        if label is None:
+            label = self._time_labels[key] = formats.time_format(local, "TIME_FORMAT")
+        return label
 
     def view(self, entry: CalendarEntry) -> EntryView:
         local = entry.at.astimezone(self.tz) if entry.at else None
@@ -384,7 +407,7 @@ class _EntryBuilders:
             else self.status_labels.get(entry.status, entry.status),
             "url": self.post_url(entry.post_id),
             "move_url": self.move_url(entry.post_id) if movable else "",
-            "time_label": formats.time_format(local, "TIME_FORMAT") if local else "",
+            "time_label": self._time_label(local) if local else "",
             "hour": local.hour if local else 0,
             "iso": local.isoformat() if local else "",
             "accounts_label": ", ".join(entry.handles) or _("no account yet"),
