@@ -443,6 +443,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 5 * 60.0,
         "options": {"queue": "default", "expires": 4 * 60},
     },
+    # Recurring posts (publishing/services/recurrence.py): occurrences that came within
+    # a series' horizon are made as scheduled posts; unique per series and start.
+    "publishing-extend-recurring-posts": {
+        "task": "publishing.tasks.extend_recurring_posts",
+        "schedule": 60 * 60.0,
+        "options": {"queue": "default", "expires": 50 * 60},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -532,6 +539,7 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.import_posts": {"queue": "default"},
     # An exact name wins over the pattern: approval reminders never wait behind publishing.
     "publishing.tasks.remind_waiting_approvals": {"queue": "default"},
+    "publishing.tasks.extend_recurring_posts": {"queue": "default"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.
