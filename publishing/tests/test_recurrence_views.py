@@ -146,3 +146,27 @@ def test_a_reviewer_sees_the_series_but_cannot_end_it(client, login, team):
     page = client.get(f"/publishing/series/{series.pk}/").content.decode()
     assert "End the series" not in page
     assert client.post(f"/publishing/series/{series.pk}/end/").status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_calendar_marks_each_occurrence_and_links_to_its_series(client, login, team):
+    post = draft(team.eddie, team.account, "Office hours.")
+    post = post_update(
+        post=post, membership=team.eddie, planned_at=datetime(2027, 3, 1, 9, tzinfo=UTC)
+    )
+    series = series_set(post=post, membership=team.eddie, spec=RepeatSpec("weekly", count=3))
+    approve_and_schedule(team, post)
+    plain = draft(team.eddie, team.account, "A one-off.")
+    post_update(post=plain, membership=team.eddie, planned_at=datetime(2027, 3, 3, 9, tzinfo=UTC))
+    login(client, team.eddie.user)
+    for url in (
+        "/publishing/calendar/?date=2027-03-01",
+        "/publishing/calendar/week/?date=2027-03-08",
+    ):
+        page = client.get(url).content.decode()
+        links = re.findall(rf'<a class="cal-series" href="/publishing/series/{series.pk}/">', page)
+        assert links, url
+    month = client.get("/publishing/calendar/?date=2027-03-01").content.decode()
+    # The three occurrences of the series are marked; the one-off post is not.
+    assert len(re.findall(r'class="cal-series"', month)) == 3
+    assert "Repeats" in month
