@@ -58,7 +58,7 @@ def test_an_editor_makes_a_weekly_post_and_skips_one_occurrence(page: Any) -> No
     page.get_by_label("Repeat", exact=True).select_option(label="Weekly")
     page.get_by_label(weekday, exact=True).check()
     page.get_by_label("After a number of times").check()
-    page.get_by_label("Number of times").fill("4")
+    page.get_by_label("Number of times", exact=True).fill("4")
     page.get_by_role("button", name="Show the next dates").click()
     settle(page)
     summary = f"Every week on {weekday} at 10:00, 4 times (Europe/Helsinki time)"
