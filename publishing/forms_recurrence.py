@@ -84,7 +84,7 @@ class RepeatForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("frequency"):
             return data
         ends = data.get("ends") or "never"

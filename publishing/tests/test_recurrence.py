@@ -168,7 +168,7 @@ def test_scheduling_the_first_post_schedules_the_occurrences_within_the_horizon(
         utc(2027, 3, 23, 8),
         utc(2027, 3, 30, 7),
     ]
-    assert all(p.scheduled_at < utc(2027, 5, 1) for p in made)
+    assert all(p.scheduled_at and p.scheduled_at < utc(2027, 5, 1) for p in made)
     assert {p.status for p in made} == {PostStatus.SCHEDULED}
     first = made[0]
     assert first.variants.get().text == "Office hours today."

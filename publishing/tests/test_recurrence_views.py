@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -21,7 +22,7 @@ COMPOSE = "/publishing/posts/new/"
 NOW = datetime(2027, 3, 1, 8, tzinfo=UTC)
 
 
-def repeat(**fields: object) -> dict[str, object]:
+def repeat(**fields: Any) -> dict[str, Any]:
     return {f"repeat-{name}": value for name, value in fields.items()}
 
 

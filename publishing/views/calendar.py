@@ -393,7 +393,7 @@ class _EntryBuilders:
             "summary": entry.summary or _("(no text)"),
         }
         series_url = self.series_url(entry.series_id) if entry.series_id else ""
-        html = self._html(**fields, series_url=series_url)
+        html = self._html(**fields, series_url=series_url)  # type: ignore[arg-type]
         return EntryView(**fields, html=html, series_url=series_url)  # type: ignore[arg-type]
 
     def _html(

@@ -46,8 +46,8 @@ def repeat_section(
     series = None
     if post is not None and post.series_id is not None:
         series = PostSeries.objects.filter(pk=post.series_id).first()
-    if series is not None and series.head_id != post.pk:  # type: ignore[union-attr]
-        return RepeatSection(series=series, occurrence=True, summary=_summary(series))
+        if series is not None and series.head_id != post.pk:
+            return RepeatSection(series=series, occurrence=True, summary=_summary(series))
     section = RepeatSection(series=series)
     if series is not None and series.ended_at is None:
         section.summary = _summary(series)
