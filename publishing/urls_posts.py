@@ -35,6 +35,11 @@ urlpatterns: list[URLPattern] = [
     path("series/<int:pk>/", recurrence.series_detail_view, name="series_detail"),
     path("series/<int:pk>/end/", recurrence.series_end_view, name="series_end"),
     path("posts/<int:pk>/skip/", recurrence.occurrence_skip_view, name="occurrence_skip"),
+    path(
+        "posts/<int:pk>/series-from-here/",
+        recurrence.series_edit_from_view,
+        name="series_edit_from",
+    ),
     # An outside reviewer's link: no login, the token is the permission.
     path(
         "outside-review/<str:token>/",

@@ -394,6 +394,45 @@ def occurrence_skip(
         )
 
 
+def series_edit_from(
+    *, post: Post, membership: Membership, request: HttpRequest | None = None
+) -> PostSeries:
+    """Make a later occurrence the series' first post, so that a change of its text
+    changes the series from that occurrence on (the first post may be published by
+    now, and a published post's text no longer changes). Earlier occurrences keep
+    their text and their approval."""
+    require_perm(membership, "posts.write")
+    _require_same_org(membership, post)
+    with transaction.atomic():
+        post = lock_post(post)
+        if post.series_id is None:
+            raise ValidationError(_("This post does not repeat."), code="not_recurring")
+        series = PostSeries.objects.select_for_update().get(pk=post.series_id)
+        if series.head_id == post.pk:
+            return series
+        if series.ended_at is not None:
+            raise ValidationError(_("This series has already ended."), code="series_ended")
+        if post.series_detached or not post.is_editable:
+            raise ValidationError(
+                _("Only an occurrence that is still a plain copy of the series can take its text."),
+                code="not_plain_copy",
+            )
+        old_head = series.head_id
+        series.head = post
+        series.updated_at = timezone.now()
+        series.save(update_fields=["head", "updated_at"])
+        audit_record(
+            action="post.series_edit_from",
+            organization=post.organization,
+            actor=membership.user,
+            target=post,
+            old={"head": old_head},
+            new={"series": series.pk, "head": post.pk, "from": _iso(post.occurrence_start)},
+            request=request,
+        )
+    return series
+
+
 def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at else None
 
@@ -411,7 +450,8 @@ def series_content_changed(post: Post, *, actor: User | None, request: HttpReque
         return
     if series.head_id == post.pk:
         was = series.approved_version
-        withdrawn = _withdraw_copies(series, keep=set())
+        # Only the copies after this post take its new text; earlier ones keep theirs.
+        withdrawn = _withdraw_copies(series, keep=set(), after=post.occurrence_start)
         if was is not None or withdrawn:
             PostSeries.objects.filter(pk=series.pk).update(
                 approved_version=None, updated_at=timezone.now()
@@ -446,11 +486,15 @@ def _wanted(series: PostSeries) -> list[datetime]:
     )
 
 
-def _withdraw_copies(series: PostSeries, *, keep: set[datetime]) -> list[str]:
+def _withdraw_copies(
+    series: PostSeries, *, keep: set[datetime], after: datetime | None = None
+) -> list[str]:
     """Remove the series' future plain copies (not the head, not edited on their own,
     never tried) whose start is not in ``keep``; returns their starts. They were never
     more than copies, so they go entirely: a later extension makes them afresh."""
     now = timezone.now()
+    if after is not None and after > now:
+        now = after
     copies = (
         Post.objects.select_for_update(of=("self",))
         .filter(
@@ -550,8 +594,10 @@ def _extend(series: PostSeries, *, now: datetime) -> list[Post]:
         )
     )
     made: list[Post] = []
+    first = head.occurrence_start
     for start in starts:
-        if start in have or start == head.occurrence_start:
+        # Occurrences before the head (it moved to a later one) keep the text they have.
+        if start in have or (first is not None and start <= first):
             continue
         post = _copy_occurrence(series, head, start)
         if post is None:
@@ -605,6 +651,7 @@ __all__ = [
     "occurrence_skip",
     "rule_from_spec",
     "rule_summary",
+    "series_edit_from",
     "series_end",
     "series_extend",
     "series_extend_all",

@@ -28,6 +28,7 @@ from publishing.services.recurrence import (
     occurrence_skip,
     rule_from_spec,
     rule_summary,
+    series_edit_from,
     series_end,
     series_extend,
     series_extend_all,
@@ -343,3 +344,39 @@ def test_a_rescheduled_occurrence_moves_alone(team):
         assert PublishJob.objects.get(post=second).due_at == utc(2027, 3, 2, 15)
         assert PublishJob.objects.get(post=third).due_at == utc(2027, 3, 3, 9)
         assert series_extend(series_id=series.pk) == 0
+
+
+def test_after_the_first_post_is_published_the_text_changes_from_a_later_occurrence_on(
+    team, run_due
+):
+    with time_machine.travel(utc(2027, 3, 1, 8), tick=False):
+        post, series = recurring_draft(
+            team, utc(2027, 3, 1, 9), RepeatSpec("daily", count=5), text="Office hours 9-11."
+        )
+        approve_and_schedule(team, post)
+    with time_machine.travel(utc(2027, 3, 1, 9, 0, 5), tick=False):
+        run_due()
+        post.refresh_from_db()
+        assert post.status == PostStatus.PUBLISHED
+        second, third, _fourth, _fifth = occurrences(series)
+        series_edit_from(post=third, membership=team.eddie)
+        variant_save(
+            post=third,
+            membership=team.eddie,
+            channel_account=team.account,
+            language="fi",
+            text="Office hours 10-12.",
+        )
+        third.refresh_from_db()
+        assert third.status == PostStatus.IN_REVIEW
+        assert not third.series_detached  # it leads the series now
+        # Before it: unchanged. After it: withdrawn until the new text is approved.
+        assert [p.pk for p in occurrences(series)] == [second.pk, third.pk]
+        second.refresh_from_db()
+        assert second.status == PostStatus.SCHEDULED
+        post_approve(post=third, membership=team.rita)
+        third.refresh_from_db()
+        post_schedule(post=third, membership=team.eddie, at=third.scheduled_at)
+        texts = [p.variants.get().text for p in occurrences(series)]
+        assert texts == ["Office hours 9-11.", *["Office hours 10-12."] * 3]
+        assert AuditEvent.objects.filter(action="post.series_edit_from").exists()

@@ -171,3 +171,28 @@ def test_the_calendar_marks_each_occurrence_and_links_to_its_series(client, logi
     # The three occurrences of the series are marked; the one-off post is not.
     assert len(re.findall(r'class="cal-series"', month)) == 3
     assert "Repeats" in month
+
+
+def test_the_series_page_offers_to_change_the_text_from_a_later_occurrence(
+    client, login, team, run_due
+):
+    with time_machine.travel(NOW, tick=False):
+        post = draft(team.eddie, team.account, "Office hours.")
+        post = post_update(
+            post=post, membership=team.eddie, planned_at=datetime(2027, 3, 1, 9, tzinfo=UTC)
+        )
+        series = series_set(post=post, membership=team.eddie, spec=RepeatSpec("daily", count=3))
+        approve_and_schedule(team, post)
+    with time_machine.travel(datetime(2027, 3, 1, 9, 0, 5, tzinfo=UTC), tick=False):
+        run_due()
+        login(client, team.eddie.user)
+        page = client.get(f"/publishing/series/{series.pk}/").content.decode()
+        assert "Change the text from" in page
+        second = Post.objects.filter(series=series).exclude(pk=post.pk).earliest("scheduled_at")
+        response = client.post(f"/publishing/posts/{second.pk}/series-from-here/")
+        assert response.status_code == 302
+        assert response["Location"] == f"/publishing/posts/{second.pk}/edit/"
+        series.refresh_from_db()
+        assert series.head_id == second.pk
+        login(client, team.charlie.user)
+        assert client.post(f"/publishing/posts/{second.pk}/series-from-here/").status_code == 404

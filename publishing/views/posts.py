@@ -161,6 +161,7 @@ HISTORY_LABELS: dict[str, Any] = {
     "post.retried": gettext_lazy("Tried publishing again"),
     "post.series_set": gettext_lazy("Set how the post repeats"),
     "post.series_ended": gettext_lazy("Ended the series"),
+    "post.series_edit_from": gettext_lazy("Made the series' text start from this occurrence"),
     "post.series_approved": gettext_lazy("Approved the series with its first post"),
     "post.series_approval_ended": gettext_lazy("The series needs approval again"),
     "post.series_detached": gettext_lazy("Edited on its own, apart from its series"),

@@ -141,6 +141,8 @@ class OccurrenceRow:
     post: Post
     is_head: bool
     can_skip: bool
+    # A plain copy that can become the series' first post (its text then leads).
+    can_lead: bool = False
 
 
 def _series_for(membership: Membership, pk: int) -> PostSeries:
@@ -169,6 +171,12 @@ def series_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             post=post,
             is_head=post.pk == series.head_id,
             can_skip=can_write and post.is_cancellable,
+            can_lead=can_write
+            and series.ended_at is None
+            and post.pk != series.head_id
+            and not post.series_detached
+            and post.is_editable
+            and not series.head.is_editable,
         )
         for post in posts
     ]
@@ -208,6 +216,29 @@ def occurrence_skip_view(request: HttpRequest, pk: int) -> HttpResponse:
     if post.series_id is None:
         return redirect("publishing:post_detail", pk=post.pk)
     return redirect("publishing:series_detail", pk=post.series_id)
+
+
+@login_required
+@require_POST
+def series_edit_from_view(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request_membership(request)
+    require_perm(membership, "posts.write")
+    post = post_get_for_user(membership, pk)
+    try:
+        recurrence_services.series_edit_from(post=post, membership=membership, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        if post.series_id is None:
+            return redirect("publishing:post_detail", pk=post.pk)
+        return redirect("publishing:series_detail", pk=post.series_id)
+    messages.info(
+        request,
+        _(
+            "A change of this post's text now changes the series from this occurrence on, "
+            "and needs approval again."
+        ),
+    )
+    return redirect("publishing:post_edit", pk=post.pk)
 
 
 @login_required
