@@ -376,6 +376,7 @@ def test_after_the_first_post_is_published_the_text_changes_from_a_later_occurre
         assert second.status == PostStatus.SCHEDULED
         post_approve(post=third, membership=team.rita)
         third.refresh_from_db()
+        assert third.scheduled_at is not None
         post_schedule(post=third, membership=team.eddie, at=third.scheduled_at)
         texts = [p.variants.get().text for p in occurrences(series)]
         assert texts == ["Office hours 9-11.", *["Office hours 10-12."] * 3]
