@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -29,7 +30,7 @@ from governance.models import Membership
 from governance.selectors.access import request_membership, require_perm
 from governance.selectors.access import request_membership_with_perm as _membership
 from publishing.forms import ComposedVariant, composed_from_variant
-from publishing.models import Post, Variant
+from publishing.models import Post, PostSeries, Variant
 from publishing.selectors import (
     PostFilters,
     media_assets_for_membership,
@@ -50,11 +51,13 @@ from publishing.serializers import (
     PostRangeSerializer,
     PostSerializer,
     PostUpdateSerializer,
+    RecurrenceInputSerializer,
     ScheduleSerializer,
 )
 from publishing.services import approval as approval_services
 from publishing.services import media as media_services
 from publishing.services import posts as post_services
+from publishing.services import recurrence as recurrence_services
 from publishing.validation import publishing_rules, variants_with_content
 
 TAGS = ["posts"]
@@ -69,6 +72,13 @@ FIELDS_BY_CODE = {
     "too_large": "file",
     "too_many_pixels": "file",
     "empty": "file",
+    "repeat_interval": "interval",
+    "repeat_until": "until",
+    "repeat_count": "count",
+    "repeat_end": "count",
+    "repeat_weekdays": "weekdays",
+    "repeat_no_time": "frequency",
+    "repeat_occurrence": "frequency",
 }
 
 
@@ -98,6 +108,7 @@ def _detail(membership: Membership, post: Post) -> Response:
         "approval_state": post_approval_state(post),
         "variants": variants_with_content(post),
         "jobs": post_targets(post),
+        "series": PostSeries.objects.filter(pk=post.series_id).first() if post.series_id else None,
     }
     return Response(PostDetailSerializer(post, context=context).data)
 
@@ -390,6 +401,77 @@ class PostCancelView(APIView):
                 membership=membership,
                 reason=serializer.validated_data["reason"],
                 request=request._request,
+            )
+        return _detail(membership, post)
+
+
+class PostRecurrenceView(APIView):
+    @extend_schema(
+        summary="Make a post repeat",
+        description="Makes the post the first occurrence of a recurring series, or changes "
+        "its series' rule. The post's planned time is the first occurrence, as a wall-clock "
+        "time in the organization's time zone (kept across summer time). Once the post is "
+        "approved and scheduled, each occurrence within the next 60 days is scheduled as a "
+        "post of its own; a change of the post's text needs approval again.",
+        request=RecurrenceInputSerializer,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        serializer = RecurrenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with _refusals():
+            recurrence_services.series_set(
+                post=post,
+                membership=membership,
+                spec=recurrence_services.RepeatSpec(
+                    frequency=data["frequency"],
+                    interval=data["interval"],
+                    weekdays=tuple(data["weekdays"]),
+                    monthly_by=data["monthly_by"],
+                    until=data["until"],
+                    count=data["count"],
+                ),
+                request=request._request,
+            )
+        return _detail(membership, post)
+
+    @extend_schema(
+        summary="End a recurring series",
+        description="Ends the series of which this post is the first occurrence: no more "
+        "occurrences are scheduled, and the future ones that are plain copies are withdrawn.",
+        request=None,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        series = PostSeries.objects.filter(head=post).first()
+        if series is None:
+            raise exceptions.NotFound(_("This post does not start a recurring series."))
+        with _refusals():
+            recurrence_services.series_end(
+                series=series, membership=membership, request=request._request
+            )
+        return _detail(membership, post)
+
+
+class PostSkipView(APIView):
+    @extend_schema(
+        summary="Skip one occurrence",
+        description="Cancels one occurrence of a recurring post (with its jobs); it is never "
+        "scheduled again by the series.",
+        request=None,
+        responses={200: PostDetailSerializer, **WRITE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership, post = _post(request, pk, "posts.write")
+        with _refusals():
+            post = recurrence_services.occurrence_skip(
+                post=post, membership=membership, request=request._request
             )
         return _detail(membership, post)
 

@@ -16,5 +16,11 @@ urlpatterns = [
     ),
     path("posts/<int:pk>/schedule/", api.PostScheduleView.as_view(), name="api-post-schedule"),
     path("posts/<int:pk>/cancel/", api.PostCancelView.as_view(), name="api-post-cancel"),
+    path(
+        "posts/<int:pk>/recurrence/",
+        api.PostRecurrenceView.as_view(),
+        name="api-post-recurrence",
+    ),
+    path("posts/<int:pk>/skip/", api.PostSkipView.as_view(), name="api-post-skip"),
     path("media/", api.MediaListView.as_view(), name="api-media"),
 ]

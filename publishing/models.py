@@ -254,6 +254,18 @@ class Post(models.Model):
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    # A recurring post's occurrence: its series and the start the rule gave it (UTC). The
+    # pair is unique, so a skipped or edited occurrence is never made again.
+    series = models.ForeignKey(
+        "publishing.PostSeries",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="occurrences",
+    )
+    occurrence_start = models.DateTimeField(null=True, blank=True)
+    # Its text was edited on its own: a change of the series' text leaves it alone.
+    series_detached = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("post")
@@ -262,6 +274,11 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["organization", "scheduled_at"], name="post_org_scheduled_idx"),
             models.Index(fields=["organization", "status"], name="post_org_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "occurrence_start"], name="uniq_post_series_occurrence"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1275,3 +1292,48 @@ class ImportantDate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- recurring posts -----------------------------------------------------------------------------
+
+
+class PostSeries(models.Model):
+    """A post that repeats: an RRULE from a wall-clock start in a time zone.
+
+    The first occurrence is the ``head`` post, written and approved like any post. Once
+    the head is scheduled, the series is approved at the head's version and the next
+    occurrences within a rolling horizon are made as scheduled posts of their own (their
+    own variants and publish jobs). An edit of the head's text ends that approval: the
+    future occurrences that were plain copies are withdrawn until the new text is
+    approved and scheduled.
+    """
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="post_series"
+    )
+    head = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    # RFC 5545 RRULE without DTSTART, e.g. "FREQ=WEEKLY;INTERVAL=1;BYDAY=TU;COUNT=10".
+    rule = models.CharField(_("repeat rule"), max_length=500)
+    # The first occurrence as a wall-clock time in ``time_zone``: 09:00 stays 09:00 local.
+    starts_on = models.DateField(_("first day"))
+    time_of_day = models.TimeField(_("time of day"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    # The head's version the series was approved at (None: waiting for approval).
+    approved_version = models.PositiveIntegerField(null=True, blank=True)
+    # Occurrences are made up to this far ahead.
+    horizon_days = models.PositiveSmallIntegerField(default=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recurring post")
+        verbose_name_plural = _("recurring posts")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["head"], name="uniq_series_head")]
+
+    def __str__(self) -> str:
+        return f"{self.head_id}: {self.rule}"

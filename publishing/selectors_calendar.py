@@ -83,6 +83,7 @@ class CalendarEntry:
     campaign_id: int | None
     updated_at: datetime
     targets: list[EntryTarget] = field(default_factory=list)
+    series_id: int | None = None  # an occurrence of a recurring post
     # A target is held back (crisis pause, account, review): it does not go out at ``at``.
     held: bool = False
 
@@ -149,7 +150,9 @@ def _entries(
     membership: Membership, posts: QuerySet[Post], filters: PostFilters
 ) -> list[CalendarEntry]:
     rows = list(
-        posts.values_list("pk", "status", "scheduled_at", "title", "campaign_id", "updated_at")
+        posts.values_list(
+            "pk", "status", "scheduled_at", "title", "campaign_id", "updated_at", "series_id"
+        )
     )
     if not rows:
         return []
@@ -161,8 +164,9 @@ def _entries(
             title=title,
             campaign_id=campaign_id,
             updated_at=updated_at,
+            series_id=series_id,
         )
-        for pk, status, at, title, campaign_id, updated_at in rows
+        for pk, status, at, title, campaign_id, updated_at, series_id in rows
     }
     # The variants of those posts: the same filtered query as a subquery, so the
     # database never sees a list of thousands of ids.

@@ -27,6 +27,7 @@ from publishing.models import (
     JobStatus,
     MediaAsset,
     Post,
+    PostSeries,
     PostStatus,
     PublishJob,
     Variant,
@@ -34,6 +35,7 @@ from publishing.models import (
 )
 from publishing.selectors import ApprovalState, StageState, media_assets_for_membership
 from publishing.services.media import MAX_ALT_TEXT
+from publishing.services.recurrence import series_summary
 from publishing.validation import publishing_rules
 
 
@@ -270,6 +272,54 @@ class ApprovalStateSerializer(serializers.Serializer[Any]):
     stages = StageStateSerializer(many=True)
 
 
+class RecurrenceSerializer(serializers.Serializer[Any]):
+    """How a recurring post repeats (the schema of a post's ``recurrence``)."""
+
+    series = serializers.IntegerField(help_text="The series' id.")
+    first_post = serializers.IntegerField(help_text="The post whose text the series copies.")
+    rule = serializers.CharField(help_text="RFC 5545 RRULE, without DTSTART.")
+    starts_on = serializers.DateField(help_text="The first occurrence's date (local).")
+    time_of_day = serializers.TimeField(
+        help_text="The wall-clock time in time_zone; kept across summer time."
+    )
+    time_zone = serializers.CharField()
+    summary = serializers.CharField(help_text="The rule in words, in the caller's language.")
+    approved = serializers.BooleanField(
+        help_text="The first post's text is approved, so occurrences are being scheduled."
+    )
+    ended_at = serializers.DateTimeField(allow_null=True)
+    occurrence_start = serializers.DateTimeField(
+        allow_null=True, help_text="This post's start as the rule gave it."
+    )
+    edited_on_its_own = serializers.BooleanField(
+        help_text="This occurrence was edited apart from its series."
+    )
+
+
+class RecurrenceInputSerializer(serializers.Serializer[Any]):
+    """How the post is to repeat; its planned time (or scheduled time) is the first
+    occurrence."""
+
+    frequency = serializers.ChoiceField(choices=["daily", "weekly", "monthly"])
+    interval = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        default=list,
+        max_length=7,
+        help_text="Weekly: the days, 0 = Monday … 6 = Sunday (none: the first day's).",
+    )
+    monthly_by = serializers.ChoiceField(
+        choices=["day", "weekday"],
+        default="day",
+        help_text="Monthly: the same day of the month, or the same weekday "
+        "of the same week (the second Tuesday).",
+    )
+    until = serializers.DateField(required=False, allow_null=True, default=None)
+    count = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=2, max_value=500
+    )
+
+
 class PostDetailSerializer(PostSerializer):
     """A post with its variants, its review's progress and each target's outcome."""
 
@@ -279,8 +329,12 @@ class PostDetailSerializer(PostSerializer):
         help_text="The review's progress while the post is in review (null otherwise)."
     )
 
+    recurrence = serializers.SerializerMethodField(
+        help_text="How the post repeats, when it is part of a recurring series (null otherwise)."
+    )
+
     class Meta(PostSerializer.Meta):
-        fields = [*PostSerializer.Meta.fields, "variants", "jobs", "approval"]
+        fields = [*PostSerializer.Meta.fields, "variants", "jobs", "approval", "recurrence"]
         read_only_fields = fields
 
     # The view loads variants and jobs once with everything they show (no query per row).
@@ -298,6 +352,27 @@ class PostDetailSerializer(PostSerializer):
         if state is None or post.status != PostStatus.IN_REVIEW:
             return None
         return ApprovalStateSerializer(state).data
+
+    @extend_schema_field(RecurrenceSerializer(allow_null=True))
+    def get_recurrence(self, post: Post) -> Any:
+        series: PostSeries | None = self.context.get("series")
+        if series is None:
+            return None
+        return RecurrenceSerializer(
+            {
+                "series": series.pk,
+                "first_post": series.head_id,
+                "rule": series.rule,
+                "starts_on": series.starts_on,
+                "time_of_day": series.time_of_day,
+                "time_zone": series.time_zone,
+                "summary": series_summary(series),
+                "approved": series.approved_version is not None,
+                "ended_at": series.ended_at,
+                "occurrence_start": post.occurrence_start,
+                "edited_on_its_own": post.series_detached,
+            }
+        ).data
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from publishing.services.dispatch import (
 from publishing.services.dispatch import (
     dispatch_due as dispatch_due_service,
 )
+from publishing.services.recurrence import series_extend_all
 from publishing.services.reminders import approval_reminders_send_due
 
 logger = logging.getLogger(__name__)
@@ -115,3 +116,15 @@ def refresh_calendar_source(source_id: int) -> None:
     from publishing.services.ical_import import calendar_source_refresh
 
     calendar_source_refresh(source_id)
+
+
+@shared_task(
+    name="publishing.tasks.extend_recurring_posts",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def extend_recurring_posts() -> int:
+    """Hourly: make each running series' occurrences that came within its horizon;
+    idempotent, so a doubled tick makes nothing twice."""
+    return series_extend_all()

@@ -13,6 +13,7 @@ from publishing.views import (
     outside_review,
     posts,
     queue,
+    recurrence,
 )
 
 urlpatterns: list[URLPattern] = [
@@ -32,6 +33,14 @@ urlpatterns: list[URLPattern] = [
     path("targets/<int:pk>/retry/", posts.job_retry_view, name="job_retry"),
     path("targets/<int:pk>/delete/", posts.job_delete_view, name="job_delete"),
     path("review/", posts.review_queue_view, name="review_queue"),
+    path("series/<int:pk>/", recurrence.series_detail_view, name="series_detail"),
+    path("series/<int:pk>/end/", recurrence.series_end_view, name="series_end"),
+    path("posts/<int:pk>/skip/", recurrence.occurrence_skip_view, name="occurrence_skip"),
+    path(
+        "posts/<int:pk>/series-from-here/",
+        recurrence.series_edit_from_view,
+        name="series_edit_from",
+    ),
     # An outside reviewer's link: no login, the token is the permission.
     path(
         "outside-review/<str:token>/",

@@ -453,6 +453,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60 * 60.0,
         "options": {"queue": "sync", "expires": 55 * 60},
     },
+    # Recurring posts (publishing/services/recurrence.py): occurrences that came within
+    # a series' horizon are made as scheduled posts; unique per series and start.
+    "publishing-extend-recurring-posts": {
+        "task": "publishing.tasks.extend_recurring_posts",
+        "schedule": 60 * 60.0,
+        "options": {"queue": "default", "expires": 50 * 60},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -558,6 +565,7 @@ CELERY_TASK_ROUTES = {
     # Fetching subscribed calendars is outside work, like the inbox's: never in the publish queue.
     "publishing.tasks.refresh_calendar_sources": {"queue": "sync"},
     "publishing.tasks.refresh_calendar_source": {"queue": "sync"},
+    "publishing.tasks.extend_recurring_posts": {"queue": "default"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.

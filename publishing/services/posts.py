@@ -50,6 +50,7 @@ from publishing.services._base import lock_post, post_move, refuse
 from publishing.services._notify import notify_users, post_label
 from publishing.services.outside_review import outside_reviews_open
 from publishing.services.quiet_days import quiet_day_check
+from publishing.services.recurrence import series_after_schedule, series_content_changed
 from publishing.validation import post_problems, variant_thread_texts, variants_with_content
 
 # A time typed a moment ago still counts as "from now on" (the form took a while to send).
@@ -238,6 +239,7 @@ def _content_changed(
     False: the caller then tells them once the content is final)."""
     if not post.is_editable:
         raise refuse(post, _("edited"))
+    series_content_changed(post, actor=membership.user, request=request)
     now = timezone.now()
     returning = post.status in (PostStatus.IN_REVIEW, PostStatus.APPROVED, PostStatus.SCHEDULED)
     if not returning:
@@ -648,6 +650,7 @@ def post_schedule(
             fields={"scheduled_at": at},
             new={"scheduled_at": at.isoformat(), "targets": len(variants)},
         )
+        series_after_schedule(post)
     return post
 
 

@@ -297,6 +297,7 @@ class EntryView:
     summary: str
     summary_language: str  # its language tag ("": the post's title)
     html: SafeString  # the post's <li>, as every calendar view shows it
+    series_url: str = ""  # an occurrence of a recurring post: its series' page
 
 
 @dataclass
@@ -395,6 +396,8 @@ class _EntryBuilders:
         if label is None:
             label = self._time_labels[key] = formats.time_format(local, "TIME_FORMAT")
         return label
+        self.series_url = _url_builder("publishing:series_detail")
+        self.series_word = escape(_("Repeats"))
 
     def view(self, entry: CalendarEntry) -> EntryView:
         local = entry.at.astimezone(self.tz) if entry.at else None
@@ -414,7 +417,9 @@ class _EntryBuilders:
             "summary": entry.summary or _("(no text)"),
             "summary_language": entry.summary_language if entry.summary else "",
         }
-        return EntryView(**fields, html=self._html(**fields))  # type: ignore[arg-type]
+        series_url = self.series_url(entry.series_id) if entry.series_id else ""
+        html = self._html(**fields, series_url=series_url)  # type: ignore[arg-type]
+        return EntryView(**fields, html=html, series_url=series_url)  # type: ignore[arg-type]
 
     def _html(
         self,
@@ -429,6 +434,7 @@ class _EntryBuilders:
         accounts_label: str,
         summary: str,
         summary_language: str = "",
+        series_url: str = "",
         **_rest: object,
     ) -> SafeString:
         """The post's list item. Written here rather than in a template included per
@@ -452,10 +458,17 @@ class _EntryBuilders:
                 f' <a class="cal-move" href="{move_url}?next={self.return_q}">{self.move_word}'
                 f'<span class="visually-hidden"> {time_label} {text}</span></a>'
             )
+        series = ""
+        if series_url:
+            # An icon and a word: the series is told by text, not by the symbol alone.
+            series = (
+                f' <a class="cal-series" href="{series_url}"><span aria-hidden="true">↻</span> '
+                f'{self.series_word}<span class="visually-hidden"> {time_label} {text}</span></a>'
+            )
         return mark_safe(  # noqa: S308 - every value from the post is escaped above
             f'<li class="cal-post cal-status-{escape(status)}" id="post-{post_id}"{drag}>'
             f'<a href="{url}"{lang}>{when}{text}</a> '
-            f'<span class="cal-status">{escape(status_label)}</span>{move}</li>'
+            f'<span class="cal-status">{escape(status_label)}</span>{series}{move}</li>'
         )
 
     def views(self, entries: Iterable[CalendarEntry]) -> list[EntryView]:

@@ -104,6 +104,7 @@ from publishing.validation import (
     variant_problem_items,
     variants_with_content,
 )
+from publishing.views.recurrence import RepeatSection, repeat_check, repeat_save, repeat_section
 
 POSTS_PER_PAGE = 50
 
@@ -165,6 +166,14 @@ HISTORY_LABELS: dict[str, Any] = {
     "post.published": gettext_lazy("Published on every account"),
     "post.failed": gettext_lazy("Publishing failed on some accounts"),
     "post.retried": gettext_lazy("Tried publishing again"),
+    "post.series_set": gettext_lazy("Set how the post repeats"),
+    "post.series_ended": gettext_lazy("Ended the series"),
+    "post.series_edit_from": gettext_lazy("Made the series' text start from this occurrence"),
+    "post.series_approved": gettext_lazy("Approved the series with its first post"),
+    "post.series_approval_ended": gettext_lazy("The series needs approval again"),
+    "post.series_detached": gettext_lazy("Edited on its own, apart from its series"),
+    "post.occurrence_scheduled": gettext_lazy("Scheduled as an occurrence of its series"),
+    "post.occurrence_skipped": gettext_lazy("Skipped this occurrence"),
     "publish_job.published": gettext_lazy("Published to an account"),
     "publish_job.failed": gettext_lazy("Could not publish to an account"),
     "publish_job.held": gettext_lazy("Held back from an account"),
@@ -432,6 +441,8 @@ class Compose:
     hashtag_sets: list[HashtagSet] = field(default_factory=list)
     # What "Add to queue" found (or why it found nothing).
     queue_message: str = ""
+    # The "Repeat" section: how the post repeats, or the series it is one occurrence of.
+    repeat: RepeatSection = field(default_factory=RepeatSection)
 
     @property
     def groups(self) -> list[AccountGroup]:
@@ -757,6 +768,7 @@ def _build_compose(
         focus=focus,
         guides=style_guides_for(membership.organization_id, chosen_languages),
         hashtag_sets=hashtag_sets_for(membership.organization_id),
+        repeat=repeat_section(membership, post, data, plannable=planning["plannable"]),
     )
 
 
@@ -1000,9 +1012,18 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
         compose.validated = True
         compose.image_errors += upload_errors
         return _render_compose(request, compose, status=400)
+    if action == "repeat_preview":
+        if compose.post_form.is_valid():
+            planned = compose.post_form.cleaned_data.get("planned_at")
+            repeat_check(compose.repeat, planned, membership)
+        return _render_compose(request, compose)
     if action not in ("save", "submit"):
         return _render_compose(request, compose)
     valid = compose.is_valid()
+    # The repeat is checked against the planned time (when that time itself is fine).
+    if "planned_at" not in compose.post_form.errors:
+        planned = compose.post_form.cleaned_data.get("planned_at")
+        valid = repeat_check(compose.repeat, planned, membership) and valid
     # Every problem at once: what the forms refuse and what review would refuse.
     ready = action != "submit" or _check_before_submit(compose, membership)
     if not valid or not ready:
@@ -1014,6 +1035,15 @@ def _compose_view(request: HttpRequest, post: Post | None) -> HttpResponse:
         for message in _messages_of(error):
             compose.post_form.add_error(None, message)
         return _render_compose(request, compose, status=400)
+    try:
+        repeat_save(request, membership, saved, compose.repeat)
+    except ValidationError as error:
+        messages.error(
+            request,
+            _("Saved, but the repeat was not changed: %(reason)s")
+            % {"reason": " ".join(_messages_of(error))},
+        )
+        return redirect("publishing:post_detail", pk=saved.pk)
     if action == "submit":
         try:
             post_services.post_submit_for_review(post=saved, membership=membership, request=request)
@@ -1466,6 +1496,7 @@ def _detail_context(
         else "",
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "review_error": forms.get("review_error", ""),
+        "repeat": repeat_section(membership, post, None, plannable=False),
     }
     return context
 
