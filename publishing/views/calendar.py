@@ -387,6 +387,8 @@ class _EntryBuilders:
         self.move_url = _url_builder("publishing:calendar_move")
         self.status_labels = {value: str(label) for value, label in PostStatus.choices}
         self.move_word = escape(_("Move"))
+        self.series_url = _url_builder("publishing:series_detail")
+        self.series_word = escape(_("Repeats"))
         # The same wall-clock times recur across a week's entries: each formatted once.
         self._time_labels: dict[tuple[Any, Any], str] = {}
 
@@ -396,8 +398,6 @@ class _EntryBuilders:
         if label is None:
             label = self._time_labels[key] = formats.time_format(local, "TIME_FORMAT")
         return label
-        self.series_url = _url_builder("publishing:series_detail")
-        self.series_word = escape(_("Repeats"))
 
     def view(self, entry: CalendarEntry) -> EntryView:
         local = entry.at.astimezone(self.tz) if entry.at else None
