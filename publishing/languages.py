@@ -1,10 +1,10 @@
 """The languages posts are written in: BCP 47 tags, their names and writing direction.
 
 A post's language versions are not limited to the interface's languages: each
-organization keeps its own list (``PublishingSettings.languages``; empty: the
-interface's languages). Tags are checked and normalised with ``langcodes``
-('FI' → 'fi', 'sr-latn' → 'sr-Latn', 'iw' → 'he'); names and direction come from
-CLDR through Babel, in the reader's interface language.
+organization keeps its own list (``PublishingSettings.languages``; empty: English
+and the official languages of the organization's country). Tags are checked and
+normalised with ``langcodes`` ('FI' → 'fi', 'sr-latn' → 'sr-Latn', 'iw' → 'he');
+names and direction come from CLDR through Babel, in the reader's interface language.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 
 import langcodes
 from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
+    from governance.models import Organization
     from publishing.models import PublishingSettings
 
 MAX_TAG_LENGTH = 10  # what fits in Variant.language ("sr-Latn", "se-FI")
@@ -34,9 +36,28 @@ def interface_language_codes() -> list[str]:
 
 
 def organization_language_codes(rules: PublishingSettings) -> list[str]:
-    """The languages the organization writes posts in, in its order (the interface's
-    languages until it chooses its own)."""
-    return list(rules.languages or []) or interface_language_codes()
+    """The languages the organization writes posts in, in its order: its own list, or
+    until it chooses one, English and its country's official languages."""
+    if rules.languages:
+        return list(rules.languages)
+    cached: list[str] | None = getattr(rules, "_default_language_codes", None)
+    if cached is None:
+        cached = default_language_codes(rules.organization)
+        rules._default_language_codes = cached  # type: ignore[attr-defined]
+    return list(cached)
+
+
+def default_language_codes(organization: Organization) -> list[str]:
+    """English and the official languages of the organization's country (CLDR):
+    Finland en, fi, sv; Sweden en, sv; Turkey en, tr; Indonesia en, id."""
+    from governance.holidays import organization_country
+
+    official = get_official_languages(organization_country(organization), de_facto=True)
+    codes = ["en"]
+    for code in official:
+        if code not in codes:
+            codes.append(code)
+    return codes
 
 
 def language_choices(codes: list[str], reader: str | None = None) -> list[tuple[str, str]]:

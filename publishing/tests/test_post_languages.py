@@ -14,6 +14,7 @@ from publishing.languages import (
     language_direction,
     language_label,
     normalise_language_tag,
+    organization_language_codes,
     search_languages,
 )
 from publishing.models import ApprovalDecision, Post, PostStatus
@@ -426,3 +427,16 @@ def test_calendar_shows_the_posts_words_in_their_language_and_direction(client, 
             assert '<span lang="ar" dir="rtl">تفتح المكتبة</span>' in cell, url
         page = client.get("/publishing/calendar/?date=2026-03-10").content.decode()
         assert "Arabic — العربية (ar)" in page  # the language filter
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [("FI", ["en", "fi", "sv"]), ("TR", ["en", "tr"]), ("ID", ["en", "id"]), ("SE", ["en", "sv"])],
+)
+def test_before_choosing_an_organization_writes_in_english_and_its_countrys_languages(
+    personas, country, expected
+):
+    personas.org.country = country
+    personas.org.save(update_fields=["country"])
+
+    assert organization_language_codes(publishing_rules(personas.org.pk)) == expected
