@@ -28,12 +28,15 @@ from governance.models import Membership, Organization, User
 from governance.selectors.access import PERMISSIONS, get_in_org
 from inbox.models import (
     OPEN_STATUSES,
+    ArchiveCursor,
+    ArchivedPost,
     InboxCursor,
     InboxItem,
     InboxNote,
     InboxSettings,
     Priority,
     PriorityWord,
+    RecordEntry,
     Reply,
     ReplyStatus,
     ResponsePolicy,
@@ -625,3 +628,203 @@ NOTES_LIMIT = 200
 def inbox_notes_for(item: InboxItem) -> list[InboxNote]:
     """The team's notes on ``item`` (already fetched through the access layer), oldest first."""
     return list(item.notes.select_related("author").order_by("created_at", "pk")[:NOTES_LIMIT])
+
+
+# --- the complete record: archive and records search ------------------------------------
+
+
+def archive_networks() -> list[str]:
+    """Networks whose connector can read an account's own history."""
+    names: list[str] = []
+    for name in networks():
+        try:
+            if get_connector(name).capabilities.archive:
+                names.append(name)
+        except UnknownNetwork:
+            continue
+    return names
+
+
+def channel_accounts_due_for_archive(*, now: datetime | None = None) -> QuerySet[ChannelAccount]:
+    """Active accounts on a network with a readable history, not told to wait (a rate
+    limit, a back-off, or a pass that ended less than its interval ago)."""
+    now = now or timezone.now()
+    deferred = ArchiveCursor.objects.filter(next_sync_at__gt=now).values("channel_account_id")
+    return (
+        ChannelAccount.objects.filter(status=AccountStatus.ACTIVE, network__in=archive_networks())
+        .exclude(pk__in=deferred)
+        .order_by("pk")
+    )
+
+
+# How many matches the search counts before it says "more than".
+RECORDS_COUNT_CAP = 1000
+RECORDS_PAGE_SIZE = 50
+# Configurations a query is parsed with (each row's own decides which one applies).
+SEARCH_CONFIG_NAMES = ("finnish", "swedish", "english", "turkish", "indonesian", "simple")
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """A records search: words, and the filters an information request names."""
+
+    text: str
+    account_ids: tuple[int, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    author: str = ""
+    kinds: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "account_ids": list(self.account_ids),
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "author": self.author,
+            "kinds": list(self.kinds),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RecordQuery:
+        def moment(value: object) -> datetime | None:
+            return datetime.fromisoformat(str(value)) if value else None
+
+        accounts = data.get("account_ids") or []
+        kinds = data.get("kinds") or []
+        return cls(
+            text=str(data.get("text") or ""),
+            account_ids=tuple(int(pk) for pk in accounts if str(pk).isdigit())  # type: ignore[attr-defined]
+            if isinstance(accounts, list)
+            else (),
+            start=moment(data.get("start")),
+            end=moment(data.get("end")),
+            author=str(data.get("author") or ""),
+            kinds=tuple(str(k) for k in kinds) if isinstance(kinds, list) else (),
+        )
+
+
+@dataclass
+class RecordResults:
+    entries: list[RecordEntry]
+    count: int
+    capped: bool
+    # "fulltext", "trigram" (full-text search found nothing), or "substring" (SQLite).
+    method: str
+
+
+def _search_configs() -> list[str]:
+    from inbox.services.archive import search_config_for
+
+    available = {search_config_for(code) for code in ("fi", "sv", "en", "tr", "id")}
+    return [name for name in SEARCH_CONFIG_NAMES if name in available or name == "simple"]
+
+
+def records_entries_for_org(
+    organization: Organization, query: RecordQuery, *, visible_account_ids: list[int] | None
+) -> QuerySet[RecordEntry]:
+    """The organization's entries under the query's filters (not yet its words).
+    ``visible_account_ids`` None: every account (the member is not limited)."""
+    entries = RecordEntry.objects.filter(organization=organization)
+    if visible_account_ids is not None:
+        entries = entries.filter(channel_account_id__in=visible_account_ids)
+    if query.account_ids:
+        entries = entries.filter(channel_account_id__in=list(query.account_ids))
+    if query.start is not None:
+        entries = entries.filter(occurred_at__gte=query.start)
+    if query.end is not None:
+        entries = entries.filter(occurred_at__lt=query.end)
+    if query.author.strip():
+        entries = entries.filter(author__icontains=query.author.strip())
+    if query.kinds:
+        entries = entries.filter(kind__in=list(query.kinds))
+    return entries
+
+
+def _fulltext(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
+    """Rows whose words match, each row read with its own language's dictionary; one
+    ``@@`` per configuration so that the GIN index serves each."""
+    configs = _search_configs()
+    clause = " OR ".join(
+        "(inbox_recordentry.search_config = %s AND inbox_recordentry.search_vector "
+        "@@ websearch_to_tsquery(%s::regconfig, %s))"
+        for _name in configs
+    )
+    params: list[object] = []
+    for name in configs:
+        params += [name, name, words]
+    # The clause is built from constants only; every value goes in as a parameter.
+    return entries.extra(where=[f"({clause})"], params=params)  # noqa: S610
+
+
+def _trigram(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
+    """Rows containing the words as written, or something close (a typo, part of a
+    word): pg_trgm's word similarity, under the trigram index."""
+    return entries.extra(
+        where=["(inbox_recordentry.text ILIKE %s OR %s <%% inbox_recordentry.text)"],
+        params=[
+            "%" + words.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%",
+            words,
+        ],
+    )
+
+
+def records_search(
+    organization: Organization,
+    query: RecordQuery,
+    *,
+    visible_account_ids: list[int] | None,
+    limit: int = RECORDS_PAGE_SIZE,
+    offset: int = 0,
+) -> RecordResults:
+    """Search everything kept: our posts and their earlier versions, comments on them,
+    inbox items, our replies, internal notes. Full-text search first; when it finds
+    nothing, the trigram fallback. Newest first."""
+    from django.db import connection
+
+    entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
+    words = query.text.strip()
+    method = "fulltext"
+    if words:
+        if connection.vendor != "postgresql":
+            method = "substring"
+            entries = entries.filter(text__icontains=words)
+        else:
+            matched = _fulltext(entries, words)
+            if not matched.exists():
+                method = "trigram"
+                matched = _trigram(entries, words)
+            entries = matched
+    ordered = entries.select_related("channel_account").order_by("-occurred_at", "-pk")
+    count = len(ordered.values_list("pk", flat=True)[: RECORDS_COUNT_CAP + 1])
+    return RecordResults(
+        entries=list(ordered[offset : offset + limit]),
+        count=min(count, RECORDS_COUNT_CAP),
+        capped=count > RECORDS_COUNT_CAP,
+        method=method,
+    )
+
+
+def records_search_all(
+    organization: Organization, query: RecordQuery, *, visible_account_ids: list[int] | None
+) -> QuerySet[RecordEntry]:
+    """Every match of the query (for its export), oldest first."""
+    from django.db import connection
+
+    entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
+    words = query.text.strip()
+    if words:
+        if connection.vendor != "postgresql":
+            entries = entries.filter(text__icontains=words)
+        else:
+            matched = _fulltext(entries, words)
+            entries = matched if matched.exists() else _trigram(entries, words)
+    return entries.order_by("occurred_at", "pk")
+
+
+def archived_post_get_for_membership(membership: Membership, pk: int) -> ArchivedPost:
+    """An archived post of an account the member may see; another's is a 404."""
+    posts = ArchivedPost.objects.filter(
+        channel_account__in=channel_accounts_for_membership(membership)
+    ).select_related("channel_account")
+    return get_in_org(posts, membership.organization, pk=pk)
