@@ -544,6 +544,10 @@ class InboxNote(models.Model):
 # is marked ``found_gone_at``.
 
 
+def archive_capture_upload_to(instance: ArchivedPost, filename: str) -> str:
+    return f"archive/{instance.organization_id}/{instance.pk}-{uuid.uuid4().hex[:8]}.pdf"
+
+
 class ArchiveCursor(models.Model):
     """Where an account's archive sync stands. A pass walks the account's posts from the
     newest back to the first, a page at a time; ``cursor`` (stored with each page) is
@@ -597,6 +601,10 @@ class ArchivedPost(models.Model):
     found_gone_at = models.DateTimeField(_("found gone"), null=True, blank=True)
     comments_checked_at = models.DateTimeField(null=True, blank=True)
     raw = models.JSONField(default=dict, blank=True)
+    # The post as it looked (text, images with their descriptions, time, account), as
+    # a PDF for handing over; made when the archive first keeps the post.
+    capture = models.FileField(upload_to=archive_capture_upload_to, max_length=255, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("archived post")

@@ -125,6 +125,8 @@ class _Tally:
     versions: int = 0
     comments: int = 0
     gone: int = 0
+    # Posts new or with a new version: their capture as they look is (re)made.
+    to_capture: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -327,6 +329,8 @@ def _store_post(
     fresh = {r.version_key: r for r in rows if r.version_key not in existing}
     ArchivedPostVersion.objects.bulk_create(list(fresh.values()), ignore_conflicts=True)
     tally.versions += len(fresh)
+    if fresh or not post.capture:
+        tally.to_capture.add(post.pk)
     entries = [
         _entry(
             kind=RecordKind.POST,
@@ -509,6 +513,28 @@ def _end_pass(
     )
 
 
+def archived_post_capture(*, post: ArchivedPost) -> None:
+    """(Re)make the post's capture as it looks (a PDF) and store it with the post."""
+    from django.core.files.base import ContentFile
+
+    from inbox.capture import render_capture
+
+    content = render_capture(post)
+    previous = post.capture.name if post.capture else ""
+    post.capture.save("capture.pdf", ContentFile(content), save=False)
+    post.captured_at = timezone.now()
+    post.save(update_fields=["capture", "captured_at"])
+    if previous and previous != post.capture.name:
+        post.capture.storage.delete(previous)
+
+
+def _capture_posts(tally: _Tally) -> None:
+    posts = ArchivedPost.objects.filter(pk__in=tally.to_capture).select_related("channel_account")
+    for post in posts:
+        archived_post_capture(post=post)
+    tally.to_capture.clear()
+
+
 def _finish(cursor_id: int, **values: Any) -> None:
     ArchiveCursor.objects.filter(pk=cursor_id).update(leased_until=None, **values)
 
@@ -561,6 +587,7 @@ def archive_sync_account(
                 tally=tally,
             )
             tally.pages += 1
+            _capture_posts(tally)
             if not ours:
                 break
             cursor = page.next_cursor
