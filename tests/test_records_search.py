@@ -17,10 +17,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from pypdf import PdfReader
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.models import ChannelAccount
 from governance.models import AuditEvent, ExportStatus, RecordsExport
