@@ -422,7 +422,7 @@ class RecordSearchForm(forms.Form):
             "own language."
         ),
     )
-    account = forms.ModelChoiceField(
+    account: forms.ModelChoiceField[ChannelAccount] = forms.ModelChoiceField(
         queryset=None, label=_("Channel account"), required=False, empty_label=_("All accounts")
     )
     start = forms.DateField(

@@ -467,20 +467,29 @@ class ArchiveRecords:
                 comments = ArchivedComment.objects.filter(post_id__in=ids)
                 if action == ACTION_DELETE:
                     captures = [
-                        p.capture for p in ArchivedPost.objects.filter(pk__in=ids) if p.capture
+                        str(p.capture.name)
+                        for p in ArchivedPost.objects.filter(pk__in=ids)
+                        if p.capture
                     ]
                     # Search entries of the posts, versions and comments go with them.
                     RecordEntry.objects.filter(post_id__in=ids).delete()
                     comments.delete()
                     ArchivedPost.objects.filter(pk__in=ids).delete()
-                    for capture in captures:
-                        transaction.on_commit(lambda c=capture: c.delete(save=False))
+                    if captures:
+                        transaction.on_commit(lambda: _delete_files(captures))
                 else:
                     RecordEntry.objects.filter(
                         kind=RecordKind.COMMENT, object_id__in=comments.values("pk")
                     ).update(author="")
                     comments.update(author_handle="", author_name="", author_id="", url="")
         return DisposalResult(removed=len(ids), held=len(held_ids), ids=[str(pk) for pk in ids])
+
+
+def _delete_files(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
 
 
 def _capture(post: ArchivedPost) -> tuple[ExportFile, ...]:

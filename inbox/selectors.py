@@ -694,7 +694,7 @@ class RecordQuery:
         kinds = data.get("kinds") or []
         return cls(
             text=str(data.get("text") or ""),
-            account_ids=tuple(int(pk) for pk in accounts if str(pk).isdigit())  # type: ignore[attr-defined]
+            account_ids=tuple(int(pk) for pk in accounts if str(pk).isdigit())
             if isinstance(accounts, list)
             else (),
             start=moment(data.get("start")),
@@ -709,7 +709,8 @@ class RecordResults:
     entries: list[RecordEntry]
     count: int
     capped: bool
-    # "fulltext", "trigram" (full-text search found nothing), or "substring" (SQLite).
+    # "fulltext"; "trigram" (full-text search found nothing: the words inside texts);
+    # "similar" (neither did that: words close to them); "substring" (SQLite).
     method: str
 
 
@@ -758,15 +759,33 @@ def _fulltext(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntr
 
 
 def _trigram(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
-    """Rows containing the words as written, or something close (a typo, part of a
-    word): pg_trgm's word similarity, under the trigram index."""
-    return entries.extra(
-        where=["(inbox_recordentry.text ILIKE %s OR %s <%% inbox_recordentry.text)"],
-        params=[
-            "%" + words.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%",
-            words,
-        ],
-    )
+    """Rows containing the words as written, inside longer words too (a compound, a
+    form the dictionary does not stem): a substring match that pg_trgm's trigram
+    index serves."""
+    escaped = words.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    # ILIKE (not Django's icontains, which wraps the column in UPPER()) so that the
+    # trigram index on ``text`` serves it.
+    return entries.extra(where=["inbox_recordentry.text ILIKE %s"], params=[f"%{escaped}%"])
+
+
+def _similar(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
+    """Rows with a word close to the words (pg_trgm's word similarity): a typo, or a
+    Finnish form whose stem changed (kaupunki, kaupungin). The last resort: slower."""
+    return entries.extra(where=["%s <%% inbox_recordentry.text"], params=[words])
+
+
+def _matching(entries: QuerySet[RecordEntry], words: str) -> tuple[QuerySet[RecordEntry], str]:
+    """Full-text search; when it finds nothing, the words as written inside the texts;
+    when that finds nothing either, words close to them. Returns (rows, method)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return entries.filter(text__icontains=words), "substring"
+    for method, search in (("fulltext", _fulltext), ("trigram", _trigram)):
+        matched = search(entries, words)
+        if matched.exists():
+            return matched, method
+    return _similar(entries, words), "similar"
 
 
 def records_search(
@@ -780,21 +799,12 @@ def records_search(
     """Search everything kept: our posts and their earlier versions, comments on them,
     inbox items, our replies, internal notes. Full-text search first; when it finds
     nothing, the trigram fallback. Newest first."""
-    from django.db import connection
 
     entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
     words = query.text.strip()
     method = "fulltext"
     if words:
-        if connection.vendor != "postgresql":
-            method = "substring"
-            entries = entries.filter(text__icontains=words)
-        else:
-            matched = _fulltext(entries, words)
-            if not matched.exists():
-                method = "trigram"
-                matched = _trigram(entries, words)
-            entries = matched
+        entries, method = _matching(entries, words)
     ordered = entries.select_related("channel_account").order_by("-occurred_at", "-pk")
     count = len(ordered.values_list("pk", flat=True)[: RECORDS_COUNT_CAP + 1])
     return RecordResults(
@@ -809,16 +819,11 @@ def records_search_all(
     organization: Organization, query: RecordQuery, *, visible_account_ids: list[int] | None
 ) -> QuerySet[RecordEntry]:
     """Every match of the query (for its export), oldest first."""
-    from django.db import connection
 
     entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
     words = query.text.strip()
     if words:
-        if connection.vendor != "postgresql":
-            entries = entries.filter(text__icontains=words)
-        else:
-            matched = _fulltext(entries, words)
-            entries = matched if matched.exists() else _trigram(entries, words)
+        entries, _method = _matching(entries, words)
     return entries.order_by("occurred_at", "pk")
 
 

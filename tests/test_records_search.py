@@ -139,7 +139,16 @@ def test_the_trigram_fallback_finds_part_of_a_word(archived, personas, login):
     html = page.content.decode()
     assert page.status_code == 200
     assert COMMENT in html
-    assert "something close to them" in html
+    assert "inside longer words" in html
+
+
+def test_words_close_to_the_query_are_the_last_resort(archived, personas, login):
+    client = Client()
+    login(client, personas.alice)
+    # A typo that neither the dictionary nor a substring finds.
+    html = client.get(reverse("inbox:records"), {"q": "kassajomo"}).content.decode()
+    assert COMMENT in html
+    assert "words close to what you wrote" in html
 
 
 def test_filters_narrow_the_search(archived, personas, login):

@@ -668,7 +668,7 @@ def _write_export(export: RecordsExport, target: IO[bytes], now: datetime) -> di
 
     def records_of(provider: RecordsProvider) -> Iterator[Record]:
         if search:
-            return provider.iter_search(organization, accounts, start, end, search)  # type: ignore[attr-defined,no-any-return]
+            return provider.iter_search(organization, accounts, start, end, search)  # type: ignore[attr-defined]
         return provider.iter_records(organization, accounts, start, end)
 
     counts = {key: count(provider) for key, provider in providers}
