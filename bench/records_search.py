@@ -33,12 +33,51 @@ DEFAULT_RECORDS = 200_000
 ROUNDS = 20
 WARM_UP = 3
 
-FINNISH = (
-    "uimahalli kirjasto jätehuolto tiedote kaupunki liikenne koulu päiväkoti terveysasema "
-    "vesikatko remontti aukioloajat asukas palvelu lupa katu puisto talvi lumi bussi"
-).split()
-SWEDISH = "simhall bibliotek avfall meddelande stad trafik skola daghem hälsostation".split()
-ENGLISH = "library swimming waste notice city traffic school service permit street".split()
+FINNISH = [
+    "uimahalli",
+    "kirjasto",
+    "jätehuolto",
+    "tiedote",
+    "kaupunki",
+    "liikenne",
+    "koulu",
+    "päiväkoti",
+    "terveysasema",
+    "vesikatko",
+    "remontti",
+    "aukioloajat",
+    "asukas",
+    "palvelu",
+    "lupa",
+    "katu",
+    "puisto",
+    "talvi",
+    "lumi",
+    "bussi",
+]
+SWEDISH = [
+    "simhall",
+    "bibliotek",
+    "avfall",
+    "meddelande",
+    "stad",
+    "trafik",
+    "skola",
+    "daghem",
+    "hälsostation",
+]
+ENGLISH = [
+    "library",
+    "swimming",
+    "waste",
+    "notice",
+    "city",
+    "traffic",
+    "school",
+    "service",
+    "permit",
+    "street",
+]
 INFLECT_FI = ("", "n", "ssa", "sta", "lle", "t", "a")
 RARE = "kassajonoa"
 
@@ -66,7 +105,8 @@ def _seed(count: int) -> tuple[Any, list[int]]:
                  occurred_at, text, language, search_config)
             SELECT %(org)s,
                    (%(accounts)s::bigint[])[1 + (g %% 5)],
-                   (ARRAY['post','comment','inbox_item','reply','note','post_version'])[1 + (g %% 6)],
+                   (ARRAY['post', 'comment', 'inbox_item', 'reply', 'note',
+                          'post_version'])[1 + (g %% 6)],
                    g,
                    'author' || (g %% 5000),
                    now() - make_interval(mins => g %% 1000000),
@@ -75,14 +115,17 @@ def _seed(count: int) -> tuple[Any, list[int]]:
                        || (%(inf)s::text[])[1 + abs(hashtext(g::text || '3')) %% 7] || ' '
                        || (%(fi)s::text[])[1 + abs(hashtext(g::text || '13')) %% %(nfi)s]
                        || (%(inf)s::text[])[1 + abs(hashtext(g::text || '5')) %% 7] || ' on '
-                       || (%(fi)s::text[])[1 + abs(hashtext(g::text || '31')) %% %(nfi)s] || ' numero ' || g
+                       || (%(fi)s::text[])[1 + abs(hashtext(g::text || '31')) %% %(nfi)s]
+                       || ' numero ' || g
                        || CASE WHEN g %% 100000 = 3 THEN ' %(rare)s' ELSE '' END
                    WHEN g %% 10 < 8 THEN
                        (%(sv)s::text[])[1 + abs(hashtext(g::text || '7')) %% %(nsv)s] || ' och '
-                       || (%(sv)s::text[])[1 + abs(hashtext(g::text || '11')) %% %(nsv)s] || ' nummer ' || g
+                       || (%(sv)s::text[])[1 + abs(hashtext(g::text || '11')) %% %(nsv)s]
+                       || ' nummer ' || g
                    ELSE
                        (%(en)s::text[])[1 + abs(hashtext(g::text || '7')) %% %(nen)s] || ' and the '
-                       || (%(en)s::text[])[1 + abs(hashtext(g::text || '11')) %% %(nen)s] || ' number ' || g
+                       || (%(en)s::text[])[1 + abs(hashtext(g::text || '11')) %% %(nen)s]
+                       || ' number ' || g
                    END,
                    CASE WHEN g %% 10 < 6 THEN 'fi' WHEN g %% 10 < 8 THEN 'sv'
                         WHEN g %% 10 < 9 THEN 'en' ELSE 'et' END,
