@@ -742,20 +742,45 @@ def records_entries_for_org(
     return entries
 
 
-def _fulltext(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
-    """Rows whose words match, each row read with its own language's dictionary; one
-    ``@@`` per configuration so that the GIN index serves each."""
+def _tsqueries(words: str) -> dict[str, str]:
+    """The words parsed once by each dictionary, as tsquery text (those left empty, all
+    stop words, are dropped). Parsed here rather than in the search's WHERE so that
+    the planner sees constants: it then estimates well and never parses per row."""
+    from django.db import connection
+
     configs = _search_configs()
-    clause = " OR ".join(
-        "(inbox_recordentry.search_config = %s AND inbox_recordentry.search_vector "
-        "@@ websearch_to_tsquery(%s::regconfig, %s))"
-        for _name in configs
-    )
+    columns = ", ".join("websearch_to_tsquery(%s::regconfig, %s)::text" for _name in configs)
     params: list[object] = []
     for name in configs:
-        params += [name, name, words]
-    # The clause is built from constants only; every value goes in as a parameter.
-    return entries.extra(where=[f"({clause})"], params=params)  # noqa: S610
+        params += [name, words]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}", params)
+        row = cursor.fetchone()
+    return {name: text for name, text in zip(configs, row or (), strict=False) if text}
+
+
+def _fulltext(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
+    """Rows whose words match, each row read with its own language's dictionary.
+
+    The query parsed by every dictionary, or-ed into one ``@@`` (one GIN index scan),
+    then each row checked against the query parsed by its own dictionary (a Swedish
+    stem must not match a Finnish row by chance)."""
+    queries = _tsqueries(words)
+    if not queries:
+        return entries.none()
+    any_language = " | ".join(f"({text})" for text in queries.values())
+    own_language = " OR ".join(
+        "(inbox_recordentry.search_config = %s AND inbox_recordentry.search_vector @@ %s::tsquery)"
+        for _name in queries
+    )
+    params: list[object] = [any_language]
+    for name, text in queries.items():
+        params += [name, text]
+    # The clauses are built from constants only; every value goes in as a parameter.
+    return entries.extra(  # noqa: S610
+        where=["inbox_recordentry.search_vector @@ %s::tsquery", f"({own_language})"],
+        params=params,
+    )
 
 
 def _trigram(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
@@ -774,18 +799,33 @@ def _similar(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry
     return entries.extra(where=["%s <%% inbox_recordentry.text"], params=[words])
 
 
-def _matching(entries: QuerySet[RecordEntry], words: str) -> tuple[QuerySet[RecordEntry], str]:
+def _matching(
+    entries: QuerySet[RecordEntry], words: str
+) -> tuple[QuerySet[RecordEntry], str, list[tuple[int, datetime]]]:
     """Full-text search; when it finds nothing, the words as written inside the texts;
-    when that finds nothing either, words close to them. Returns (rows, method)."""
+    when that finds nothing either, words close to them. Returns (rows, method, and the
+    capped matches of ``_capped_matches``, which also tell whether any matched: a
+    ``LIMIT 1`` probe would let the planner walk the whole table for a rare word)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        return entries.filter(text__icontains=words), "substring"
+        matched = entries.filter(text__icontains=words)
+        return matched, "substring", _capped_matches(matched)
     for method, search in (("fulltext", _fulltext), ("trigram", _trigram)):
         matched = search(entries, words)
-        if matched.exists():
-            return matched, method
-    return _similar(entries, words), "similar"
+        matches = _capped_matches(matched)
+        if matches:
+            return matched, method, matches
+    matched = _similar(entries, words)
+    return matched, "similar", _capped_matches(matched)
+
+
+def _capped_matches(entries: QuerySet[RecordEntry]) -> list[tuple[int, datetime]]:
+    """(pk, time) of the matches, at most one more than the cap. Unordered, so that
+    PostgreSQL reads a rare word's few rows from the GIN index and stops a common
+    word's scan after the cap (ordered by time, it would walk the time index and test
+    every row for a rare word)."""
+    return list(entries.order_by().values_list("pk", "occurred_at")[: RECORDS_COUNT_CAP + 1])
 
 
 def records_search(
@@ -798,19 +838,33 @@ def records_search(
 ) -> RecordResults:
     """Search everything kept: our posts and their earlier versions, comments on them,
     inbox items, our replies, internal notes. Full-text search first; when it finds
-    nothing, the trigram fallback. Newest first."""
+    nothing, the trigram fallback. Newest first.
 
+    Up to the cap, the matches are counted and ordered from their (pk, time) alone and
+    only the page's rows are read; beyond it (a common word) the newest rows are read
+    along the time index, where matches are frequent enough to come quickly."""
     entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
     words = query.text.strip()
-    method = "fulltext"
     if words:
-        entries, method = _matching(entries, words)
-    ordered = entries.select_related("channel_account").order_by("-occurred_at", "-pk")
-    count = len(ordered.values_list("pk", flat=True)[: RECORDS_COUNT_CAP + 1])
+        entries, method, matches = _matching(entries, words)
+    else:
+        method, matches = "fulltext", _capped_matches(entries)
+    capped = len(matches) > RECORDS_COUNT_CAP
+    rows = entries.select_related("channel_account")
+    if capped:
+        page = list(rows.order_by("-occurred_at", "-pk")[offset : offset + limit])
+    else:
+        matches.sort(key=lambda match: (match[1], match[0]), reverse=True)
+        ids = [pk for pk, _when in matches[offset : offset + limit]]
+        by_id = {
+            entry.pk: entry
+            for entry in RecordEntry.objects.select_related("channel_account").filter(pk__in=ids)
+        }
+        page = [by_id[pk] for pk in ids if pk in by_id]
     return RecordResults(
-        entries=list(ordered[offset : offset + limit]),
-        count=min(count, RECORDS_COUNT_CAP),
-        capped=count > RECORDS_COUNT_CAP,
+        entries=page,
+        count=min(len(matches), RECORDS_COUNT_CAP),
+        capped=capped,
         method=method,
     )
 
@@ -823,7 +877,7 @@ def records_search_all(
     entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
     words = query.text.strip()
     if words:
-        entries, _method = _matching(entries, words)
+        entries, _method, _matches = _matching(entries, words)
     return entries.order_by("occurred_at", "pk")
 
 
