@@ -162,3 +162,22 @@ def test_a_network_failure_is_classified_not_raised(mastodon_server, personas):
     row = ArchiveCursor.objects.get(channel_account=account)
     assert row.last_error_kind == TransientError.kind
     assert row.next_sync_at is not None and row.leased_until is None
+
+
+def test_the_tick_sends_one_archive_run_per_account_due(mastodon_server, personas, monkeypatch):
+    from inbox import tasks
+    from inbox.selectors import channel_accounts_due_for_archive
+
+    account = _account(mastodon_server, personas)
+    sent: list[tuple[list[int], str]] = []
+    monkeypatch.setattr(
+        tasks.archive_account,
+        "apply_async",
+        lambda args, queue, expires: sent.append((args, queue)),
+    )
+    assert tasks.archive_sync_all() >= 1
+    assert ([account.pk], "sync") in sent
+    # The run itself, as the worker would do it.
+    assert tasks.archive_account(account.pk) == "synced"
+    # A pass that ended waits its interval: the next tick leaves the account alone.
+    assert account.pk not in set(channel_accounts_due_for_archive().values_list("pk", flat=True))

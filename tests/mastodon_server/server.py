@@ -5,7 +5,9 @@ statuses,media,notifications,accounts,instance}.md``, ``client/quotes.md``),
 including its errors, for the parts GovSocial uses: app registration, OAuth
 with PKCE (S256) and revocation, verify_credentials, statuses with
 ``Idempotency-Key``, media that processes asynchronously (202, then 206 until
-ready), notifications with ``Link`` pagination, and ``X-RateLimit-*`` headers
+ready), status edits with their history and a status's context (the archive:
+``methods/statuses.md#edit``, ``#history``, ``#context``), notifications with ``Link``
+pagination, and ``X-RateLimit-*`` headers
 with 429 when a configured limit is exceeded. Switches make it fail
 (``fail_next``) or hang (``hang``) for fault tests. State is in memory, per
 server.
