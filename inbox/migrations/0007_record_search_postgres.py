@@ -32,8 +32,12 @@ FORWARD = [
     """,
     "CREATE INDEX record_entry_fts_idx ON inbox_recordentry USING gin (search_vector)",
     "CREATE INDEX record_entry_trgm_idx ON inbox_recordentry USING gin (text gin_trgm_ops)",
+    # The author filter ("part of a name or handle") under a trigram index too.
+    "CREATE INDEX record_entry_author_trgm_idx ON inbox_recordentry "
+    "USING gin (author gin_trgm_ops)",
 ]
 BACKWARD = [
+    "DROP INDEX IF EXISTS record_entry_author_trgm_idx",
     "DROP INDEX IF EXISTS record_entry_trgm_idx",
     "DROP INDEX IF EXISTS record_entry_fts_idx",
     "DROP TRIGGER IF EXISTS inbox_recordentry_search_vector_trg ON inbox_recordentry",
