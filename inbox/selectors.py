@@ -759,7 +759,7 @@ def _tsqueries(words: str) -> dict[str, str]:
 
     configs = _search_configs()
     columns = ", ".join("websearch_to_tsquery(%s::regconfig, %s)::text" for _name in configs)
-    params: list[object] = []
+    params: list[str] = []
     for name in configs:
         params += [name, words]
     with connection.cursor() as cursor:
