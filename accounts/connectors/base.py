@@ -341,6 +341,70 @@ class InboxPage:
 
 
 @dataclass(frozen=True)
+class ArchiveMedia:
+    """An image (or other attachment) of an archived post, as the network shows it."""
+
+    url: str
+    alt_text: str = ""
+    mime_type: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryPost:
+    """One of the account's own posts as the network shows it now, for the archive.
+
+    ``edited_at`` is when it was last edited (None: never, or the network does not
+    say); ``replies`` how many answers the network counts (None: unknown)."""
+
+    ref: RemoteRef
+    text: str
+    created_at: datetime | None
+    edited_at: datetime | None = None
+    language: str = ""
+    reply_to_id: str = ""
+    content_warning: str = ""
+    media: Sequence[ArchiveMedia] = ()
+    replies: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of the account's own posts, newest first, from a cursor.
+
+    ``next_cursor`` None: this page reached the account's first post."""
+
+    posts: Sequence[HistoryPost]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class PostVersion:
+    """One version of a post (Mastodon's status edits): the text as it stood from
+    ``created_at`` until the next version."""
+
+    text: str
+    created_at: datetime | None
+    content_warning: str = ""
+    media: Sequence[ArchiveMedia] = ()
+
+
+@dataclass(frozen=True)
+class ThreadComment:
+    """Someone's comment (or reply) below one of the account's posts."""
+
+    ref: RemoteRef
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime | None
+    author_id: str = ""
+    edited_at: datetime | None = None
+    in_reply_to_id: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
 class PostMetrics:
     remote_id: str
     likes: int | None = None
@@ -407,6 +471,8 @@ class Capabilities:
     refresh_credentials: bool = False
     # Comments on the account's posts can be hidden, shown again and deleted.
     moderation: bool = False
+    # The account's own history (posts made anywhere, their comments) can be archived.
+    archive: bool = False
     # Re-sending a publish with the same idempotency key within this many seconds
     # returns the first post instead of making a second one (0: no such promise).
     idempotency_window_seconds: int = 0
@@ -630,6 +696,23 @@ class Connector:
         newest first, searched as ``account``. ``since`` is a hint: a network that cannot
         filter by time returns older posts too, and the caller stops paging."""
         raise NotSupported(_("searching public posts"))
+
+    # the complete record ----------------------------------------------------------
+
+    def fetch_own_history(self, account: ChannelAccount, cursor: str | None = None) -> HistoryPage:
+        """A page of the account's own posts (made through us or not), newest first,
+        starting after ``cursor`` (None: the newest)."""
+        raise NotSupported(_("archiving the account's history"))
+
+    def fetch_status_history(self, account: ChannelAccount, ref: RemoteRef) -> list[PostVersion]:
+        """Every version of one of the account's posts, oldest first; empty where the
+        network keeps no edit history."""
+        return []
+
+    def fetch_replies(self, account: ChannelAccount, ref: RemoteRef) -> list[ThreadComment]:
+        """Every comment and reply below the post (the whole thread under it), as the
+        network shows them now: a deleted one is simply missing."""
+        raise NotSupported(_("archiving comments"))
 
     # rules ----------------------------------------------------------------------
 

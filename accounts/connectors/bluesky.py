@@ -46,6 +46,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import http
 from accounts.connectors.base import (
     AccountMetrics,
+    ArchiveMedia,
     AuthError,
     Capabilities,
     ConnectedAccount,
@@ -54,6 +55,8 @@ from accounts.connectors.base import (
     CredentialUpdate,
     FoundPost,
     HealthResult,
+    HistoryPage,
+    HistoryPost,
     InboxItem,
     InboxKind,
     InboxPage,
@@ -69,6 +72,7 @@ from accounts.connectors.base import (
     Rejected,
     RemoteRef,
     SearchPage,
+    ThreadComment,
     TransientError,
     UnknownOutcome,
 )
@@ -118,6 +122,8 @@ INBOX_MAX_PAGES = 10
 INBOX_OVERLAP = timedelta(minutes=10)
 INBOX_SEEN_MAX = 300
 AUTHOR_FEED_LIMIT = 100
+# How deep below a post app.bsky.feed.getPostThread reads its replies (its maximum).
+THREAD_DEPTH = 1000
 # A resend with the same idempotency key finds the first post at its record key for as
 # long as the post exists; the promise is kept to a day, as a deleted post would come back.
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
@@ -391,6 +397,7 @@ class BlueskyConnector(Connector):
         lookup_recent=True,
         refresh_credentials=True,
         idempotency_window_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+        archive=True,
     )
     limits = Limits(
         max_text=BLUESKY_MAX_GRAPHEMES,
@@ -1090,6 +1097,89 @@ class BlueskyConnector(Connector):
             posts=int(profile.get("postsCount") or 0),
         )
 
+    # --- the complete record --------------------------------------------------------------
+
+    def fetch_own_history(self, account: ChannelAccount, cursor: str | None = None) -> HistoryPage:
+        """The account's own posts and replies (reposts left out), newest first, from
+        the AppView's author feed; ``cursor`` is the feed's own.
+        Docs: https://docs.bsky.app/docs/api/app-bsky-feed-get-author-feed"""
+        session = self._session(account)
+        params: dict[str, Any] = {
+            "actor": session.did,
+            "filter": "posts_with_replies",
+            "limit": AUTHOR_FEED_LIMIT,
+        }
+        if cursor:
+            params["cursor"] = cursor
+        body = self._call(account, "GET", "app.bsky.feed.getAuthorFeed", params=params)
+        feed = [item for item in body.get("feed") or [] if isinstance(item, dict)]
+        posts = [
+            _history_post(item["post"])
+            for item in feed
+            if not item.get("reason")
+            and isinstance(item.get("post"), dict)
+            and (item["post"].get("author") or {}).get("did") == session.did
+        ]
+        next_cursor = str(body.get("cursor") or "")
+        return HistoryPage(
+            posts=posts,
+            next_cursor=next_cursor if feed and next_cursor and next_cursor != cursor else None,
+        )
+
+    def fetch_replies(self, account: ChannelAccount, ref: RemoteRef) -> list[ThreadComment]:
+        """Every reply below the post, by anyone but the account, from its thread.
+        Bluesky keeps no edit history (a post cannot be edited), so versions come only
+        from what the archive itself saw.
+        Docs: https://docs.bsky.app/docs/api/app-bsky-feed-get-post-thread"""
+        session = self._session(account)
+        body = self._call(
+            account,
+            "GET",
+            "app.bsky.feed.getPostThread",
+            params={"uri": _uri_of(ref), "depth": THREAD_DEPTH, "parentHeight": 0},
+            missing_ok=True,
+        )
+        if body is None:
+            return []  # NotFound: the post itself is gone
+        comments: list[ThreadComment] = []
+
+        def walk(node: Mapping[str, Any]) -> None:
+            for reply in node.get("replies") or []:
+                post = reply.get("post") if isinstance(reply, dict) else None
+                if not isinstance(post, dict) or not post.get("uri"):
+                    continue  # notFoundPost / blockedPost
+                author = post.get("author") or {}
+                record = post.get("record") or {}
+                if author.get("did") != session.did:
+                    uri = str(post["uri"])
+                    parent = (record.get("reply") or {}).get("parent") or {}
+                    langs = record.get("langs") or []
+                    comments.append(
+                        ThreadComment(
+                            ref=RemoteRef(
+                                remote_id=uri,
+                                url=post_url(str(author.get("did") or split_at_uri(uri)[0]), uri),
+                                extra={"uri": uri, "cid": str(post.get("cid") or "")},
+                            ),
+                            author_handle=str(author.get("handle") or ""),
+                            author_name=str(
+                                author.get("displayName") or author.get("handle") or ""
+                            ),
+                            author_id=str(author.get("did") or ""),
+                            text=str(record.get("text") or ""),
+                            created_at=_parse_time(record.get("createdAt"))
+                            or _parse_time(post.get("indexedAt")),
+                            in_reply_to_id=str(parent.get("uri") or ""),
+                            language=str(langs[0]) if langs else "",
+                        )
+                    )
+                walk(reply)
+
+        thread = body.get("thread")
+        if isinstance(thread, dict):
+            walk(thread)
+        return comments
+
 
 def _found_post(post: Mapping[str, Any]) -> FoundPost | None:
     """A post view (app.bsky.feed.defs#postView) from a search, as a found post."""
@@ -1203,3 +1293,31 @@ def _quoted(embed: Any) -> RemoteRef | None:
     if isinstance(record, Mapping) and isinstance(record.get("record"), Mapping):
         record = record["record"]  # app.bsky.embed.recordWithMedia
     return _strong_ref(record)
+
+
+def _history_post(post: Mapping[str, Any]) -> HistoryPost:
+    """A post view of the account's own post, for the archive."""
+    recent = _recent_post(post)
+    record = post.get("record") or {}
+    langs = record.get("langs") or []
+    embed = post.get("embed") or {}
+    images = embed.get("images") or (embed.get("media") or {}).get("images") or []
+    replies = post.get("replyCount")
+    return HistoryPost(
+        ref=recent.ref,
+        text=recent.text,
+        created_at=recent.created_at or _parse_time(post.get("indexedAt")),
+        language=str(langs[0]) if langs else "",
+        reply_to_id=recent.reply_to_id,
+        media=tuple(
+            ArchiveMedia(
+                url=str(image.get("fullsize") or image.get("thumb") or ""),
+                alt_text=str(image.get("alt") or ""),
+                mime_type="image/*",
+            )
+            for image in images
+            if isinstance(image, dict)
+        ),
+        replies=replies if isinstance(replies, int) else None,
+        raw={"cid": str(post.get("cid") or "")},
+    )

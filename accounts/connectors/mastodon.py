@@ -42,6 +42,7 @@ from requests_oauthlib import OAuth2Session
 from accounts import http
 from accounts.connectors.base import (
     AccountMetrics,
+    ArchiveMedia,
     AuthError,
     Capabilities,
     ConnectedAccount,
@@ -49,6 +50,8 @@ from accounts.connectors.base import (
     ConnectorError,
     FoundPost,
     HealthResult,
+    HistoryPage,
+    HistoryPost,
     InboxItem,
     InboxKind,
     InboxPage,
@@ -58,6 +61,7 @@ from accounts.connectors.base import (
     OAuthClient,
     OAuthStart,
     PostMetrics,
+    PostVersion,
     PublishRequest,
     PublishResult,
     RateLimited,
@@ -66,6 +70,7 @@ from accounts.connectors.base import (
     Rejected,
     RemoteRef,
     SearchPage,
+    ThreadComment,
     TransientError,
     UnknownOutcome,
 )
@@ -307,6 +312,7 @@ class MastodonConnector(Connector):
         lookup_recent=True,
         refresh_credentials=False,
         idempotency_window_seconds=3600,
+        archive=True,
     )
     # The documented defaults; each instance reports its own at connect time.
     limits = Limits(
@@ -938,6 +944,116 @@ class MastodonConnector(Connector):
             following=int(profile.get("following_count") or 0),
             posts=int(profile.get("statuses_count") or 0),
         )
+
+    # --- the complete record --------------------------------------------------------
+
+    def fetch_own_history(self, account: ChannelAccount, cursor: str | None = None) -> HistoryPage:
+        """The account's own statuses and replies (reblogs left out), newest first, 40
+        a page; ``cursor`` is the ``max_id`` of the ``Link`` header's ``next`` page.
+        Docs: https://docs.joinmastodon.org/methods/accounts/#statuses"""
+        params: dict[str, Any] = {"limit": LOOKUP_PAGE_SIZE, "exclude_reblogs": "true"}
+        if cursor:
+            params["max_id"] = cursor
+        response = self._request(
+            "GET",
+            account.server_url,
+            f"/api/v1/accounts/{_path_id(account.remote_id)}/statuses",
+            token=self._token(account),
+            params=params,
+        )
+        page = [s for s in self._json(response) or [] if isinstance(s, dict) and s.get("id")]
+        next_page = parse_qs(urlsplit(response.links.get("next", "")).query).get("max_id")
+        next_cursor = next_page[0] if page and next_page and next_page[0] != cursor else None
+        return HistoryPage(posts=[_history_post(s) for s in page], next_cursor=next_cursor)
+
+    def fetch_status_history(self, account: ChannelAccount, ref: RemoteRef) -> list[PostVersion]:
+        """Every version of the status, oldest (the original) first.
+        Docs: https://docs.joinmastodon.org/methods/statuses/#history"""
+        response = self._request(
+            "GET",
+            account.server_url,
+            f"/api/v1/statuses/{_path_id(ref.remote_id)}/history",
+            token=self._token(account),
+        )
+        return [
+            PostVersion(
+                text=status_text(edit),
+                created_at=_parse_time(edit.get("created_at")),
+                content_warning=str(edit.get("spoiler_text") or ""),
+                media=_media_of(edit),
+            )
+            for edit in self._json(response) or []
+            if isinstance(edit, dict)
+        ]
+
+    def fetch_replies(self, account: ChannelAccount, ref: RemoteRef) -> list[ThreadComment]:
+        """Every status below this one (its ``descendants``), by anyone but the account.
+        Docs: https://docs.joinmastodon.org/methods/statuses/#context"""
+        response = self._request(
+            "GET",
+            account.server_url,
+            f"/api/v1/statuses/{_path_id(ref.remote_id)}/context",
+            token=self._token(account),
+        )
+        body = self._json(response) or {}
+        domain = _local_domain(account)
+        comments: list[ThreadComment] = []
+        for status in body.get("descendants") or []:
+            if not isinstance(status, dict) or not status.get("id"):
+                continue
+            author = status.get("account") or {}
+            if str(author.get("id") or "") == str(account.remote_id):
+                continue  # our own answers are our posts, archived as such
+            comments.append(
+                ThreadComment(
+                    ref=RemoteRef(
+                        remote_id=str(status["id"]),
+                        url=str(status.get("url") or status.get("uri") or ""),
+                    ),
+                    author_handle=self._handle(author, domain),
+                    author_name=str(author.get("display_name") or author.get("username") or ""),
+                    author_id=str(author.get("id") or ""),
+                    text=status_text(status),
+                    created_at=_parse_time(status.get("created_at")),
+                    edited_at=_parse_time(status.get("edited_at")),
+                    in_reply_to_id=str(status.get("in_reply_to_id") or ""),
+                    language=str(status.get("language") or ""),
+                )
+            )
+        return comments
+
+
+def _media_of(status: Mapping[str, Any]) -> tuple[ArchiveMedia, ...]:
+    return tuple(
+        ArchiveMedia(
+            url=_web_address(m.get("url") or m.get("remote_url")),
+            alt_text=str(m.get("description") or ""),
+            mime_type="image/*" if m.get("type") == "image" else str(m.get("type") or ""),
+        )
+        for m in status.get("media_attachments") or []
+        if isinstance(m, dict)
+    )
+
+
+def _history_post(status: Mapping[str, Any]) -> HistoryPost:
+    replies = status.get("replies_count")
+    return HistoryPost(
+        ref=RemoteRef(
+            remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or "")
+        ),
+        text=status_text(status),
+        created_at=_parse_time(status.get("created_at")),
+        edited_at=_parse_time(status.get("edited_at")),
+        language=str(status.get("language") or ""),
+        reply_to_id=str(status.get("in_reply_to_id") or ""),
+        content_warning=str(status.get("spoiler_text") or ""),
+        media=_media_of(status),
+        replies=replies if isinstance(replies, int) else None,
+        raw={
+            "visibility": str(status.get("visibility") or ""),
+            "uri": str(status.get("uri") or ""),
+        },
+    )
 
 
 def _implied(scope: str, granted: Sequence[str]) -> bool:

@@ -147,6 +147,8 @@ class RecordsExport(models.Model):
     account_ids = models.JSONField(_("channel accounts"), default=list, blank=True)
     start_date = models.DateField(_("from"), null=True, blank=True)
     end_date = models.DateField(_("until"), null=True, blank=True)
+    # A records search whose matches are the export (empty: every record of the types).
+    search = models.JSONField(_("search"), default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -494,6 +494,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 30 * 60.0,
         "options": {"queue": "sync", "expires": 25 * 60},
     },
+    # The complete record (inbox/services/archive.py): every five minutes, one archive
+    # task per account from its stored cursor (a pass ends, then waits its interval),
+    # and the inbox's own texts added to the records search.
+    "inbox-archive-sync-all": {
+        "task": "inbox.tasks.archive_sync_all",
+        "schedule": 5 * 60.0,
+        "options": {"queue": "sync", "expires": 4 * 60},
+    },
     # Analytics (analytics/tasks.py): every minute, track newly published posts and send
     # one metrics pull per account with something due (due times live in the database);
     # hourly, bring the recent days' rollups up to date and send the scheduled reports

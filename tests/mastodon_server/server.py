@@ -5,7 +5,9 @@ statuses,media,notifications,accounts,instance}.md``, ``client/quotes.md``),
 including its errors, for the parts GovSocial uses: app registration, OAuth
 with PKCE (S256) and revocation, verify_credentials, statuses with
 ``Idempotency-Key``, media that processes asynchronously (202, then 206 until
-ready), notifications with ``Link`` pagination, and ``X-RateLimit-*`` headers
+ready), status edits with their history and a status's context (the archive:
+``methods/statuses.md#edit``, ``#history``, ``#context``), notifications with ``Link``
+pagination, and ``X-RateLimit-*`` headers
 with 429 when a configured limit is exceeded. Switches make it fail
 (``fail_next``) or hang (``hang``) for fault tests. State is in memory, per
 server.
@@ -176,6 +178,10 @@ class Status:
     deleted: bool = False
     quoted_status_id: str | None = None
     quote_state: str = "accepted"
+    # Edits (methods/statuses.md#edit): when last edited, and every earlier version
+    # as (text, spoiler_text, created_at), oldest first, for the status history.
+    edited_at: datetime | None = None
+    earlier_versions: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -536,6 +542,9 @@ class MastodonTestServer:
             ("POST", r"/api/v1/statuses", self.create_status),
             ("GET", r"/api/v1/statuses/(?P<id>\w+)", self.get_status),
             ("DELETE", r"/api/v1/statuses/(?P<id>\w+)", self.delete_status),
+            ("PUT", r"/api/v1/statuses/(?P<id>\w+)", self.edit_status),
+            ("GET", r"/api/v1/statuses/(?P<id>\w+)/history", self.status_history),
+            ("GET", r"/api/v1/statuses/(?P<id>\w+)/context", self.status_context),
             ("POST", r"/api/v2/media", self.upload_media),
             ("GET", r"/api/v1/media/(?P<id>\w+)", self.get_media),
             ("GET", r"/api/v1/notifications", self.list_notifications),
@@ -987,6 +996,7 @@ class MastodonTestServer:
             "quotes_count": sum(
                 1 for s in self.statuses.values() if s.quoted_status_id == status.id
             ),
+            "edited_at": _iso(status.edited_at) if status.edited_at else None,
         }
         if shallow:
             data["quote"] = (
@@ -1108,6 +1118,109 @@ class MastodonTestServer:
             raise HttpError(403, {"error": "This action is not allowed"})
         status.deleted = True
         return _json(200, self._status_json(status, with_source=True), rate)
+
+    # --- edits, history and context (the archive) ----------------------------------------
+
+    def _edit(self, status: Status, text: str, spoiler_text: str | None = None) -> None:
+        moment = status.edited_at or status.created_at
+        status.earlier_versions.append((status.text, status.spoiler_text, moment))
+        status.text = text
+        if spoiler_text is not None:
+            status.spoiler_text = spoiler_text
+        status.edited_at = datetime.now(UTC)
+
+    def edit_as(self, status: Status, text: str) -> Status:
+        """The author edits the status in Mastodon's own app."""
+        with self._lock:
+            self._edit(status, text)
+            return status
+
+    def delete_as(self, status: Status) -> None:
+        """The author deletes the status in Mastodon's own app."""
+        with self._lock:
+            status.deleted = True
+            parent = self.statuses.get(status.in_reply_to_id or "")
+            if parent is not None:
+                parent.replies_count = max(parent.replies_count - 1, 0)
+
+    def edit_status(self, request: _Request, id: str) -> Response:
+        """PUT /api/v1/statuses/:id: only the author may edit; answers the Status.
+        Docs: https://docs.joinmastodon.org/methods/statuses/#edit"""
+        token, rate = self._authenticate(request, "write:statuses")
+        status = self.statuses.get(id)
+        if status is None or status.deleted:
+            raise HttpError(404, {"error": "Record not found"})
+        if status.account_id != token.account_id:
+            raise HttpError(403, {"error": "This action is not allowed"})
+        data = request.data()
+        text = str(data.get("status") or "")
+        if not text.strip() and not status.media_ids:
+            raise HttpError(422, {"error": "Validation failed: Text can't be blank"})
+        spoiler = data.get("spoiler_text")
+        self._edit(status, text, str(spoiler) if spoiler is not None else None)
+        return _json(200, self._status_json(status), rate)
+
+    def status_history(self, request: _Request, id: str) -> Response:
+        """GET /api/v1/statuses/:id/history: StatusEdit entities, the original first and
+        the current version last; a status never edited has one entry.
+        Docs: https://docs.joinmastodon.org/methods/statuses/#history
+        (entity: https://docs.joinmastodon.org/entities/StatusEdit/)"""
+        _, rate = self._authenticate(request, "read:statuses")
+        status = self.statuses.get(id)
+        if status is None or status.deleted:
+            raise HttpError(404, {"error": "Record not found"})
+        author = self._account_json(self.accounts[status.account_id])
+        versions = [
+            *status.earlier_versions,
+            (status.text, status.spoiler_text, status.edited_at or status.created_at),
+        ]
+        media = [self._media_json(self.media[m]) for m in status.media_ids]
+        body = [
+            {
+                "content": self._render(text),
+                "spoiler_text": spoiler,
+                "sensitive": bool(spoiler),
+                "created_at": _iso(moment),
+                "account": author,
+                "poll": None,
+                "media_attachments": media,
+                "emojis": [],
+            }
+            for text, spoiler, moment in versions
+        ]
+        return _json(200, body, rate)
+
+    def status_context(self, request: _Request, id: str) -> Response:
+        """GET /api/v1/statuses/:id/context: ``ancestors`` and ``descendants`` (the
+        whole tree below, depth first in time order); deleted statuses are left out.
+        Docs: https://docs.joinmastodon.org/methods/statuses/#context
+        (entity: https://docs.joinmastodon.org/entities/Context/)"""
+        _, rate = self._authenticate(request, "read:statuses")
+        status = self.statuses.get(id)
+        if status is None or status.deleted:
+            raise HttpError(404, {"error": "Record not found"})
+        ancestors: list[Status] = []
+        parent = self.statuses.get(status.in_reply_to_id or "")
+        while parent is not None and not parent.deleted:
+            ancestors.insert(0, parent)
+            parent = self.statuses.get(parent.in_reply_to_id or "")
+        descendants: list[Status] = []
+
+        def walk(of: Status) -> None:
+            children = sorted(
+                (s for s in self.statuses.values() if s.in_reply_to_id == of.id and not s.deleted),
+                key=lambda s: int(s.id),
+            )
+            for child in children:
+                descendants.append(child)
+                walk(child)
+
+        walk(status)
+        body = {
+            "ancestors": [self._status_json(s) for s in ancestors],
+            "descendants": [self._status_json(s) for s in descendants],
+        }
+        return _json(200, body, rate)
 
     # --- media -------------------------------------------------------------------------
 
