@@ -164,6 +164,9 @@ PLATFORMS: dict[str, Platform] = {
         ),
         permissions=(
             Permission("user.info.basic", _("read the account's name")),
+            Permission(
+                "user.info.stats", _("read the account's follower and video counts"), required=False
+            ),
             Permission("video.publish", _("post videos directly")),
             Permission("video.upload", _("upload videos"), required=False),
             Permission("video.list", _("read the account's public videos and their statistics")),

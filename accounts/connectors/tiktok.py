@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import http
 from accounts.connectors.base import (
+    AccountMetrics,
     AuthError,
     Capabilities,
     ConnectedAccount,
@@ -90,7 +91,7 @@ API: dict[str, str] = {
     "video_query": "/v2/video/query/",
 }
 # doc/scopes-overview: the profile, posting directly, uploading, reading the videos.
-SCOPES = ("user.info.basic", "video.publish", "video.upload", "video.list")
+SCOPES = ("user.info.basic", "user.info.stats", "video.publish", "video.upload", "video.list")
 REQUIRED_SCOPES = ("user.info.basic", "video.publish")
 # doc/content-posting-api-reference-query-creator-info: privacy_level_options values.
 PRIVACY_LEVELS = (
@@ -937,6 +938,29 @@ class TikTokConnector(Connector):
         return RecentPosts(found, complete=complete)
 
     # --- statistics -------------------------------------------------------------------
+
+    def fetch_account_metrics(self, account: ChannelAccount) -> AccountMetrics:
+        """Followers, following and videos (``user/info`` with the ``user.info.stats``
+        scope; without it TikTok tells none of them)."""
+        if "user.info.stats" not in (account.scopes or ()):
+            return AccountMetrics()
+        data = self._call(
+            account,
+            "GET",
+            "user_info",
+            params={"fields": "open_id,follower_count,following_count,video_count"},
+        )
+        user = data.get("user") or {}
+
+        def number(key: str) -> int | None:
+            value = user.get(key)
+            return int(value) if isinstance(value, int) else None
+
+        return AccountMetrics(
+            followers=number("follower_count"),
+            following=number("following_count"),
+            posts=number("video_count"),
+        )
 
     def fetch_post_metrics(
         self, account: ChannelAccount, refs: Sequence[RemoteRef]

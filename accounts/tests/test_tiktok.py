@@ -137,8 +137,9 @@ def test_connect_reads_the_user_and_stores_tokens(connector, tiktok_server) -> N
     )
     start = connector.oauth_start(client=client)
     assert "/v2/auth/authorize/?" in start.authorization_url
-    assert "scope=user.info.basic%2Cvideo.publish%2Cvideo.upload%2Cvideo.list" in (
-        start.authorization_url
+    assert (
+        "scope=user.info.basic%2Cuser.info.stats%2Cvideo.publish%2Cvideo.upload%2Cvideo.list"
+        in (start.authorization_url)
     )
     back = tiktok_server.authorize(start.authorization_url)
     with pytest.raises(AuthError):
@@ -226,6 +227,9 @@ def test_a_small_video_goes_out_in_one_piece_and_is_polled_to_completion(
     assert result.extra["publish_id"].startswith("v_pub_file~")
     metrics = connector.fetch_post_metrics(account, [RemoteRef(result.remote_id)])
     assert (metrics[0].impressions, metrics[0].likes, metrics[0].shares) == (120, 3, 2)
+    account.scopes = ["user.info.basic", "user.info.stats"]
+    numbers = connector.fetch_account_metrics(account)
+    assert (numbers.followers, numbers.following, numbers.posts) == (1520, 12, 1)
     assert small_video_item.size_bytes == size
 
 

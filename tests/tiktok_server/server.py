@@ -163,7 +163,7 @@ class TikTokTestServer:
         self._released.set()
 
     def issue_token(self, *, expired: bool = False, scope: str = "") -> tuple[str, str]:
-        scope = scope or "user.info.basic,video.publish,video.upload,video.list"
+        scope = scope or "user.info.basic,user.info.stats,video.publish,video.upload,video.list"
         access = "act." + secrets.token_urlsafe(16)
         refresh = "rft." + secrets.token_urlsafe(16)
         ends = time.time() + (-10 if expired else ACCESS_SECONDS)
@@ -262,7 +262,7 @@ class TikTokTestServer:
         if method == "POST" and path == "/v2/oauth/revoke/":
             return self._json(200, {})
         if method == "GET" and path == "/v2/user/info/":
-            return self._user_info(headers)
+            return self._user_info(headers, query)
         if method == "POST" and path == "/v2/post/publish/creator_info/query/":
             return self._creator_info(headers)
         if method == "POST" and path == "/v2/post/publish/video/init/":
@@ -326,7 +326,7 @@ class TikTokTestServer:
                         "log_id": "l",
                     },
                 )
-            scope = "user.info.basic,video.publish,video.upload,video.list"
+            scope = "user.info.basic,user.info.stats,video.publish,video.upload,video.list"
         else:
             return self._json(
                 400, {"error": "unsupported_grant_type", "error_description": "", "log_id": "l"}
@@ -346,19 +346,19 @@ class TikTokTestServer:
         )
 
     # doc/tiktok-api-v2-get-user-info
-    def _user_info(self, headers: dict[str, str]) -> Response:
+    def _user_info(self, headers: dict[str, str], query: str) -> Response:
         self._user(headers, "user.info.basic")
         c = self.creator
-        return self._ok(
-            {
-                "user": {
-                    "open_id": c.open_id,
-                    "union_id": "u1",
-                    "display_name": c.display_name,
-                    "avatar_url": "",
-                }
-            }
-        )
+        user: dict[str, Any] = {
+            "open_id": c.open_id,
+            "union_id": "u1",
+            "display_name": c.display_name,
+            "avatar_url": "",
+        }
+        if "follower_count" in query:  # doc/tiktok-api-v2-get-user-info: user.info.stats
+            self._user(headers, "user.info.stats")
+            user.update(follower_count=1520, following_count=12, video_count=len(self.videos))
+        return self._ok({"user": user})
 
     # doc/content-posting-api-reference-query-creator-info
     def _creator_info(self, headers: dict[str, str]) -> Response:
