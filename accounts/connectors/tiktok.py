@@ -92,7 +92,8 @@ API: dict[str, str] = {
 }
 # doc/scopes-overview: the profile, posting directly, uploading, reading the videos.
 SCOPES = ("user.info.basic", "user.info.stats", "video.publish", "video.upload", "video.list")
-REQUIRED_SCOPES = ("user.info.basic", "video.publish")
+# video.list too: an unknown outcome is reconciled by reading the account's videos.
+REQUIRED_SCOPES = ("user.info.basic", "video.publish", "video.list")
 # doc/content-posting-api-reference-query-creator-info: privacy_level_options values.
 PRIVACY_LEVELS = (
     "PUBLIC_TO_EVERYONE",

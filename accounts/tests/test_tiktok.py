@@ -305,7 +305,7 @@ def test_a_lost_upload_answer_is_reconciled_without_a_second_post(
         assert checkpoint.data["publish_id"]
         # The dispatcher's reconcile: the look-up names the publish by our key.
         recent = connector.lookup_recent(account, since=timezone.now() - timedelta(minutes=5))
-        assert recent.complete  # type: ignore[attr-defined]
+        assert recent.complete
         found = [p for p in recent if p.ref.extra.get("idempotency_key") == "lost-1"]
         assert found and found[0].ref.remote_id == checkpoint.data["publish_id"]
         # Sending again with the same key finishes that publish instead of a second one.
@@ -331,7 +331,7 @@ def test_a_lost_init_answer_is_unknown_and_the_lookup_is_complete(
         tiktok_server.release()
         recent = connector.lookup_recent(account, since=timezone.now() - timedelta(minutes=5))
         # Nothing was uploaded, so nothing can be posted: complete and empty, safe to resend.
-        assert recent.complete and list(recent) == []  # type: ignore[attr-defined]
+        assert recent.complete and list(recent) == []
     finally:
         connector.timeout = tiktok.TikTokConnector.timeout
 
