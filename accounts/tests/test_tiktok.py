@@ -24,6 +24,7 @@ from accounts.connectors.base import (
     RateLimited,
     Rejected,
     RemoteRef,
+    TransientError,
     UnknownOutcome,
 )
 from accounts.connectors.registry import get_connector
@@ -279,6 +280,8 @@ def test_an_unaudited_app_may_post_privately_only(
         (403, "spam_risk_user_banned_from_posting", Rejected, "banned"),
         (429, "rate_limit_exceeded", RateLimited, "slow down"),
         (403, "reached_active_user_cap", RateLimited, "daily cap"),
+        (503, "internal_error", TransientError, "not answering properly"),
+        (500, "internal_error", UnknownOutcome, "did not confirm"),
     ],
 )
 def test_tiktok_errors_become_kinds(
