@@ -165,3 +165,12 @@ def x_redirect_uri(request: HttpRequest) -> str:
 def x_canonical_redirect_uri() -> str:
     """The callback address on the site's own host, to show on the setup page."""
     return settings.SITE_URL.rstrip("/") + reverse("accounts:x_callback")
+
+
+def tiktok_redirect_uri(request: HttpRequest) -> str:
+    """The TikTok callback's absolute address (registered in Login Kit's settings)."""
+    path = reverse("accounts:tiktok_callback")
+    site = urlsplit(settings.SITE_URL)
+    if site.scheme and site.netloc and site.netloc == request.get_host():
+        return f"{site.scheme}://{site.netloc}{path}"
+    return request.build_absolute_uri(path)

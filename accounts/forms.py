@@ -122,6 +122,15 @@ class NetworkAppForm(forms.Form):
         secret.required = not has_app
         if has_app:
             secret.help_text = _("Stored encrypted. Leave empty to keep the stored secret.")
+        if platform.key == "tiktok":
+            self.fields["audited"] = forms.BooleanField(
+                label=_("TikTok has audited the app"),
+                required=False,
+                help_text=_(
+                    "Until TikTok has audited the app, TikTok only allows private posts. "
+                    "Tick this once TikTok has approved the app's audit."
+                ),
+            )
         for extra in platform.extra_secrets:
             self.fields[f"secret_{extra.key}"] = forms.CharField(
                 label=extra.label,

@@ -147,6 +147,34 @@ PLATFORMS: dict[str, Platform] = {
         client_id_label=_("Client id"),
         client_secret_label=_("Client secret"),
     ),
+    "tiktok": Platform(
+        key="tiktok",
+        label=_("TikTok"),
+        networks=("tiktok",),
+        console_url="https://developers.tiktok.com/apps/",
+        steps=(
+            _("In TikTok for Developers, create an app for the web."),
+            _("Add the products Login Kit and Content Posting API (with Direct Post)."),
+            _("Under Login Kit, add the redirect address below as a redirect URI."),
+            _(
+                "Ask for the permissions listed below. Until TikTok has audited the app, "
+                "TikTok only allows private posts."
+            ),
+            _("Copy the client key and client secret into the form below."),
+        ),
+        permissions=(
+            Permission("user.info.basic", _("read the account's name")),
+            Permission(
+                "user.info.stats", _("read the account's follower and video counts"), required=False
+            ),
+            Permission("video.publish", _("post videos directly")),
+            Permission("video.upload", _("upload videos"), required=False),
+            Permission("video.list", _("read the account's public videos and their statistics")),
+        ),
+        redirect_path="/accounts/tiktok/callback/",
+        client_id_label=_("Client key"),
+        client_secret_label=_("Client secret"),
+    ),
 }
 
 

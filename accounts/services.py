@@ -216,6 +216,56 @@ def channel_account_connect_x_finish(
     )
 
 
+def _tiktok_client(*, organization: Organization, redirect_uri: str) -> Any:
+    from accounts.connectors.tiktok import SCOPES as TIKTOK_SCOPES
+    from accounts.connectors.tiktok import api_url as tiktok_api_url
+
+    app = NetworkApp.objects.filter(organization=organization, network="tiktok").first()
+    if app is None:
+        raise Rejected(
+            _("the organization's TikTok app is not set up yet: an admin enters it first"),
+        )
+    return app.as_client(
+        server_url=tiktok_api_url(), redirect_uri=redirect_uri, scopes=TIKTOK_SCOPES
+    )
+
+
+def channel_account_connect_tiktok_start(
+    *, organization: Organization, redirect_uri: str
+) -> OAuthStart:
+    """Begin connecting a TikTok account through the organization's own TikTok app."""
+    client = _tiktok_client(organization=organization, redirect_uri=redirect_uri)
+    return get_connector("tiktok").oauth_start(client=client)
+
+
+def channel_account_connect_tiktok_finish(
+    *,
+    organization: Organization,
+    actor: User,
+    redirect_uri: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Finish connecting: trade the code for the tokens, read the user, store the account."""
+    client = _tiktok_client(organization=organization, redirect_uri=redirect_uri)
+    connected = get_connector("tiktok").oauth_finish(
+        client=client,
+        code=code,
+        returned_state=returned_state,
+        expected_state=expected_state,
+        code_verifier="",
+    )
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="tiktok",
+        connected=connected,
+        request=request,
+    )
+
+
 def channel_account_set_call_budget(
     *,
     account: ChannelAccount,

@@ -20,6 +20,7 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "x": "accounts.connectors.x.XConnector",
     "facebook": "accounts.connectors.facebook.FacebookConnector",
     "instagram": "accounts.connectors.instagram.InstagramConnector",
+    "tiktok": "accounts.connectors.tiktok.TikTokConnector",
 }
 
 _instances: dict[str, Connector] = {}

@@ -3,6 +3,8 @@ platform, and the form that stores the app's id and secrets (admins only)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -60,7 +62,9 @@ def network_app_edit_view(request: HttpRequest, platform: str) -> HttpResponse:
     membership = membership_with(request, "org.manage")
     spec = _platform(platform)
     app = network_app_get(organization=membership.organization, network=spec.key)
-    initial = {"client_id": app.client_id} if app else {}
+    initial: dict[str, Any] = {"client_id": app.client_id} if app else {}
+    if app is not None and spec.key == "tiktok":
+        initial["audited"] = bool((app.options or {}).get("audited"))
     form = NetworkAppForm(
         request.POST or None, initial=initial, platform=spec, has_app=app is not None
     )
@@ -73,6 +77,9 @@ def network_app_edit_view(request: HttpRequest, platform: str) -> HttpResponse:
                 client_id=form.cleaned_data["client_id"],
                 client_secret=form.cleaned_data["client_secret"],
                 secrets=form.extra_secret_values(),
+                options={"audited": bool(form.cleaned_data.get("audited"))}
+                if spec.key == "tiktok"
+                else None,
                 request=request,
             )
         except ValidationError as error:

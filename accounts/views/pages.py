@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +25,7 @@ from accounts.connectors.facebook import FACEBOOK_SCOPES, INSTAGRAM_SCOPES, PERM
 from accounts.connectors.linkedin import version_warning as linkedin_version_warning
 from accounts.connectors.registry import get_connector
 from accounts.forms import CallBudgetForm
-from accounts.models import AccountStatus
+from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import (
     channel_account_get_for_membership,
     channel_account_limits,
@@ -83,6 +85,7 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             publishing_limit = connector.publishing_limit(account)  # type: ignore[attr-defined]
         except ConnectorError:
             publishing_limit = None
+    tiktok = _tiktok_panel(account) if account.network == "tiktok" else None
     return render(
         request,
         "accounts/detail.html",
@@ -107,11 +110,32 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             if usage
             else None,
             "publishing_limit": publishing_limit,
+            "tiktok": tiktok,
             "permission_rows": [
                 (scope, str(PERMISSIONS[scope]), scope in granted) for scope in wanted
             ],
         },
     )
+
+
+def _tiktok_panel(account: ChannelAccount) -> dict[str, Any]:
+    """What TikTok lets this creator choose now (read live; the rules can change any
+    day), and whether the organization's app is still unaudited (private posts only)."""
+    from accounts.connectors.tiktok import PRIVACY_LABELS, TikTokConnector, app_audited
+
+    panel: dict[str, Any] = {"audited": app_audited(account), "info": None, "levels": []}
+    if account.status != AccountStatus.ACTIVE:
+        return panel
+    connector = get_connector("tiktok")
+    assert isinstance(connector, TikTokConnector)
+    try:
+        info = connector.creator_info(account)
+    except ConnectorError as error:
+        panel["problem"] = error.message
+        return panel
+    panel["info"] = info
+    panel["levels"] = [str(PRIVACY_LABELS.get(level, level)) for level in info.privacy_levels]
+    return panel
 
 
 @login_required
@@ -186,6 +210,8 @@ def account_reconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:connect_linkedin")
     if account.network == "x":
         return redirect(f"{reverse('accounts:connect_x')}?account={account.pk}")
+    if account.network == "tiktok":
+        return redirect("accounts:connect_tiktok")
     if account.network in META_NETWORKS:
         # One Facebook Login reconnects the Page and its Instagram account alike.
         return redirect("accounts:connect_meta")
