@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.linkedin_server.fixtures",
     "tests.threads_server.fixtures",
     "tests.x_server.fixtures",
+    "tests.youtube_server.fixtures",
     "tests.graph_server.fixtures",
     "tests.oidc_server.fixtures",
     "tests.saml_idp.fixtures",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import apps, connect, linkedin, meta, pages, sandbox, threads, x
+from accounts.views import apps, connect, linkedin, meta, pages, sandbox, threads, x, youtube
 
 app_name = "accounts"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("connect/sandbox/", connect.connect_sandbox_view, name="connect_sandbox"),
     path("connect/x/", x.connect_x_view, name="connect_x"),
     path("x/callback/", x.x_callback_view, name="x_callback"),
+    path("connect/youtube/", youtube.connect_youtube_view, name="connect_youtube"),
+    path("youtube/callback/", youtube.youtube_callback_view, name="youtube_callback"),
     path("<int:pk>/budget/", x.account_budget_view, name="budget"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
     path("connect/linkedin/", linkedin.connect_linkedin_view, name="connect_linkedin"),

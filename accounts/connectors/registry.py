@@ -20,6 +20,7 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "x": "accounts.connectors.x.XConnector",
     "facebook": "accounts.connectors.facebook.FacebookConnector",
     "instagram": "accounts.connectors.instagram.InstagramConnector",
+    "youtube": "accounts.connectors.youtube.YouTubeConnector",
 }
 
 _instances: dict[str, Connector] = {}
