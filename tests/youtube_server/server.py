@@ -188,7 +188,13 @@ class YouTubeTestServer:
                 status, extra, content = self._route(request)
             except ApiError as error:
                 status, extra, content = error.status, {}, json.dumps(error.body).encode()
-        reasons = {200: "OK", 201: "Created", 204: "No Content", 308: "Resume Incomplete"}
+        reasons = {
+            200: "OK",
+            201: "Created",
+            204: "No Content",
+            302: "Found",
+            308: "Resume Incomplete",
+        }
         start_response(
             f"{status} {reasons.get(status, 'Error')}",
             [("Content-Type", "application/json; charset=UTF-8"), *extra.items()],
@@ -203,6 +209,11 @@ class YouTubeTestServer:
             form = {k: v[0] for k, v in parse_qs(r.body.decode()).items()}
             self.refresh_tokens.discard(form.get("token", ""))
             return 200, {}, b"{}"
+        if r.method == "GET" and r.path == "/o/oauth2/v2/auth":
+            # The consent page, approved at once: back to the redirect URI with a code.
+            answer = self.approve(f"{self.authorize_url}?{urlencode(r.query, doseq=True)}")
+            redirect_uri = r.query["redirect_uri"][0]
+            return 302, {"Location": f"{redirect_uri}?{urlencode(answer)}"}, b""
         self._authorize(r)
         if r.method == "GET" and r.path == "/youtube/v3/channels":
             return self._channels(r)
