@@ -201,7 +201,7 @@ def test_an_upload_resumes_after_a_lost_chunk_then_sets_thumbnail_and_captions(
     size = CHUNK_UNIT * 2 + 1000
     video = video_file(tmp_path, size)
     real = http.http_request
-    lost = []
+    lost: list[str] = []
 
     def lose_second_chunk_answer(method, url, **kwargs):
         response = real(method, url, **kwargs)
@@ -284,7 +284,7 @@ def test_a_spent_quota_is_rate_limited_until_pacific_midnight(
     error = caught.value
     assert error.status_code == 403 and "quotaExceeded" in error.detail
     wait = (next_pacific_midnight() - datetime.now(tz=UTC)).total_seconds()
-    assert abs(error.retry_after - wait) < 5
+    assert error.retry_after is not None and abs(error.retry_after - wait) < 5
     assert "quota" in error.message
     reset = next_pacific_midnight().astimezone(
         __import__("zoneinfo").ZoneInfo("America/Los_Angeles")
