@@ -52,6 +52,8 @@ from accounts.connectors.base import (
     ConnectorError,
     CredentialUpdate,
     HealthResult,
+    InboxItem,
+    InboxPage,
     Limits,
     MediaItem,
     OAuthClient,
@@ -96,10 +98,14 @@ DAILY_UNITS = 10_000
 DAILY_UPLOADS = 100
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PAGE_SIZE = 50
+# An inbox sync reads at most this many pages of comment threads.
+MAX_INBOX_PAGES = 5
 WEB_URL = "https://www.youtube.com"
 PRIVACY_STATUSES = ("private", "unlisted", "public")
 TITLE_MAX = 100
 DESCRIPTION_MAX = 5000
+# developers.google.com/youtube/v3/docs/comments#snippet.textOriginal
+COMMENT_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,17 @@ ENDPOINTS: dict[str, Endpoint] = {
                                 DOCS + "captions/insert", "youtube.captions.insert", upload=True),
     "playlist_items_list": Endpoint("GET", "/youtube/v3/playlistItems", 1,
                                     DOCS + "playlistItems/list", "youtube.playlistItems.list"),
+    "comment_threads_list": Endpoint("GET", "/youtube/v3/commentThreads", 1,
+                                     DOCS + "commentThreads/list", "youtube.commentThreads.list"),
+    "comments_list": Endpoint("GET", "/youtube/v3/comments", 1, DOCS + "comments/list",
+                              "youtube.comments.list"),
+    "comments_insert": Endpoint("POST", "/youtube/v3/comments", 50, DOCS + "comments/insert",
+                                "youtube.comments.insert"),
+    "comments_moderate": Endpoint("POST", "/youtube/v3/comments/setModerationStatus", 50,
+                                  DOCS + "comments/setModerationStatus",
+                                  "youtube.comments.setModerationStatus"),
+    "comments_delete": Endpoint("DELETE", "/youtube/v3/comments", 50, DOCS + "comments/delete",
+                                "youtube.comments.delete"),
 }  # fmt: skip
 
 
@@ -244,6 +261,9 @@ class YouTubeConnector(Connector):
     capabilities = Capabilities(
         publish=True,
         images=False,
+        replies=True,
+        inbox=True,
+        moderation=True,
         delete=True,
         metrics=True,
         visibility=False,
@@ -623,6 +643,18 @@ class YouTubeConnector(Connector):
         self, request: PublishRequest, *, account: ChannelAccount | None = None
     ) -> list[str]:
         problems: list[str] = []
+        if request.reply_to is not None:
+            # An answer to a comment: text only.
+            if not request.text.strip():
+                problems.append(gettext("Write some text."))
+            if len(request.text) > COMMENT_MAX:
+                problems.append(
+                    gettext("A YouTube comment has at most %(limit)d characters.")
+                    % {"limit": COMMENT_MAX}
+                )
+            if request.media:
+                problems.append(gettext("An answer to a comment on YouTube is text only."))
+            return problems
         videos = [item for item in request.media if item.is_video]
         if len(videos) != 1 or len(request.media) != 1:
             problems.append(gettext("A YouTube post is one video."))
@@ -859,6 +891,142 @@ class YouTubeConnector(Connector):
                 break
             params["pageToken"] = token
         return RecentPosts(posts[:limit], complete=complete)
+
+    # --- comments (the inbox) -----------------------------------------------------------
+
+    def fetch_inbox(self, account: ChannelAccount, cursor: str | None = None) -> InboxPage:
+        """People's comments on the channel's videos (top-level comments, newest first from
+        ``commentThreads.list``), returned oldest first. The cursor is the publishing time
+        of the newest comment seen; a first sync reads one page."""
+        since = _parse_time(cursor) if cursor else None
+        params: dict[str, Any] = {
+            "part": "snippet",
+            "allThreadsRelatedToChannelId": account.remote_id,
+            "order": "time",
+            "maxResults": 100,
+            "textFormat": "plainText",
+        }
+        items: list[InboxItem] = []
+        has_more = False
+        for _page in range(MAX_INBOX_PAGES):
+            body = self._json(self._call(account, "comment_threads_list", params=params))
+            reached_old = False
+            for thread in body.get("items") or []:
+                item = self._comment_item(account, thread)
+                if item is None:
+                    continue
+                if since is not None and item.created_at is not None and item.created_at <= since:
+                    reached_old = True
+                    break
+                items.append(item)
+            token = body.get("nextPageToken")
+            if reached_old or not token or since is None:
+                break
+            params["pageToken"] = token
+        else:
+            has_more = True
+        items.sort(key=lambda i: i.created_at or datetime.min.replace(tzinfo=UTC))
+        newest = items[-1].created_at if items else since
+        next_cursor = newest.isoformat() if newest is not None else cursor
+        return InboxPage(items=items, next_cursor=next_cursor, has_more=has_more)
+
+    def _comment_item(self, account: ChannelAccount, thread: Any) -> InboxItem | None:
+        snippet = (thread or {}).get("snippet") or {}
+        top = snippet.get("topLevelComment") or {}
+        comment = top.get("snippet") or {}
+        comment_id = str(top.get("id") or thread.get("id") or "")
+        author_id = str((comment.get("authorChannelId") or {}).get("value") or "")
+        if not comment_id or author_id == account.remote_id:
+            return None
+        video_id = str(snippet.get("videoId") or comment.get("videoId") or "")
+        name = str(comment.get("authorDisplayName") or "")
+        return InboxItem(
+            remote_id=comment_id,
+            kind="reply",
+            author_handle=name,
+            author_name=name.lstrip("@"),
+            text=str(comment.get("textOriginal") or comment.get("textDisplay") or ""),
+            created_at=_parse_time(comment.get("publishedAt")),
+            url=f"{video_url(video_id)}&lc={quote(comment_id, safe='')}" if video_id else "",
+            author_id=author_id,
+            in_reply_to=RemoteRef(remote_id=video_id, url=video_url(video_id))
+            if video_id
+            else None,
+            raw={"videoId": video_id, "commentId": comment_id},
+        )
+
+    def reply(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
+        """An answer to a comment (``comments.insert`` with the comment as ``parentId``)."""
+        if request.reply_to is None:
+            raise Rejected(gettext("a reply needs the comment it answers"))
+        started = datetime.now(tz=UTC)
+        body = {"snippet": {"parentId": request.reply_to.remote_id, "textOriginal": request.text}}
+        response = self._call(
+            account, "comments_insert", params={"part": "snippet"}, json=body,
+            outcome_matters=True,
+        )  # fmt: skip
+        comment_id = str(self._json(response, outcome_matters=True).get("id") or "")
+        if not comment_id:
+            raise UnknownOutcome(detail="Comment answer without an id")
+        url = request.reply_to.url.split("&lc=")[0] if request.reply_to.url else ""
+        return PublishResult(
+            remote_id=comment_id,
+            url=f"{url}&lc={quote(comment_id, safe='')}" if url else "",
+            published_at=started,
+        )
+
+    def lookup_replies(
+        self,
+        account: ChannelAccount,
+        *,
+        reply_to: RemoteRef,
+        thread_root: RemoteRef | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+    ) -> list[RecentPost]:
+        """The channel's own answers under a comment (``comments.list?parentId=``)."""
+        params: dict[str, Any] = {
+            "part": "snippet",
+            "parentId": reply_to.remote_id,
+            "maxResults": 100,
+            "textFormat": "plainText",
+        }
+        posts: list[RecentPost] = []
+        while True:
+            body = self._json(self._call(account, "comments_list", params=params))
+            for comment in body.get("items") or []:
+                snippet = comment.get("snippet") or {}
+                author = str((snippet.get("authorChannelId") or {}).get("value") or "")
+                if author != account.remote_id:
+                    continue
+                posts.append(
+                    RecentPost(
+                        ref=RemoteRef(remote_id=str(comment.get("id") or "")),
+                        text=str(snippet.get("textOriginal") or ""),
+                        created_at=_parse_time(snippet.get("publishedAt")),
+                        reply_to_id=reply_to.remote_id,
+                    )
+                )
+            token = body.get("nextPageToken")
+            if not token:
+                break
+            params["pageToken"] = token
+        posts.sort(key=lambda p: p.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return RecentPosts(posts[:limit], complete=len(posts) <= limit)
+
+    def hide_comment(self, account: ChannelAccount, ref: RemoteRef, *, hidden: bool) -> None:
+        """Hold a comment for review (hidden from the public), or publish it again."""
+        self._call(
+            account,
+            "comments_moderate",
+            params={
+                "id": ref.remote_id,
+                "moderationStatus": "heldForReview" if hidden else "published",
+            },
+        )
+
+    def delete_comment(self, account: ChannelAccount, ref: RemoteRef) -> None:
+        self._call(account, "comments_delete", params={"id": ref.remote_id}, ok_statuses=(404,))
 
     # --- metrics ----------------------------------------------------------------------
 

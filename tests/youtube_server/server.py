@@ -42,6 +42,11 @@ COSTS = {
     "youtube.playlistItems.list": 1,
     "youtube.thumbnails.set": 50,
     "youtube.captions.insert": 400,
+    "youtube.commentThreads.list": 1,
+    "youtube.comments.list": 1,
+    "youtube.comments.insert": 50,
+    "youtube.comments.setModerationStatus": 50,
+    "youtube.comments.delete": 50,
 }
 SCOPES = {
     "https://www.googleapis.com/auth/youtube",
@@ -91,6 +96,18 @@ class Video:
 
 
 @dataclass
+class Comment:
+    id: str
+    video_id: str
+    author_channel_id: str
+    author_name: str
+    text: str
+    published_at: datetime
+    parent_id: str = ""
+    moderation_status: str = "published"
+
+
+@dataclass
 class Upload:
     metadata: dict[str, Any]
     total: int
@@ -110,6 +127,7 @@ class YouTubeTestServer:
         self.channel_id = "UC" + secrets.token_urlsafe(16)[:22]
         self.uploads_playlist = "UU" + self.channel_id[2:]
         self.videos: dict[str, Video] = {}
+        self.comments: dict[str, Comment] = {}
         self.uploads: dict[str, Upload] = {}
         self.units_used = 0
         self.uploads_used = 0
@@ -234,6 +252,8 @@ class YouTubeTestServer:
             if self.videos.pop(r.query["id"][0], None) is None:
                 raise ApiError(404, "videoNotFound", "The video could not be found.")
             return 204, {}, b""
+        if r.path.startswith("/youtube/v3/comment"):
+            return self._comments(r)
         raise ApiError(404, "notFound", "Not Found", domain="global")
 
     def _authorize(self, r: LoggedRequest) -> None:
@@ -489,6 +509,108 @@ class YouTubeTestServer:
             if v is not None
         ]
         return 200, {}, json.dumps({"kind": "youtube#videoListResponse", "items": items}).encode()
+
+    # --- comments ---------------------------------------------------------------------
+
+    def add_comment(self, video_id: str, author: str, text: str, when: datetime) -> Comment:
+        comment = Comment(
+            id=f"Ugz{next(self._ids):06d}", video_id=video_id,
+            author_channel_id="UC" + author.lower().ljust(22, "x")[:22],
+            author_name=f"@{author}", text=text, published_at=when,
+        )  # fmt: skip
+        self.comments[comment.id] = comment
+        return comment
+
+    def _comment_resource(self, c: Comment) -> dict[str, Any]:
+        snippet: dict[str, Any] = {
+            "channelId": self.channel_id,
+            "videoId": c.video_id,
+            "textDisplay": c.text,
+            "textOriginal": c.text,
+            "authorDisplayName": c.author_name,
+            "authorChannelId": {"value": c.author_channel_id},
+            "publishedAt": c.published_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "moderationStatus": c.moderation_status,
+        }
+        if c.parent_id:
+            snippet["parentId"] = c.parent_id
+        return {"kind": "youtube#comment", "id": c.id, "snippet": snippet}
+
+    def _comments(self, r: LoggedRequest) -> Response:
+        q = {k: v[0] for k, v in r.query.items()}
+        if r.method == "GET" and r.path == "/youtube/v3/commentThreads":
+            # developers.google.com/youtube/v3/docs/commentThreads/list (order=time: newest
+            # first; held comments are not listed by default)
+            self._spend("youtube.commentThreads.list")
+            assert q["allThreadsRelatedToChannelId"] == self.channel_id
+            tops = sorted(
+                (c for c in self.comments.values()
+                 if not c.parent_id and c.moderation_status == "published"),
+                key=lambda c: c.published_at, reverse=True,
+            )  # fmt: skip
+            size = int(q.get("maxResults", "20"))
+            start = int(q.get("pageToken") or 0)
+            items = [
+                {
+                    "kind": "youtube#commentThread",
+                    "id": c.id,
+                    "snippet": {
+                        "channelId": self.channel_id,
+                        "videoId": c.video_id,
+                        "topLevelComment": self._comment_resource(c),
+                        "canReply": True,
+                        "totalReplyCount": 0,
+                        "isPublic": True,
+                    },
+                }
+                for c in tops[start : start + size]
+            ]
+            body: dict[str, Any] = {"kind": "youtube#commentThreadListResponse", "items": items}
+            if start + size < len(tops):
+                body["nextPageToken"] = str(start + size)
+            return 200, {}, json.dumps(body).encode()
+        if r.method == "GET" and r.path == "/youtube/v3/comments":
+            # developers.google.com/youtube/v3/docs/comments/list
+            self._spend("youtube.comments.list")
+            found = [c for c in self.comments.values() if c.parent_id == q["parentId"]]
+            body = {
+                "kind": "youtube#commentListResponse",
+                "items": [self._comment_resource(c) for c in found],
+            }
+            return 200, {}, json.dumps(body).encode()
+        if r.method == "POST" and r.path == "/youtube/v3/comments":
+            # developers.google.com/youtube/v3/docs/comments/insert
+            self._spend("youtube.comments.insert")
+            snippet = json.loads(r.body)["snippet"]
+            parent = self.comments.get(snippet["parentId"])
+            if parent is None:
+                raise ApiError(
+                    404, "parentCommentNotFound", "The parent comment could not be found."
+                )
+            comment = Comment(
+                id=f"{parent.id}.{next(self._ids)}", video_id=parent.video_id,
+                author_channel_id=self.channel_id, author_name="@examplecity",
+                text=snippet["textOriginal"], published_at=datetime.now(tz=UTC),
+                parent_id=parent.id,
+            )  # fmt: skip
+            self.comments[comment.id] = comment
+            return 200, {}, json.dumps(self._comment_resource(comment)).encode()
+        if r.method == "POST" and r.path == "/youtube/v3/comments/setModerationStatus":
+            # developers.google.com/youtube/v3/docs/comments/setModerationStatus (204)
+            self._spend("youtube.comments.setModerationStatus")
+            assert q["moderationStatus"] in ("heldForReview", "published", "rejected")
+            for comment_id in q["id"].split(","):
+                if comment_id not in self.comments:
+                    raise ApiError(404, "commentNotFound", "The comment could not be found.")
+                self.comments[comment_id].moderation_status = q["moderationStatus"]
+            return 204, {}, b""
+        if r.method == "DELETE" and r.path == "/youtube/v3/comments":
+            # developers.google.com/youtube/v3/docs/comments/delete (204)
+            self._spend("youtube.comments.delete")
+            if self.comments.pop(q["id"], None) is None:
+                raise ApiError(404, "commentNotFound", "The comment could not be found.")
+            return 204, {}, b""
+        raise ApiError(404, "notFound", "Not Found", domain="global")
 
 
 class _Threading(ThreadingMixIn, WSGIServer):
