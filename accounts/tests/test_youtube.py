@@ -21,6 +21,7 @@ from accounts.connectors.base import (
     PublishRequest,
     RateLimited,
     Rejected,
+    RemoteRef,
     UnknownOutcome,
 )
 from accounts.connectors.registry import get_connector
@@ -353,3 +354,19 @@ def test_a_cancelled_or_forged_callback_connects_nothing(client, personas, login
     forged = client.get("/accounts/youtube/callback/", {"code": "4/x", "state": "nope"})
     assert forged.status_code == 400
     assert not ChannelAccount.objects.filter(network="youtube").exists()
+
+
+def test_video_statistics_and_subscribers_are_read(personas, youtube_server, connector, tmp_path):
+    account = connect(personas, youtube_server, connector)
+    result = connector.publish(account, request_for(video_file(tmp_path, 3000)))
+    video = youtube_server.videos[result.remote_id]
+    video.views, video.likes, video.comments = 840, 31, 4
+    youtube_server.subscribers = 4321
+    gone = RemoteRef(remote_id="vidDELETED")
+    metrics = connector.fetch_post_metrics(account, [result.ref, gone])
+    assert [(m.remote_id, m.impressions, m.likes, m.replies, m.deleted) for m in metrics] == [
+        (result.remote_id, 840, 31, 4, False),
+        ("vidDELETED", None, None, None, True),
+    ]
+    assert connector.fetch_account_metrics(account).followers == 4321
+    assert assert_requests_are_documented(youtube_server) >= 5
