@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.connectors.registry import get_connector
-from accounts.tests.test_youtube import assert_requests_are_documented, connect
 from inbox.models import InboxItem, ItemKind, ReplyStatus
 from inbox.services import inbox_sync_account
 from inbox.services.moderation import inbox_item_moderate
 from inbox.services.replies import inbox_reply_create
+from tests.youtube_server.helpers import assert_requests_are_documented, connect
 
 
 @pytest.fixture
