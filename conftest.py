@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.threads_server.fixtures",
     "tests.x_server.fixtures",
     "tests.tiktok_server.fixtures",
+    "tests.youtube_server.fixtures",
     "tests.graph_server.fixtures",
     "tests.oidc_server.fixtures",
     "tests.saml_idp.fixtures",

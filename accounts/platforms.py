@@ -175,6 +175,38 @@ PLATFORMS: dict[str, Platform] = {
         client_id_label=_("Client key"),
         client_secret_label=_("Client secret"),
     ),
+    "google": Platform(
+        key="google",
+        label=_("Google (YouTube)"),
+        networks=("youtube",),
+        console_url="https://console.cloud.google.com/apis/credentials",
+        steps=(
+            _("In the Google Cloud console, create a project and enable the YouTube Data API v3."),
+            _(
+                "Configure the OAuth consent screen (External, or Internal for a Workspace "
+                "organization) and add the YouTube scopes listed below."
+            ),
+            _(
+                "Create an OAuth client id of the type Web application and add the redirect "
+                "address below to its authorized redirect URIs."
+            ),
+            _("Copy the client id and the client secret into the form below."),
+        ),
+        permissions=(
+            Permission("https://www.googleapis.com/auth/youtube.upload", _("upload videos")),
+            Permission(
+                "https://www.googleapis.com/auth/youtube.force-ssl",
+                _("add captions and thumbnails, and answer comments"),
+            ),
+            Permission(
+                "https://www.googleapis.com/auth/youtube.readonly",
+                _("read the channel, its uploads and their statistics"),
+            ),
+        ),
+        redirect_path="/accounts/youtube/callback/",
+        client_id_label=_("Client id"),
+        client_secret_label=_("Client secret"),
+    ),
 }
 
 

@@ -47,6 +47,9 @@ from accounts.connectors.registry import UnknownNetwork, get_connector
 from accounts.connectors.sandbox import AudienceActivity, simulate_audience
 from accounts.connectors.x import PLANS as X_PLANS
 from accounts.connectors.x import SCOPES as X_SCOPES
+from accounts.connectors.youtube import PLATFORM as GOOGLE_PLATFORM
+from accounts.connectors.youtube import SCOPES as YOUTUBE_SCOPES
+from accounts.connectors.youtube import quota_record as youtube_quota_record
 from accounts.models import (
     AccountStatus,
     ApiCallBudget,
@@ -261,6 +264,59 @@ def channel_account_connect_tiktok_finish(
         organization=organization,
         actor=actor,
         network="tiktok",
+        connected=connected,
+        request=request,
+    )
+
+
+def _youtube_client(*, organization: Organization, redirect_uri: str) -> Any:
+    app = NetworkApp.objects.filter(organization=organization, network=GOOGLE_PLATFORM).first()
+    if app is None:
+        raise Rejected(
+            _("the organization's Google project is not set up yet: an admin enters it first"),
+        )
+    connector = get_connector("youtube")
+    return app.as_client(
+        server_url=connector.api_url(),  # type: ignore[attr-defined]
+        redirect_uri=redirect_uri,
+        scopes=YOUTUBE_SCOPES,
+    )
+
+
+def channel_account_connect_youtube_start(
+    *, organization: Organization, redirect_uri: str
+) -> OAuthStart:
+    """Begin connecting a YouTube channel through the organization's Google project."""
+    client = _youtube_client(organization=organization, redirect_uri=redirect_uri)
+    return get_connector("youtube").oauth_start(client=client)
+
+
+def channel_account_connect_youtube_finish(
+    *,
+    organization: Organization,
+    actor: User,
+    redirect_uri: str,
+    code: str,
+    returned_state: str,
+    expected_state: str,
+    code_verifier: str,
+    request: HttpRequest | None = None,
+) -> ChannelAccount:
+    """Finish connecting: trade the code for the tokens, find the channel, store it."""
+    client = _youtube_client(organization=organization, redirect_uri=redirect_uri)
+    connected = get_connector("youtube").oauth_finish(
+        client=client,
+        code=code,
+        returned_state=returned_state,
+        expected_state=expected_state,
+        code_verifier=code_verifier,
+    )
+    # The channel look-up (channels.list) spent a unit of the project's quota.
+    youtube_quota_record(organization.pk, "channels_list")
+    return channel_account_store_connection(
+        organization=organization,
+        actor=actor,
+        network="youtube",
         connected=connected,
         request=request,
     )

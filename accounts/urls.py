@@ -1,6 +1,17 @@
 from django.urls import path
 
-from accounts.views import apps, connect, linkedin, meta, pages, sandbox, threads, tiktok, x
+from accounts.views import (
+    apps,
+    connect,
+    linkedin,
+    meta,
+    pages,
+    sandbox,
+    threads,
+    tiktok,
+    x,
+    youtube,
+)
 
 app_name = "accounts"
 
@@ -21,6 +32,8 @@ urlpatterns = [
     path("x/callback/", x.x_callback_view, name="x_callback"),
     path("connect/tiktok/", tiktok.connect_tiktok_view, name="connect_tiktok"),
     path("tiktok/callback/", tiktok.tiktok_callback_view, name="tiktok_callback"),
+    path("connect/youtube/", youtube.connect_youtube_view, name="connect_youtube"),
+    path("youtube/callback/", youtube.youtube_callback_view, name="youtube_callback"),
     path("<int:pk>/budget/", x.account_budget_view, name="budget"),
     path("mastodon/callback/", connect.mastodon_callback_view, name="mastodon_callback"),
     path("connect/linkedin/", linkedin.connect_linkedin_view, name="connect_linkedin"),

@@ -21,6 +21,7 @@ CONNECTORS: dict[str, str | type[Connector]] = {
     "facebook": "accounts.connectors.facebook.FacebookConnector",
     "instagram": "accounts.connectors.instagram.InstagramConnector",
     "tiktok": "accounts.connectors.tiktok.TikTokConnector",
+    "youtube": "accounts.connectors.youtube.YouTubeConnector",
 }
 
 _instances: dict[str, Connector] = {}

@@ -20,6 +20,7 @@ def test_it_lists_every_platform_and_whether_it_is_registered(client, personas, 
     assert "<h1>Network apps</h1>" in body
     assert "Meta (Facebook Pages and Instagram)" in body
     assert "Registered: app id x-client" in body
+    assert "Google (YouTube)" in body
     assert body.count("Not registered yet.") == len(PLATFORMS) - 1
 
 

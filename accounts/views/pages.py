@@ -24,6 +24,7 @@ from accounts.connectors.base import ConnectorError
 from accounts.connectors.facebook import FACEBOOK_SCOPES, INSTAGRAM_SCOPES, PERMISSIONS
 from accounts.connectors.linkedin import version_warning as linkedin_version_warning
 from accounts.connectors.registry import get_connector
+from accounts.connectors.youtube import quota_usage as youtube_quota_usage
 from accounts.forms import CallBudgetForm
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import (
@@ -111,6 +112,9 @@ def account_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "publishing_limit": publishing_limit,
             "tiktok": tiktok,
+            "youtube_quota": youtube_quota_usage(account.organization_id)
+            if account.network == "youtube"
+            else None,
             "permission_rows": [
                 (scope, str(PERMISSIONS[scope]), scope in granted) for scope in wanted
             ],

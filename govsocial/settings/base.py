@@ -296,6 +296,13 @@ THREADS_AUTHORIZE_URL = env.str(
 # X: the API and the consent page (changed only to point at a local test server).
 X_API_URL = env.str("X_API_URL", default="https://api.x.com")
 X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
+# YouTube: the Data API host (uploads go to its /upload/ paths), Google's consent page
+# and token endpoint (changed only to point at a local test server).
+YOUTUBE_API_URL = env.str("YOUTUBE_API_URL", default="https://www.googleapis.com")
+YOUTUBE_AUTHORIZE_URL = env.str(
+    "YOUTUBE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+)
+YOUTUBE_TOKEN_URL = env.str("YOUTUBE_TOKEN_URL", default="https://oauth2.googleapis.com")
 # Meta (Facebook Pages, Instagram): the Graph API and the Facebook Login dialog. Only
 # tests point these elsewhere (at the local Graph server).
 META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
