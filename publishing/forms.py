@@ -717,6 +717,33 @@ class MediaUploadForm(AltTextFieldsMixin, forms.Form):
         }
 
 
+class VideoUploadForm(AltTextFieldsMixin, forms.Form):
+    """A video for the library (its fields are prefixed ``video-``: the library page has
+    the image form too)."""
+
+    file = forms.FileField(
+        label=_("Video file"),
+        widget=forms.FileInput(attrs={"accept": "video/mp4,video/quicktime,video/webm"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "video")
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("MP4, MOV or WebM, at most %(max)d MB.") % {
+            "max": settings.VIDEO_MAX_UPLOAD_BYTES // (1024 * 1024)
+        }
+        self.add_alt_text_fields()
+        for name in self.alt_field_names():
+            self.fields[name].help_text = _(
+                "Say briefly what the video shows, for people who cannot see it."
+            )
+
+    def alt_texts(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"alt_{code}", "") for code, _name in settings.LANGUAGES
+        }
+
+
 class AltTextForm(AltTextFieldsMixin, forms.Form):
     def __init__(self, *args: Any, asset: MediaAsset, **kwargs: Any) -> None:
         kwargs.setdefault(
