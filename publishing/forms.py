@@ -744,6 +744,24 @@ class VideoUploadForm(AltTextFieldsMixin, forms.Form):
         }
 
 
+class CaptionUploadForm(forms.Form):
+    """Captions for a video in one language (SRT or WebVTT)."""
+
+    language = forms.ChoiceField(label=_("Language"))
+    file = forms.FileField(
+        label=_("Caption file"),
+        help_text=_("SRT or WebVTT, at most 1 MB. Replaces the captions in that language."),
+        widget=forms.FileInput(attrs={"accept": ".srt,.vtt,text/vtt,application/x-subrip"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "captions")
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            (code, language_name(code)) for code, _name in settings.LANGUAGES
+        ]
+
+
 class AltTextForm(AltTextFieldsMixin, forms.Form):
     def __init__(self, *args: Any, asset: MediaAsset, **kwargs: Any) -> None:
         kwargs.setdefault(

@@ -198,6 +198,32 @@ class MediaAsset(models.Model):
         return ""
 
 
+class MediaCaption(models.Model):
+    """A video's captions in one language: checked and normalised to WebVTT on upload
+    (``media_caption_set``); the transcript is the caption text, kept with the record."""
+
+    asset = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="captions")
+    language = models.CharField(_("language"), max_length=10)
+    vtt = models.TextField(_("captions (WebVTT)"))
+    transcript = models.TextField(_("transcript"), blank=True)
+    cue_count = models.PositiveIntegerField(_("cues"), default=0)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("captions")
+        verbose_name_plural = _("captions")
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "language"], name="uniq_caption_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.cue_count}"
+
+
 class MediaAltText(models.Model):
     """What the image shows, in words, in one language (read aloud by screen readers)."""
 

@@ -51,6 +51,7 @@ urlpatterns: list[URLPattern] = [
     path("media/<int:pk>/", media.media_detail_view, name="media_detail"),
     path("media/<int:pk>/file/", media.media_file_view, name="media_file"),
     path("media/<int:pk>/poster/", media.media_poster_view, name="media_poster"),
+    path("media/<int:pk>/captions/", media.media_captions_view, name="media_captions"),
     path("media/public/<str:token>/", media.media_public_view, name="media_public"),
     path("media/<int:pk>/delete/", media.media_delete_view, name="media_delete"),
     path("approval-policies/", approval.policy_list_view, name="approval_policies"),

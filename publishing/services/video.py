@@ -18,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
-from publishing.models import MediaAsset, MediaKind
+from publishing.models import MediaAsset, MediaCaption, MediaKind
 
 # ffprobe's format names → the type we store and tell networks.
 CONTAINER_TYPES = {
@@ -289,3 +290,119 @@ def media_video_upload(
             asset.poster.storage.delete(asset.poster.name)
         raise
     return asset
+
+
+# --- captions ---------------------------------------------------------------------------
+
+MAX_CAPTION_BYTES = 1024 * 1024
+CAPTION_FORMATS = {"srt", "vtt"}
+
+
+@dataclass(frozen=True)
+class CheckedCaptions:
+    vtt: str
+    transcript: str
+    cue_count: int
+
+
+def _timestamp(ms: int) -> str:
+    seconds, millis = divmod(ms, 1000)
+    minutes, secs = divmod(seconds, 60)
+    hours, mins = divmod(minutes, 60)
+    return f"{hours:02d}:{mins:02d}:{secs:02d}.{millis:03d}"
+
+
+def check_captions(content: bytes, *, duration_ms: int) -> CheckedCaptions:
+    """SRT or WebVTT captions read with pysubs2 and written back as WebVTT; a
+    ValidationError saying what is wrong (not a caption file, no cues, a cue outside the
+    video's length or ending before it starts)."""
+    import pysubs2
+
+    if len(content) > MAX_CAPTION_BYTES:
+        raise ValidationError(_("A caption file can be at most 1 MB."), code="captions_too_large")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            _("The caption file is not UTF-8 text. Save it as UTF-8 and upload it again."),
+            code="captions_encoding",
+        ) from None
+    not_captions = ValidationError(
+        _("This is not an SRT or WebVTT caption file we can read."), code="not_captions"
+    )
+    try:
+        subs = pysubs2.SSAFile.from_string(text)
+    except Exception:  # pysubs2 raises many kinds on garbage
+        raise not_captions from None
+    if subs.format not in CAPTION_FORMATS:
+        raise not_captions
+    cues = [event for event in subs if not event.is_comment and event.plaintext.strip()]
+    if not cues:
+        raise ValidationError(_("The caption file has no captions in it."), code="no_cues")
+    for event in cues:
+        if event.start < 0 or event.end <= event.start:
+            raise ValidationError(
+                _("The caption at %(time)s ends before it starts.")
+                % {"time": _timestamp(max(event.start, 0))},
+                code="cue_order",
+            )
+        if event.end > duration_ms:
+            raise ValidationError(
+                _(
+                    "The caption at %(time)s runs to %(end)s, past the end of the video "
+                    "(%(length)s)."
+                )
+                % {
+                    "time": _timestamp(event.start),
+                    "end": _timestamp(event.end),
+                    "length": _timestamp(duration_ms),
+                },
+                code="cue_outside",
+            )
+    lines = ["WEBVTT", ""]
+    for event in sorted(cues, key=lambda e: (e.start, e.end)):
+        lines += [f"{_timestamp(event.start)} --> {_timestamp(event.end)}", event.plaintext, ""]
+    transcript = "\n".join(event.plaintext.strip() for event in cues)
+    return CheckedCaptions(vtt="\n".join(lines), transcript=transcript, cue_count=len(cues))
+
+
+def media_caption_set(
+    *,
+    asset: MediaAsset,
+    membership: Membership,
+    language: str,
+    file: File,
+    request: HttpRequest | None = None,
+) -> MediaCaption:
+    """Add or replace the video's captions in ``language`` (an SRT or WebVTT file)."""
+    from publishing.services.media import _known_language
+
+    require_perm(membership, "posts.write")
+    if asset.organization_id != membership.organization_id:
+        raise ValidationError(_("This video is not in your library."), code="other_org")
+    if not asset.is_video or not asset.duration_ms:
+        raise ValidationError(_("Only videos have captions."), code="not_video")
+    _known_language(language)
+    file.seek(0)
+    checked = check_captions(file.read(MAX_CAPTION_BYTES + 1), duration_ms=asset.duration_ms)
+    name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1][:255]
+    with transaction.atomic():
+        existing = (
+            MediaCaption.objects.select_for_update().filter(asset=asset, language=language).first()
+        )
+        old = {"cue_count": existing.cue_count} if existing else {}
+        caption = existing or MediaCaption(asset=asset, language=language)
+        caption.vtt, caption.transcript = checked.vtt, checked.transcript
+        caption.cue_count, caption.original_name = checked.cue_count, name
+        caption.updated_by, caption.updated_at = membership.user, timezone.now()
+        caption.save()
+        audit_record(
+            action="media.captions_set",
+            organization=membership.organization,
+            actor=membership.user,
+            target=asset,
+            old=old,
+            new={"language": language, "cue_count": checked.cue_count, "file": name},
+            request=request,
+        )
+    return caption

@@ -12,9 +12,9 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.models import AuditEvent
-from publishing.models import MediaAsset, MediaKind
+from publishing.models import MediaAsset, MediaCaption, MediaKind
 from publishing.services.media import media_asset_delete
-from publishing.services.video import media_video_upload, probe_video
+from publishing.services.video import check_captions, media_video_upload, probe_video
 from publishing.tests.fixtures import make_image
 from publishing.tests.video_files import videos  # noqa: F401 - a fixture
 from publishing.video_fit import VIDEO_LIMITS, video_fit, video_fits
@@ -246,3 +246,63 @@ def test_the_composer_image_picker_does_not_offer_videos(
     page = client.get("/publishing/posts/new/").content.decode()
     assert f"/publishing/media/{image.pk}/file/" in page
     assert f"/publishing/media/{video.pk}/file/" not in page
+
+
+# --- captions ---------------------------------------------------------------------------
+
+SRT = (
+    "1\n00:00:00,500 --> 00:00:01,500\nTervetuloa kirjastoon.\n\n"
+    "2\n00:00:01,600 --> 00:00:02,900\nOvet aukeavat yhdeksältä.\n"
+)
+
+
+def test_srt_captions_are_kept_as_webvtt_with_their_transcript():
+    checked = check_captions(SRT.encode(), duration_ms=3000)
+    assert checked.vtt.startswith("WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nTervetuloa")
+    assert checked.transcript == "Tervetuloa kirjastoon.\nOvet aukeavat yhdeksältä."
+    assert checked.cue_count == 2
+    vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\nHej och välkommen.\n"
+    assert check_captions(vtt.encode(), duration_ms=3000).transcript == "Hej och välkommen."
+
+
+def test_captions_outside_the_video_or_garbage_are_refused():
+    with pytest.raises(ValidationError, match=r"runs to 00:00:02.900, past the end"):
+        check_captions(SRT.encode(), duration_ms=2500)
+    with pytest.raises(ValidationError, match="not an SRT or WebVTT caption file"):
+        check_captions(b"this is just some text\nwith lines", duration_ms=3000)
+    with pytest.raises(ValidationError, match="not UTF-8"):
+        check_captions(b"\xff\xfe\x00garbage", duration_ms=3000)
+    backwards = "1\n00:00:02,000 --> 00:00:01,000\nTakaperin\n"
+    with pytest.raises(ValidationError, match="ends before it starts"):
+        check_captions(backwards.encode(), duration_ms=3000)
+
+
+def test_upload_captions_on_the_video_page(
+    client,
+    personas,
+    login,
+    team,
+    media_root,
+    videos,  # noqa: F811
+):
+    asset = media_video_upload(membership=team.eddie, file=_uploaded(videos["landscape"]))
+    login(client, personas.bob)
+    url = f"/publishing/media/{asset.pk}/captions/"
+    late = SimpleUploadedFile("late.srt", b"1\n00:00:01,000 --> 00:00:09,000\nLiian pitk\xc3\xa4\n")
+    response = client.post(url, {"captions-language": "fi", "captions-file": late})
+    assert response.status_code == 400
+    assert "past the end of the video (00:00:03.0" in response.content.decode()
+    upload = SimpleUploadedFile("fi.srt", SRT.encode())
+    response = client.post(url, {"captions-language": "fi", "captions-file": upload})
+    assert response.status_code == 302
+    page = client.get(f"/publishing/media/{asset.pk}/").content.decode()
+    assert "Captions in Finnish saved." in page
+    assert "<dt>Finnish</dt><dd>2 captions</dd>" in page
+    assert "Ovet aukeavat yhdeksältä." in page  # the transcript
+    caption = MediaCaption.objects.get(asset=asset, language="fi")
+    assert caption.vtt.startswith("WEBVTT")
+    assert AuditEvent.objects.filter(action="media.captions_set").count() == 1
+    login(client, personas.charlie)
+    upload = SimpleUploadedFile("fi.srt", SRT.encode())
+    response = client.post(url, {"captions-language": "fi", "captions-file": upload})
+    assert response.status_code == 404

@@ -14,8 +14,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from governance.models import Membership
 from governance.selectors.access import has_perm, request_membership, require_perm
-from publishing.forms import AltTextForm, MediaUploadForm, VideoUploadForm, language_name
+from publishing.forms import (
+    AltTextForm,
+    CaptionUploadForm,
+    MediaUploadForm,
+    VideoUploadForm,
+    language_name,
+)
 from publishing.models import MediaAsset
 from publishing.selectors import media_asset_get_for_user, media_assets_for_membership
 from publishing.services import media as media_services
@@ -129,17 +136,62 @@ def media_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Alt text saved."))
                 return redirect("publishing:media_detail", pk=asset.pk)
         status = 400
+    return _render_detail(request, membership, asset, form, CaptionUploadForm(), status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def media_captions_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a video's captions in one language (SRT or WebVTT, checked and kept as WebVTT)."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    require_perm(membership, "posts.write")
+    caption_form = CaptionUploadForm(request.POST, request.FILES)
+    if caption_form.is_valid():
+        try:
+            video_services.media_caption_set(
+                asset=asset,
+                membership=membership,
+                language=caption_form.cleaned_data["language"],
+                file=caption_form.cleaned_data["file"],
+                request=request,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                caption_form.add_error("file", message)
+        else:
+            messages.success(
+                request,
+                _("Captions in %(language)s saved.")
+                % {"language": language_name(caption_form.cleaned_data["language"])},
+            )
+            return redirect("publishing:media_detail", pk=asset.pk)
+    return _render_detail(request, membership, asset, AltTextForm(asset=asset), caption_form, 400)
+
+
+def _render_detail(
+    request: HttpRequest,
+    membership: Membership,
+    asset: MediaAsset,
+    form: AltTextForm,
+    caption_form: CaptionUploadForm,
+    status: int,
+) -> HttpResponse:
     uses = (
         asset.uses.select_related("variant__post", "variant__channel_account")
         .filter(variant__post__organization_id=membership.organization_id)
         .order_by("-variant__post__created_at")
     )
+    captions = {caption.language: caption for caption in asset.captions.all()}
     return render_page(
         request,
         "publishing/media/detail.html",
         {
             "asset": asset,
             "form": form,
+            "caption_form": caption_form,
+            "caption_rows": [(code, name, captions.get(code)) for code, name in _languages()],
             "alt_rows": _alt_rows(asset),
             # The picture on this page is described in the reader's language where possible.
             "display_alt": asset.alt_text_for(translation.get_language() or "")
