@@ -784,6 +784,10 @@ class PublishingRulesForm(forms.Form):
         label=_("Every image needs alt text in the post's language before it can be scheduled"),
         required=False,
     )
+    require_captions = forms.BooleanField(
+        label=_("Every video needs captions in the post's language before it can be submitted"),
+        required=False,
+    )
     late_cutoff_minutes = forms.IntegerField(
         label=_("Late cut-off (minutes)"),
         min_value=1,
@@ -813,6 +817,7 @@ class PublishingRulesForm(forms.Form):
             data,
             initial={
                 "require_alt_text": rules.require_alt_text,
+                "require_captions": rules.require_captions,
                 "late_cutoff_minutes": rules.late_cutoff_minutes,
                 "post_languages": default_post_languages(rules, organization_language),
             },

@@ -40,6 +40,14 @@ class PublishingSettings(models.Model):
         default=True,
         help_text=_("Refuse to schedule an image without a description in the post's language."),
     )
+    require_captions = models.BooleanField(
+        _("captions required"),
+        default=True,
+        help_text=_(
+            "Refuse to submit a post with a video until the video has captions in the "
+            "post's language."
+        ),
+    )
     late_cutoff_minutes = models.PositiveIntegerField(
         _("late cut-off (minutes)"),
         default=30,

@@ -12,11 +12,19 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.models import AuditEvent
-from publishing.models import MediaAsset, MediaCaption, MediaKind
+from publishing.models import MediaAsset, MediaCaption, MediaKind, PostStatus, PublishingSettings
 from publishing.services.media import media_asset_delete
-from publishing.services.video import check_captions, media_video_upload, probe_video
+from publishing.services.org_settings import publishing_settings_update
+from publishing.services.posts import MediaSlot, post_create, post_submit_for_review, variant_save
+from publishing.services.video import (
+    check_captions,
+    media_caption_set,
+    media_video_upload,
+    probe_video,
+)
 from publishing.tests.fixtures import make_image
 from publishing.tests.video_files import videos  # noqa: F401 - a fixture
+from publishing.validation import variant_problems, variant_request, variants_with_content
 from publishing.video_fit import VIDEO_LIMITS, video_fit, video_fits
 
 pytestmark = pytest.mark.django_db
@@ -306,3 +314,105 @@ def test_upload_captions_on_the_video_page(
     upload = SimpleUploadedFile("fi.srt", SRT.encode())
     response = client.post(url, {"captions-language": "fi", "captions-file": upload})
     assert response.status_code == 404
+
+
+# --- the captions rule ------------------------------------------------------------------
+
+
+def _video_post(team, asset, language="fi"):
+    post = post_create(membership=team.eddie, title="Video")
+    variant_save(
+        post=post, membership=team.eddie, channel_account=team.account, language=language,
+        text="Uusi kirjasto", media=[MediaSlot(asset)],
+    )  # fmt: skip
+    return post
+
+
+def _caption_problems(post):
+    variant = variants_with_content(post)[0]
+    return [p for p in variant_problems(variant, require_alt_text=True) if "captions" in p]
+
+
+def test_a_video_without_captions_in_the_posts_language_cannot_go_to_review(
+    team,
+    media_root,
+    videos,  # noqa: F811
+):
+    asset = media_video_upload(
+        membership=team.eddie, file=_uploaded(videos["landscape"]), alt_texts={"fi": "Avajaiset"}
+    )
+    media_caption_set(
+        asset=asset,
+        membership=team.eddie,
+        language="sv",
+        file=SimpleUploadedFile("sv.srt", SRT.encode()),
+    )
+    post = _video_post(team, asset)
+    assert _caption_problems(post) == ["The video landscape.mp4 has no captions in Finnish."]
+    with pytest.raises(ValidationError, match=r"landscape\.mp4 has no captions in Finnish"):
+        post_submit_for_review(post=post, membership=team.eddie)
+    post.refresh_from_db()
+    assert post.status == PostStatus.DRAFT
+    media_caption_set(
+        asset=asset,
+        membership=team.eddie,
+        language="fi",
+        file=SimpleUploadedFile("fi.srt", SRT.encode()),
+    )
+    assert _caption_problems(post) == []
+
+
+def test_the_captions_rule_can_be_turned_off(team, media_root, videos):  # noqa: F811
+    assert PublishingSettings(organization=team.alice.organization).require_captions
+    publishing_settings_update(membership=team.alice, require_captions=False)
+    asset = media_video_upload(
+        membership=team.eddie, file=_uploaded(videos["landscape"]), alt_texts={"fi": "Avajaiset"}
+    )
+    post = _video_post(team, asset)
+    assert _caption_problems(post) == []
+
+
+def test_a_video_reaches_connectors_with_its_path_captions_and_poster(
+    team,
+    media_root,
+    videos,  # noqa: F811
+):
+    asset = media_video_upload(membership=team.eddie, file=_uploaded(videos["landscape"]))
+    for language in ("fi", "sv"):
+        media_caption_set(
+            asset=asset,
+            membership=team.eddie,
+            language=language,
+            file=SimpleUploadedFile(f"{language}.srt", SRT.encode()),
+        )
+    post = _video_post(team, asset, language="sv")
+    variant = variants_with_content(post)[0]
+    item = variant_request(variant, 0).media[0]
+    assert item.is_video and item.content == b""
+    assert Path(item.path).read_bytes() == videos["landscape"].read_bytes()
+    assert [track.language for track in item.captions] == ["sv"]
+    assert item.captions[0].vtt.startswith("WEBVTT")
+    assert item.poster[:3] == b"\xff\xd8\xff"
+    assert (item.width, item.height, item.size_bytes) == (320, 240, asset.size_bytes)
+
+
+def test_the_progress_bar_upload_is_told_where_the_video_went(
+    client,
+    personas,
+    login,
+    media_root,
+    videos,  # noqa: F811
+):
+    login(client, personas.bob)
+    with videos["landscape"].open("rb") as handle:
+        response = client.post(
+            LIBRARY,
+            {"upload": "video", "video-file": handle},
+            headers={"X-Requested-With": "XMLHttpRequest"},
+        )
+    asset = MediaAsset.objects.get()
+    assert response.json() == {"location": f"/publishing/media/{asset.pk}/"}
+    assert (
+        "landscape.mp4 is in the library."
+        in client.get(f"/publishing/media/{asset.pk}/").content.decode()
+    )

@@ -8,8 +8,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -70,6 +71,11 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
                     )
             else:
                 messages.success(request, _("%(name)s is in the library.") % {"name": str(asset)})
+                if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                    # The page's progress bar sent it: the script goes to the video itself.
+                    return JsonResponse(
+                        {"location": reverse("publishing:media_detail", args=[asset.pk])}
+                    )
                 return redirect("publishing:media_detail", pk=asset.pk)
         status = 400
     elif request.method == "POST":

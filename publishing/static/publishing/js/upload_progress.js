@@ -22,8 +22,9 @@
         if (text) { text.textContent = percent + " %"; }
       });
       xhr.addEventListener("load", function () {
-        if (xhr.responseURL && xhr.responseURL !== window.location.href && xhr.status < 400) {
-          window.location.assign(xhr.responseURL);
+        var type = xhr.getResponseHeader("Content-Type") || "";
+        if (xhr.status === 200 && type.indexOf("application/json") === 0) {
+          window.location.assign(JSON.parse(xhr.responseText).location);
           return;
         }
         // The form again with its errors: show the page the server sent.
@@ -37,6 +38,7 @@
         form.submit();
       });
       xhr.open("POST", form.getAttribute("action") || window.location.href);
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
       xhr.send(new FormData(form));
     });
   }
