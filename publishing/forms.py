@@ -757,9 +757,8 @@ class CaptionUploadForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "captions")
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [
-            (code, language_name(code)) for code, _name in settings.LANGUAGES
-        ]
+        language_field = cast(forms.ChoiceField, self.fields["language"])
+        language_field.choices = [(code, language_name(code)) for code, _name in settings.LANGUAGES]
 
 
 class AltTextForm(AltTextFieldsMixin, forms.Form):

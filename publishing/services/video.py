@@ -241,7 +241,7 @@ def media_video_upload(
     )
     # Stored first (in chunks), then probed where it lies; removed if it is no video.
     asset.file.save(name or "video", file, save=False)
-    storage, stored_name = asset.file.storage, asset.file.name
+    storage, stored_name = asset.file.storage, asset.file.name or ""
     try:
         probe = probe_video(storage.path(stored_name))
         poster = extract_poster(storage.path(stored_name), at_ms=min(1000, probe.duration_ms // 2))

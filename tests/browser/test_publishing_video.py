@@ -49,6 +49,18 @@ def test_an_editor_uploads_a_video_and_sees_where_it_fits(
     assert "Yes" in table.get_by_role("row", name="Bluesky").inner_text()
     assert page.locator("video").get_attribute("poster") == f"/publishing/media/{asset.pk}/poster/"
 
+    # Finnish captions, from an SRT file; the transcript is shown with the video.
+    srt = tmp_path / "fi.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nTervetuloa kirjastoon.\n")
+    captions = page.get_by_role("region", name="Captions")
+    captions.get_by_label("Language").select_option("fi")
+    captions.get_by_label("Caption file").set_input_files(str(srt))
+    captions.get_by_role("button", name="Upload captions").click()
+    settle(page)
+    assert page.get_by_text("Captions in Finnish saved.").is_visible()
+    page.get_by_text("Transcript in Finnish").click()
+    assert page.get_by_text("Tervetuloa kirjastoon.").is_visible()
+
     # A file that is no video: the error is next to the field, on the library page again.
     bad = tmp_path / "notes.mp4"
     bad.write_bytes(b"not a film at all")
