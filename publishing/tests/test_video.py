@@ -3,6 +3,7 @@ taken, and a verdict per network on whether the video fits."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -416,3 +417,24 @@ def test_the_progress_bar_upload_is_told_where_the_video_went(
         "landscape.mp4 is in the library."
         in client.get(f"/publishing/media/{asset.pk}/").content.decode()
     )
+
+
+def test_an_admin_turns_the_captions_rule_off_on_the_rules_page(client, personas, login):
+    from publishing.validation import publishing_rules
+
+    login(client, personas.alice)
+    page = client.get("/publishing/rules/").content.decode()
+    tag = re.search(r'<input[^>]*name="require_captions"[^>]*>', page)
+    assert tag is not None and "checked" in tag.group(0)  # on by default
+    assert "Every video needs captions in the post&#x27;s language" in page
+    client.post(
+        "/publishing/rules/",
+        {"late_cutoff_minutes": "30", "require_alt_text": "on", "require_captions": "on"},
+    )
+    assert publishing_rules(personas.org.pk).require_captions is True
+    client.post("/publishing/rules/", {"late_cutoff_minutes": "30", "require_alt_text": "on"})
+    rules = publishing_rules(personas.org.pk)
+    assert rules.require_captions is False and rules.require_alt_text is True
+    event = AuditEvent.objects.filter(action="publishing_settings.updated").latest("seq")
+    assert event.old_values["require_captions"] is True
+    assert event.new_values["require_captions"] is False
