@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # gettext compiles the translations below.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext xmlsec1 \
+    && apt-get install -y --no-install-recommends gettext xmlsec1 ffmpeg \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -730,6 +730,50 @@ class MediaUploadForm(AltTextFieldsMixin, forms.Form):
         }
 
 
+class VideoUploadForm(AltTextFieldsMixin, forms.Form):
+    """A video for the library (its fields are prefixed ``video-``: the library page has
+    the image form too)."""
+
+    file = forms.FileField(
+        label=_("Video file"),
+        widget=forms.FileInput(attrs={"accept": "video/mp4,video/quicktime,video/webm"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "video")
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("MP4, MOV or WebM, at most %(max)d MB.") % {
+            "max": settings.VIDEO_MAX_UPLOAD_BYTES // (1024 * 1024)
+        }
+        self.add_alt_text_fields()
+        for name in self.alt_field_names():
+            self.fields[name].help_text = _(
+                "Say briefly what the video shows, for people who cannot see it."
+            )
+
+    def alt_texts(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"alt_{code}", "") for code, _name in settings.LANGUAGES
+        }
+
+
+class CaptionUploadForm(forms.Form):
+    """Captions for a video in one language (SRT or WebVTT)."""
+
+    language = forms.ChoiceField(label=_("Language"))
+    file = forms.FileField(
+        label=_("Caption file"),
+        help_text=_("SRT or WebVTT, at most 1 MB. Replaces the captions in that language."),
+        widget=forms.FileInput(attrs={"accept": ".srt,.vtt,text/vtt,application/x-subrip"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "captions")
+        super().__init__(*args, **kwargs)
+        language_field = cast(forms.ChoiceField, self.fields["language"])
+        language_field.choices = [(code, language_name(code)) for code, _name in settings.LANGUAGES]
+
+
 class AltTextForm(AltTextFieldsMixin, forms.Form):
     def __init__(self, *args: Any, asset: MediaAsset, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -750,6 +794,10 @@ class AltTextForm(AltTextFieldsMixin, forms.Form):
 class PublishingRulesForm(forms.Form):
     require_alt_text = forms.BooleanField(
         label=_("Every image needs alt text in the post's language before it can be scheduled"),
+        required=False,
+    )
+    require_captions = forms.BooleanField(
+        label=_("Every video needs captions in the post's language before it can be submitted"),
         required=False,
     )
     late_cutoff_minutes = forms.IntegerField(
@@ -781,6 +829,7 @@ class PublishingRulesForm(forms.Form):
             data,
             initial={
                 "require_alt_text": rules.require_alt_text,
+                "require_captions": rules.require_captions,
                 "late_cutoff_minutes": rules.late_cutoff_minutes,
                 "post_languages": default_post_languages(rules, organization_language),
             },

@@ -40,6 +40,14 @@ class PublishingSettings(models.Model):
         default=True,
         help_text=_("Refuse to schedule an image without a description in the post's language."),
     )
+    require_captions = models.BooleanField(
+        _("captions required"),
+        default=True,
+        help_text=_(
+            "Refuse to submit a post with a video until the video has captions in the "
+            "post's language."
+        ),
+    )
     late_cutoff_minutes = models.PositiveIntegerField(
         _("late cut-off (minutes)"),
         default=30,
@@ -90,14 +98,33 @@ class Campaign(models.Model):
 
 def media_upload_to(instance: MediaAsset, filename: str) -> str:
     # A random name: the original may carry personal data, and names collide.
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/gif": "gif",
+        "image/webp": "webp",
+        "video/mp4": "mp4",
+        "video/quicktime": "mov",
+        "video/webm": "webm",
+    }
     ext = extension.get(instance.mime_type, "bin")
     return f"media/{instance.organization_id}/{uuid.uuid4().hex}.{ext}"
 
 
+def media_poster_upload_to(instance: MediaAsset, filename: str) -> str:
+    return f"media/{instance.organization_id}/{uuid.uuid4().hex}-poster.jpg"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+
+
 class MediaAsset(models.Model):
-    """An image in the organization's library. Type and size were checked with
-    Pillow on upload (``media_asset_upload``); its alt text is per language."""
+    """An image or a video in the organization's library. An image's type and size were
+    checked with Pillow on upload (``media_asset_upload``); a video was probed with
+    ffprobe (``media_video_upload``), which filled in its duration, codecs, frame rate and
+    bitrate, and ffmpeg took its poster frame. Alt text is per language."""
 
     organization = models.ForeignKey(
         "governance.Organization", on_delete=models.CASCADE, related_name="media_assets"
@@ -109,18 +136,66 @@ class MediaAsset(models.Model):
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
     sha256 = models.CharField(max_length=64)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=MediaKind.choices, default=MediaKind.IMAGE
+    )
+    # Videos only (ffprobe's findings).
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    video_codec = models.CharField(_("video codec"), max_length=30, blank=True)
+    audio_codec = models.CharField(_("audio codec"), max_length=30, blank=True)
+    frame_rate = models.FloatField(_("frame rate"), null=True, blank=True)
+    bitrate = models.PositiveBigIntegerField(_("bitrate (bit/s)"), null=True, blank=True)
+    container = models.CharField(_("container"), max_length=60, blank=True)
+    poster = models.FileField(
+        _("poster frame"), upload_to=media_poster_upload_to, max_length=255, blank=True
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = _("image")
-        verbose_name_plural = _("images")
+        verbose_name = _("media file")
+        verbose_name_plural = _("media files")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return self.original_name or f"image {self.pk}"
+        return self.original_name or f"{self.kind} {self.pk}"
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == MediaKind.VIDEO
+
+    @property
+    def aspect_ratio(self) -> float:
+        return self.width / self.height if self.height else 0.0
+
+    @property
+    def aspect_label(self) -> str:
+        """The aspect ratio as people say it ("16:9", "9:16", "4:3"), or "1.78:1"."""
+        from math import gcd
+
+        if not self.width or not self.height:
+            return ""
+        divisor = gcd(self.width, self.height)
+        w, h = self.width // divisor, self.height // divisor
+        if w <= 32 and h <= 32:
+            return f"{w}:{h}"
+        return f"{self.width / self.height:.2f}:1"
+
+    @property
+    def bitrate_kbit(self) -> int:
+        return round((self.bitrate or 0) / 1000)
+
+    @property
+    def duration_label(self) -> str:
+        """``m:ss`` (``h:mm:ss`` from an hour), "" for an image."""
+        if self.duration_ms is None:
+            return ""
+        seconds = round(self.duration_ms / 1000)
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
     def alt_text_for(self, language: str) -> str:
         """The description in ``language`` ("" when there is none). Uses prefetched rows,
@@ -132,6 +207,32 @@ class MediaAsset(models.Model):
             if alt.language == language:
                 return alt.text
         return ""
+
+
+class MediaCaption(models.Model):
+    """A video's captions in one language: checked and normalised to WebVTT on upload
+    (``media_caption_set``); the transcript is the caption text, kept with the record."""
+
+    asset = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="captions")
+    language = models.CharField(_("language"), max_length=10)
+    vtt = models.TextField(_("captions (WebVTT)"))
+    transcript = models.TextField(_("transcript"), blank=True)
+    cue_count = models.PositiveIntegerField(_("cues"), default=0)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("captions")
+        verbose_name_plural = _("captions")
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "language"], name="uniq_caption_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.cue_count}"
 
 
 class MediaAltText(models.Model):

@@ -399,7 +399,7 @@ class _AssetField(serializers.PrimaryKeyRelatedField[Any]):
     }
 
     def get_queryset(self) -> Any:
-        return media_assets_for_membership(_membership(self.context))
+        return media_assets_for_membership(_membership(self.context)).filter(kind="image")
 
 
 @extend_schema_field(OpenApiTypes.INT)

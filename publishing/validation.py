@@ -14,6 +14,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from accounts.connectors.base import (
+    CaptionTrack,
     Connector,
     MediaItem,
     PublishRequest,
@@ -34,7 +35,7 @@ def _content() -> tuple[Any, ...]:
         Prefetch(
             "media",
             queryset=VariantMedia.objects.select_related("asset").prefetch_related(
-                "asset__alt_texts"
+                "asset__alt_texts", "asset__captions"
             ),
         ),
     )
@@ -65,7 +66,37 @@ def variant_thread_texts(variant: Variant) -> list[str]:
     return [variant.text] + [part.text for part in variant.parts.all()]
 
 
+def _video_item(asset: MediaAsset, language: str, *, load: bool) -> MediaItem:
+    """A video as connectors take it: the file's path (streamed by the connector, never
+    read here), its captions in the variant's language and its poster frame."""
+    poster = b""
+    if load and asset.poster:
+        with asset.poster.open("rb") as handle:
+            poster = handle.read()
+    return MediaItem(
+        content=b"",
+        mime_type=asset.mime_type,
+        alt_text=asset.alt_text_for(language),
+        filename=asset.original_name,
+        public_url=media_public_url(asset) if load else "",
+        kind="video",
+        path=asset.file.path if load else "",
+        size_bytes=asset.size_bytes,
+        duration_ms=asset.duration_ms or 0,
+        width=asset.width,
+        height=asset.height,
+        captions=tuple(
+            CaptionTrack(language=caption.language, vtt=caption.vtt, name=f"{language}.vtt")
+            for caption in asset.captions.all()
+            if caption.language == language
+        ),
+        poster=poster,
+    )
+
+
 def _media_item(asset: MediaAsset, language: str, *, load: bool) -> MediaItem:
+    if asset.is_video:
+        return _video_item(asset, language, load=load)
     content = b""
     if load:
         with asset.file.open("rb") as handle:
@@ -187,6 +218,22 @@ def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[P
                             "language": _language_name(variant.language),
                         },
                         "alt",
+                        slot.thread_index,
+                        slot.asset.pk,
+                    )
+                )
+    videos = [slot for slot in variant.media.all() if slot.asset.is_video]
+    if videos and publishing_rules(variant.post.organization_id).require_captions:
+        for slot in videos:
+            if not any(c.language == variant.language for c in slot.asset.captions.all()):
+                problems.append(
+                    Problem(
+                        _("The video %(name)s has no captions in %(language)s.")
+                        % {
+                            "name": str(slot.asset),
+                            "language": _language_name(variant.language),
+                        },
+                        "images",
                         slot.thread_index,
                         slot.asset.pk,
                     )

@@ -294,9 +294,8 @@ class _Lookups:
                 if key:
                     self.accounts.setdefault(key.strip().lstrip("@").lower(), account)
         self.assets: dict[str, MediaAsset] = {}
-        for asset in MediaAsset.objects.filter(organization=organization).prefetch_related(
-            "alt_texts"
-        ):
+        images = MediaAsset.objects.filter(organization=organization, kind="image")
+        for asset in images.prefetch_related("alt_texts"):
             for key in (asset.original_name, str(asset.pk), f"media:{asset.pk}"):
                 if key:
                     self.assets.setdefault(key.strip().lower(), asset)

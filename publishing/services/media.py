@@ -220,10 +220,16 @@ def media_asset_delete(
             old={"sha256": asset.sha256, "original_name": asset.original_name},
             request=request,
         )
-        storage, name = asset.file.storage, asset.file.name
+        storage, name, poster = asset.file.storage, asset.file.name, asset.poster.name
         asset.delete()
-        # The file goes only once the row is really gone.
-        transaction.on_commit(lambda: storage.delete(name) if name else None)
+
+        # The files go only once the row is really gone.
+        def remove_files() -> None:
+            for stored in (name, poster):
+                if stored:
+                    storage.delete(stored)
+
+        transaction.on_commit(remove_files)
 
 
 # --- public addresses for networks that fetch media by URL (Threads, Instagram) -------

@@ -22,6 +22,7 @@ def publishing_settings_update(
     *,
     membership: Membership,
     require_alt_text: bool | None = None,
+    require_captions: bool | None = None,
     late_cutoff_minutes: int | None = None,
     post_languages: Sequence[str] | None = None,
     request: HttpRequest | None = None,
@@ -51,6 +52,7 @@ def publishing_settings_update(
         )
         old = {
             "require_alt_text": settings.require_alt_text,
+            "require_captions": settings.require_captions,
             "late_cutoff_minutes": settings.late_cutoff_minutes,
             "post_languages": list(settings.post_languages),
         }
@@ -58,6 +60,8 @@ def publishing_settings_update(
             settings.post_languages = [code for code in codes if code in post_languages]
         if require_alt_text is not None:
             settings.require_alt_text = require_alt_text
+        if require_captions is not None:
+            settings.require_captions = require_captions
         if late_cutoff_minutes is not None:
             settings.late_cutoff_minutes = late_cutoff_minutes
         settings.save()
@@ -69,6 +73,7 @@ def publishing_settings_update(
             old=old,
             new={
                 "require_alt_text": settings.require_alt_text,
+                "require_captions": settings.require_captions,
                 "late_cutoff_minutes": settings.late_cutoff_minutes,
                 "post_languages": list(settings.post_languages),
             },

@@ -231,6 +231,7 @@ def publishing_rules_view(request: HttpRequest) -> HttpResponse:
                 publishing_settings_update(
                     membership=membership,
                     require_alt_text=form.cleaned_data["require_alt_text"],
+                    require_captions=form.cleaned_data["require_captions"],
                     late_cutoff_minutes=form.cleaned_data["late_cutoff_minutes"],
                     post_languages=form.cleaned_data["post_languages"],
                     request=request,

@@ -8,18 +8,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from governance.models import Membership
 from governance.selectors.access import has_perm, request_membership, require_perm
-from publishing.forms import AltTextForm, MediaUploadForm, language_name
+from publishing.forms import (
+    AltTextForm,
+    CaptionUploadForm,
+    MediaUploadForm,
+    VideoUploadForm,
+    language_name,
+)
 from publishing.models import MediaAsset
 from publishing.selectors import media_asset_get_for_user, media_assets_for_membership
 from publishing.services import media as media_services
+from publishing.services import video as video_services
 from publishing.validation import publishing_rules
+from publishing.video_fit import video_fits
 from publishing.views.posts import render_page
 
 IMAGES_PER_PAGE = 48
@@ -41,8 +51,34 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
     require_perm(membership, "posts.view")
     can_write = has_perm(membership, "posts.write")
     form = MediaUploadForm()
+    video_form = VideoUploadForm()
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("upload") == "video":
+        require_perm(membership, "posts.write")
+        video_form = VideoUploadForm(request.POST, request.FILES)
+        if video_form.is_valid():
+            try:
+                asset = video_services.media_video_upload(
+                    membership=membership,
+                    file=video_form.cleaned_data["file"],
+                    alt_texts=video_form.alt_texts(),
+                    request=request,
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    video_form.add_error(
+                        "file" if error.code != "alt_text_length" else None, message
+                    )
+            else:
+                messages.success(request, _("%(name)s is in the library.") % {"name": str(asset)})
+                if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                    # The page's progress bar sent it: the script goes to the video itself.
+                    return JsonResponse(
+                        {"location": reverse("publishing:media_detail", args=[asset.pk])}
+                    )
+                return redirect("publishing:media_detail", pk=asset.pk)
+        status = 400
+    elif request.method == "POST":
         require_perm(membership, "posts.write")
         form = MediaUploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -68,6 +104,7 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
         "publishing/media/library.html",
         {
             "form": form,
+            "video_form": video_form,
             "page": page,
             "rows": [(asset, _alt_rows(asset)) for asset in page.object_list],
             "can_write": can_write,
@@ -105,22 +142,68 @@ def media_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Alt text saved."))
                 return redirect("publishing:media_detail", pk=asset.pk)
         status = 400
+    return _render_detail(request, membership, asset, form, CaptionUploadForm(), status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def media_captions_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a video's captions in one language (SRT or WebVTT, checked and kept as WebVTT)."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    require_perm(membership, "posts.write")
+    caption_form = CaptionUploadForm(request.POST, request.FILES)
+    if caption_form.is_valid():
+        try:
+            video_services.media_caption_set(
+                asset=asset,
+                membership=membership,
+                language=caption_form.cleaned_data["language"],
+                file=caption_form.cleaned_data["file"],
+                request=request,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                caption_form.add_error("file", message)
+        else:
+            messages.success(
+                request,
+                _("Captions in %(language)s saved.")
+                % {"language": language_name(caption_form.cleaned_data["language"])},
+            )
+            return redirect("publishing:media_detail", pk=asset.pk)
+    return _render_detail(request, membership, asset, AltTextForm(asset=asset), caption_form, 400)
+
+
+def _render_detail(
+    request: HttpRequest,
+    membership: Membership,
+    asset: MediaAsset,
+    form: AltTextForm,
+    caption_form: CaptionUploadForm,
+    status: int,
+) -> HttpResponse:
     uses = (
         asset.uses.select_related("variant__post", "variant__channel_account")
         .filter(variant__post__organization_id=membership.organization_id)
         .order_by("-variant__post__created_at")
     )
+    captions = {caption.language: caption for caption in asset.captions.all()}
     return render_page(
         request,
         "publishing/media/detail.html",
         {
             "asset": asset,
             "form": form,
+            "caption_form": caption_form,
+            "caption_rows": [(code, name, captions.get(code)) for code, name in _languages()],
             "alt_rows": _alt_rows(asset),
             # The picture on this page is described in the reader's language where possible.
             "display_alt": asset.alt_text_for(translation.get_language() or "")
             or next((alt for _code, _name, alt in _alt_rows(asset) if alt), ""),
             "uses": list(uses),
+            "fits": video_fits(asset) if asset.is_video else [],
             "can_write": has_perm(membership, "posts.write"),
             "require_alt_text": publishing_rules(membership.organization_id).require_alt_text,
         },
@@ -140,6 +223,25 @@ def media_file_view(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(handle, content_type=asset.mime_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@login_required
+@require_GET
+def media_poster_view(request: HttpRequest, pk: int) -> FileResponse:
+    """A video's poster frame (JPEG), for the organization's own pages."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    if not asset.poster:
+        raise Http404
+    try:
+        handle = asset.poster.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = "inline"
     return response

@@ -569,7 +569,9 @@ def _picker(
     """The images each variant offers: the library's newest, plus any already attached
     or just ticked (only the organization's own: other ids are refused by the form)."""
     assets = {asset.pk: asset for asset in attached}
-    library = media_assets_for_membership(membership).order_by("-created_at", "-pk")
+    library = (
+        media_assets_for_membership(membership).filter(kind="image").order_by("-created_at", "-pk")
+    )
     for asset in library[:PICKER_SIZE]:
         assets.setdefault(asset.pk, asset)
     missing = posted_ids - set(assets)
@@ -1105,7 +1107,9 @@ def compose_check_view(request: HttpRequest) -> HttpResponse:
         raise Http404
     prefix = f"v-{target_key(account_id, language)}"
     data = request.POST.copy()
-    picker = list(media_assets_for_membership(membership).filter(pk__in=_posted_asset_ids(data)))
+    picker = list(
+        media_assets_for_membership(membership).filter(kind="image", pk__in=_posted_asset_ids(data))
+    )
     images, _errors = _compose_images(data, picker, [], [language])
     if data.get("images_present") and _takes_images(account):
         data.setlist(f"{prefix}-media_0", [str(image.asset.pk) for image in images])
