@@ -399,16 +399,3 @@ class ScheduledReport(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-# Listening (analytics/listening/models.py): watches, the posts they found, alerts, cases.
-from analytics.listening.models import (  # noqa: E402, F401
-    CaseReach,
-    CaseStatus,
-    ListeningPost,
-    MisinformationCase,
-    Watch,
-    WatchAlert,
-    WatchSource,
-    WatchVolume,
-)

@@ -16,7 +16,6 @@ from datetime import date
 from celery import shared_task
 
 from accounts.models import AccountStatus, ChannelAccount
-from analytics.listening.services import cases_record_reach, sources_due, watch_poll_source
 from analytics.selectors import channel_accounts_due_for_metrics, scheduled_reports_due
 from analytics.services.pull import metrics_networks, metrics_pull_account, tracked_posts_discover
 from analytics.services.reports import scheduled_report_send
@@ -106,37 +105,3 @@ def send_due_reports() -> int:
 )
 def send_report(report_id: int) -> str:
     return scheduled_report_send(report_id=report_id)
-
-
-# --- listening (analytics/listening/): searches on the sync queue, never on publish ----
-
-
-@shared_task(
-    name="analytics.tasks.listening_poll_due", ignore_result=True, soft_time_limit=50, time_limit=60
-)
-def listening_poll_due() -> int:
-    """Send one search task for every (watch, account) whose next search is due."""
-    ids = list(sources_due())
-    for source_id in ids:
-        listening_poll_source.apply_async(args=[source_id], queue=SYNC_QUEUE, expires=TICK_SECONDS)
-    return len(ids)
-
-
-@shared_task(
-    name="analytics.tasks.listening_poll_source",
-    ignore_result=True,
-    soft_time_limit=240,
-    time_limit=300,
-)
-def listening_poll_source(source_id: int) -> str:
-    return watch_poll_source(source_id=source_id).outcome
-
-
-@shared_task(
-    name="analytics.tasks.listening_case_reach",
-    ignore_result=True,
-    soft_time_limit=240,
-    time_limit=300,
-)
-def listening_case_reach() -> int:
-    return cases_record_reach()

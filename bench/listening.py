@@ -42,8 +42,8 @@ def _p95(samples: list[float]) -> float:
 
 def _setup() -> tuple[Any, Any, Any, Any]:
     from accounts.models import ChannelAccount
-    from analytics.listening.models import Watch
     from governance.models import Membership, Organization, Role, TOTPDevice, User
+    from listening.models import Watch
 
     organization = Organization.objects.create(name="Bench City", slug="bench-city")
     user = User.objects.create_user("bench@bench.example", "bench-pw", full_name="Bench Admin")
@@ -93,9 +93,9 @@ def _pages(count: int) -> list[list[Any]]:
 
 
 def _ingest_figures(count: int) -> tuple[float, int]:
-    from analytics.listening.matching import matcher_for
-    from analytics.listening.models import ListeningPost
-    from analytics.listening.services import listening_store_posts
+    from listening.matching import matcher_for
+    from listening.models import ListeningPost
+    from listening.services import listening_store_posts
 
     _user, _device, account, watch = _setup()
     pages = _pages(count)
@@ -120,7 +120,7 @@ def _ingest_figures(count: int) -> tuple[float, int]:
 def _seed_store(watch: Any, account: Any, count: int) -> None:
     from django.utils import timezone
 
-    from analytics.listening.models import ListeningPost
+    from listening.models import ListeningPost
 
     rng = random.Random(11)
     now = timezone.now()
@@ -158,8 +158,8 @@ def _stream_figures(count: int) -> tuple[float, float, int, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from analytics.listening.models import Watch
     from governance.models import Membership, TOTPDevice
+    from listening.models import Watch
 
     watch = Watch.objects.get(name="Uimahalli")
     user = Membership.objects.get(organization_id=watch.organization_id).user
@@ -181,7 +181,7 @@ def _stream_figures(count: int) -> tuple[float, float, int, int]:
         assert client.get(url).status_code == 200
     small_queries = len(captured.captured_queries)
 
-    from analytics.listening.models import ListeningPost
+    from listening.models import ListeningPost
 
     ListeningPost.objects.filter(watch=watch).delete()
     _seed_store(watch, account, count)

@@ -100,7 +100,7 @@ def _seed(count: int) -> tuple[Any, list[int]]:
         # trigger fills search_vector with each row's own dictionary.
         cursor.execute(
             """
-            INSERT INTO inbox_recordentry
+            INSERT INTO archive_recordentry
                 (organization_id, channel_account_id, kind, object_id, author,
                  occurred_at, text, language, search_config)
             SELECT %(org)s,
@@ -148,7 +148,7 @@ def _seed(count: int) -> tuple[Any, list[int]]:
         )
         # What autovacuum does after a bulk load: merge the GIN pending lists, gather
         # statistics.
-        cursor.execute("VACUUM ANALYZE inbox_recordentry")
+        cursor.execute("VACUUM ANALYZE archive_recordentry")
     return organization, accounts
 
 
@@ -164,7 +164,10 @@ def run() -> list[Figure]:
 
     if connection.vendor != "postgresql":
         raise SystemExit("records_search needs PostgreSQL (DATABASE_URL)")
-    from inbox.selectors import RecordQuery, records_search
+    from archive.selectors import (
+        RecordQuery,
+        records_search,
+    )
 
     count = int(os.environ.get("BENCH_RECORDS", DEFAULT_RECORDS))
     with throwaway_database():

@@ -20,7 +20,7 @@ FREQUENT_TICKS = frozenset(
         "publishing.tasks.sweep_leases",
         "inbox.tasks.sync_all",
         "analytics.tasks.pull_due",
-        "analytics.tasks.listening_poll_due",
+        "listening.tasks.poll_due",
     }
 )
 _IDLE_RESULTS = frozenset({"0", "None", "[]", "{}", "()", "False", "''"})

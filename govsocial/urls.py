@@ -23,9 +23,10 @@ urlpatterns = [
     path("auth/passkeys/", include((passkey_ceremonies, "otp_webauthn"))),
     path("accounts/", include("accounts.urls")),
     path("publishing/", include("publishing.urls")),
+    path("inbox/records/", include("archive.urls")),
     path("inbox/", include("inbox.urls")),
     path("analytics/", include("analytics.urls")),
-    path("listening/", include("analytics.listening.urls")),
+    path("listening/", include("listening.urls")),
     path("api/v1/", include("govsocial.api_urls")),
     # SCIM 2.0 for the organization's identity provider (governance/api/scim.py).
     path("scim/v2/", include(scim_api_urls)),

@@ -15,7 +15,6 @@ class InboxConfig(AppConfig):
 
         register_provider(HANDOVER, providers.AssignedItemsProvider())
         register_provider(RECORDS, providers.InboxItemsRecords())
-        register_provider(RECORDS, providers.ArchiveRecords())
 
         # Cached list counts are dropped whenever an item is saved or deleted.
         from django.db.models.signals import post_delete, post_save

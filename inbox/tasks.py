@@ -14,9 +14,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import AccountStatus, ChannelAccount
-from inbox.selectors import channel_accounts_due_for_archive, channel_accounts_due_for_sync
+from inbox.selectors import channel_accounts_due_for_sync
 from inbox.services import inbox_check_deleted, inbox_sync_account
-from inbox.services.archive import archive_sync_account, records_index_inbox
 
 QUEUE = "sync"
 # A task older than a tick is dropped: the next tick sends a fresh one.
@@ -109,34 +108,3 @@ def drain_webhook_deliveries() -> int:
     from inbox.services.webhooks import meta_webhook_drain
 
     return meta_webhook_drain()
-
-
-# --- the complete record ---------------------------------------------------------------
-
-
-@shared_task(
-    name="inbox.tasks.archive_sync_all", ignore_result=True, soft_time_limit=240, time_limit=300
-)
-def archive_sync_all() -> int:
-    """Add new inbox texts to the records search, and send an archive sync for every
-    active account whose network keeps a history we can read; returns how many."""
-    records_index_inbox()
-    ids = list(channel_accounts_due_for_archive().values_list("pk", flat=True))
-    for account_id in ids:
-        archive_account.apply_async(args=[account_id], queue=QUEUE, expires=4 * 60)
-    return len(ids)
-
-
-@shared_task(
-    name="inbox.tasks.archive_account", ignore_result=True, soft_time_limit=540, time_limit=600
-)
-def archive_account(account_id: int) -> str:
-    """Read one account's own history into the archive; returns how it went."""
-    account = (
-        ChannelAccount.objects.select_related("organization")
-        .filter(pk=account_id, status=AccountStatus.ACTIVE)
-        .first()
-    )
-    if account is None:
-        return "inactive"
-    return archive_sync_account(account=account).outcome

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inbox.views import item, listing, manage, records, webhooks
+from inbox.views import item, listing, manage, webhooks
 
 app_name = "inbox"
 
@@ -28,15 +28,6 @@ urlpatterns = [
     path("replies/<int:pk>/reject/", item.reply_reject, name="reply_reject"),
     path("replies/<int:pk>/retry/", item.reply_retry, name="reply_retry"),
     path("approvals/", manage.approvals, name="approvals"),
-    # The complete record: records search, archived posts, exporting the matches.
-    path("records/", records.records_search_page, name="records"),
-    path("records/export/", records.records_search_export, name="records_export"),
-    path("records/posts/<int:pk>/", records.archived_post, name="archived_post"),
-    path(
-        "records/posts/<int:pk>/capture/",
-        records.archived_post_capture,
-        name="archived_post_capture",
-    ),
     path("settings/", manage.inbox_settings, name="settings"),
     path("priority-words/", manage.priority_words, name="priority_words"),
     path(

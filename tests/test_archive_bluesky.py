@@ -11,8 +11,13 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import ChannelAccount
-from inbox.models import ArchiveCursor, ArchivedComment, ArchivedPost, ArchivedPostVersion
-from inbox.services.archive import archive_sync_account
+from archive.models import (
+    ArchiveCursor,
+    ArchivedComment,
+    ArchivedPost,
+    ArchivedPostVersion,
+)
+from archive.services.archive import archive_sync_account
 from tests.bsky_fixtures import BskyAccount, BskyNetwork
 
 pytestmark = [pytest.mark.bsky, pytest.mark.django_db]

@@ -10,8 +10,7 @@ import pytest
 
 from accounts.connectors.base import TransientError
 from accounts.models import ChannelAccount
-from governance.models import AuditEvent as AuditEntry
-from inbox.models import (
+from archive.models import (
     ArchiveCursor,
     ArchivedComment,
     ArchivedPost,
@@ -19,7 +18,8 @@ from inbox.models import (
     RecordEntry,
     RecordKind,
 )
-from inbox.services.archive import archive_sync_account
+from archive.services.archive import archive_sync_account
+from governance.models import AuditEvent as AuditEntry
 from tests.factories import ChannelAccountFactory
 from tests.mastodon_server.server import MastodonTestServer
 
@@ -165,8 +165,8 @@ def test_a_network_failure_is_classified_not_raised(mastodon_server, personas):
 
 
 def test_the_tick_sends_one_archive_run_per_account_due(mastodon_server, personas, monkeypatch):
-    from inbox import tasks
-    from inbox.selectors import channel_accounts_due_for_archive
+    from archive import tasks
+    from archive.selectors import channel_accounts_due_for_archive
 
     account = _account(mastodon_server, personas)
     sent: list[tuple[list[int], str]] = []

@@ -14,11 +14,11 @@ import pytest
 from accounts import services as account_services
 from accounts.connectors.registry import get_connector
 from accounts.models import ChannelAccount
-from analytics import tasks
-from analytics.listening.models import ListeningPost, Watch, WatchSource, WatchVolume
-from analytics.tasks import listening_poll_due
 from governance.models import AuditEvent
 from inbox.models import InboxItem
+from listening import tasks
+from listening.models import ListeningPost, Watch, WatchSource, WatchVolume
+from listening.tasks import listening_poll_due
 from tests.bsky_fixtures import BskyNetwork
 
 pytestmark = [pytest.mark.bsky, pytest.mark.django_db]

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.connectors.registry import get_connector
 from accounts.models import ChannelAccount
-from analytics.listening.models import ListeningPost, WatchSource
-from analytics.listening.services import watch_poll_source, watch_save
+from listening.models import ListeningPost, WatchSource
+from listening.services import watch_poll_source, watch_save
 from tests.factories import ChannelAccountFactory
 from tests.mastodon_server.server import MastodonTestServer
 

@@ -23,10 +23,15 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import ChannelAccount
+from archive.models import (
+    ArchiveCursor,
+    ArchivedComment,
+    ArchivedPost,
+)
+from archive.services.archive import archive_sync_account, search_config_for
 from governance.models import AuditEvent, ExportStatus, RecordsExport
 from governance.services.records import records_export_build
-from inbox.models import ArchiveCursor, ArchivedComment, ArchivedPost, InboxNote
-from inbox.services.archive import archive_sync_account, search_config_for
+from inbox.models import InboxNote
 from tests.factories import ChannelAccountFactory
 from tests.mastodon_server.server import MastodonTestServer
 
@@ -75,7 +80,7 @@ def test_a_records_officer_finds_a_deleted_comment_by_a_finnish_word_and_exports
     login(client, personas.alice)
 
     # "uimahalli" (nominative) finds "Uimahallin" (genitive) through the Finnish dictionary.
-    page = client.get(reverse("inbox:records"), {"q": "uimahalli", "kind": "comment"})
+    page = client.get(reverse("archive:records"), {"q": "uimahalli", "kind": "comment"})
 
     assert page.status_code == 200
     html = page.content.decode()
@@ -87,7 +92,7 @@ def test_a_records_officer_finds_a_deleted_comment_by_a_finnish_word_and_exports
     search = AuditEvent.objects.get(action="records.searched")
     assert search.new_values["text"] == "uimahalli"
 
-    post_page = client.get(reverse("inbox:archived_post", args=[archived_comment.post_id]))
+    post_page = client.get(reverse("archive:archived_post", args=[archived_comment.post_id]))
     assert post_page.status_code == 200
     body = post_page.content.decode()
     assert "Uimahalli avataan remontin jälkeen maanantaina." in body  # the first version
@@ -96,7 +101,7 @@ def test_a_records_officer_finds_a_deleted_comment_by_a_finnish_word_and_exports
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
-            reverse("inbox:records_export"),
+            reverse("archive:records_export"),
             {"q": "uimahalli", "kind": "comment", "reference": "TPA-2026-17"},
         )
     export = RecordsExport.objects.get()
@@ -135,7 +140,7 @@ def test_a_records_officer_finds_a_deleted_comment_by_a_finnish_word_and_exports
 def test_the_trigram_fallback_finds_part_of_a_word(archived, personas, login):
     client = Client()
     login(client, personas.carol)  # an auditor may search
-    page = client.get(reverse("inbox:records"), {"q": "kassajo"})
+    page = client.get(reverse("archive:records"), {"q": "kassajo"})
     html = page.content.decode()
     assert page.status_code == 200
     assert COMMENT in html
@@ -146,7 +151,7 @@ def test_words_close_to_the_query_are_the_last_resort(archived, personas, login)
     client = Client()
     login(client, personas.alice)
     # A typo that neither the dictionary nor a substring finds.
-    html = client.get(reverse("inbox:records"), {"q": "kassajomo"}).content.decode()
+    html = client.get(reverse("archive:records"), {"q": "kassajomo"}).content.decode()
     assert COMMENT in html
     assert "words close to what you wrote" in html
 
@@ -155,17 +160,17 @@ def test_filters_narrow_the_search(archived, personas, login):
     _account, _post, _comment = archived
     client = Client()
     login(client, personas.alice)
-    by_author = client.get(reverse("inbox:records"), {"q": "uimahalli", "author": "nobody"})
+    by_author = client.get(reverse("archive:records"), {"q": "uimahalli", "author": "nobody"})
     assert "0 records found." in by_author.content.decode()
     last_week = (timezone.localdate() - timedelta(days=7)).isoformat()
-    recent = client.get(reverse("inbox:records"), {"q": "uimahalli", "start": last_week})
+    recent = client.get(reverse("archive:records"), {"q": "uimahalli", "start": last_week})
     # The post (and its versions) and the comment were made last month.
     assert COMMENT not in recent.content.decode()
     other = client.get(
-        reverse("inbox:records"), {"q": "uimahalli", "account": personas.other_account.pk}
+        reverse("archive:records"), {"q": "uimahalli", "account": personas.other_account.pk}
     )
     assert COMMENT not in other.content.decode()
-    wrong = client.get(reverse("inbox:records"), {"q": "x", "start": "2026-02-30"})
+    wrong = client.get(reverse("archive:records"), {"q": "x", "start": "2026-02-30"})
     assert wrong.status_code == 400
 
 
@@ -189,7 +194,7 @@ def test_internal_notes_and_inbox_texts_are_searched_too(personas, login):
     )
     client = Client()
     login(client, personas.alice)
-    html = client.get(reverse("inbox:records"), {"q": "kirjasto"}).content.decode()
+    html = client.get(reverse("archive:records"), {"q": "kirjasto"}).content.decode()
     assert "Kysymys kirjaston aukioloajoista" in html
     assert "Soitettu takaisin, asia hoidettu kirjastossa" in html
 
@@ -199,18 +204,18 @@ def test_access_is_per_organization_and_per_role(archived, personas, login):
     archived_comment = ArchivedComment.objects.get(remote_id=comment.id)
     outsider = Client()
     login(outsider, personas.charlie)
-    html = outsider.get(reverse("inbox:records"), {"q": "uimahalli"}).content.decode()
+    html = outsider.get(reverse("archive:records"), {"q": "uimahalli"}).content.decode()
     assert COMMENT not in html
     assert (
-        outsider.get(reverse("inbox:archived_post", args=[archived_comment.post_id])).status_code
+        outsider.get(reverse("archive:archived_post", args=[archived_comment.post_id])).status_code
         == 404
     )
     editor = Client()
     login(editor, personas.bob)  # an editor does not handle information requests
-    assert editor.get(reverse("inbox:records"), {"q": "uimahalli"}).status_code == 403
+    assert editor.get(reverse("archive:records"), {"q": "uimahalli"}).status_code == 403
     auditor = Client()
     login(auditor, personas.carol)  # may search, may not export
-    assert auditor.post(reverse("inbox:records_export"), {"q": "uimahalli"}).status_code == 403
+    assert auditor.post(reverse("archive:records_export"), {"q": "uimahalli"}).status_code == 403
 
 
 def test_each_language_gets_its_dictionary_and_the_rest_simple():

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "accounts",
     "publishing",
     "inbox",
+    "archive",
+    "listening",
     "analytics",
     "govsocial",
 ]
@@ -505,11 +507,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 30 * 60.0,
         "options": {"queue": "sync", "expires": 25 * 60},
     },
-    # The complete record (inbox/services/archive.py): every five minutes, one archive
+    # The complete record (archive/services/archive.py): every five minutes, one archive
     # task per account from its stored cursor (a pass ends, then waits its interval),
     # and the inbox's own texts added to the records search.
-    "inbox-archive-sync-all": {
-        "task": "inbox.tasks.archive_sync_all",
+    "archive-sync-all": {
+        "task": "archive.tasks.sync_all",
         "schedule": 5 * 60.0,
         "options": {"queue": "sync", "expires": 4 * 60},
     },
@@ -522,16 +524,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60.0,
         "options": {"queue": "sync", "expires": 55},
     },
-    # Listening (analytics/tasks.py): every minute, one search per (watch, account) whose
+    # Listening (listening/tasks.py): every minute, one search per (watch, account) whose
     # next search is due (every five minutes, later after a rate limit); hourly, a reach
     # point for each open misinformation case. All on ``sync``: publishing never waits.
-    "analytics-listening-poll-due": {
-        "task": "analytics.tasks.listening_poll_due",
+    "listening-poll-due": {
+        "task": "listening.tasks.poll_due",
         "schedule": 60.0,
         "options": {"queue": "sync", "expires": 55},
     },
-    "analytics-listening-case-reach": {
-        "task": "analytics.tasks.listening_case_reach",
+    "listening-case-reach": {
+        "task": "listening.tasks.case_reach",
         "schedule": 60 * 60.0,
         "options": {"queue": "sync", "expires": 55 * 60},
     },

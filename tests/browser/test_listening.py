@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_otp.oath import totp
 
 from accounts.connectors.base import FoundPost
-from analytics.listening.models import ListeningPost, MisinformationCase, Watch, WatchAlert
-from analytics.listening.services import listening_store_posts
 from governance.models import Role, TOTPDevice, User
+from listening.models import ListeningPost, MisinformationCase, Watch, WatchAlert
+from listening.services import listening_store_posts
 from publishing.models import PublishingPause
 from tests.browser.conftest import settle, visit
 from tests.factories import (

@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from archive.models import ArchiveCursor
+from archive.services.archive import archive_sync_account
 from governance.models import RecordsExport, Role
 from governance.services.records import records_export_build
-from inbox.models import ArchiveCursor
-from inbox.services.archive import archive_sync_account
 from tests.browser.conftest import settle, visit
 from tests.browser.test_inbox import log_in
 from tests.factories import (

@@ -1,0 +1,167 @@
+"""Listening reads, through the access layer: another organization's watch is a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.connectors.registry import UnknownNetwork, get_connector
+from accounts.models import ChannelAccount
+from accounts.selectors import channel_accounts_for_membership
+from governance.models import Membership
+from governance.selectors.access import get_in_org, require_perm
+from listening.models import (
+    CaseStatus,
+    ListeningPost,
+    MisinformationCase,
+    Watch,
+    WatchAlert,
+    WatchVolume,
+)
+
+STREAM_PAGE_SIZE = 25
+STREAM_MAX_PAGE = 200
+LANGUAGE_SAMPLE = 500
+
+
+def watches_for_membership(membership: Membership) -> QuerySet[Watch]:
+    require_perm(membership, "listening.view")
+    return Watch.objects.filter(organization_id=membership.organization_id)
+
+
+def watch_get_for_membership(membership: Membership, pk: int) -> Watch:
+    return get_in_org(watches_for_membership(membership), membership.organization, pk=pk)
+
+
+def searchable_accounts_for_membership(membership: Membership) -> list[ChannelAccount]:
+    """The accounts this member may search through: visible to them, on a network whose
+    connector can search."""
+    accounts = []
+    for account in channel_accounts_for_membership(membership).order_by("network", "handle"):
+        try:
+            connector = get_connector(account.network)
+        except UnknownNetwork:
+            continue
+        if connector.listening.searchable:
+            accounts.append(account)
+    return accounts
+
+
+def listening_post_get_for_membership(membership: Membership, pk: int) -> ListeningPost:
+    require_perm(membership, "listening.view")
+    return get_in_org(
+        ListeningPost.objects.select_related("watch", "channel_account", "case", "inbox_item"),
+        membership.organization,
+        pk=pk,
+    )
+
+
+def cases_for_membership(membership: Membership) -> QuerySet[MisinformationCase]:
+    require_perm(membership, "listening.view")
+    return MisinformationCase.objects.filter(organization_id=membership.organization_id)
+
+
+def case_get_for_membership(membership: Membership, pk: int) -> MisinformationCase:
+    return get_in_org(cases_for_membership(membership), membership.organization, pk=pk)
+
+
+def open_cases_for_membership(membership: Membership) -> QuerySet[MisinformationCase]:
+    return cases_for_membership(membership).filter(status=CaseStatus.OPEN)
+
+
+@dataclass(frozen=True)
+class StreamFilters:
+    network: str = ""
+    language: str = ""
+    misinformation: bool = False
+    period_hours: int = 0
+
+
+def stream_page(
+    watch: Watch, filters: StreamFilters, page: int = 1
+) -> tuple[list[ListeningPost], bool]:
+    """One page of the stream, newest first: a constant number of queries whatever the
+    store's size (an index on each filter, a LIMIT, one row more to tell if there are more)."""
+    page = max(1, min(page, STREAM_MAX_PAGE))
+    posts = ListeningPost.objects.filter(watch=watch)
+    if filters.network:
+        posts = posts.filter(network=filters.network)
+    if filters.language:
+        posts = posts.filter(language=filters.language)
+    if filters.misinformation:
+        posts = posts.filter(misinformation_at__isnull=False)
+    if filters.period_hours:
+        posts = posts.filter(posted_at__gte=timezone.now() - timedelta(hours=filters.period_hours))
+    start = (page - 1) * STREAM_PAGE_SIZE
+    rows = list(
+        posts.select_related("case", "inbox_item").order_by("-posted_at", "-id")[
+            start : start + STREAM_PAGE_SIZE + 1
+        ]
+    )
+    return rows[:STREAM_PAGE_SIZE], len(rows) > STREAM_PAGE_SIZE
+
+
+def stream_choices(watch: Watch, selected_language: str = "") -> tuple[list[str], list[str]]:
+    """The networks and languages to filter by: the watch's accounts' networks, and the
+    languages of its latest posts (a bounded read on the stream's index, whatever the
+    store's size), with the one chosen now kept."""
+    networks = sorted({a.network for a in watch.channel_accounts.all()})
+    latest = ListeningPost.objects.filter(watch=watch).order_by("-posted_at", "-id")[
+        :LANGUAGE_SAMPLE
+    ]
+    languages = {lang for lang in latest.values_list("language", flat=True) if lang}
+    if selected_language:
+        languages.add(selected_language[:16])
+    return networks, sorted(languages)
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    start: datetime
+    count: int
+
+
+def hourly_volume(watch: Watch, hours: int = 24) -> list[VolumeRow]:
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    starts = [now - timedelta(hours=h) for h in range(hours - 1, -1, -1)]
+    counts = dict(
+        WatchVolume.objects.filter(watch=watch, hour__gte=starts[0]).values_list("hour", "count")
+    )
+    return [VolumeRow(start, counts.get(start, 0)) for start in starts]
+
+
+def daily_volume(watch: Watch, days: int = 14) -> list[VolumeRow]:
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [today - timedelta(days=d) for d in range(days - 1, -1, -1)]
+    totals: dict[datetime, int] = dict.fromkeys(starts, 0)
+    for hour, count in WatchVolume.objects.filter(watch=watch, hour__gte=starts[0]).values_list(
+        "hour", "count"
+    ):
+        day = hour.replace(hour=0)
+        if day in totals:
+            totals[day] += count
+    return [VolumeRow(start, totals[start]) for start in starts]
+
+
+def recent_alerts(watch: Watch, limit: int = 10) -> list[WatchAlert]:
+    return list(WatchAlert.objects.filter(watch=watch).order_by("-hour")[:limit])
+
+
+def watch_list_rows(membership: Membership) -> list[dict[str, object]]:
+    since = timezone.now() - timedelta(hours=24)
+    watches = (
+        watches_for_membership(membership)
+        .prefetch_related("channel_accounts")
+        .annotate(day_count=Sum("volume__count", filter=Q(volume__hour__gte=since)))
+    )
+    return [
+        {
+            "watch": watch,
+            "day_count": watch.day_count or 0,
+            "accounts": ", ".join(a.handle for a in watch.channel_accounts.all()),
+        }
+        for watch in watches
+    ]
