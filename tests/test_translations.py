@@ -36,12 +36,13 @@ def catalogue(code: str, domain: str) -> polib.POFile:
 
 
 def translations(entry: polib.POEntry) -> list[tuple[str, str]]:
-    """(source, translation) pairs: one per plural form, the first against the singular."""
+    """(source, translation) pairs: one per plural form, the first against the singular;
+    a language with one form for every number (Indonesian) against the plural."""
     if entry.msgid_plural:
-        return [
-            (entry.msgid if form == 0 else entry.msgid_plural, text)
-            for form, text in sorted(entry.msgstr_plural.items())
-        ]
+        forms = sorted(entry.msgstr_plural.items())
+        if len(forms) == 1:
+            return [(entry.msgid_plural, forms[0][1])]
+        return [(entry.msgid if form == 0 else entry.msgid_plural, text) for form, text in forms]
     return [(entry.msgid, entry.msgstr)]
 
 
