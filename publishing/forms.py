@@ -562,11 +562,13 @@ class VariantForm(forms.Form):
             label=_("Who can watch it on YouTube (%(language)s, %(account)s)") % where,
             choices=netopts.YOUTUBE_PRIVACY,
             initial="public",
+            required=False,
         )
         self.fields["yt_category"] = forms.ChoiceField(
             label=_("YouTube category (%(language)s, %(account)s)") % where,
             choices=netopts.YOUTUBE_CATEGORIES,
             initial=netopts.DEFAULT_YOUTUBE_CATEGORY,
+            required=False,
         )
         self.fields["yt_tags"] = forms.CharField(
             label=_("Tags (%(language)s, %(account)s)") % where,
@@ -642,9 +644,10 @@ class VariantForm(forms.Form):
             title = self.raw("yt_title").strip()
             if title and not netopts.youtube_title_error(title):
                 options["title"] = title
-            if self.raw("yt_privacy", "public") in dict(netopts.YOUTUBE_PRIVACY):
-                options["privacy_status"] = self.raw("yt_privacy", "public")
-            category = self.raw("yt_category", netopts.DEFAULT_YOUTUBE_CATEGORY)
+            privacy = self.raw("yt_privacy") or "public"
+            if privacy in dict(netopts.YOUTUBE_PRIVACY):
+                options["privacy_status"] = privacy
+            category = self.raw("yt_category") or netopts.DEFAULT_YOUTUBE_CATEGORY
             if category in dict(netopts.YOUTUBE_CATEGORIES):
                 options["category_id"] = category
             tags = netopts.youtube_tags(self.raw("yt_tags"))
