@@ -123,12 +123,12 @@ def clean_options(network: str, raw: Any) -> dict[str, Any]:
             elif title.strip():
                 options["title"] = title.strip()
         if raw.get("privacy_status") not in (None, ""):
-            if raw["privacy_status"] not in dict(YOUTUBE_PRIVACY):
+            if str(raw["privacy_status"]) not in dict(YOUTUBE_PRIVACY):
                 errors["privacy_status"] = _(
                     "Choose who can watch the video: private, unlisted or public."
                 )
             else:
-                options["privacy_status"] = raw["privacy_status"]
+                options["privacy_status"] = str(raw["privacy_status"])
         if raw.get("category_id") not in (None, ""):
             if str(raw["category_id"]) not in dict(YOUTUBE_CATEGORIES):
                 errors["category_id"] = _("Choose one of the categories offered.")
@@ -154,10 +154,10 @@ def clean_options(network: str, raw: Any) -> dict[str, Any]:
                 options["made_for_kids"] = flag
     else:
         if raw.get("privacy_level") not in (None, ""):
-            if raw["privacy_level"] not in tiktok.PRIVACY_LEVELS:
+            if str(raw["privacy_level"]) not in tiktok.PRIVACY_LEVELS:
                 errors["privacy_level"] = _("TikTok does not know that privacy level.")
             else:
-                options["privacy_level"] = raw["privacy_level"]
+                options["privacy_level"] = str(raw["privacy_level"])
         for key in (*TIKTOK_TOGGLES, *TIKTOK_BRAND):
             if raw.get(key) is not None:
                 flag = _flag(raw[key])

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.utils import timezone
 
@@ -20,11 +21,12 @@ from accounts.models import ChannelAccount, NetworkApp
 from accounts.tests.helpers import channel_account
 from governance.models import AuditEvent
 from publishing.models import Post, PostStatus, Variant, VariantMedia
+from publishing.network_options import clean_options
 from publishing.services.video import media_video_upload
-from publishing.validation import variant_request, variants_with_content
 from publishing.tests.fixtures import media_root  # noqa: F401 - a fixture
 from publishing.tests.test_views_compose import COMPOSE, compose_data
 from publishing.tests.video_files import videos  # noqa: F401 - a fixture
+from publishing.validation import variant_request, variants_with_content
 from tests.tiktok_server.server import TikTokTestServer
 from tests.youtube_server.helpers import connect
 from tests.youtube_server.server import YouTubeTestServer
@@ -270,3 +272,40 @@ def test_the_api_keeps_and_checks_the_choices(client, personas, login, youtube_a
     assert client.get(f"{POSTS}{created['id']}/").status_code == 404
     response = client.patch(f"{POSTS}{created['id']}/", body, content_type="application/json")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("network", "raw", "key"),
+    [
+        ("youtube", {"privacy_status": ["public"]}, "privacy_status"),
+        ("youtube", {"made_for_kids": "maybe"}, "made_for_kids"),
+        ("youtube", {"tags": {"a": 1}}, "tags"),
+        ("youtube", {"category_id": 10}, "category_id"),
+        ("tiktok", {"privacy_level": {"x": 1}}, "privacy_level"),
+        ("tiktok", {"disable_duet": "yes"}, "disable_duet"),
+        ("tiktok", {"title": "x"}, "title"),
+    ],
+)
+def test_bad_choices_are_refused_by_key(network, raw, key):
+    with pytest.raises(ValidationError) as caught:
+        clean_options(network, raw)
+    assert key in caught.value.message_dict
+
+
+def test_the_api_refuses_choices_that_are_not_an_object(client, personas, login, tiktok_account):
+    login(client, personas.alice)
+    for value in (["SELF_ONLY"], {"privacy_level": ["SELF_ONLY"]}):
+        body = {
+            "variants": [
+                {
+                    "channel_account": tiktok_account.pk,
+                    "language": "fi",
+                    "text": "Uimahalli",
+                    "network_options": value,
+                }
+            ]
+        }
+        response = client.post(POSTS, body, content_type="application/json")
+        assert response.status_code == 400
+        assert "network_options" in str(response.json()["errors"])
+    assert not Post.objects.exists()

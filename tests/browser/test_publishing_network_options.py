@@ -100,7 +100,9 @@ def test_tiktok_and_youtube_choices_in_the_composer(page, tiktok_server, youtube
     section.get_by_label(f"Video title (Finnish, {handle})").fill("Uusi <kirjasto>")
     page.get_by_role("button", name="Save draft").click()
     settle(page)
-    expect(page.locator(f"#id_v-{youtube.pk}-fi-yt_title_error").get_by_text("no < or >")).to_be_visible()
+    expect(
+        page.locator(f"#id_v-{youtube.pk}-fi-yt_title_error").get_by_text("no < or >")
+    ).to_be_visible()
     page.get_by_label(f"Video title (Finnish, {handle})").fill("Uimahalli aukeaa")
     page.get_by_label("No, it is not").first.check()
     page.get_by_role("button", name="Save draft").click()
