@@ -242,7 +242,7 @@ def test_choices_made_in_the_composer_reach_tiktok_and_youtube(
 def test_the_api_keeps_and_checks_the_choices(client, personas, login, youtube_account):
     login(client, personas.alice)
     options = {"title": "Kirjasto", "privacy_status": "private", "made_for_kids": False}
-    body = {
+    body: dict[str, Any] = {
         "title": "Kirjasto",
         "variants": [
             {
