@@ -130,6 +130,7 @@ def _composed(item: dict[str, Any]) -> ComposedVariant:
         media=media,
         content_warning=item["content_warning"],
         visibility=item["visibility"],
+        network_options=item.get("network_options") or {},
     )
 
 
@@ -164,6 +165,7 @@ def _save_variants(
             visibility=composed.visibility,
             thread_parts=composed.texts[1:],
             media=composed.media_slots(),
+            network_options=composed.network_options,
             request=request._request,
         )
     if replace:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -30,6 +30,7 @@ from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import channel_account_publishing_quota
 from governance.models import Membership, Role
 from publishing import languages as languages_mod
+from publishing import network_options as netopts
 from publishing.models import (
     Campaign,
     MediaAsset,
@@ -123,6 +124,8 @@ class ComposedVariant:
     media: list[list[MediaAsset]]  # images of each post of the thread
     content_warning: str = ""
     visibility: str = Visibility.PUBLIC
+    # YouTube's and TikTok's own choices (``publishing.network_options``).
+    network_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -199,6 +202,7 @@ class ComposedVariant:
             tuple(tuple(asset.pk for asset in images) for images in self.media),
             self.content_warning.strip(),
             self.visibility,
+            tuple(sorted((key, str(value)) for key, value in self.network_options.items())),
         )
 
     def media_slots(self) -> list[MediaSlot]:
@@ -285,6 +289,7 @@ def composed_from_variant(variant: Variant) -> ComposedVariant:
         media=media,
         content_warning=variant.content_warning,
         visibility=variant.visibility,
+        network_options=dict(variant.network_options or {}),
     )
 
 
@@ -319,6 +324,7 @@ class _UnsavedVariant:
         self.text = composed.texts[0] if composed.texts else ""
         self.content_warning = composed.content_warning
         self.visibility = composed.visibility
+        self.network_options = composed.network_options
         self.parts = _Rows(
             [_Part(index, text) for index, text in enumerate(composed.texts[1:], start=1)]
         )
@@ -536,6 +542,147 @@ class VariantForm(forms.Form):
                 initial=Visibility.PUBLIC,
                 required=False,
             )
+        self.creator: netopts.CreatorChoices | None = None
+        if account.network == "youtube":
+            self._youtube_fields(where)
+        elif account.network == "tiktok":
+            self._tiktok_fields(where)
+
+    # --- the network's own choices (publishing.network_options) -----------------------
+
+    def _youtube_fields(self, where: dict[str, str]) -> None:
+        self.fields["yt_title"] = forms.CharField(
+            label=_("Video title (%(language)s, %(account)s)") % where,
+            required=False,
+            max_length=netopts.YOUTUBE_TITLE_MAX,
+            help_text=_("At most 100 characters, no < or >. The text above is the description."),
+            validators=[_youtube_title],
+        )
+        self.fields["yt_privacy"] = forms.ChoiceField(
+            label=_("Who can watch it on YouTube (%(language)s, %(account)s)") % where,
+            choices=netopts.YOUTUBE_PRIVACY,
+            initial="public",
+            required=False,
+        )
+        self.fields["yt_category"] = forms.ChoiceField(
+            label=_("YouTube category (%(language)s, %(account)s)") % where,
+            choices=netopts.YOUTUBE_CATEGORIES,
+            initial=netopts.DEFAULT_YOUTUBE_CATEGORY,
+            required=False,
+        )
+        self.fields["yt_tags"] = forms.CharField(
+            label=_("Tags (%(language)s, %(account)s)") % where,
+            required=False,
+            help_text=_("Separate tags with commas; at most 500 characters in all."),
+            validators=[_youtube_tags],
+        )
+        self.fields["yt_kids"] = forms.ChoiceField(
+            label=_("Is the video made for kids? (%(language)s, %(account)s)") % where,
+            choices=[("yes", _("Yes, it is made for kids")), ("no", _("No, it is not"))],
+            required=False,
+            widget=forms.RadioSelect,
+            help_text=_("YouTube requires an answer (children's privacy law, COPPA)."),
+        )
+
+    def _tiktok_fields(self, where: dict[str, str]) -> None:
+        self.creator = creator = netopts.tiktok_creator_choices(self.account)
+        self.fields["tt_privacy"] = forms.ChoiceField(
+            label=_("Who can see it on TikTok (%(language)s, %(account)s)") % where,
+            choices=[("", _("Choose…"))]
+            + [(level, tiktok_labels.get(level, level)) for level in creator.privacy_levels],
+            required=False,
+            error_messages={"invalid_choice": _("This account may not use that privacy level.")},
+        )
+        for name, label, off, help_off in (
+            (
+                "tt_comment",
+                _("Allow comments"),
+                creator.comment_disabled,
+                _("The creator has turned off comments in TikTok's settings."),
+            ),
+            (
+                "tt_duet",
+                _("Allow duets"),
+                creator.duet_disabled,
+                _("The creator has turned off duets in TikTok's settings."),
+            ),
+            (
+                "tt_stitch",
+                _("Allow stitches"),
+                creator.stitch_disabled,
+                _("The creator has turned off stitches in TikTok's settings."),
+            ),
+        ):
+            self.fields[name] = forms.BooleanField(
+                label=f"{label} ({where['language']}, {where['account']})",
+                required=False,
+                disabled=off,
+                help_text=help_off if off else "",
+            )
+        self.fields["tt_brand_organic"] = forms.BooleanField(
+            label=_("Promotes our own brand (%(language)s, %(account)s)") % where,
+            required=False,
+            help_text=_("The video is labelled “Promotional content”."),
+        )
+        self.fields["tt_brand_content"] = forms.BooleanField(
+            label=_("Paid partnership with a third party (%(language)s, %(account)s)") % where,
+            required=False,
+            help_text=_(
+                "The video is labelled “Paid partnership”; it cannot be private. By posting, "
+                "you agree to TikTok's Branded Content Policy."
+            ),
+        )
+
+    def network_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name[:3] in ("yt_", "tt_")]
+
+    def network_options(self) -> dict[str, Any]:
+        """The network's choices as typed, valid or not (invalid ones are left out; the
+        form's own errors say why)."""
+        options: dict[str, Any] = {}
+        if self.account.network == "youtube":
+            title = self.raw("yt_title").strip()
+            if title and not netopts.youtube_title_error(title):
+                options["title"] = title
+            privacy = self.raw("yt_privacy") or "public"
+            if privacy in dict(netopts.YOUTUBE_PRIVACY):
+                options["privacy_status"] = privacy
+            category = self.raw("yt_category") or netopts.DEFAULT_YOUTUBE_CATEGORY
+            if category in dict(netopts.YOUTUBE_CATEGORIES):
+                options["category_id"] = category
+            tags = netopts.youtube_tags(self.raw("yt_tags"))
+            if tags and not netopts.youtube_tags_error(tags):
+                options["tags"] = tags
+            kids = self.raw("yt_kids")
+            if kids in ("yes", "no"):
+                options["made_for_kids"] = kids == "yes"
+        elif self.account.network == "tiktok" and self.creator is not None:
+            level = self.raw("tt_privacy")
+            if level in self.creator.privacy_levels:
+                options["privacy_level"] = level
+            for name, key, off in (
+                ("tt_comment", "disable_comment", self.creator.comment_disabled),
+                ("tt_duet", "disable_duet", self.creator.duet_disabled),
+                ("tt_stitch", "disable_stitch", self.creator.stitch_disabled),
+            ):
+                options[key] = off or not self._checked(name)
+            options["brand_organic_toggle"] = self._checked("tt_brand_organic")
+            options["brand_content_toggle"] = self._checked("tt_brand_content")
+        return options
+
+    def _checked(self, name: str) -> bool:
+        return name in self.fields and bool(self[name].value())
+
+    def option_field(self, key: str) -> str:
+        """The form field in which the ``network_options`` key ``key`` is chosen."""
+        return {
+            "title": "yt_title",
+            "made_for_kids": "yt_kids",
+            "privacy_status": "yt_privacy",
+            "category_id": "yt_category",
+            "tags": "yt_tags",
+            "privacy_level": "tt_privacy",
+        }.get(key, "text")
 
     @property
     def key(self) -> str:
@@ -611,7 +758,44 @@ class VariantForm(forms.Form):
             media=media,
             content_warning=self.raw("content_warning"),
             visibility=visibility,
+            network_options=self.network_options(),
         )
+
+
+def _youtube_title(value: str) -> None:
+    if error := netopts.youtube_title_error(value.strip()):
+        raise forms.ValidationError(error)
+
+
+def _youtube_tags(value: str) -> None:
+    if error := netopts.youtube_tags_error(netopts.youtube_tags(value)):
+        raise forms.ValidationError(error)
+
+
+tiktok_labels: dict[str, Any] = dict(netopts.tiktok.PRIVACY_LABELS)
+
+
+def network_initial(network: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Initial values of a variant form's network fields showing saved ``options``."""
+    if network == "youtube":
+        kids = options.get("made_for_kids")
+        return {
+            "yt_title": options.get("title", ""),
+            "yt_privacy": options.get("privacy_status", "public"),
+            "yt_category": options.get("category_id", netopts.DEFAULT_YOUTUBE_CATEGORY),
+            "yt_tags": ", ".join(options.get("tags") or []),
+            "yt_kids": "" if kids is None else ("yes" if kids else "no"),
+        }
+    if network == "tiktok":
+        return {
+            "tt_privacy": options.get("privacy_level", ""),
+            "tt_comment": options.get("disable_comment") is False,
+            "tt_duet": options.get("disable_duet") is False,
+            "tt_stitch": options.get("disable_stitch") is False,
+            "tt_brand_organic": bool(options.get("brand_organic_toggle")),
+            "tt_brand_content": bool(options.get("brand_content_toggle")),
+        }
+    return {}
 
 
 def initial_for(composed: ComposedVariant) -> dict[str, Any]:
@@ -622,6 +806,7 @@ def initial_for(composed: ComposedVariant) -> dict[str, Any]:
         "present": "1",
         "content_warning": composed.content_warning,
         "visibility": composed.visibility,
+        **network_initial(composed.account.network, composed.network_options),
     }
     for number, text in enumerate(composed.texts[1:], start=1):
         initial[f"part_{number}"] = text

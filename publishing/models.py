@@ -420,6 +420,9 @@ class Variant(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
     )
+    # The network's own choices (YouTube's title, TikTok's privacy level…), passed to the
+    # connector as ``PublishRequest.options``: see ``publishing.network_options``.
+    network_options = models.JSONField(_("network choices"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -33,6 +33,7 @@ from publishing.models import (
     Variant,
     Visibility,
 )
+from publishing.network_options import clean_options
 from publishing.selectors import ApprovalState, StageState, media_assets_for_membership
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.recurrence import series_summary
@@ -105,6 +106,7 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
             "thread",
             "content_warning",
             "visibility",
+            "network_options",
             "media",
             "counts",
             "problems",
@@ -454,6 +456,31 @@ class VariantInputSerializer(serializers.Serializer[Any]):
         choices=Visibility.choices, required=False, default=Visibility.PUBLIC
     )
     media = MediaSlotInputSerializer(many=True, required=False, default=list)
+    network_options = serializers.JSONField(
+        required=False,
+        default=dict,
+        help_text="The network's own choices, passed to it when the post is published. "
+        'YouTube: "title" (required to publish; at most 100 characters, no < or >), '
+        '"privacy_status" ("public", "unlisted" or "private"), "category_id" ("22" People '
+        '& Blogs, "25" News & Politics, "27" Education, "29" Nonprofits & Activism), '
+        '"tags" (a list; at most 500 characters in all), "made_for_kids" (true or false; '
+        'required to publish). TikTok: "privacy_level" (required to publish; one of the '
+        "account's levels from TikTok's creator info: PUBLIC_TO_EVERYONE, "
+        "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY), "
+        '"disable_comment", "disable_duet", "disable_stitch", "brand_content_toggle", '
+        '"brand_organic_toggle" (true or false). Other networks take none.',
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        account = attrs["channel_account"]
+        try:
+            attrs["network_options"] = clean_options(
+                account.network, attrs.get("network_options") or {}
+            )
+        except DjangoValidationError as error:
+            detail = error.message_dict if hasattr(error, "error_dict") else error.messages
+            raise serializers.ValidationError({"network_options": detail}) from None
+        return attrs
 
 
 def _unique_targets(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from accounts.models import ChannelAccount
 from governance.models import Organization
 from publishing.languages import is_language_tag, language_name, organization_language_codes
 from publishing.models import MediaAsset, Post, PublishingSettings, Variant, VariantMedia
+from publishing.network_options import missing_choices
 from publishing.services.media import media_public_url
 
 
@@ -139,6 +140,7 @@ def variant_request(
         content_warning=variant.content_warning,
         idempotency_key=idempotency_key,
         visibility=visibility,
+        options=dict(getattr(variant, "network_options", None) or {}),
     )
 
 
@@ -152,6 +154,8 @@ class Problem:
     where: str
     thread_index: int = 0
     asset_id: int | None = None
+    # With ``where`` "options": the ``network_options`` key the choice is made in.
+    option: str = ""
 
 
 # A stand-in image, to tell a network's image rules from its text rules.
@@ -192,6 +196,9 @@ def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[P
                 "languages",
             )
         )
+    choices = missing_choices(account.network, getattr(variant, "network_options", None) or {})
+    problems += [Problem(message, "options", option=key) for key, message in choices]
+    said = {message for _key, message in choices}
     texts = variant_thread_texts(variant)
     if len(texts) > 1 and not connector.capabilities.threads:
         problems.append(
@@ -204,6 +211,8 @@ def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[P
         )
         about_images = _is_about_images(connector, request, account)
         for message in connector.validate(request, account=account):
+            if message in said:
+                continue
             where = "images" if message in about_images else "text"
             problems.append(Problem(prefix + message, where, index))
     if require_alt_text:

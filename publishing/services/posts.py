@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -38,6 +39,7 @@ from publishing.models import (
     VariantPart,
     Visibility,
 )
+from publishing.network_options import clean_options
 from publishing.selectors import post_approval_state
 from publishing.selectors_guidelines import (
     hashtag_sets_for,
@@ -304,6 +306,7 @@ def variant_save(
     visibility: str = Visibility.PUBLIC,
     thread_parts: Sequence[str] = (),
     media: Sequence[MediaSlot] = (),
+    network_options: Mapping[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> Variant:
     """Create or replace the post's variant for ``channel_account`` in ``language``:
@@ -324,6 +327,7 @@ def variant_save(
             raise PermissionDenied
         if not 0 <= slot.thread_index <= len(thread_parts):
             raise ValidationError(_("An image is attached to a post the thread does not have."))
+    options = clean_options(channel_account.network, network_options or {})
     with transaction.atomic():
         post = lock_post(post)
         variant = Variant.objects.filter(
@@ -338,13 +342,23 @@ def variant_save(
                 text=text,
                 content_warning=content_warning.strip(),
                 visibility=visibility,
+                network_options=options,
             )
         else:
             variant.text = text
             variant.content_warning = content_warning.strip()
             variant.visibility = visibility
+            variant.network_options = options
             variant.updated_at = now
-            variant.save(update_fields=["text", "content_warning", "visibility", "updated_at"])
+            variant.save(
+                update_fields=[
+                    "text",
+                    "content_warning",
+                    "visibility",
+                    "network_options",
+                    "updated_at",
+                ]
+            )
             variant.parts.all().delete()
             variant.media.all().delete()
         VariantPart.objects.bulk_create(
@@ -375,6 +389,7 @@ def variant_save(
                 "language": language,
                 "thread_length": 1 + len(thread_parts),
                 "images": len(media),
+                **({"network_options": options} if options else {}),
             },
         )
     return variant

@@ -455,6 +455,11 @@ class Compose:
         return list(groups.values())
 
     @property
+    def has_tiktok(self) -> bool:
+        """TikTok asks for its Music Usage Confirmation beside the button that posts."""
+        return any(panel.form.account.network == "tiktok" for panel in self.panels)
+
+    @property
     def previews(self) -> list[ComposedVariant]:
         return [panel.composed for panel in self.panels] + self.locked
 
@@ -830,6 +835,11 @@ def _check_before_submit(compose: Compose, membership: Membership) -> bool:
             elif problem.where == "images":
                 compose.image_problems.append(f"{where}: {problem.message}")
                 add(f"{where}: {problem.message}", "#compose-upload")
+            elif problem.where == "options":
+                # A choice of the network's own (a title, a privacy level): beside its field.
+                name = panel.form.option_field(problem.option)
+                if name in panel.form.fields and problem.message not in panel.form[name].errors:
+                    panel.form.add_error(name, problem.message)
             elif problem.where in ("accounts", "languages"):
                 if problem.message not in form.errors.get(problem.where, []):
                     form.add_error(problem.where, problem.message)
@@ -867,6 +877,7 @@ def _check_before_submit(compose: Compose, membership: Membership) -> bool:
     return (
         not compose.submit_problems
         and not form.errors
+        and not any(panel.form.errors for panel in compose.panels)
         and not any(alt.error for alt in compose.alt_fields)
     )
 
@@ -936,6 +947,7 @@ def _save_compose(
                 visibility=composed.visibility,
                 thread_parts=composed.texts[1:],
                 media=composed.media_slots(),
+                network_options=composed.network_options,
                 request=request,
             )
             changed += 1
