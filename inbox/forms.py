@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership, network_summary
-from governance.models import Membership, User
+from governance.models import Membership, Organization, User
 from governance.widgets import QuickSelect
 from inbox.models import (
     InboxSettings,
@@ -27,6 +26,8 @@ from inbox.models import (
     Tag,
 )
 from inbox.selectors import InboxFilters, assignable_members, tags_for
+from inbox.services.org_settings import saved_reply_language_codes
+from publishing.languages import language_choices
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -224,14 +225,12 @@ class SavedReplyPickForm(forms.Form):
 
     def __init__(self, *args: Any, saved_replies: list[SavedReply], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        languages = dict(settings.LANGUAGES)
         _set_choices(
             self,
             "saved_reply",
             [("", _("Choose a saved reply"))]
             + [
-                (str(reply.pk), f"{reply.title} ({languages.get(reply.language, reply.language)})")
-                for reply in saved_replies
+                (str(reply.pk), f"{reply.title} ({reply.language_name})") for reply in saved_replies
             ],
         )
 
@@ -404,6 +403,16 @@ class PriorityWordForm(forms.ModelForm):
 
 
 class SavedReplyForm(forms.ModelForm):
+    """A saved reply in any of the organization's post languages (its own list, not only
+    the interface's); an existing reply keeps its language if it has left the list."""
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        codes = saved_reply_language_codes(organization, self.instance.language)
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language"), choices=[("", "---------"), *language_choices(codes)]
+        )
+
     class Meta:
         model = SavedReply
         fields = ["title", "language", "body"]

@@ -386,7 +386,8 @@ class SavedReply(models.Model):
         "governance.Organization", on_delete=models.CASCADE, related_name="saved_replies"
     )
     title = models.CharField(_("title"), max_length=100)
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    # Any of the organization's post languages (BCP 47), not only the interface's.
+    language = models.CharField(_("language"), max_length=10)
     body = models.TextField(_("text"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -405,6 +406,12 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"
+
+    @property
+    def language_name(self) -> str:
+        from publishing.languages import language_name
+
+        return language_name(self.language)
 
 
 class PriorityWord(models.Model):

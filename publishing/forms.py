@@ -882,16 +882,27 @@ def _alt_text_field(language: str) -> forms.CharField:
 
 
 class AltTextFieldsMixin:
-    """One alt-text field per language the app publishes in (``alt_<code>``)."""
+    """One alt-text field per language (``alt_<code>``): the organization's post
+    languages when the view gives them, else the interface's."""
 
     fields: dict[str, forms.Field]
+    alt_languages: list[str]
+
+    def set_alt_languages(self, languages: Sequence[str] | None) -> None:
+        self.alt_languages = (
+            list(languages) if languages else [code for code, _name in settings.LANGUAGES]
+        )
 
     def add_alt_text_fields(self) -> None:
-        for code, _name in settings.LANGUAGES:
+        for code in self.alt_languages:
             self.fields[f"alt_{code}"] = _alt_text_field(code)
 
     def alt_field_names(self) -> list[str]:
-        return [f"alt_{code}" for code, _name in settings.LANGUAGES]
+        return [f"alt_{code}" for code in self.alt_languages]
+
+    def alt_texts(self) -> dict[str, str]:
+        cleaned: dict[str, Any] = getattr(self, "cleaned_data", {})
+        return {code: cleaned.get(f"alt_{code}", "") for code in self.alt_languages}
 
 
 class MediaUploadForm(AltTextFieldsMixin, forms.Form):
@@ -901,18 +912,14 @@ class MediaUploadForm(AltTextFieldsMixin, forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, languages: Sequence[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.set_alt_languages(languages)
         self.add_alt_text_fields()
         for name in self.alt_field_names():
             self.fields[name].help_text = _(
                 "Say what the image shows, for people who cannot see it."
             )
-
-    def alt_texts(self) -> dict[str, str]:
-        return {
-            code: self.cleaned_data.get(f"alt_{code}", "") for code, _name in settings.LANGUAGES
-        }
 
 
 class VideoUploadForm(AltTextFieldsMixin, forms.Form):
@@ -924,9 +931,10 @@ class VideoUploadForm(AltTextFieldsMixin, forms.Form):
         widget=forms.FileInput(attrs={"accept": "video/mp4,video/quicktime,video/webm"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, languages: Sequence[str] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "video")
         super().__init__(*args, **kwargs)
+        self.set_alt_languages(languages)
         self.fields["file"].help_text = _("MP4, MOV or WebM, at most %(max)d MB.") % {
             "max": settings.VIDEO_MAX_UPLOAD_BYTES // (1024 * 1024)
         }
@@ -935,11 +943,6 @@ class VideoUploadForm(AltTextFieldsMixin, forms.Form):
             self.fields[name].help_text = _(
                 "Say briefly what the video shows, for people who cannot see it."
             )
-
-    def alt_texts(self) -> dict[str, str]:
-        return {
-            code: self.cleaned_data.get(f"alt_{code}", "") for code, _name in settings.LANGUAGES
-        }
 
 
 class CaptionUploadForm(forms.Form):
@@ -952,18 +955,25 @@ class CaptionUploadForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": ".srt,.vtt,text/vtt,application/x-subrip"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, languages: Sequence[str] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "captions")
         super().__init__(*args, **kwargs)
+        codes = list(languages) if languages else [code for code, _name in settings.LANGUAGES]
         language_field = cast(forms.ChoiceField, self.fields["language"])
-        language_field.choices = [(code, language_name(code)) for code, _name in settings.LANGUAGES]
+        language_field.choices = [(code, language_name(code)) for code in codes]
 
 
 class AltTextForm(AltTextFieldsMixin, forms.Form):
-    def __init__(self, *args: Any, asset: MediaAsset, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        asset: MediaAsset,
+        languages: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.set_alt_languages(languages)
         kwargs.setdefault(
-            "initial",
-            {f"alt_{code}": asset.alt_text_for(code) for code, _name in settings.LANGUAGES},
+            "initial", {f"alt_{code}": asset.alt_text_for(code) for code in self.alt_languages}
         )
         super().__init__(*args, **kwargs)
         self.add_alt_text_fields()

@@ -7,17 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Organization, Policy
+from publishing.languages import language_choices, organization_language_codes
 from publishing.models import Campaign, HashtagSet, StyleGuide, WordRule
+from publishing.validation import organization_publishing_rules
 
 MAX_HASHTAGS = 30
 
 
-def _languages() -> list[tuple[str, str]]:
-    return [(code, str(name)) for code, name in settings.LANGUAGES]
+def _languages(organization: Organization, current: str = "") -> list[tuple[str, str]]:
+    """The languages the organization posts in (not only the interface's), with the
+    guideline's own language kept when it has since left the list."""
+    codes = organization_language_codes(organization_publishing_rules(organization))
+    if current and current not in codes:
+        codes.append(current)
+    return language_choices(codes)
 
 
 class _OrgForm(forms.ModelForm):
@@ -41,7 +47,10 @@ class StyleGuideForm(_OrgForm):
         super().__init__(*args, **kwargs)
         self.fields["language"] = forms.ChoiceField(
             label=_("Language"),
-            choices=[("", _("Every language")), *_languages()],
+            choices=[
+                ("", _("Every language")),
+                *_languages(self.organization, self.instance.language),
+            ],
             required=False,
         )
         policy = self.fields["policy"]
@@ -103,7 +112,9 @@ class WordRuleForm(_OrgForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"] = forms.ChoiceField(label=_("Language"), choices=_languages())
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language"), choices=_languages(self.organization, self.instance.language)
+        )
 
     def clean_phrase(self) -> str:
         phrase = " ".join(str(self.cleaned_data.get("phrase", "")).split())

@@ -1186,7 +1186,9 @@ class StyleGuide(models.Model):
 
     @property
     def language_name(self) -> str:
-        return str(dict(settings.LANGUAGES).get(self.language, self.language))
+        from publishing.languages import language_name  # languages reads these models
+
+        return language_name(self.language) if self.language else ""
 
 
 class HashtagSet(models.Model):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ChannelAccount
-from governance.models import Membership, User
+from governance.models import Membership, Organization, User
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
 from inbox.models import (
@@ -25,6 +25,8 @@ from inbox.models import (
     SavedView,
     Tag,
 )
+from publishing.languages import organization_language_codes
+from publishing.validation import organization_publishing_rules
 
 
 def response_policy_update(
@@ -208,6 +210,15 @@ def priority_word_delete(
         word.delete()
 
 
+def saved_reply_language_codes(organization: Organization, current: str = "") -> list[str]:
+    """The languages a saved reply may be in: those the organization posts in, and the
+    reply's own language when it has since left the list."""
+    codes = organization_language_codes(organization_publishing_rules(organization))
+    if current and current not in codes:
+        codes.append(current)
+    return codes
+
+
 def saved_reply_save(
     *,
     membership: Membership,
@@ -223,6 +234,14 @@ def saved_reply_save(
     title, body = title.strip(), body.strip()
     if not title or not body:
         raise ValidationError(_("Give the saved reply a title and a text."), code="body")
+    allowed = saved_reply_language_codes(
+        membership.organization, saved_reply.language if saved_reply else ""
+    )
+    if language not in allowed:
+        raise ValidationError(
+            _("%(language)s is not a language we publish in.") % {"language": language},
+            code="language",
+        )
     try:
         with transaction.atomic():
             if saved_reply is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from decimal import Decimal
 
 from governance.models import AuditEvent
 from inbox.models import InboxSettings, PriorityWord, ResponsePolicy, SavedReply, SignatureRule
+from publishing.models import PublishingSettings
 
 
 def test_an_admin_sets_the_response_policy(client, personas, login):
@@ -132,6 +134,43 @@ def test_saved_replies_in_several_languages(client, personas, login):
     assert clash.status_code == 400
     client.post(f"/inbox/saved-replies/{swedish.pk}/delete/")
     assert list(SavedReply.objects.values_list("language", flat=True)) == ["fi"]
+
+
+def test_saved_replies_are_in_the_organizations_post_languages(client, personas, login):
+    """Not only the interface's languages: Northern Sámi and Arabic where the organization
+    posts in them; a language it does not post in is refused, the list names them."""
+    org = personas.org
+    PublishingSettings.objects.create(organization=org, languages=["fi", "se", "ar"])
+    login(client, personas.alice)
+    page = client.get("/inbox/saved-replies/").content.decode()
+    found = re.search(r'<select name="language"[^>]*id="id_language".*?</select>', page, re.S)
+    assert found is not None
+    assert set(re.findall(r'value="([^"]*)"', found.group(0))) - {""} == {"fi", "se", "ar"}
+    response = client.post(
+        "/inbox/saved-replies/", {"title": "Giitu", "language": "se", "body": "Giitu {author}!"}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        "/inbox/saved-replies/", {"title": "Shukran", "language": "ar", "body": "شكرا"}
+    )
+    assert response.status_code == 302
+    refused = client.post(
+        "/inbox/saved-replies/", {"title": "Tack", "language": "sv", "body": "Tack!"}
+    )
+    assert refused.status_code == 400
+    assert sorted(SavedReply.objects.values_list("language", flat=True)) == ["ar", "se"]
+    page = client.get("/inbox/saved-replies/").content.decode()
+    assert "Northern Sami" in page and "Arabic" in page
+    # A reply whose language has since left the list keeps it when it is changed.
+    PublishingSettings.objects.filter(organization=org).update(languages=["fi"])
+    sami = SavedReply.objects.get(language="se")
+    response = client.post(
+        f"/inbox/saved-replies/{sami.pk}/",
+        {"title": "Giitu", "language": "se", "body": "Giitu eatnat {author}!"},
+    )
+    assert response.status_code == 302
+    sami.refresh_from_db()
+    assert sami.body == "Giitu eatnat {author}!"
 
 
 def test_another_organizations_saved_reply_is_not_found(client, personas, login):

@@ -157,11 +157,11 @@ def priority_word_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def saved_replies(request: HttpRequest) -> HttpResponse:
     membership = membership_with(request, "inbox.view")
     can_manage = has_perm(membership, "inbox.manage")
-    form = SavedReplyForm()
+    form = SavedReplyForm(organization=membership.organization)
     status = 200
     if request.method == "POST":
         membership = membership_with(request, "inbox.manage")
-        form = SavedReplyForm(request.POST)
+        form = SavedReplyForm(request.POST, organization=membership.organization)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -196,10 +196,10 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
 def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_with(request, "inbox.manage")
     saved = saved_reply_get(membership.organization, pk)
-    form = SavedReplyForm(instance=saved)
+    form = SavedReplyForm(instance=saved, organization=membership.organization)
     status = 200
     if request.method == "POST":
-        form = SavedReplyForm(request.POST, instance=saved)
+        form = SavedReplyForm(request.POST, instance=saved, organization=membership.organization)
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -75,7 +75,8 @@ IMAGE_SEPARATOR = "|"
 
 COLUMNS = ("post", "account", "language", "text", "time", "image", "alt_text", "campaign")
 REQUIRED_COLUMNS = ("account", "language", "text", "time")
-# What people call the columns, in the interface languages, mapped to ours.
+# What people call the columns, in the interface languages (English, Finnish, Swedish,
+# Indonesian, Turkish), mapped to ours.
 COLUMN_ALIASES: dict[str, str] = {
     "post": "post",
     "group": "post",
@@ -110,6 +111,26 @@ COLUMN_ALIASES: dict[str, str] = {
     "campaign": "campaign",
     "kampanja": "campaign",
     "kampanj": "campaign",
+    # Indonesian
+    "unggahan": "post",
+    "akun": "account",
+    "bahasa": "language",
+    "teks": "text",
+    "waktu": "time",
+    "tanggal": "time",
+    "gambar": "image",
+    "teks alternatif": "alt_text",
+    "kampanye": "campaign",
+    # Turkish
+    "gönderi": "post",
+    "hesap": "account",
+    "dil": "language",
+    "metin": "text",
+    "zaman": "time",
+    "tarih": "time",
+    "görsel": "image",
+    "alternatif metin": "alt_text",
+    "kampanya": "campaign",
 }
 
 # Date formats people type, tried in order after ISO 8601. Day-first, as in Europe;

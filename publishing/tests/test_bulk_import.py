@@ -419,3 +419,25 @@ def test_posts_made_in_bulk_are_audited_like_one_by_one_and_the_chain_holds(team
     ]
     assert AuditEvent.objects.filter(action="post.created").count() == 5
     assert audit_verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["unggahan", "akun", "bahasa", "teks", "waktu"],  # Indonesian
+        ["Gönderi", "Hesap", "Dil", "Metin", "Zaman"],  # Turkish
+    ],
+)
+def test_the_columns_may_be_named_in_indonesian_or_turkish(team, header):
+    at = future().strftime("%Y-%m-%d %H:%M")
+    content = csv_bytes([header, ["1", "city-news", "fi", "Kirjasto aukeaa.", at]])
+    report = import_read(membership=team.alice, file_name="posts.csv", content=content)
+    row = report.rows[0]
+    assert (row.post_key, row.account, row.language, row.text) == (
+        "1",
+        "city-news",
+        "fi",
+        "Kirjasto aukeaa.",
+    )
+    assert not row.problems
+    assert row.at is not None

@@ -3,12 +3,21 @@ how a word rule finds a word in a text."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.models import AuditEvent, Policy
-from publishing.models import Campaign, HashtagSet, StyleGuide, WordRule, WordSeverity
+from publishing.models import (
+    Campaign,
+    HashtagSet,
+    PublishingSettings,
+    StyleGuide,
+    WordRule,
+    WordSeverity,
+)
 from publishing.selectors_guidelines import hashtag_present, word_hits, word_rule_matches
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +210,37 @@ def test_the_guidelines_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(PAGE).content.decode()
     assert "Policy 3" in page and "Campaign 3" in page
+
+
+def test_guidelines_are_in_the_organizations_post_languages(team, client, login):
+    """Not only the interface's languages: a Northern Sámi guide and an Arabic word rule,
+    in an organization that posts in them; a language it does not post in is refused."""
+    org = team.alice.organization
+    PublishingSettings.objects.create(organization=org, languages=["fi", "sv", "se", "ar"])
+    login(client, team.alice.user)
+    page = client.get(PAGE).content.decode()
+    for name in ("guide-language", "word-language"):
+        found = re.search(rf'<select name="{name}".*?</select>', page, re.S)
+        assert found is not None, name
+        offered = set(re.findall(r'value="([^"]*)"', found.group(0)))
+        assert offered - {""} == {"fi", "sv", "se", "ar"}
+    response = client.post(
+        PAGE, {"kind": "guide", "guide-language": "se", "guide-text": "Čále čielgasit."}
+    )
+    assert response.status_code == 302
+    assert StyleGuide.objects.get(organization=org).language == "se"
+    response = client.post(
+        PAGE,
+        {"kind": "word", "word-language": "ar", "word-phrase": "عميل", "word-severity": "banned"},
+    )
+    assert response.status_code == 302
+    rule_ar = WordRule.objects.get(organization=org)
+    assert rule_ar.language == "ar"
+    assert "عميل" in client.get(PAGE).content.decode()
+    response = client.post(
+        PAGE,
+        {"kind": "word", "word-language": "tr", "word-phrase": "kunde", "word-severity": "banned"},
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert WordRule.objects.filter(organization=org).count() == 1

@@ -10,7 +10,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from publishing.models import MediaAsset
+from publishing.models import MediaAsset, PublishingSettings
 from publishing.services.media import media_public_url
 from publishing.tests.fixtures import draft, make_image, png_bytes
 
@@ -118,3 +118,30 @@ def test_a_signed_public_address_serves_the_image_without_login_until_it_expires
     assert client.get("/publishing/media/public/forged/").status_code == 404
     with time_machine.travel(timezone.now() + timedelta(hours=49)):
         assert client.get(path).status_code == 404
+
+
+def test_alt_text_is_in_the_organizations_post_languages(client, personas, login, team, media_root):
+    """The library offers alt text in the languages the organization posts in (Northern
+    Sámi and Arabic here), not only the interface's; a language it already has text in
+    stays on the page after the organization drops it."""
+    PublishingSettings.objects.create(organization=personas.org, languages=["fi", "se", "ar"])
+    login(client, personas.bob)
+    page = client.get(LIBRARY).content.decode()
+    assert 'name="alt_se"' in page and 'name="alt_ar"' in page
+    assert 'name="alt_sv"' not in page
+    upload = SimpleUploadedFile("door.png", png_bytes(), content_type="image/png")
+    response = client.post(
+        LIBRARY, {"file": upload, "alt_fi": "Kirjaston ovi", "alt_se": "Girjerádjo uksa"}
+    )
+    assert response.status_code == 302
+    asset = MediaAsset.objects.get()
+    assert asset.alt_text_for("se") == "Girjerádjo uksa"
+    detail = f"{LIBRARY}{asset.pk}/"
+    page = client.get(detail).content.decode()
+    assert "Alt text in Northern Sami" in page and "Alt text in Arabic" in page
+    client.post(detail, {"alt_fi": "Kirjaston ovi", "alt_se": "Girjerádjo uksa", "alt_ar": "باب"})
+    asset.refresh_from_db()
+    assert asset.alt_text_for("ar") == "باب"
+    PublishingSettings.objects.filter(organization=personas.org).update(languages=["fi"])
+    page = client.get(detail).content.decode()
+    assert "Alt text in Northern Sami" in page and "Girjerádjo uksa" in page

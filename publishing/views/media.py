@@ -3,7 +3,6 @@ language, serve them to the organization's own pages, remove them."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,24 +23,36 @@ from publishing.forms import (
     VideoUploadForm,
     language_name,
 )
+from publishing.languages import organization_language_codes
 from publishing.models import MediaAsset
 from publishing.selectors import media_asset_get_for_user, media_assets_for_membership
 from publishing.services import media as media_services
 from publishing.services import video as video_services
-from publishing.validation import publishing_rules
+from publishing.validation import organization_publishing_rules, publishing_rules
 from publishing.video_fit import video_fits
 from publishing.views.posts import render_page
 
 IMAGES_PER_PAGE = 48
 
 
-def _languages() -> list[tuple[str, str]]:
-    return [(code, language_name(code)) for code, _name in settings.LANGUAGES]
+def _codes(membership: Membership, asset: MediaAsset | None = None) -> list[str]:
+    """The languages the organization posts in (its own list, not only the interface's),
+    and those ``asset`` already has alt text or captions in."""
+    codes = organization_language_codes(organization_publishing_rules(membership.organization))
+    if asset is not None:
+        had = [alt.language for alt in asset.alt_texts.all()]
+        had += [caption.language for caption in asset.captions.all()]
+        codes += [code for code in dict.fromkeys(had) if code not in codes]
+    return codes
 
 
-def _alt_rows(asset: MediaAsset) -> list[tuple[str, str, str]]:
+def _languages(codes: list[str]) -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in codes]
+
+
+def _alt_rows(asset: MediaAsset, codes: list[str]) -> list[tuple[str, str, str]]:
     """``(code, language, alt text)`` for every language, "" where there is none."""
-    return [(code, name, asset.alt_text_for(code)) for code, name in _languages()]
+    return [(code, name, asset.alt_text_for(code)) for code, name in _languages(codes)]
 
 
 @login_required
@@ -50,12 +61,13 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     require_perm(membership, "posts.view")
     can_write = has_perm(membership, "posts.write")
-    form = MediaUploadForm()
-    video_form = VideoUploadForm()
+    codes = _codes(membership)
+    form = MediaUploadForm(languages=codes)
+    video_form = VideoUploadForm(languages=codes)
     status = 200
     if request.method == "POST" and request.POST.get("upload") == "video":
         require_perm(membership, "posts.write")
-        video_form = VideoUploadForm(request.POST, request.FILES)
+        video_form = VideoUploadForm(request.POST, request.FILES, languages=codes)
         if video_form.is_valid():
             try:
                 asset = video_services.media_video_upload(
@@ -80,7 +92,7 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
         status = 400
     elif request.method == "POST":
         require_perm(membership, "posts.write")
-        form = MediaUploadForm(request.POST, request.FILES)
+        form = MediaUploadForm(request.POST, request.FILES, languages=codes)
         if form.is_valid():
             try:
                 asset = media_services.media_asset_upload(
@@ -106,7 +118,7 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "video_form": video_form,
             "page": page,
-            "rows": [(asset, _alt_rows(asset)) for asset in page.object_list],
+            "rows": [(asset, _alt_rows(asset, codes)) for asset in page.object_list],
             "can_write": can_write,
             "require_alt_text": publishing_rules(membership.organization_id).require_alt_text,
         },
@@ -120,11 +132,12 @@ def media_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     membership = request_membership(request)
     require_perm(membership, "posts.view")
     asset = media_asset_get_for_user(membership, pk)
-    form = AltTextForm(asset=asset)
+    codes = _codes(membership, asset)
+    form = AltTextForm(asset=asset, languages=codes)
     status = 200
     if request.method == "POST":
         require_perm(membership, "posts.write")
-        form = AltTextForm(request.POST, asset=asset)
+        form = AltTextForm(request.POST, asset=asset, languages=codes)
         if form.is_valid():
             try:
                 for language, text in form.changed_texts().items():
@@ -142,7 +155,8 @@ def media_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Alt text saved."))
                 return redirect("publishing:media_detail", pk=asset.pk)
         status = 400
-    return _render_detail(request, membership, asset, form, CaptionUploadForm(), status)
+    caption_form = CaptionUploadForm(languages=codes)
+    return _render_detail(request, membership, asset, form, caption_form, status)
 
 
 @login_required
@@ -153,7 +167,8 @@ def media_captions_view(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(membership, "posts.view")
     asset = media_asset_get_for_user(membership, pk)
     require_perm(membership, "posts.write")
-    caption_form = CaptionUploadForm(request.POST, request.FILES)
+    codes = _codes(membership, asset)
+    caption_form = CaptionUploadForm(request.POST, request.FILES, languages=codes)
     if caption_form.is_valid():
         try:
             video_services.media_caption_set(
@@ -173,7 +188,8 @@ def media_captions_view(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"language": language_name(caption_form.cleaned_data["language"])},
             )
             return redirect("publishing:media_detail", pk=asset.pk)
-    return _render_detail(request, membership, asset, AltTextForm(asset=asset), caption_form, 400)
+    alt_form = AltTextForm(asset=asset, languages=codes)
+    return _render_detail(request, membership, asset, alt_form, caption_form, 400)
 
 
 def _render_detail(
@@ -190,6 +206,7 @@ def _render_detail(
         .order_by("-variant__post__created_at")
     )
     captions = {caption.language: caption for caption in asset.captions.all()}
+    codes = form.alt_languages
     return render_page(
         request,
         "publishing/media/detail.html",
@@ -197,11 +214,11 @@ def _render_detail(
             "asset": asset,
             "form": form,
             "caption_form": caption_form,
-            "caption_rows": [(code, name, captions.get(code)) for code, name in _languages()],
-            "alt_rows": _alt_rows(asset),
+            "caption_rows": [(code, name, captions.get(code)) for code, name in _languages(codes)],
+            "alt_rows": _alt_rows(asset, codes),
             # The picture on this page is described in the reader's language where possible.
             "display_alt": asset.alt_text_for(translation.get_language() or "")
-            or next((alt for _code, _name, alt in _alt_rows(asset) if alt), ""),
+            or next((alt for _code, _name, alt in _alt_rows(asset, codes) if alt), ""),
             "uses": list(uses),
             "fits": video_fits(asset) if asset.is_video else [],
             "can_write": has_perm(membership, "posts.write"),

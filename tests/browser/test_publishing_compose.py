@@ -108,9 +108,10 @@ def test_bilingual_post_with_an_image_through_two_stage_approval(
     log_in(page, eeva)
     visit(page, "/publishing/media/")
     page.get_by_label("Image file").set_input_files(str(png(tmp_path)))
-    page.get_by_label("Alt text in Finnish").fill("Kirjaston pääovi aamulla")
-    page.get_by_label("Alt text in Swedish").fill("Bibliotekets huvuddörr på morgonen")
-    page.get_by_role("button", name="Upload").click()
+    # The image form's own fields: the video form below has alt text fields too.
+    page.locator("#id_alt_fi").fill("Kirjaston pääovi aamulla")
+    page.locator("#id_alt_sv").fill("Bibliotekets huvuddörr på morgonen")
+    page.get_by_role("button", name="Upload", exact=True).click()
     settle(page)
     assert page.get_by_text("library-door.png is in the library.").is_visible()
 
