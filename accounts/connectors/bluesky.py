@@ -447,7 +447,7 @@ class BlueskyConnector(Connector):
             headers["Authorization"] = f"Bearer {token}"
         if content_type:
             headers["Content-Type"] = content_type
-        if hasattr(data, "seek"):
+        if data is not None and not isinstance(data, bytes):
             # A streamed file sent again (after renewing the session) starts from its start.
             data.seek(0)
         try:

@@ -123,6 +123,7 @@ def test_the_multipart_body_is_what_a_form_would_send(tmp_path):
         f"Content-Type: {body.content_type}\r\n\r\n".encode() + whole
     )
     parts = list(message.iter_parts())
-    assert parts[0].get_payload(decode=True).decode() == 'Sillan "kuvaus"'
+    description = parts[0].get_payload(decode=True)
+    assert isinstance(description, bytes) and description.decode() == 'Sillan "kuvaus"'
     assert parts[1].get_filename() == "silta.mp4"
     assert parts[1].get_payload(decode=True) == (tmp_path / "silta.mp4").read_bytes()
