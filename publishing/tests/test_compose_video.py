@@ -67,8 +67,8 @@ def test_the_video_picker_shows_poster_length_and_captions_where_videos_go(
     assert "Captions: sv" in page
     # The sandbox takes no video: no video field there; the image list has no video.
     assert f'name="{sandbox}-video"' not in page
-    assert f'value="{image.pk}"' in page
-    assert f'name="images" value="{video.pk}"' not in page
+    assert f'data-library-pick="{image.pk}"' in page
+    assert f'data-library-pick="{video.pk}"' not in page
 
 
 def test_a_chosen_video_is_saved_and_needs_captions_before_review(
@@ -171,3 +171,64 @@ def test_the_api_lists_videos_with_length_poster_and_captions(
     assert row["duration_ms"] == 3000
     assert row["caption_languages"] == ["fi"]
     assert row["poster_url"] == f"/publishing/media/{video.pk}/poster/"
+
+
+def test_the_api_puts_a_video_on_a_variant_and_says_what_the_network_refuses(
+    client,
+    personas,
+    team,
+    login,
+    media_root,
+    youtube_account,
+    videos,  # noqa: F811
+):
+    video = media_video_upload(membership=team.alice, file=_uploaded(videos["landscape"]))
+    login(client, personas.alice)
+    body = client.post(
+        "/api/v1/posts/",
+        {
+            "title": "Video",
+            "variants": [
+                {
+                    "channel_account": youtube_account.pk,
+                    "language": "fi",
+                    "text": "Uusi kirjasto",
+                    "media": [{"asset": video.pk}],
+                },
+                {
+                    "channel_account": personas.bob_account.pk,
+                    "language": "fi",
+                    "text": "Uusi kirjasto",
+                    "media": [{"asset": video.pk}],
+                },
+            ],
+        },
+        content_type="application/json",
+    ).json()
+    by_account = {v["channel_account"]: v for v in body["variants"]}
+    assert [m["asset"] for m in by_account[youtube_account.pk]["media"]] == [video.pk]
+    youtube_problems = by_account[youtube_account.pk]["problems"]
+    assert youtube_problems == ["The video landscape.mp4 has no captions in Finnish."]
+    # The Sandbox takes no video: the API says so in words.
+    assert (
+        "This network does not take videos here."
+        in (by_account[personas.bob_account.pk]["problems"])
+    )
+    theirs = media_video_upload(membership=team.charlie, file=_uploaded(videos["landscape"]))
+    response = client.post(
+        "/api/v1/posts/",
+        {
+            "title": "Video",
+            "variants": [
+                {
+                    "channel_account": youtube_account.pk,
+                    "language": "fi",
+                    "text": "x",
+                    "media": [{"asset": theirs.pk}],
+                }
+            ],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "is not in your organization's media library" in response.content.decode()
