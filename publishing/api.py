@@ -484,11 +484,16 @@ class MediaListView(generics.GenericAPIView[Any]):
 
     def get_queryset(self) -> Any:
         membership = _membership(self.request, "posts.view")
-        return media_assets_for_membership(membership).order_by("-created_at", "-pk")
+        return (
+            media_assets_for_membership(membership)
+            .prefetch_related("captions")
+            .order_by("-created_at", "-pk")
+        )
 
     @extend_schema(
         summary="Media library",
-        description="The organization's images, newest first, with their alt text.",
+        description="The organization's images and videos, newest first, with their alt "
+        "text; a video also with its length, poster frame and caption languages.",
         responses={200: MediaAssetSerializer(many=True), **READ_ERRORS},
         tags=["media"],
     )

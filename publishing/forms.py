@@ -514,8 +514,20 @@ class VariantForm(forms.Form):
                 strip=False,
                 widget=forms.Textarea(attrs={"rows": 3, "cols": 40, **text_attrs}),
             )
-        choices = [(key, str(asset)) for key, asset in self.assets.items()]
+        choices = [(key, str(asset)) for key, asset in self.assets.items() if not asset.is_video]
         images = bool(self.capabilities and self.capabilities.images)
+        if self.capabilities and self.capabilities.videos:
+            # One video per version, with the first post (networks that take videos).
+            self.fields["video"] = forms.ChoiceField(
+                label=_("Video (%(language)s, %(account)s)") % where,
+                choices=[("", _("No video"))]
+                + [(key, str(asset)) for key, asset in self.assets.items() if asset.is_video],
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": _("That video is not in your organization's library.")
+                },
+            )
         for index in range(self.part_count + 1):
             if images:
                 self.fields[f"media_{index}"] = forms.MultipleChoiceField(
@@ -722,9 +734,22 @@ class VariantForm(forms.Form):
             return []
         chosen = {str(value) for value in (self[name].value() or [])}
         auto_id = self[name].auto_id
+        images = [(key, asset) for key, asset in self.assets.items() if not asset.is_video]
         return [
             (asset, key in chosen, f"{auto_id}_{position}", asset.alt_text_for(self.language))
-            for position, (key, asset) in enumerate(self.assets.items())
+            for position, (key, asset) in enumerate(images)
+        ]
+
+    def video_options(self) -> list[tuple[MediaAsset, bool, str]]:
+        """``(video, chosen, input id)`` for the video field (empty: none offered)."""
+        if "video" not in self.fields:
+            return []
+        chosen = self.raw("video")
+        auto_id = self["video"].auto_id
+        videos = [(key, asset) for key, asset in self.assets.items() if asset.is_video]
+        return [
+            (asset, key == chosen, f"{auto_id}_{position}")
+            for position, (key, asset) in enumerate(videos, start=1)
         ]
 
     def focus(self, auto_id: str) -> None:
@@ -747,7 +772,18 @@ class VariantForm(forms.Form):
         for index in range(self.part_count + 1):
             name = f"media_{index}"
             values = (self[name].value() or []) if name in self.fields else []
-            media.append([self.assets[str(v)] for v in values if str(v) in self.assets])
+            media.append(
+                [
+                    self.assets[str(v)]
+                    for v in values
+                    if str(v) in self.assets and not self.assets[str(v)].is_video
+                ]
+            )
+        video = self.assets.get(self.raw("video")) if "video" in self.fields else None
+        if video is not None and video.is_video:
+            if not media:
+                media.append([])
+            media[0].insert(0, video)
         visibility = self.raw("visibility", Visibility.PUBLIC)
         if visibility not in Visibility.values:
             visibility = Visibility.PUBLIC
@@ -811,7 +847,10 @@ def initial_for(composed: ComposedVariant) -> dict[str, Any]:
     for number, text in enumerate(composed.texts[1:], start=1):
         initial[f"part_{number}"] = text
     for index, images in enumerate(composed.media):
-        initial[f"media_{index}"] = [str(asset.pk) for asset in images]
+        initial[f"media_{index}"] = [str(asset.pk) for asset in images if not asset.is_video]
+        videos = [str(asset.pk) for asset in images if asset.is_video]
+        if index == 0 and videos:
+            initial["video"] = videos[0]
     return initial
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -395,13 +396,15 @@ class _AccountField(serializers.PrimaryKeyRelatedField[Any]):
 class _AssetField(serializers.PrimaryKeyRelatedField[Any]):
     default_error_messages = {
         "does_not_exist": gettext_lazy(
-            "Image {pk_value} is not in your organization's media library."
+            "Image or video {pk_value} is not in your organization's media library."
         ),
-        "incorrect_type": gettext_lazy("Give the image's id."),
+        "incorrect_type": gettext_lazy("Give the image's or video's id."),
     }
 
     def get_queryset(self) -> Any:
-        return media_assets_for_membership(_membership(self.context)).filter(kind="image")
+        return media_assets_for_membership(_membership(self.context)).filter(
+            kind__in=("image", "video")
+        )
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -411,7 +414,10 @@ class _CampaignField(serializers.PrimaryKeyRelatedField[Any]):
 
 
 class MediaSlotInputSerializer(serializers.Serializer[Any]):
-    asset = _AssetField(help_text="Media library image id.")
+    asset = _AssetField(
+        help_text="Media library image or video id (a video goes with the first post, alone "
+        "where the network says so)."
+    )
     thread_index = serializers.IntegerField(
         min_value=0,
         max_value=MAX_THREAD_PARTS,
@@ -578,6 +584,12 @@ class PostRangeSerializer(serializers.Serializer[Any]):
 
 class MediaAssetSerializer(serializers.ModelSerializer[MediaAsset]):
     alt_texts = serializers.SerializerMethodField(help_text="Language code → alt text.")
+    caption_languages = serializers.SerializerMethodField(
+        help_text="Video only: the languages it has captions in."
+    )
+    poster_url = serializers.SerializerMethodField(
+        help_text="Video only: the address of its poster frame (empty when none)."
+    )
 
     class Meta:
         model = MediaAsset
@@ -591,8 +603,24 @@ class MediaAssetSerializer(serializers.ModelSerializer[MediaAsset]):
             "sha256",
             "created_at",
             "alt_texts",
+            "kind",
+            "duration_ms",
+            "caption_languages",
+            "poster_url",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_caption_languages(self, asset: MediaAsset) -> list[str]:
+        if not asset.is_video:
+            return []
+        return sorted(caption.language for caption in asset.captions.all())
+
+    @extend_schema_field(serializers.CharField())
+    def get_poster_url(self, asset: MediaAsset) -> str:
+        if not asset.is_video or not asset.poster:
+            return ""
+        return reverse("publishing:media_poster", args=[asset.pk])
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_alt_texts(self, asset: MediaAsset) -> dict[str, str]:

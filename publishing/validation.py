@@ -216,7 +216,9 @@ def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[P
             where = "images" if message in about_images else "text"
             problems.append(Problem(prefix + message, where, index))
     if require_alt_text:
-        for number, slot in enumerate(variant.media.all(), start=1):
+        # Images only: a video's own rule is captions (below).
+        images = [slot for slot in variant.media.all() if not slot.asset.is_video]
+        for number, slot in enumerate(images, start=1):
             if not slot.asset.alt_text_for(variant.language).strip():
                 problems.append(
                     Problem(
@@ -232,7 +234,7 @@ def variant_problem_items(variant: Variant, *, require_alt_text: bool) -> list[P
                     )
                 )
     videos = [slot for slot in variant.media.all() if slot.asset.is_video]
-    if videos and publishing_rules(variant.post.organization_id).require_captions:
+    if videos and publishing_rules(account.organization_id).require_captions:
         for slot in videos:
             if not any(c.language == variant.language for c in slot.asset.captions.all()):
                 problems.append(

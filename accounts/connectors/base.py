@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.db import models
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import http
@@ -453,6 +453,8 @@ class HealthResult:
 class Capabilities:
     publish: bool = True
     images: bool = False
+    # Takes a video (which, how large and how long: ``Limits.video_*``).
+    videos: bool = False
     alt_text: bool = False
     replies: bool = False
     threads: bool = False
@@ -487,6 +489,14 @@ class Limits:
     alt_text_max: int = 0
     image_mime_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
     characters_per_url: int = 23
+    # Videos (where ``Capabilities.videos``): at most ``max_videos`` per post, of these
+    # types, this large (0: no limit) and this long in seconds (0: no limit); with
+    # ``video_alone`` a post with a video has no images beside it.
+    max_videos: int = 1
+    video_mime_types: tuple[str, ...] = ("video/mp4",)
+    max_video_bytes: int = 0
+    max_video_seconds: int = 0
+    video_alone: bool = True
 
 
 @dataclass(frozen=True)
@@ -724,8 +734,9 @@ class Connector:
             return self.limits
         known = {name for name in Limits.__dataclass_fields__ if name != "text_counting"}
         values = {k: v for k, v in reported.items() if k in known}
-        if "image_mime_types" in values:
-            values["image_mime_types"] = tuple(values["image_mime_types"])
+        for name in ("image_mime_types", "video_mime_types"):
+            if name in values:
+                values[name] = tuple(values[name])
         return Limits(**{**self.limits.__dict__, **values})
 
     def text_length(self, text: str, *, account: ChannelAccount | None = None) -> int:
@@ -751,15 +762,37 @@ class Connector:
                 gettext("The text is %(length)d characters long; the limit is %(limit)d.")
                 % {"length": length, "limit": limits.max_text}
             )
-        if request.media:
+        images = [item for item in request.media if not item.is_video]
+        videos = [item for item in request.media if item.is_video]
+        if images:
             if not caps.images:
                 problems.append(gettext("This network does not take images here."))
-            elif len(request.media) > limits.max_media:
+            elif len(images) > limits.max_media:
                 problems.append(
                     gettext("Attach at most %(limit)d images.") % {"limit": limits.max_media}
                 )
-            for number, item in enumerate(request.media, start=1):
-                problems.extend(self._media_problems(number, item, limits))
+        if videos:
+            if not caps.videos:
+                problems.append(gettext("This network does not take videos here."))
+            else:
+                if len(videos) > limits.max_videos:
+                    problems.append(
+                        ngettext(
+                            "Attach at most %(limit)d video.",
+                            "Attach at most %(limit)d videos.",
+                            limits.max_videos,
+                        )
+                        % {"limit": limits.max_videos}
+                    )
+                if images and limits.video_alone:
+                    problems.append(
+                        gettext("On this network a video goes alone: remove the images.")
+                    )
+        for number, item in enumerate(images, start=1):
+            problems.extend(self._media_problems(number, item, limits))
+        if caps.videos:
+            for number, item in enumerate(videos, start=1):
+                problems.extend(self._video_problems(number, item, limits))
         if request.reply_to is not None and not caps.replies:
             problems.append(gettext("This network does not take replies from us."))
         if request.content_warning and not caps.content_warning:
@@ -769,6 +802,32 @@ class Connector:
                 problems.append(gettext("This network does not take direct messages from us."))
         elif request.visibility != "public" and not caps.visibility:
             problems.append(gettext("On this network every post is public."))
+        return problems
+
+    def _video_problems(self, number: int, item: MediaItem, limits: Limits) -> list[str]:
+        """What this network would refuse about a video (type, size, length, description)."""
+        problems: list[str] = []
+        if item.mime_type not in limits.video_mime_types:
+            problems.append(
+                gettext("Video %(number)d is a %(type)s file, which this network does not take.")
+                % {"number": number, "type": item.mime_type}
+            )
+        if limits.max_video_bytes and item.size_bytes > limits.max_video_bytes:
+            problems.append(
+                gettext("Video %(number)d is larger than %(limit)d MB.")
+                % {"number": number, "limit": max(1, limits.max_video_bytes // (1024 * 1024))}
+            )
+        if limits.max_video_seconds and item.duration_ms > limits.max_video_seconds * 1000:
+            problems.append(
+                gettext("Video %(number)d is longer than %(limit)s; this network takes no more.")
+                % {"number": number, "limit": _duration_words(limits.max_video_seconds)}
+            )
+        too_long = limits.alt_text_max and len(item.alt_text) > limits.alt_text_max
+        if self.capabilities.alt_text and too_long:
+            problems.append(
+                gettext("The description of video %(number)d is over %(limit)d characters.")
+                % {"number": number, "limit": limits.alt_text_max}
+            )
         return problems
 
     # Mastodon counts the content warning into the status length.
@@ -793,3 +852,14 @@ class Connector:
                 % {"number": number, "limit": limits.alt_text_max}
             )
         return problems
+
+
+def _duration_words(seconds: int) -> str:
+    """ "3 minutes", "90 seconds", "1 hour" (the largest whole unit)."""
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}

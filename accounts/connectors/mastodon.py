@@ -25,7 +25,10 @@ statuses,media,notifications,accounts,instance}.md``, ``client/quotes.md``,
 from __future__ import annotations
 
 import hmac
+import io
+import os
 import re
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -298,6 +301,7 @@ class MastodonConnector(Connector):
     capabilities = Capabilities(
         publish=True,
         images=True,
+        videos=True,
         alt_text=True,
         replies=True,
         threads=True,
@@ -323,6 +327,12 @@ class MastodonConnector(Connector):
         alt_text_max=1500,
         image_mime_types=("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"),
         characters_per_url=23,
+        # docs.joinmastodon.org/methods/instance/#v2 configuration.media_attachments:
+        # video_size_limit (99 MB by default since 4.3), the instance says at connect time.
+        max_videos=1,
+        video_mime_types=("video/mp4", "video/webm", "video/quicktime"),
+        max_video_bytes=99 * 1024 * 1024,
+        video_alone=True,
     )
     _warning_counts_as_text = True
     inbox_page_size = INBOX_PAGE_SIZE
@@ -573,6 +583,7 @@ class MastodonConnector(Connector):
             ("max_media", statuses.get("max_media_attachments")),
             ("characters_per_url", statuses.get("characters_reserved_per_url")),
             ("max_image_bytes", media.get("image_size_limit")),
+            ("max_video_bytes", media.get("video_size_limit")),
             ("alt_text_max", media.get("description_limit")),
         ):
             if isinstance(value, int) and value > 0:
@@ -582,6 +593,11 @@ class MastodonConnector(Connector):
         ]
         if mime_types:
             limits["image_mime_types"] = mime_types
+        video_types = [
+            m for m in media.get("supported_mime_types") or [] if str(m).startswith("video/")
+        ]
+        if video_types:
+            limits["video_mime_types"] = video_types
         domain = str(body.get("domain") or body.get("uri") or "")
         # Some servers write ``uri`` as an address rather than a bare domain.
         domain = urlsplit(domain).netloc if "://" in domain else domain.strip("/")
@@ -671,14 +687,38 @@ class MastodonConnector(Connector):
         An upload is not a post: if it fails midway, the orphan is harmless, so
         failures here are transient rather than unknown outcomes."""
         extension = item.mime_type.split("/")[-1] if "/" in item.mime_type else "bin"
-        response = self._request(
-            "POST",
-            account.server_url,
-            "/api/v2/media",
-            token=token,
-            files={"file": (item.filename or f"image.{extension}", item.content, item.mime_type)},
-            data={"description": item.alt_text} if item.alt_text else None,
-        )
+        if item.is_video:
+            # Streamed from the file as multipart: never the whole video in memory.
+            try:
+                body = MultipartFile(
+                    fields={"description": item.alt_text} if item.alt_text else {},
+                    name="file",
+                    filename=item.filename or f"video.{extension}",
+                    content_type=item.mime_type,
+                    path=item.path,
+                )
+            except OSError as exc:
+                raise Rejected(gettext("the video file is missing"), detail=str(exc)) from exc
+            with body:
+                response = self._request(
+                    "POST",
+                    account.server_url,
+                    "/api/v2/media",
+                    token=token,
+                    headers={"Content-Type": body.content_type},
+                    data=body,
+                )
+        else:
+            response = self._request(
+                "POST",
+                account.server_url,
+                "/api/v2/media",
+                token=token,
+                files={
+                    "file": (item.filename or f"image.{extension}", item.content, item.mime_type)
+                },
+                data={"description": item.alt_text} if item.alt_text else None,
+            )
         media = self._json(response)
         if not isinstance(media, dict) or not media.get("id"):
             raise TransientError(detail="Media answer without an id")
@@ -693,7 +733,9 @@ class MastodonConnector(Connector):
             if polled.status == 200:
                 return media_id
         raise TransientError(
-            gettext("The network is still processing an image. We will try again.")
+            gettext("The network is still processing a video. We will try again.")
+            if item.is_video
+            else gettext("The network is still processing an image. We will try again.")
         )
 
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
@@ -1067,3 +1109,83 @@ def _local_domain(account: ChannelAccount) -> str:
     if account.handle.count("@") == 2:
         return account.handle.rsplit("@", 1)[-1]
     return urlsplit(account.server_url).netloc
+
+
+class MultipartFile:
+    """A ``multipart/form-data`` body read from disk piece by piece (``requests`` streams
+    any object with ``read``; ``__len__`` gives it the Content-Length): the form fields,
+    then one file part whose bytes come straight from ``path``."""
+
+    def __init__(
+        self,
+        *,
+        fields: Mapping[str, str],
+        name: str,
+        filename: str,
+        content_type: str,
+        path: str,
+    ) -> None:
+        self.boundary = f"govsocial-{secrets.token_hex(16)}"
+        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+        head = b""
+        for key, value in fields.items():
+            head += (
+                (
+                    f"--{self.boundary}\r\n"
+                    f'Content-Disposition: form-data; name="{_quote_field(key)}"\r\n\r\n'
+                ).encode()
+                + value.encode("utf-8")
+                + b"\r\n"
+            )
+        head += (
+            f"--{self.boundary}\r\n"
+            f'Content-Disposition: form-data; name="{_quote_field(name)}"; '
+            f'filename="{_quote_field(filename)}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        size = os.fstat(self._file.fileno()).st_size
+        self._parts: list[Any] = [io.BytesIO(head), self._file, io.BytesIO(tail)]
+        self._length = len(head) + size + len(tail)
+        self._index = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        chunks: list[bytes] = []
+        wanted = size if size is not None and size >= 0 else None
+        while self._index < len(self._parts):
+            chunk = self._parts[self._index].read(-1 if wanted is None else wanted)
+            if chunk:
+                chunks.append(chunk)
+                if wanted is not None:
+                    wanted -= len(chunk)
+                    if wanted <= 0:
+                        break
+            else:
+                self._index += 1
+        return b"".join(chunks)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Back to the start only (a resend after a failure)."""
+        if offset != 0 or whence != 0:
+            raise io.UnsupportedOperation("MultipartFile seeks to its start only")
+        for part in self._parts:
+            part.seek(0)
+        self._index = 0
+        return 0
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> MultipartFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _quote_field(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "").replace("\n", "")

@@ -282,6 +282,7 @@ class TikTokConnector(Connector):
     label = _("TikTok")
     connect_method = "oauth"
     capabilities = Capabilities(
+        videos=True,
         publish=True,
         images=True,
         alt_text=False,
@@ -310,6 +311,11 @@ class TikTokConnector(Connector):
         max_media=1,
         max_image_bytes=0,
         image_mime_types=VIDEO_MIME_TYPES,
+        max_videos=1,
+        video_mime_types=VIDEO_MIME_TYPES,
+        # doc/content-posting-api-media-transfer-guide: "Maximum video size: 4GB".
+        max_video_bytes=4 * 1024**3,
+        video_alone=True,
     )
 
     # --- plumbing -------------------------------------------------------------------
@@ -727,12 +733,9 @@ class TikTokConnector(Connector):
                 gettext("The text is %(length)d characters long; the limit is %(limit)d.")
                 % {"length": _utf16_len(request.text), "limit": TITLE_MAX}
             )
-        for item in videos:
-            if item.mime_type not in VIDEO_MIME_TYPES:
-                problems.append(
-                    gettext("The video is a %(type)s file, which TikTok does not take.")
-                    % {"type": item.mime_type}
-                )
+        limits = self.limits_for(account)
+        for number, item in enumerate(videos, start=1):
+            problems.extend(self._video_problems(number, item, limits))
         level = str((request.options or {}).get("privacy_level") or "")
         if not level:
             problems.append(gettext("Choose who can see the video on TikTok."))

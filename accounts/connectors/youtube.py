@@ -103,6 +103,17 @@ MAX_INBOX_PAGES = 5
 WEB_URL = "https://www.youtube.com"
 PRIVACY_STATUSES = ("private", "unlisted", "public")
 TITLE_MAX = 100
+VIDEO_MIME_TYPES = (
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "video/x-msvideo",
+    "video/mpeg",
+    "video/x-matroska",
+)
+# Without a privacy choice from the composer, an upload is private: the team makes it
+# public on YouTube after checking it (never public by accident).
+DEFAULT_PRIVACY = "private"
 DESCRIPTION_MAX = 5000
 # developers.google.com/youtube/v3/docs/comments#snippet.textOriginal
 COMMENT_MAX = 10_000
@@ -261,6 +272,7 @@ class YouTubeConnector(Connector):
     capabilities = Capabilities(
         publish=True,
         images=False,
+        videos=True,
         replies=True,
         inbox=True,
         moderation=True,
@@ -270,7 +282,17 @@ class YouTubeConnector(Connector):
         lookup_recent=True,
         refresh_credentials=True,
     )
-    limits = Limits(max_text=DESCRIPTION_MAX, max_media=1)
+    # videos/insert: "Maximum file size: 256GB; accepted media MIME types: video/*,
+    # application/octet-stream"; 12 hours at most (support.google.com/youtube/answer/71673).
+    limits = Limits(
+        max_text=DESCRIPTION_MAX,
+        max_media=1,
+        max_videos=1,
+        video_mime_types=VIDEO_MIME_TYPES,
+        max_video_bytes=256 * 1024**3,
+        max_video_seconds=12 * 3600,
+        video_alone=True,
+    )
     refresh_ahead = timedelta(minutes=15)
     chunk_bytes = DEFAULT_CHUNK_BYTES
 
@@ -658,6 +680,9 @@ class YouTubeConnector(Connector):
         videos = [item for item in request.media if item.is_video]
         if len(videos) != 1 or len(request.media) != 1:
             problems.append(gettext("A YouTube post is one video."))
+        limits = self.limits_for(account)
+        for number, item in enumerate(videos, start=1):
+            problems.extend(self._video_problems(number, item, limits))
         title = _title(request)
         if not title:
             problems.append(gettext("Give the video a title."))
@@ -669,7 +694,7 @@ class YouTubeConnector(Connector):
                 % {"length": len(request.text), "limit": DESCRIPTION_MAX}
             )
         options = request.options or {}
-        privacy = str(options.get("privacy_status") or "public")
+        privacy = str(options.get("privacy_status") or DEFAULT_PRIVACY)
         if privacy not in PRIVACY_STATUSES:
             problems.append(gettext("Choose who can watch the video: private, unlisted or public."))
         if options.get("publish_at") and privacy != "private":
@@ -703,7 +728,7 @@ class YouTubeConnector(Connector):
         if language:
             snippet["defaultLanguage"] = language
         status: dict[str, Any] = {
-            "privacyStatus": str(options.get("privacy_status") or "public"),
+            "privacyStatus": str(options.get("privacy_status") or DEFAULT_PRIVACY),
             "selfDeclaredMadeForKids": bool(options.get("made_for_kids", False)),
         }
         publish_at = options.get("publish_at")

@@ -6,6 +6,7 @@ checked against the YouTube Data API discovery document."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -221,9 +222,14 @@ def test_a_refused_title_is_rejected_in_words(personas, youtube_server, connecto
         connector.publish(account, bad)
     assert not youtube_server.requests_to("POST", "/upload/youtube/v3/videos")
     scheduled = PublishRequest(
-        text="x", media=[video], options={"title": "t", "publish_at": "2030-01-01T10:00:00Z"}
+        text="x",
+        media=[video],
+        options={"title": "t", "publish_at": "2030-01-01T10:00:00Z", "privacy_status": "public"},
     )
     assert "A video scheduled to go public is uploaded as private." in connector.validate(scheduled)
+    # Without a privacy choice a video is uploaded private, so a scheduled one is fine.
+    unchosen = replace(scheduled, options={"title": "t", "publish_at": "2030-01-01T10:00:00Z"})
+    assert connector.validate(unchosen) == []
 
 
 def test_quota_counts_per_organization(personas, youtube_server, connector):

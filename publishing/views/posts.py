@@ -519,7 +519,7 @@ def _posted_asset_ids(data: QueryDict | None) -> set[int]:
     if data is None:
         return ids
     for key in data:
-        if "-media_" in key or key == "images":
+        if "-media_" in key or key == "images" or key.endswith("-video"):
             ids.update(int(value) for value in data.getlist(key) if value.isdigit())
     return ids
 
@@ -533,7 +533,8 @@ def _compose_images(
     """The images of the post's first post (shared by every version) with their alt text in
     each language as typed, and what is wrong with the list. The typed alt texts are put
     on the assets (``typed_alt_texts``), so previews and checks read them before a save."""
-    by_id = {asset.pk: asset for asset in picker}
+    # Videos go per version (the variant's video field), never on the shared image list.
+    by_id = {asset.pk: asset for asset in picker if not asset.is_video}
     errors: list[str] = []
     ids: list[int] = []
     if data is not None and data.get("images_present"):
@@ -571,14 +572,14 @@ def _takes_images(account: ChannelAccount) -> bool:
 def _picker(
     membership: Membership, attached: Iterable[MediaAsset], posted_ids: set[int]
 ) -> list[MediaAsset]:
-    """The images each variant offers: the library's newest, plus any already attached
-    or just ticked (only the organization's own: other ids are refused by the form)."""
+    """The images and videos each variant offers: the library's newest of each, plus any
+    already attached or just ticked (only the organization's own: other ids are refused
+    by the form)."""
     assets = {asset.pk: asset for asset in attached}
-    library = (
-        media_assets_for_membership(membership).filter(kind="image").order_by("-created_at", "-pk")
-    )
-    for asset in library[:PICKER_SIZE]:
-        assets.setdefault(asset.pk, asset)
+    library = media_assets_for_membership(membership).order_by("-created_at", "-pk")
+    for kind in ("image", "video"):
+        for asset in library.filter(kind=kind)[:PICKER_SIZE]:
+            assets.setdefault(asset.pk, asset)
     missing = posted_ids - set(assets)
     if missing:
         for asset in library.filter(pk__in=missing):
@@ -771,7 +772,7 @@ def _build_compose(
         images=images,
         image_errors=image_errors,
         languages=chosen_languages,
-        library=picker[:PICKER_SIZE],
+        library=[asset for asset in picker if not asset.is_video][:PICKER_SIZE],
         focus=focus,
         guides=style_guides_for(membership.organization_id, chosen_languages),
         hashtag_sets=hashtag_sets_for(membership.organization_id),
@@ -828,7 +829,12 @@ def _check_before_submit(compose: Compose, membership: Membership) -> bool:
         for problem in variant_problem_items(
             panel.composed.as_variant(), require_alt_text=rules.require_alt_text
         ):
-            if problem.where == "alt" and problem.asset_id in images:
+            chosen_video = panel.form.assets.get(str(problem.asset_id or ""))
+            if chosen_video is not None and chosen_video.is_video and "video" in panel.form.fields:
+                # About the version's video (its captions): shown there, linked to its field.
+                panel.refusals.append(problem.message)
+                add(f"{where}: {problem.message}", f"#{panel.form['video'].auto_id}_0")
+            elif problem.where == "alt" and problem.asset_id in images:
                 for alt in images[problem.asset_id].alts:
                     if alt.language == panel.form.language and not alt.error:
                         alt.error = problem.message
@@ -1120,7 +1126,9 @@ def compose_check_view(request: HttpRequest) -> HttpResponse:
     prefix = f"v-{target_key(account_id, language)}"
     data = request.POST.copy()
     picker = list(
-        media_assets_for_membership(membership).filter(kind="image", pk__in=_posted_asset_ids(data))
+        media_assets_for_membership(membership).filter(
+            kind__in=("image", "video"), pk__in=_posted_asset_ids(data)
+        )
     )
     images, _errors = _compose_images(data, picker, [], [language])
     if data.get("images_present") and _takes_images(account):

@@ -1,72 +1,80 @@
-"""An editor uploads a video into the media library, watches the progress bar, and reads on
-the video's page whether each network takes it and what to change. Checked with axe."""
+"""An editor picks a captioned library video for the city's YouTube channel in the
+composer, in a real browser: the picker shows the poster and the length, the page
+passes axe, and the post goes to review with the video on it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.core.files.base import File
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.models import Role
-from publishing.models import MediaAsset
-from publishing.tests.video_files import videos  # noqa: F401 - a fixture
+from publishing.models import Post, PostStatus
+from publishing.services.video import media_caption_set, media_video_upload
+from publishing.tests.video_files import make_video
 from tests.browser.conftest import settle, visit
-from tests.browser.test_analytics import log_in
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.browser.test_publishing_compose import log_in
+from tests.factories import (
+    ChannelAccountFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SRT = "1\n00:00:00,500 --> 00:00:01,500\nTervetuloa kirjastoon.\n"
 
-def test_an_editor_uploads_a_video_and_sees_where_it_fits(
-    page: Any,
-    videos: dict,  # noqa: F811
-    settings: Any,
-    tmp_path: Any,
+
+def test_an_editor_picks_a_captioned_video_for_youtube(
+    page: Any, live_server: Any, settings: Any, tmp_path: Any
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     org = OrganizationFactory.create(name="City of Example", slug="example")
-    eddie = UserFactory.create(email="eddie@example.org", full_name="Eddie Editor")
-    MembershipFactory.create(organization=org, user=eddie, role=Role.EDITOR)
-    log_in(page, eddie)
+    eeva = UserFactory.create(email="eeva@example.org", full_name="Eeva Editor")
+    editor = MembershipFactory.create(organization=org, user=eeva, role=Role.EDITOR)
+    account = ChannelAccountFactory.create(
+        organization=org, network="youtube", handle="CityLibrary", display_name="City Library"
+    )
+    path = make_video(tmp_path / "kirjasto.mp4", seconds=3)
+    with path.open("rb") as handle:
+        video = media_video_upload(membership=editor, file=File(handle, name="kirjasto.mp4"))
+    for language in ("fi", "sv"):
+        media_caption_set(
+            asset=video,
+            membership=editor,
+            language=language,
+            file=SimpleUploadedFile(f"{language}.srt", SRT.encode()),
+        )
 
-    visit(page, "/publishing/media/")
-    upload = page.get_by_role("region", name="Upload a video")
-    progress = page.get_by_label("Upload progress")
-    assert not progress.is_visible()
-    upload.get_by_label("Video file").set_input_files(str(videos["landscape"]))
-    upload.get_by_label("Alt text in Finnish").fill("Kirjaston avajaiset")
-    upload.get_by_role("button", name="Upload video").click()
-    page.wait_for_url("**/publishing/media/*/")
+    log_in(page, eeva)
+    visit(page, "/publishing/posts/new/")
+    page.get_by_label("Internal title").fill("Library video")
+    for language, name, text in (
+        ("fi", "Finnish", "Uusi kirjasto avataan"),
+        ("sv", "Swedish", "Nya biblioteket öppnar"),
+    ):
+        variant = page.locator(f"#variant-{account.pk}-{language}")
+        variant.get_by_label(f"Text in {name} for CityLibrary").fill(text)
+        variant.locator("summary", has_text="Video (none chosen)").click()
+        poster = variant.locator(f"img[src='/publishing/media/{video.pk}/poster/']")
+        assert poster.is_visible()
+        option = variant.get_by_label("kirjasto.mp4")
+        assert (
+            "Length 0:03"
+            in variant.locator(f"label[for='{option.get_attribute('id')}']").inner_text()
+        )
+        option.check()
+    page.axe.check()  # the page with the pickers open
+
+    page.get_by_role("button", name="Save and submit for review").click()
     settle(page)
-
-    asset = MediaAsset.objects.get()
-    assert asset.is_video and asset.alt_text_for("fi") == "Kirjaston avajaiset"
-    assert page.get_by_text("landscape.mp4 is in the library.").is_visible()
-    table = page.get_by_role("table", name="Whether each network takes this video as it is")
-    reels = table.get_by_role("row", name="Instagram Reels")
-    assert "No" in reels.inner_text()
-    assert "Instagram Reels needs a 9:16 crop." in reels.inner_text()
-    assert "Yes" in table.get_by_role("row", name="Bluesky").inner_text()
-    assert page.locator("video").get_attribute("poster") == f"/publishing/media/{asset.pk}/poster/"
-
-    # Finnish captions, from an SRT file; the transcript is shown with the video.
-    srt = tmp_path / "fi.srt"
-    srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nTervetuloa kirjastoon.\n")
-    captions = page.get_by_role("region", name="Captions")
-    captions.get_by_label("Language").select_option("fi")
-    captions.get_by_label("Caption file").set_input_files(str(srt))
-    captions.get_by_role("button", name="Upload captions").click()
-    settle(page)
-    assert page.get_by_text("Captions in Finnish saved.").is_visible()
-    page.get_by_text("Transcript in Finnish").click()
-    assert page.get_by_text("Tervetuloa kirjastoon.").is_visible()
-
-    # A file that is no video: the error is next to the field, on the library page again.
-    bad = tmp_path / "notes.mp4"
-    bad.write_bytes(b"not a film at all")
-    visit(page, "/publishing/media/")
-    page.get_by_label("Video file").set_input_files(str(bad))
-    page.get_by_role("button", name="Upload video").click()
-    page.get_by_text("This file is not a video we can read.").wait_for()
-    settle(page)
-    assert MediaAsset.objects.count() == 1
+    assert page.get_by_text("Saved and sent for review.").is_visible()
+    post = Post.objects.get()
+    assert post.status == PostStatus.IN_REVIEW
+    assert {
+        (variant.language, tuple(slot.asset_id for slot in variant.media.all()))
+        for variant in post.variants.all()
+    } == {("fi", (video.pk,)), ("sv", (video.pk,))}

@@ -254,6 +254,14 @@ class MastodonTestServer:
         # How many times GET /api/v1/media/:id answers 206 before the image is ready;
         # above 0, POST /api/v2/media answers 202 with a null url.
         self.media_processing_polls = 0
+        # Videos are always processed in the background (docs.joinmastodon.org/methods/
+        # media/#v2: "202 Accepted: MediaAttachment was created successfully, but the
+        # full-size file is still processing"): GET /api/v1/media/:id answers
+        # "206 Partial content: MediaAttachment is still being processed" this many times.
+        self.video_processing_polls = 2
+        self.video_size_limit = 99 * 1024 * 1024
+        # What each uploaded video's bytes were (to check what arrived), by media id.
+        self.media_bytes: dict[str, bytes] = {}
         # API requests per token allowed in the current five minutes (None: the
         # documented 300, enforced only when set).
         self.rate_limit: int | None = None
@@ -801,8 +809,17 @@ class MastodonTestServer:
                 "characters_reserved_per_url": 23,
             },
             "media_attachments": {
-                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+                "supported_mime_types": [
+                    "image/jpeg",
+                    "image/png",
+                    "image/gif",
+                    "image/webp",
+                    "video/mp4",
+                    "video/webm",
+                    "video/quicktime",
+                ],
                 "image_size_limit": 16777216,
+                "video_size_limit": self.video_size_limit,
                 "description_limit": 1500,
             },
         }
@@ -1226,10 +1243,12 @@ class MastodonTestServer:
 
     def _media_json(self, media: Media) -> dict[str, Any]:
         ready = media.processing_left <= 0
+        video = media.mime_type.startswith("video/")
+        extension = "mp4" if video else "png"
         return {
             "id": media.id,
-            "type": "image",
-            "url": f"https://{self.domain}/media/{media.id}.png" if ready else None,
+            "type": "video" if video else "image",
+            "url": f"https://{self.domain}/media/{media.id}.{extension}" if ready else None,
             "preview_url": f"https://{self.domain}/media/{media.id}-small.png",
             "description": media.description or None,
             "meta": {},
@@ -1242,8 +1261,13 @@ class MastodonTestServer:
         if upload is None:
             raise HttpError(422, {"error": "Validation failed: File can't be blank"})
         mime_type = upload[1]
-        if not mime_type.startswith("image/"):
+        video = mime_type in ("video/mp4", "video/webm", "video/quicktime")
+        if not mime_type.startswith("image/") and not video:
             raise HttpError(422, {"error": "Validation failed: File content type is invalid"})
+        if video and len(upload[2]) > self.video_size_limit:
+            raise HttpError(
+                422, {"error": "Validation failed: File file size must be less than 99 MB"}
+            )
         description = fields.get("description", "")
         if len(description) > 1500:
             raise HttpError(
@@ -1258,9 +1282,11 @@ class MastodonTestServer:
             account_id=token.account_id,
             description=description,
             mime_type=mime_type,
-            processing_left=self.media_processing_polls,
+            processing_left=self.video_processing_polls if video else self.media_processing_polls,
         )
         self.media[media.id] = media
+        if video:
+            self.media_bytes[media.id] = upload[2]
         return _json(202 if media.processing_left > 0 else 200, self._media_json(media), rate)
 
     def get_media(self, request: _Request, id: str) -> Response:
