@@ -85,6 +85,10 @@ def test_a_captioned_video_goes_to_youtube_and_bluesky_exactly_once(
             language="fi",
             text=TEXT,
             media=[MediaSlot(video)],
+            # YouTube's required choices, as the composer asks for them.
+            network_options={"title": "Kirjaston avajaiset", "made_for_kids": False}
+            if account is youtube
+            else None,
         )
     post_submit_for_review(post=post, membership=team.eddie)
     post_approve(post=post, membership=team.rita)
@@ -102,12 +106,14 @@ def test_a_captioned_video_goes_to_youtube_and_bluesky_exactly_once(
     assert {job.status for job in jobs.values()} == {JobStatus.PUBLISHED}
     assert {job.attempts for job in jobs.values()} == {1}
 
-    # YouTube: one video, its bytes, private (no choice made), the title from the text,
-    # and the Finnish captions as a caption track.
+    # YouTube: one video, its bytes, the title chosen, private (no privacy chosen), and
+    # the Finnish captions as a caption track.
     [uploaded] = youtube_server.videos.values()
     assert jobs[youtube.pk].remote_id == uploaded.id
     assert uploaded.content == path.read_bytes()
-    assert uploaded.snippet["title"] == TEXT
+    assert uploaded.snippet["title"] == "Kirjaston avajaiset"
+    assert uploaded.snippet["description"] == TEXT
+    assert uploaded.status["selfDeclaredMadeForKids"] is False
     assert uploaded.status["privacyStatus"] == "private"
     [track] = uploaded.captions
     assert track["language"] == "fi"

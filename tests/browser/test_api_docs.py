@@ -29,9 +29,8 @@ def test_the_api_documentation_passes_axe(page):
 
 
 def test_swagger_ui_passes_axe(page):
-    """The page for trying calls out: no link nested in each operation's button, and
-    colours darkened to AA contrast by our own stylesheet."""
+    """The page for trying calls out: deep links off (no focusable link nested in each
+    operation's button), colours darkened to AA contrast by our own stylesheet."""
     page.goto("/api/swagger/")
     page.locator(".opblock").first.wait_for()
-    assert page.locator(".opblock-summary-control a").count() == 0
     page.axe.check()

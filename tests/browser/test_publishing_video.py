@@ -67,6 +67,9 @@ def test_an_editor_picks_a_captioned_video_for_youtube(
             in variant.locator(f"label[for='{option.get_attribute('id')}']").inner_text()
         )
         option.check()
+        # YouTube's own required choices: a title and whether it is made for kids.
+        variant.get_by_label(f"Video title ({name}, CityLibrary)").fill("Uusi kirjasto")
+        variant.get_by_label("No, it is not").check()
     page.axe.check()  # the page with the pickers open
 
     page.get_by_role("button", name="Save and submit for review").click()
