@@ -309,6 +309,8 @@ YOUTUBE_AUTHORIZE_URL = env.str(
     "YOUTUBE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
 )
 YOUTUBE_TOKEN_URL = env.str("YOUTUBE_TOKEN_URL", default="https://oauth2.googleapis.com")
+TIKTOK_API_URL = env.str("TIKTOK_API_URL", default="https://open.tiktokapis.com")
+TIKTOK_AUTH_URL = env.str("TIKTOK_AUTH_URL", default="https://www.tiktok.com")
 # Meta (Facebook Pages, Instagram): the Graph API and the Facebook Login dialog. Only
 # tests point these elsewhere (at the local Graph server).
 META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
