@@ -65,6 +65,7 @@ def test_a_video_goes_up_in_parts_with_its_captions_and_poster_then_is_posted(
     )
 
     post = linkedin_server.posts[result.remote_id]
+    assert post.content is not None
     urn = post.content["media"]["id"]
     video = linkedin_server.assets[urn]
     assert video.status == "AVAILABLE" and video.content == big_video.read_bytes()
@@ -126,7 +127,9 @@ def test_a_slow_video_is_tried_again_later_reusing_the_upload(
         r for r in linkedin_server.requests_to("POST", "/rest/videos") if "initialize" in r.query
     ]
     assert len(inits) == 1
-    urn = linkedin_server.posts[result.remote_id].content["media"]["id"]
+    content = linkedin_server.posts[result.remote_id].content
+    assert content is not None
+    urn = content["media"]["id"]
     assert urn == publish_checkpoint_get(account=account, key="s1")["linkedin_video"]
 
 

@@ -1505,7 +1505,8 @@ class XTestServer:
         token, rate = self._authenticate(request, "POST /2/media/subtitles", "media.write")
         data = request.data()
         video = self.media.get(str(data.get("id") or ""))
-        subtitles = data.get("subtitles") if isinstance(data.get("subtitles"), dict) else {}
+        found = data.get("subtitles")
+        subtitles: dict[str, Any] = found if isinstance(found, dict) else {}
         track = self.media.get(str(subtitles.get("id") or ""))
         if video is None or video.user_id != token.user_id or not video.is_video:
             raise _with(problem(404, "Not Found Error", "Could not find the media"), rate)
