@@ -19,9 +19,13 @@ source says so):
 - Threads: up to 5 minutes and 1 GB; H.264 or HEVC, AAC; aspect 0.01:1 to 10:1
   (developers.facebook.com/docs/threads/overview#video-specifications).
 - X: 0.5 s to 140 s, 512 MB, aspect 1:3 to 3:1, H.264 with AAC
-  (developer.x.com/en/docs/x-api/v1/media/upload-media/uploading-media/media-best-practices).
+  (developer.x.com/en/docs/x-api/v1/media/upload-media/uploading-media/media-best-practices;
+  512 MB and one video per post also in docs.x.com/x-api/media/introduction and
+  docs.x.com/x-api/media/quickstart/best-practices). The same figures are the X connector's
+  ``Limits`` (a test keeps them equal).
 - LinkedIn: 3 s to 30 minutes, 75 KB to 500 MB, MP4, aspect 1:2.4 to 2.4:1
-  (learn.microsoft.com/linkedin/marketing/community-management/shares/videos-api).
+  (learn.microsoft.com/linkedin/marketing/community-management/shares/videos-api), as the
+  LinkedIn connector's ``Limits`` and its check of the minimums.
 - YouTube: up to 12 hours or 256 GB, whichever is less
   (support.google.com/youtube/answer/71673; videos.insert accepts up to 256 GB).
 - TikTok: up to 4 GB; the length each creator may post is ``max_video_post_duration_sec`` from

@@ -20,6 +20,7 @@ Facts: NETWORK-APIS.md §6 and learn.microsoft.com/linkedin pages named in ``API
 from __future__ import annotations
 
 import hmac
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ from accounts.connectors.base import (
     TransientError,
     UnknownOutcome,
 )
+from accounts.connectors.captions import srt_from_vtt
 from accounts.models import ChannelAccount
 
 # --- the one table: endpoints, version, scopes and limits ---------------------------------
@@ -78,6 +80,9 @@ API: dict[str, str] = {
     "post": "/rest/posts/{urn}",
     # marketing/community-management/shares/images-api
     "images": "/rest/images",
+    # marketing/community-management/shares/videos-api
+    "videos": "/rest/videos",
+    "video": "/rest/videos/{urn}",
     # marketing/community-management/shares/documents-api
     "documents": "/rest/documents",
     "document": "/rest/documents/{urn}",
@@ -125,6 +130,17 @@ LOOKUP_MAX_PAGES = 10
 INBOX_POSTS = 20
 INBOX_MAX_AGE = timedelta(days=30)
 DOCUMENT_POLL_DELAYS = (0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0)
+# videos-api ("Video specifications"): MP4, 3 seconds to 30 minutes, 75 KB to 500 MB, aspect
+# ratio 1:2.4 to 2.4:1; uploaded in the parts ``uploadInstructions`` name (4 MB each), the
+# captions as one SRT file and the thumbnail as an image, both optional.
+VIDEO_MIME_TYPES = ("video/mp4",)
+VIDEO_MIN_BYTES = 75 * 1024
+VIDEO_MAX_BYTES = 500 * 1024 * 1024
+VIDEO_MIN_SECONDS = 3
+VIDEO_MAX_SECONDS = 30 * 60
+# How long one publish looks at a video LinkedIn is processing (seconds between looks);
+# past it the publish is tried again later with the video already uploaded.
+VIDEO_POLL_DELAYS = (1.0, 2.0, 3.0, 5.0, 5.0, 10.0, 10.0, 15.0, 15.0, 30.0, 30.0, 60.0)
 FEED_URL = "https://www.linkedin.com/feed/update/{urn}/"
 # "little text" (shared/api-guide/concepts/little-text-format): these must be escaped.
 LITTLE_TEXT_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
@@ -299,6 +315,7 @@ class LinkedInConnector(Connector):
     capabilities = Capabilities(
         publish=True,
         images=True,
+        videos=True,
         alt_text=True,
         replies=True,
         threads=False,
@@ -325,6 +342,11 @@ class LinkedInConnector(Connector):
         max_media=MAX_IMAGES,
         alt_text_max=ALT_TEXT_MAX,
         image_mime_types=("image/jpeg", "image/png", "image/gif"),
+        max_videos=1,
+        video_mime_types=VIDEO_MIME_TYPES,
+        max_video_bytes=VIDEO_MAX_BYTES,
+        max_video_seconds=VIDEO_MAX_SECONDS,
+        video_alone=True,
     )
 
     # --- plumbing ---------------------------------------------------------------
@@ -680,7 +702,19 @@ class LinkedInConnector(Connector):
     ) -> list[str]:
         documents = [m for m in request.media if m.mime_type in DOCUMENT_TYPES]
         if not documents:
-            return super().validate(request, account=account)
+            problems = super().validate(request, account=account)
+            for number, video in enumerate((m for m in request.media if m.is_video), start=1):
+                if video.duration_ms and video.duration_ms < VIDEO_MIN_SECONDS * 1000:
+                    problems.append(
+                        gettext("Video %(number)d is shorter than 3 seconds; LinkedIn needs more.")
+                        % {"number": number}
+                    )
+                if video.size_bytes and video.size_bytes < VIDEO_MIN_BYTES:
+                    problems.append(
+                        gettext("Video %(number)d is smaller than 75 KB; LinkedIn refuses it.")
+                        % {"number": number}
+                    )
+            return problems
         images = [m for m in request.media if m.mime_type not in DOCUMENT_TYPES]
         problems = super().validate(
             PublishRequest(text=request.text or " ", media=images), account=account
@@ -761,7 +795,11 @@ class LinkedInConnector(Connector):
         self, account: ChannelAccount, token: str, request: PublishRequest
     ) -> dict[str, Any] | None:
         documents = [m for m in request.media if m.mime_type in DOCUMENT_TYPES]
-        images = [m for m in request.media if m.mime_type not in DOCUMENT_TYPES]
+        videos = [m for m in request.media if m.is_video]
+        images = [m for m in request.media if m.mime_type not in DOCUMENT_TYPES and not m.is_video]
+        if videos:
+            urn = self._upload_video(account, token, videos[0], key=request.idempotency_key)
+            return {"media": {"id": urn}}
         if documents:
             document = documents[0]
             urn = self._upload(account, token, document, kind="document")
@@ -819,6 +857,136 @@ class LinkedInConnector(Connector):
         if kind == "document":
             self._wait_for_document(account, token, urn)
         return urn
+
+    # --- video -------------------------------------------------------------------
+
+    def _upload_video(
+        self, account: ChannelAccount, token: str, item: MediaItem, *, key: str
+    ) -> str:
+        """marketing/community-management/shares/videos-api: initializeUpload, PUT each
+        part to its uploadUrl (keeping the ETag it answers), the captions (SRT) and the
+        poster frame to their own addresses, finalizeUpload with the ETags in order,
+        then wait until the video is AVAILABLE.
+
+        An upload is not a post (failures here are transient), and a publish tried again
+        with the same key reuses the video an earlier try finalized."""
+        from accounts.services import publish_checkpoint_get, publish_checkpoint_save
+
+        keep = bool(key) and account.pk is not None
+        state = publish_checkpoint_get(account=account, key=key) if keep else {}
+        urn = str(state.get("linkedin_video") or "")
+        if urn and self._video_status(account, token, urn) not in ("PROCESSING", "AVAILABLE"):
+            urn = ""  # gone, or never finished: upload again
+        if not urn:
+            urn = self._send_video(account, token, item)
+            if keep:
+                publish_checkpoint_save(account=account, key=key, data={"linkedin_video": urn})
+        self._wait_for_video(account, token, urn)
+        return urn
+
+    def _send_video(self, account: ChannelAccount, token: str, item: MediaItem) -> str:
+        try:
+            size = os.path.getsize(item.path)
+            handle = open(item.path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise Rejected(gettext("the video file is missing"), detail=str(exc)) from exc
+        captions = item.captions[:1]  # LinkedIn takes one captions file per video
+        with handle:
+            response = self._request(
+                "POST",
+                f"{self._base(account)}{API['videos']}?action=initializeUpload",
+                token=token,
+                json={
+                    "initializeUploadRequest": {
+                        "owner": _org_urn(account),
+                        "fileSizeBytes": size,
+                        "uploadCaptions": bool(captions),
+                        "uploadThumbnail": bool(item.poster),
+                    }
+                },
+                headers={"Content-Type": "application/json"},
+            )
+            value = (self._json(response) or {}).get("value") or {}
+            urn = str(value.get("video") or "")
+            parts = value.get("uploadInstructions") or []
+            if not urn or not parts:
+                raise TransientError(detail="initializeUpload answered without video or parts")
+            etags: list[str] = []
+            for part in parts:
+                first, last = int(part["firstByte"]), int(part["lastByte"])
+                handle.seek(first)
+                uploaded = self._put(str(part["uploadUrl"]), token, handle.read(last - first + 1))
+                etag = uploaded.headers.get("ETag") or uploaded.headers.get("etag") or ""
+                if not etag:
+                    raise TransientError(detail="A video part was taken without an ETag")
+                etags.append(etag)
+        if captions and value.get("captionsUploadUrl"):
+            srt = srt_from_vtt(captions[0].vtt).encode()
+            self._put(str(value["captionsUploadUrl"]), token, srt)
+        if item.poster and value.get("thumbnailUploadUrl"):
+            self._put(str(value["thumbnailUploadUrl"]), token, item.poster)
+        self._request(
+            "POST",
+            f"{self._base(account)}{API['videos']}?action=finalizeUpload",
+            token=token,
+            json={
+                "finalizeUploadRequest": {
+                    "video": urn,
+                    "uploadToken": str(value.get("uploadToken") or ""),
+                    "uploadedPartIds": etags,
+                }
+            },
+            headers={"Content-Type": "application/json"},
+        )
+        return urn
+
+    def _put(self, url: str, token: str, data: bytes) -> http.HttpResponse:
+        try:
+            response = http.http_request(
+                "PUT",
+                url,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/octet-stream",
+                },
+                data=data,
+                timeout=self.timeout,
+                idempotent=True,
+            )
+        except http.HttpError as exc:
+            raise TransientError(detail=str(exc)) from exc
+        if not response.ok:
+            raise self._classify(response, outcome_matters=False)
+        return response
+
+    def _video_status(self, account: ChannelAccount, token: str, urn: str) -> str:
+        url = self._base(account) + API["video"].format(urn=_urn(urn))
+        response = self._request("GET", url, token=token, ok_statuses=(404,))
+        if response.status == 404:
+            return ""
+        return str((self._json(response) or {}).get("status") or "")
+
+    def _wait_for_video(self, account: ChannelAccount, token: str, urn: str) -> None:
+        for delay in (0.0, *VIDEO_POLL_DELAYS):
+            if delay:
+                http.sleep(delay)
+            status = self._video_status(account, token, urn)
+            if status == "AVAILABLE":
+                return
+            if status == "PROCESSING_FAILED":
+                raise Rejected(
+                    gettext(
+                        "LinkedIn could not process the video. LinkedIn takes MP4 videos of 3 "
+                        "seconds to 30 minutes and 75 KB to 500 MB, in aspect ratios from 1:2.4 "
+                        "to 2.4:1."
+                    )
+                )
+        raise TransientError(
+            gettext(
+                "LinkedIn is still processing the video. We will try again later with the "
+                "video already uploaded."
+            )
+        )
 
     def _wait_for_document(self, account: ChannelAccount, token: str, urn: str) -> None:
         url = self._base(account) + API["document"].format(urn=_urn(urn))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ from accounts.connectors.base import (
     TransientError,
     UnknownOutcome,
 )
+from accounts.connectors.captions import language_name, srt_from_vtt
 
 if TYPE_CHECKING:
     from accounts.models import ChannelAccount
@@ -123,6 +125,9 @@ ENDPOINTS: dict[str, Endpoint] = {
                              "docs.x.com/x-api/media/get-media-upload-status"),
     "media_metadata": Endpoint("POST", "/2/media/metadata", 500,
                                "docs.x.com/x-api/media/create-media-metadata"),
+    # The rate-limits page lists no per-user figure for subtitles (0: not published).
+    "media_subtitles": Endpoint("POST", "/2/media/subtitles", 0,
+                                "docs.x.com/x-api/media/create-media-subtitles"),
 }  # fmt: skip
 
 
@@ -157,6 +162,16 @@ MEDIA_CHUNK_BYTES = 1024 * 1024
 # Images above this go in chunks (initialize, append, finalize).
 SIMPLE_UPLOAD_MAX_BYTES = 1024 * 1024
 MEDIA_POLL_LIMIT = 10
+# Videos (docs.x.com/x-api/media/quickstart/best-practices and media/introduction): one per
+# post, MP4 or MOV, at most 512 MB and 140 seconds with ``media_category=tweet_video``;
+# sent in 4 MB segments (the APPEND limit is 5 MB per segment, at most 1,000 segments).
+VIDEO_MIME_TYPES = ("video/mp4", "video/quicktime")
+VIDEO_MAX_BYTES = 512 * 1024 * 1024
+VIDEO_MAX_SECONDS = 140
+VIDEO_CHUNK_BYTES = 4 * 1024 * 1024
+# How long one publish waits for X to process a video (``check_after_secs`` apart); past
+# it the publish is tried again later, reusing the uploaded video (a checkpoint).
+VIDEO_PROCESSING_MAX_SECONDS = 300
 PAGE_SIZE = 100
 # A mentions sync reads at most this many pages (X keeps the 800 newest mentions).
 MAX_INBOX_PAGES = 8
@@ -224,6 +239,7 @@ class XConnector(Connector):
     capabilities = Capabilities(
         publish=True,
         images=True,
+        videos=True,
         alt_text=True,
         replies=True,
         threads=True,
@@ -250,6 +266,11 @@ class XConnector(Connector):
         alt_text_max=1000,
         image_mime_types=("image/jpeg", "image/png", "image/gif", "image/webp"),
         characters_per_url=23,
+        max_videos=1,
+        video_mime_types=VIDEO_MIME_TYPES,
+        max_video_bytes=VIDEO_MAX_BYTES,
+        max_video_seconds=VIDEO_MAX_SECONDS,
+        video_alone=True,
     )
 
     # --- plumbing -------------------------------------------------------------------
@@ -678,7 +699,12 @@ class XConnector(Connector):
     def publish(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
         if request.visibility == "direct":
             return self._send_dm(account, request)
-        media_ids = [self._upload_media(account, item) for item in request.media]
+        media_ids = [
+            self._upload_video(account, item, key=request.idempotency_key)
+            if item.is_video
+            else self._upload_media(account, item)
+            for item in request.media
+        ]
         body: dict[str, Any] = {}
         if request.text:
             body["text"] = request.text
@@ -789,6 +815,161 @@ class XConnector(Connector):
         response = self._call(account, "media_finalize", path_id=media_id)
         data = self._json(response).get("data") or {}
         return data if isinstance(data, dict) else {}
+
+    # --- video ------------------------------------------------------------------------
+
+    def _upload_video(self, account: ChannelAccount, item: MediaItem, *, key: str) -> str:
+        """One video: uploaded in segments read from its file (initialize, append,
+        finalize), waited for while X processes it, then given its captions as subtitles.
+
+        An upload is not a post, so nothing here can publish twice; but a publish tried
+        again (same idempotency key) reuses the video an earlier try uploaded while X
+        keeps it, so a slow processing run does not send the file again."""
+        from accounts.services import publish_checkpoint_get, publish_checkpoint_save
+
+        keep = bool(key) and account.pk is not None
+        state = dict(publish_checkpoint_get(account=account, key=key)) if keep else {}
+        try:
+            media_id, info = self._reusable_video(account, state)
+            if not media_id:
+                media_id, info = self._send_video(account, item)
+                expires = datetime.now(tz=UTC) + timedelta(seconds=_int(info.pop("_expires")) or 0)
+                state = {"x_video": media_id, "x_video_expires": expires.isoformat()}
+                if keep:
+                    publish_checkpoint_save(account=account, key=key, data=state)
+            self._wait_for_video(account, media_id, info)
+            if item.captions and not state.get("x_subtitles"):
+                self._add_subtitles(account, media_id, item)
+                if keep:
+                    publish_checkpoint_save(
+                        account=account, key=key, data={**state, "x_subtitles": True}
+                    )
+        except UnknownOutcome as exc:
+            raise TransientError(detail=exc.detail) from exc
+        return media_id
+
+    def _reusable_video(
+        self, account: ChannelAccount, state: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The video an earlier try uploaded, with its processing state, while X keeps it."""
+        media_id = str(state.get("x_video") or "")
+        expires = _parse_time(state.get("x_video_expires"))
+        if not media_id or expires is None or expires <= datetime.now(tz=UTC):
+            return "", {}
+        try:
+            response = self._call(
+                account, "media_status", params={"command": "STATUS", "media_id": media_id}
+            )
+        except Rejected:
+            return "", {}  # X no longer knows it: upload again
+        data = self._json(response).get("data") or {}
+        info = data.get("processing_info")
+        return media_id, info if isinstance(info, dict) else {"state": "succeeded"}
+
+    def _send_video(self, account: ChannelAccount, item: MediaItem) -> tuple[str, dict[str, Any]]:
+        try:
+            size = os.path.getsize(item.path)
+            handle = open(item.path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise Rejected(gettext("the video file is missing"), detail=str(exc)) from exc
+        with handle:
+            response = self._call(
+                account,
+                "media_initialize",
+                json={
+                    "media_type": item.mime_type,
+                    "total_bytes": size,
+                    "media_category": "tweet_video",
+                },
+            )
+            media_id = str((self._json(response).get("data") or {}).get("id") or "")
+            if not media_id:
+                raise TransientError(detail="Upload initialize answered without an id")
+            index = 0
+            while chunk := handle.read(VIDEO_CHUNK_BYTES):
+                # 204 with an empty text/html body: nothing to read.
+                self._call(
+                    account,
+                    "media_append",
+                    path_id=media_id,
+                    files={"media": ("chunk", chunk, "application/octet-stream")},
+                    data={"segment_index": str(index)},
+                )
+                index += 1
+        response = self._call(account, "media_finalize", path_id=media_id)
+        data = self._json(response).get("data") or {}
+        info = data.get("processing_info") if isinstance(data, dict) else None
+        info = dict(info) if isinstance(info, dict) else {"state": "succeeded"}
+        info["_expires"] = data.get("expires_after_secs") if isinstance(data, dict) else 0
+        return media_id, info
+
+    def _wait_for_video(self, account: ChannelAccount, media_id: str, info: Any) -> None:
+        """Poll STATUS as X asks (``check_after_secs``) until ``succeeded``; ``failed`` is
+        X refusing the video, and waiting too long leaves it for a later try."""
+        waited = 0.0
+        while True:
+            info = info if isinstance(info, dict) else {}
+            state = str(info.get("state") or "succeeded")
+            if state == "succeeded":
+                return
+            if state == "failed":
+                error = info.get("error") or {}
+                raise Rejected(
+                    gettext(
+                        "X could not process the video (%(reason)s). X takes H.264 MP4 or MOV "
+                        "videos with AAC sound, up to 140 seconds and 512 MB."
+                    )
+                    % {"reason": error.get("message") or error.get("name") or state}
+                )
+            delay = float(info.get("check_after_secs") or 1)
+            if waited + delay > VIDEO_PROCESSING_MAX_SECONDS:
+                raise TransientError(
+                    gettext(
+                        "X is still processing the video after %(minutes)d minutes. We will try "
+                        "again later with the video already uploaded."
+                    )
+                    % {"minutes": VIDEO_PROCESSING_MAX_SECONDS // 60}
+                )
+            http.sleep(delay)
+            waited += delay
+            response = self._call(
+                account, "media_status", params={"command": "STATUS", "media_id": media_id}
+            )
+            info = (self._json(response).get("data") or {}).get("processing_info")
+
+    def _add_subtitles(self, account: ChannelAccount, media_id: str, item: MediaItem) -> None:
+        """Each caption track as an SRT subtitles file (simple upload, ``media_category``
+        ``subtitles``), then attached to the video (docs.x.com/x-api/media/
+        create-media-subtitles)."""
+        for track in item.captions:
+            response = self._call(
+                account,
+                "media_upload",
+                files={
+                    "media": (
+                        f"{track.language}.srt",
+                        srt_from_vtt(track.vtt).encode(),
+                        "text/srt",
+                    )
+                },
+                data={"media_category": "subtitles"},
+            )
+            subtitles_id = str((self._json(response).get("data") or {}).get("id") or "")
+            if not subtitles_id:
+                raise TransientError(detail="Subtitles upload answered without an id")
+            self._call(
+                account,
+                "media_subtitles",
+                json={
+                    "id": media_id,
+                    "media_category": "TweetVideo",
+                    "subtitles": {
+                        "id": subtitles_id,
+                        "language_code": track.language.split("-")[0].upper(),
+                        "display_name": language_name(track.language),
+                    },
+                },
+            )
 
     def _wait_for_processing(self, account: ChannelAccount, media_id: str, info: Any) -> None:
         for _attempt in range(MEDIA_POLL_LIMIT):

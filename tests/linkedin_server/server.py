@@ -7,6 +7,11 @@ paths and queries, the ``LinkedIn-Version`` header (missing: 400
 ``VERSION_MISSING``; sunset: 426 ``NONEXISTENT_VERSION``), ``start``/``count``
 paging, and daily limits that answer 429 with no rate-limit headers.
 
+Videos follow marketing/community-management/shares/videos-api: initializeUpload names
+4 MB parts, each PUT answers an ``ETag``, finalizeUpload wants those ETags in order, and
+the video is ``PROCESSING`` for a few looks, then ``AVAILABLE`` (or
+``PROCESSING_FAILED``).
+
 One server plays both hosts: ``www.linkedin.com`` (``/oauth/v2/...``) and
 ``api.linkedin.com`` (``/rest/...``), plus the upload host (``/dms-uploads/...``).
 Switches make it fail (``fail_next``) or hang (``hang``) for fault tests.
@@ -54,6 +59,10 @@ KNOWN_SCOPES = frozenset(
 )  # fmt: skip
 COMMENTARY_MAX = 3000
 URN_RE = re.compile(r"urn:li:[A-Za-z]+:.+")
+# marketing/community-management/shares/videos-api: parts of 4 MB; 75 KB to 500 MB.
+VIDEO_PART_BYTES = 4 * 1024 * 1024
+VIDEO_MIN_BYTES = 75 * 1024
+VIDEO_MAX_BYTES = 500 * 1024 * 1024
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -167,6 +176,17 @@ class Asset:
     status: str = "WAITING_UPLOAD"
     content: bytes = b""
     content_type: str = ""
+    # Videos: the parts' upload tokens and what each PUT received, the ETags handed out,
+    # the captions and thumbnail uploaded, and how many looks processing still takes.
+    size: int = 0
+    part_tokens: list[str] = field(default_factory=list)
+    parts: dict[int, bytes] = field(default_factory=dict)
+    etags: dict[int, str] = field(default_factory=dict)
+    captions_token: str = ""
+    thumbnail_token: str = ""
+    captions: bytes = b""
+    thumbnail: bytes = b""
+    looks_left: int = 0
 
 
 @dataclass
@@ -268,6 +288,10 @@ class LinkedInTestServer:
         # Web pages outside LinkedIn that posts link to: slug -> HTML.
         self.web_pages: dict[str, str] = {}
         self.active_versions = set(ACTIVE_VERSIONS)
+        # GET /rest/videos/{urn} answers PROCESSING this many times after finalizeUpload;
+        # with ``video_processing_fails`` processing then ends in PROCESSING_FAILED.
+        self.video_processing_looks = 1
+        self.video_processing_fails = False
         # Calls a member may make per day through one app (None: unlimited);
         # learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits.
         self.daily_limit: int | None = None
@@ -515,6 +539,8 @@ class LinkedInTestServer:
             ("GET", r"/rest/images/(?P<urn>urn:li:image:[\w-]+)", self.get_image),
             ("POST", r"/rest/documents", self.initialize_document),
             ("GET", r"/rest/documents/(?P<urn>urn:li:document:[\w-]+)", self.get_document),
+            ("POST", r"/rest/videos", self.videos_action),
+            ("GET", r"/rest/videos/(?P<urn>urn:li:video:[\w-]+)", self.get_video),
             ("GET", r"/rest/socialActions/(?P<urn>.+)/comments", self.list_comments),
             ("POST", r"/rest/socialActions/(?P<urn>.+)/comments", self.create_comment),
             (
@@ -891,7 +917,9 @@ class LinkedInTestServer:
             asset = self.assets.get(str(media.get("id") or ""))
             if asset is None or asset.owner != author:
                 raise ApiError(422, "/content/media/id :: media not found", code="INVALID_MEDIA")
-            if asset.status == "WAITING_UPLOAD":
+            if asset.status == "WAITING_UPLOAD" or (
+                asset.kind == "video" and asset.status != "AVAILABLE"
+            ):
                 raise ApiError(
                     422, f"Media {asset.urn} has not been uploaded", code="INVALID_MEDIA"
                 )
@@ -999,6 +1027,9 @@ class LinkedInTestServer:
     def upload(self, request: _Request, token: str) -> Response:
         """PUT the bytes to the uploadUrl (no LinkedIn-Version needed; the bearer token is)."""
         self._authenticate(request)
+        video = self._video_upload(token, request.body)
+        if video is not None:
+            return video
         asset = next((a for a in self.assets.values() if a.upload_token == token), None)
         if asset is None:
             return 404, {}, b""
@@ -1011,6 +1042,130 @@ class LinkedInTestServer:
         asset.content = request.body
         asset.content_type = request.headers.get("content-type", "")
         return 201, {}, b""
+
+    # --- videos: marketing/community-management/shares/videos-api -----------------------
+
+    def videos_action(self, request: _Request) -> Response:
+        action = request.params().get("action")
+        if action == "initializeUpload":
+            return self.initialize_video(request)
+        if action == "finalizeUpload":
+            return self.finalize_video(request)
+        raise ApiError(400, "Unknown action", code="ILLEGAL_ARGUMENT")
+
+    def initialize_video(self, request: _Request) -> Response:
+        """POST /rest/videos?action=initializeUpload: the video URN, one upload
+        instruction per 4 MB part (``firstByte``/``lastByte``), an ``uploadToken`` when
+        there are several parts, and the captions and thumbnail addresses asked for."""
+        token = self._authenticate(request, "w_organization_social", "w_member_social")
+        data = request.json().get("initializeUploadRequest") or {}
+        owner = str(data.get("owner") or "")
+        if owner.startswith("urn:li:organization:"):
+            self._require_role(token, owner, POSTING_ROLES)
+        elif owner != self.members[token.member_id].urn:
+            raise ApiError(422, "/initializeUploadRequest/owner :: invalid owner")
+        size = data.get("fileSizeBytes")
+        if not isinstance(size, int) or not VIDEO_MIN_BYTES <= size <= VIDEO_MAX_BYTES:
+            raise ApiError(
+                422,
+                "/initializeUploadRequest/fileSizeBytes :: must be between 75 KB and 500 MB",
+                code="UNPROCESSABLE_ENTITY",
+            )
+        video = Asset(
+            urn=f"urn:li:video:C5F10AQ{secrets.token_hex(8)}",
+            owner=owner,
+            kind="video",
+            upload_token=secrets.token_urlsafe(24) if size > VIDEO_PART_BYTES else "",
+            size=size,
+        )
+        instructions = []
+        for first in range(0, size, VIDEO_PART_BYTES):
+            part = secrets.token_urlsafe(24)
+            video.part_tokens.append(part)
+            instructions.append(
+                {
+                    "uploadUrl": f"{self.base_url}/dms-uploads/{part}",
+                    "firstByte": first,
+                    "lastByte": min(first + VIDEO_PART_BYTES, size) - 1,
+                }
+            )
+        value: dict[str, Any] = {
+            "uploadUrlsExpireAt": _ms(datetime.now(UTC) + timedelta(hours=24)),
+            "video": video.urn,
+            "uploadInstructions": instructions,
+            "uploadToken": video.upload_token,
+        }
+        if data.get("uploadCaptions"):
+            video.captions_token = secrets.token_urlsafe(24)
+            value["captionsUploadUrl"] = f"{self.base_url}/dms-uploads/{video.captions_token}"
+        if data.get("uploadThumbnail"):
+            video.thumbnail_token = secrets.token_urlsafe(24)
+            value["thumbnailUploadUrl"] = f"{self.base_url}/dms-uploads/{video.thumbnail_token}"
+        self.assets[video.urn] = video
+        return _json(200, {"value": value})
+
+    def _video_upload(self, token: str, body: bytes) -> Response | None:
+        """A PUT to a video part's address answers 200 with the part's ``ETag``."""
+        for video in self.assets.values():
+            if video.kind != "video":
+                continue
+            if token in video.part_tokens:
+                index = video.part_tokens.index(token)
+                first = index * VIDEO_PART_BYTES
+                if len(body) != min(first + VIDEO_PART_BYTES, video.size) - first:
+                    return 400, {}, b""
+                video.parts[index] = body
+                video.etags[index] = f"/ambry-video/signedId/{secrets.token_hex(12)}"
+                return 200, {"ETag": video.etags[index]}, b""
+            if token and token == video.captions_token:
+                video.captions = body
+                return 200, {}, b""
+            if token and token == video.thumbnail_token:
+                video.thumbnail = body
+                return 200, {}, b""
+        return None
+
+    def finalize_video(self, request: _Request) -> Response:
+        """POST /rest/videos?action=finalizeUpload with every part's ETag, in order."""
+        self._authenticate(request, "w_organization_social", "w_member_social")
+        data = request.json().get("finalizeUploadRequest") or {}
+        video = self.assets.get(str(data.get("video") or ""))
+        if video is None or video.kind != "video":
+            raise ApiError(404, "Video not found", code="NOT_FOUND")
+        if str(data.get("uploadToken") or "") != video.upload_token:
+            raise ApiError(400, "Invalid upload token", code="ILLEGAL_ARGUMENT")
+        expected = [video.etags.get(i) for i in range(len(video.part_tokens))]
+        if None in expected or data.get("uploadedPartIds") != expected:
+            raise ApiError(
+                400,
+                "Uploaded part ids do not match the uploaded parts",
+                code="ILLEGAL_ARGUMENT",
+            )
+        video.content = b"".join(video.parts[i] for i in range(len(video.part_tokens)))
+        video.status = "PROCESSING"
+        video.looks_left = self.video_processing_looks
+        return 200, {}, b""
+
+    def get_video(self, request: _Request, urn: str) -> Response:
+        """GET /rest/videos/{encoded urn}: WAITING_UPLOAD, PROCESSING, AVAILABLE or
+        PROCESSING_FAILED."""
+        self._authenticate(request)
+        video = self.assets.get(urn)
+        if video is None or video.kind != "video":
+            raise ApiError(404, f"Video {urn} not found", code="NOT_FOUND")
+        if video.status == "PROCESSING":
+            if video.looks_left > 0:
+                video.looks_left -= 1
+            elif self.video_processing_fails or video.content[4:8] != b"ftyp":
+                video.status = "PROCESSING_FAILED"
+            else:
+                video.status = "AVAILABLE"
+        body: dict[str, Any] = {"id": video.urn, "owner": video.owner, "status": video.status}
+        if video.status == "AVAILABLE":
+            body["downloadUrl"] = f"{self.base_url}/media/{secrets.token_hex(8)}"
+            if video.captions:
+                body["captions"] = {"format": "SRT"}
+        return _json(200, body)
 
     def _asset_json(self, asset: Asset) -> dict[str, Any]:
         return {

@@ -15,7 +15,11 @@ It follows docs.x.com (each endpoint cites its page beside its handler) and the
   key when empty), direct messages (``GET /2/dm_events``, ``POST
   /2/dm_conversations/with/:id/messages``), media (simple ``POST /2/media/upload``;
   ``initialize``/``append`` (204, empty ``text/html``)/``finalize`` and ``STATUS``;
-  ``POST /2/media/metadata`` for alt text).
+  ``POST /2/media/metadata`` for alt text); videos (``media_category=tweet_video``,
+  at most 512 MB, processed after FINALIZE: ``processing_info.state`` pending, then
+  in_progress, then succeeded or failed with an ``error``, each with
+  ``check_after_secs``) and their subtitles (an SRT file uploaded with
+  ``media_category=subtitles``, then ``POST /2/media/subtitles``).
 - Every answer carries ``x-rate-limit-limit/remaining/reset`` (reset as epoch
   seconds; the header names' case differs between endpoints, as on the real API);
   a spent window is a 429, and ``usage_capped`` makes every call a 429
@@ -90,7 +94,16 @@ DEFAULT_LIMITS = {
     "POST /2/media/upload/finalize": 180,
     "GET /2/media/upload": 1000,
     "POST /2/media/metadata": 500,
+    # Not on the rate-limits page; the server still answers with the headers.
+    "POST /2/media/subtitles": 500,
 }
+# docs.x.com/x-api/media/introduction ("Size restrictions"): video 512 MB.
+VIDEO_MAX_BYTES = 512 * 1024 * 1024
+# docs.x.com/x-api/media/quickstart/best-practices ("Media categories").
+MEDIA_CATEGORIES = (
+    "tweet_image", "dm_image", "tweet_gif", "dm_gif", "tweet_video", "dm_video",
+    "amplify_video", "subtitles",
+)  # fmt: skip
 WINDOW = timedelta(minutes=15)
 # docs.x.com/fundamentals/x-ids: ids are Snowflakes, milliseconds since this epoch.
 SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -186,6 +199,15 @@ class Media:
     chunks: dict[int, bytes] = field(default_factory=dict)
     alt_text: str = ""
     category: str = "tweet_image"
+    # Videos: where processing stands, why it failed, and the subtitles attached.
+    state: str = "succeeded"
+    error: dict[str, Any] | None = None
+    subtitles: list[dict[str, str]] = field(default_factory=list)
+    content: bytes = b""
+
+    @property
+    def is_video(self) -> bool:
+        return self.media_type.startswith("video/")
 
 
 @dataclass
@@ -285,6 +307,10 @@ class XTestServer:
         self.quotes_allowed = False
         # How many STATUS checks a finalized chunked upload stays "in_progress".
         self.media_processing_polls = 0
+        # How many STATUS checks a finalized video stays "in_progress" (after "pending"),
+        # and, when set, the reason its processing then fails.
+        self.video_processing_polls = 1
+        self.video_processing_error = ""
         # Refresh tokens spent (the second use of one is refused).
         self.spent_refresh_tokens: set[str] = set()
         self._usage: dict[tuple[str, str], tuple[int, datetime]] = {}
@@ -530,6 +556,7 @@ class XTestServer:
             ("POST", r"/2/media/upload/(?P<id>\d+)/append", self.media_append),
             ("POST", r"/2/media/upload/(?P<id>\d+)/finalize", self.media_finalize),
             ("POST", r"/2/media/metadata", self.media_metadata),
+            ("POST", r"/2/media/subtitles", self.media_subtitles),
         ]
         request = _Request(method, path, query, headers, body)
         try:
@@ -886,10 +913,14 @@ class XTestServer:
                 raise invalid_request(
                     f"Your media IDs are invalid. ({media_id})", "media.media_ids"
                 )
-            if media.processing_left > 0:
+            if media.processing_left > 0 or media.state != "succeeded":
                 raise invalid_request(
                     "Your media IDs are invalid. Media is still processing.", "media.media_ids"
                 )
+        chosen = [self.media[m] for m in media_ids]
+        if any(m.is_video for m in chosen) and len(chosen) > 1:
+            # "up to 4 photos, 1 animated GIF or 1 video in a Post" (media best practices).
+            raise invalid_request("Your media IDs are invalid.", "media.media_ids")
         if poll is not None:
             options = poll.get("options") if isinstance(poll, dict) else None
             duration = poll.get("duration_minutes") if isinstance(poll, dict) else None
@@ -1276,6 +1307,8 @@ class XTestServer:
         }
         if media.media_type.startswith("image/") and media.finalized:
             body["image"] = {"image_type": media.media_type, "w": 1200, "h": 675}
+        if media.is_video and media.finalized:
+            body["video"] = {"video_type": media.media_type}
         if with_processing and media.processing_left > 0:
             body["processing_info"] = {"state": "pending", "check_after_secs": 1}
         return body
@@ -1294,15 +1327,7 @@ class XTestServer:
         category = fields.get("media_category", "")
         if not content:
             raise _with(invalid_request("$.media: is missing but it is required", "media"), rate)
-        if category not in (
-            "tweet_image",
-            "dm_image",
-            "tweet_gif",
-            "dm_gif",
-            "tweet_video",
-            "dm_video",
-            "subtitles",
-        ):
+        if category not in ("tweet_image", "dm_image", "subtitles"):
             raise _with(
                 invalid_request(
                     "$.media_category: is missing but it is required", "media_category"
@@ -1310,11 +1335,16 @@ class XTestServer:
                 rate,
             )
         media_type = _sniff(content)
+        if category == "subtitles":
+            # Subtitles are SubRip text (developer.x.com media/upload-media/api-reference/
+            # post-media-subtitles-create: "an invalid subtitle file" is a 400).
+            media_type = "text/srt" if _SRT.match(content.decode("utf-8", "replace")) else None
         if media_type is None:
             raise _with(invalid_request("media type unrecognized.", "media"), rate)
         if len(content) > 5 * 1024 * 1024 and media_type != "image/gif":
             raise _with(invalid_request("File size exceeds 5242880 bytes.", "media"), rate)
         media = Media(self.new_id(), token.user_id, media_type, len(content), category=category)
+        media.content = content
         self.media[media.id] = media
         return _json(200, {"data": self._media_json(media, with_processing=False)}, rate)
 
@@ -1332,13 +1362,22 @@ class XTestServer:
             raise _with(
                 invalid_request("$.media_type: is missing but it is required", "media_type"), rate
             )
+        category = str(data.get("media_category") or "tweet_image")
+        if category not in MEDIA_CATEGORIES:
+            raise _with(invalid_request("$.media_category: invalid value", "media_category"), rate)
+        if category.endswith("_video") and not media_type.startswith("video/"):
+            raise _with(invalid_request("media type unrecognized.", "media_type"), rate)
+        if category.endswith("_video") and total > VIDEO_MAX_BYTES:
+            raise _with(
+                invalid_request(f"File size exceeds {VIDEO_MAX_BYTES} bytes.", "total_bytes"), rate
+            )
         media = Media(
             self.new_id(),
             token.user_id,
             media_type,
             total,
             finalized=False,
-            category=str(data.get("media_category") or "tweet_image"),
+            category=category,
         )
         self.media[media.id] = media
         return _json(
@@ -1393,6 +1432,14 @@ class XTestServer:
                 rate,
             )
         media.finalized = True
+        if media.is_video:
+            # Processing starts "pending", then runs "in_progress" for a few STATUS checks.
+            media.content = received
+            media.state = "pending"
+            media.processing_left = self.video_processing_polls
+            body = self._media_json(media, with_processing=False)
+            body["processing_info"] = {"state": "pending", "check_after_secs": 1}
+            return _json(200, {"data": body}, rate)
         media.processing_left = self.media_processing_polls
         return _json(200, {"data": self._media_json(media, with_processing=True)}, rate)
 
@@ -1404,6 +1451,9 @@ class XTestServer:
         if q.get("command") != "STATUS" or media is None or media.user_id != token.user_id:
             raise _with(invalid_request("Invalid media_id or command", "media_id"), rate)
         body = self._media_json(media, with_processing=False)
+        if media.is_video:
+            body["processing_info"] = self._video_progress(media)
+            return _json(200, {"data": body}, rate)
         if media.processing_left > 0:
             media.processing_left -= 1
             body["processing_info"] = {
@@ -1414,6 +1464,81 @@ class XTestServer:
         else:
             body["processing_info"] = {"state": "succeeded", "progress_percent": 100}
         return _json(200, {"data": body}, rate)
+
+    def _video_progress(self, media: Media) -> dict[str, Any]:
+        """One STATUS look at a video: pending -> in_progress -> failed | succeeded
+        (developer.x.com/en/docs/twitter-api/v1/media/upload-media/api-reference/
+        get-media-upload-status gives the states and the failed answer's ``error``)."""
+        if media.processing_left > 0:
+            media.processing_left -= 1
+            media.state = "in_progress"
+            done = 100 * (self.video_processing_polls - media.processing_left)
+            return {
+                "state": "in_progress",
+                "check_after_secs": 1,
+                "progress_percent": min(99, done // (1 + self.video_processing_polls)),
+            }
+        if media.state in ("pending", "in_progress"):
+            if self.video_processing_error:
+                media.state = "failed"
+                media.error = {
+                    "code": 1,
+                    "name": "InvalidMedia",
+                    "message": self.video_processing_error,
+                }
+            elif not _is_mp4(media.content):
+                media.state = "failed"
+                media.error = {
+                    "code": 1,
+                    "name": "InvalidMedia",
+                    "message": "Unsupported video format",
+                }
+            else:
+                media.state = "succeeded"
+        if media.state == "failed":
+            return {"state": "failed", "progress_percent": 12, "error": media.error or {}}
+        return {"state": "succeeded", "progress_percent": 100}
+
+    def media_subtitles(self, request: _Request) -> Response:
+        """docs.x.com/x-api/media/create-media-subtitles: attach an uploaded SRT file
+        (``media_category=subtitles``) to a video, by language."""
+        token, rate = self._authenticate(request, "POST /2/media/subtitles", "media.write")
+        data = request.data()
+        video = self.media.get(str(data.get("id") or ""))
+        found = data.get("subtitles")
+        subtitles: dict[str, Any] = found if isinstance(found, dict) else {}
+        track = self.media.get(str(subtitles.get("id") or ""))
+        if video is None or video.user_id != token.user_id or not video.is_video:
+            raise _with(problem(404, "Not Found Error", "Could not find the media"), rate)
+        if data.get("media_category") not in ("TweetVideo", "AmplifyVideo"):
+            raise _with(invalid_request("$.media_category: invalid value", "media_category"), rate)
+        if track is None or track.user_id != token.user_id or track.category != "subtitles":
+            raise _with(invalid_request("Invalid subtitles media id", "subtitles.id"), rate)
+        language = str(subtitles.get("language_code") or "")
+        if not re.fullmatch(r"[A-Za-z]{2}", language) or not subtitles.get("display_name"):
+            raise _with(
+                invalid_request(
+                    "$.subtitles: language_code and display_name are required", "subtitles"
+                ),
+                rate,
+            )
+        entry = {
+            "display_name": str(subtitles["display_name"]),
+            "id": track.id,
+            "language_code": language,
+        }
+        video.subtitles = [s for s in video.subtitles if s["language_code"] != language] + [entry]
+        return _json(
+            200,
+            {
+                "data": {
+                    "associated_subtitles": video.subtitles,
+                    "id": video.id,
+                    "media_category": data["media_category"],
+                }
+            },
+            rate,
+        )
 
     def media_metadata(self, request: _Request) -> Response:
         """docs.x.com/x-api/media/create-media-metadata (alt text up to 1,000 characters)."""
@@ -1442,6 +1567,14 @@ class XTestServer:
 def _with(error: HttpError, headers: dict[str, str]) -> HttpError:
     error.headers = headers
     return error
+
+
+_SRT = re.compile(r"\s*\d+\r?\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}")
+
+
+def _is_mp4(content: bytes) -> bool:
+    """An ISO base media file (MP4 or MOV): its first box is ``ftyp``."""
+    return content[4:8] == b"ftyp"
 
 
 def _sniff(content: bytes) -> str | None:
