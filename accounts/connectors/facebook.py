@@ -139,7 +139,7 @@ API = graph.GraphApi(
 # (docs: permissions/reference). Instagram's are here too: one login grants both.
 PERMISSIONS: dict[str, Any] = {
     "pages_show_list": _("List the Pages you manage, so you can pick which to connect."),
-    "pages_manage_posts": _("Publish posts and photos on the Page."),
+    "pages_manage_posts": _("Publish posts, photos and videos on the Page."),
     "pages_read_engagement": _("Read the Page's posts, followers and comments."),
     "pages_manage_engagement": _("Answer, hide and delete comments on the Page."),
     "pages_read_user_content": _("Read what visitors post and comment on the Page."),
@@ -147,7 +147,7 @@ PERMISSIONS: dict[str, Any] = {
     "read_insights": _("Read the Page's and its posts' figures (views, engagement)."),
     "business_management": _("Reach Pages that belong to a Business portfolio."),
     "instagram_basic": _("Read the linked Instagram account's profile and media."),
-    "instagram_content_publish": _("Publish images and carousels on Instagram."),
+    "instagram_content_publish": _("Publish images, carousels and Reels on Instagram."),
     "instagram_manage_comments": _(
         "Read, answer, hide and delete Instagram comments and mentions."
     ),

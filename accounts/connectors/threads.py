@@ -14,6 +14,15 @@ called. A publish sent again with the same key asks about that container
 first: PUBLISHED means the post exists and is looked up among the account's
 own recent posts, never sent twice.
 
+Video: one ``VIDEO`` container whose ``video_url`` is our signed public address (with
+the description as ``alt_text``, documentation/threads/posts/accessibility); Threads
+downloads and processes it, so the container is polled for up to ~5 minutes and, if
+still ``IN_PROGRESS``, looked at again on the dispatcher's next try (the recorded
+container, never a second one). Threads takes no caption files: captions stay in the
+media library (burnt-in captions are the way to show them there). Limits
+(documentation/threads/overview#video-specifications): MP4 or MOV, at most 5 minutes
+and 1 GB.
+
 Every path, the API version and every metric name are in the tables below, so
 when Meta renames something it changes in one place. Facts: NETWORK-APIS.md §7;
 developers.facebook.com ``documentation/threads/{overview, posts,
@@ -113,7 +122,7 @@ REPLY_FIELDS = (
 # What each permission lets GovSocial do (the connect page and the account page say it).
 PERMISSIONS: Mapping[str, Any] = {
     "threads_basic": _("Read the profile; needed for everything else."),
-    "threads_content_publish": _("Publish posts, images, carousels and replies."),
+    "threads_content_publish": _("Publish posts, images, videos, carousels and replies."),
     "threads_read_replies": _("Read replies to the account's posts into the inbox."),
     "threads_manage_replies": _("Answer, hide and unhide replies; set who may reply."),
     "threads_manage_insights": _("Read views, likes, replies and followers for analytics."),
