@@ -1614,6 +1614,7 @@ class GraphTestServer:
         except ValueError:
             raise GraphError("(#100) The file_offset header is required", code=100) from None
         if offset != len(session.received):
+            # (not documented) the error for an offset that does not match what arrived.
             raise GraphError(
                 f"(#100) file_offset {offset} does not match the {len(session.received)} "
                 "bytes received",
@@ -1680,6 +1681,8 @@ class GraphTestServer:
             ]
         }
         if video.state == "error":
+            # (not documented) the error code; the phase's ``errors`` list is in the SDK
+            # (VideoStatusProcessingPhase: errors, status).
             processing["errors"] = [{"code": 1363008, "message": video.error}]
         obj: dict[str, Any] = {
             "id": video.id,
@@ -1721,6 +1724,7 @@ class GraphTestServer:
         text = content.decode("utf-8", "replace")
         srt_cue = re.search(r"^1\r?\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}", text)
         if not found or not srt_cue:
+            # The reference lists error 100 "Invalid parameter" for this edge.
             raise GraphError("(#100) Invalid parameter", code=100)
         video.captions[found.group(1)] = text
         if params.get("default_locale"):
