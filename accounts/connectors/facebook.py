@@ -14,6 +14,24 @@ no idempotency key: an unknown outcome is reconciled by paging the Page's
 ``published_posts`` for ours (the dispatcher matches text and time). A thread
 part becomes a comment on the post (the "first comment").
 
+Video (``docs/video-api/guides/publishing``): the file goes to Meta through the
+Resumable Upload API (``docs/graph-api/guides/upload``): ``POST /{app-id}/uploads``
+with the file's name, length and type opens a session (``upload:<id>``), with the
+*user* token of the person who connected the Page (Meta wants an administrator or
+developer of the organization's Meta app); ``POST /upload:<id>`` with
+``Authorization: OAuth <token>`` and ``file_offset`` streams the bytes and answers
+a file handle ``h``; an interrupted upload asks ``GET /upload:<id>`` for its
+``file_offset`` and goes on from there. ``POST /{page-id}/videos`` on the video host
+with ``fbuploader_video_file_chunk=<h>`` and the text as ``description`` makes the
+video post. Its processing (``?fields=status``: ``video_status`` and the
+uploading/processing/publishing phases, ``docs/graph-api/reference/video-status``)
+is polled until ready, then captions go to ``/{video-id}/captions`` as SubRip files
+named ``<name>.<locale>.srt`` (``docs/graph-api/reference/video/captions``; our
+WebVTT is converted). Every step is recorded under the job's key
+(``PublishCheckpoint``): a retry resumes the upload, never starts a second session
+once a handle exists, and never posts a second video once the video id is known.
+Limits: 10 GB and 240 minutes (video-api/guides/publishing), MP4 or MOV.
+
 Every path, the version, the metric names and the permissions are in the
 tables below, nowhere else. Sources (developers.facebook.com):
 ``docs/facebook-login/guides/advanced/manual-flow``,
@@ -42,6 +60,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from requests_oauthlib import OAuth2Session
 
+from accounts import http
 from accounts.connectors import graph
 from accounts.connectors.base import (
     AccountMetrics,
@@ -51,6 +70,7 @@ from accounts.connectors.base import (
     InboxItem,
     InboxPage,
     Limits,
+    MediaItem,
     OAuthStart,
     PostMetrics,
     PublishRequest,
@@ -75,6 +95,12 @@ API = graph.GraphApi(
         "feed": "/{page_id}/feed",
         "photos": "/{page_id}/photos",
         "published_posts": "/{page_id}/published_posts",
+        # graph-api/guides/upload (Resumable Upload API)
+        "uploads": "/{app_id}/uploads",
+        "upload": "/upload:{session}",
+        # video-api/guides/publishing (on the video host); graph-api/reference/video/captions
+        "videos": "/{page_id}/videos",
+        "captions": "/{video_id}/captions",
         "comments": "/{object_id}/comments",
         "conversations": "/{page_id}/conversations",
         "messages": "/{owner_id}/messages",
@@ -100,6 +126,7 @@ API = graph.GraphApi(
         "page_instagram": "instagram_business_account{id,username,name}",
         "page_profile": "id,name,link,followers_count",
         "post": "id,message,created_time,permalink_url",
+        "video": "id,status,post_id,permalink_url",
         "post_counts": "id,shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)",
         "comment": "id,message,created_time,from,parent{id},permalink_url,is_hidden",
         "conversation": (
@@ -112,7 +139,7 @@ API = graph.GraphApi(
 # (docs: permissions/reference). Instagram's are here too: one login grants both.
 PERMISSIONS: dict[str, Any] = {
     "pages_show_list": _("List the Pages you manage, so you can pick which to connect."),
-    "pages_manage_posts": _("Publish posts and photos on the Page."),
+    "pages_manage_posts": _("Publish posts, photos and videos on the Page."),
     "pages_read_engagement": _("Read the Page's posts, followers and comments."),
     "pages_manage_engagement": _("Answer, hide and delete comments on the Page."),
     "pages_read_user_content": _("Read what visitors post and comment on the Page."),
@@ -120,7 +147,7 @@ PERMISSIONS: dict[str, Any] = {
     "read_insights": _("Read the Page's and its posts' figures (views, engagement)."),
     "business_management": _("Reach Pages that belong to a Business portfolio."),
     "instagram_basic": _("Read the linked Instagram account's profile and media."),
-    "instagram_content_publish": _("Publish images and carousels on Instagram."),
+    "instagram_content_publish": _("Publish images, carousels and Reels on Instagram."),
     "instagram_manage_comments": _(
         "Read, answer, hide and delete Instagram comments and mentions."
     ),
@@ -152,6 +179,28 @@ HUMAN_AGENT_WINDOW = timedelta(days=7)
 INBOX_LOOKBACK = timedelta(days=14)
 INBOX_POSTS = 25
 URL_RE = re.compile(r"https?://\S+")
+# video-api/guides/publishing: Page videos up to 10 GB and 240 minutes; MP4 (recommended)
+# or MOV.
+MAX_VIDEO_BYTES = 10 * 1024**3
+MAX_VIDEO_SECONDS = 240 * 60
+VIDEO_MIME_TYPES = ("video/mp4", "video/quicktime")
+# Waits between looks at a video Facebook is processing (~5 minutes in all); then the
+# dispatcher tries again later, resuming from the recorded video id.
+VIDEO_POLL_DELAYS = (2.0, 5.0, 10.0, 15.0, 30.0, 30.0, 60.0, 60.0, 60.0)
+# Facebook's caption locales (graph-api/reference/video/captions) for our languages.
+CAPTION_LOCALES = {
+    "en": "en_US",
+    "fi": "fi_FI",
+    "sv": "sv_SE",
+    "tr": "tr_TR",
+    "id": "id_ID",
+    "de": "de_DE",
+    "fr": "fr_FR",
+    "es": "es_ES",
+    "nb": "nb_NO",
+    "da": "da_DK",
+    "et": "et_EE",
+}
 
 
 def dialog_url() -> str:
@@ -350,6 +399,7 @@ class FacebookConnector(graph.GraphConnector):
     capabilities = Capabilities(
         publish=True,
         images=True,
+        videos=True,
         alt_text=True,
         replies=True,
         threads=True,  # a thread part is published as a comment on the post
@@ -368,6 +418,11 @@ class FacebookConnector(graph.GraphConnector):
         max_media=10,
         max_image_bytes=4 * 1024 * 1024,
         image_mime_types=("image/jpeg", "image/png", "image/gif"),
+        max_videos=1,
+        video_mime_types=VIDEO_MIME_TYPES,
+        max_video_bytes=MAX_VIDEO_BYTES,
+        max_video_seconds=MAX_VIDEO_SECONDS,
+        video_alone=True,
     )
 
     def _profile_url(self, body: Mapping[str, Any]) -> str:
@@ -378,6 +433,9 @@ class FacebookConnector(graph.GraphConnector):
     def publish(self, account: ChannelAccount, request: PublishRequest) -> PublishResult:
         if request.reply_to is not None:
             return self._comment(account, request)
+        videos = [item for item in request.media if item.is_video]
+        if videos:
+            return self._publish_video(account, request, videos[0])
         data: dict[str, Any] = {"message": request.text}
         photo_ids = [self._upload_photo(account, item) for item in request.media]
         for index, photo_id in enumerate(photo_ids):
@@ -403,6 +461,224 @@ class FacebookConnector(graph.GraphConnector):
             published_at=timezone.now(),
             extra={"photos": ",".join(photo_ids)} if photo_ids else {},
         )
+
+    # --- video ---------------------------------------------------------------------
+
+    def _publish_video(
+        self, account: ChannelAccount, request: PublishRequest, item: MediaItem
+    ) -> PublishResult:
+        from accounts.services import publish_checkpoint_get, publish_checkpoint_save
+
+        key = request.idempotency_key
+        checkpoint: dict[str, Any] = publish_checkpoint_get(account=account, key=key) if key else {}
+
+        def record(**values: Any) -> None:
+            checkpoint.update(values)
+            if key:
+                publish_checkpoint_save(account=account, key=key, data=checkpoint)
+
+        video_id = str(checkpoint.get("video_id") or "")
+        if not video_id and checkpoint.get("video_sent_at"):
+            # The video post was sent before and its answer lost (the dispatcher has looked
+            # for it since): if it is on the Page now, it is ours; never post it twice.
+            found = self._find_video_post(account, request, checkpoint)
+            if found is not None:
+                return found
+        if not video_id:
+            handle = str(checkpoint.get("handle") or "") or self._upload_video(
+                account, item, checkpoint, record
+            )
+            record(video_sent_at=timezone.now().isoformat())
+            data = {"description": request.text, "fbuploader_video_file_chunk": handle}
+            answer = graph.call(
+                "POST",
+                API.url(graph.graph_video_url(), "videos", page_id=account.remote_id),
+                token=self._token(account),
+                data=data,
+                outcome_matters=True,
+                budget_owner=f"{self.network}:{account.remote_id}",
+                timeout=self.timeout,
+            )
+            video_id = str((answer.body or {}).get("id") or "")
+            if not video_id:
+                raise UnknownOutcome(detail="videos answered without an id")
+            record(video_id=video_id, text=request.text, sent_at=timezone.now().isoformat())
+        body = self._wait_video_ready(account, video_id)
+        sent = checkpoint.get("captions")
+        if sent is None:
+            sent = self._send_captions(account, video_id, item)
+            record(captions=sent)
+        post_id = str(body.get("post_id") or "")
+        remote_id = f"{account.remote_id}_{post_id}" if post_id and "_" not in post_id else post_id
+        return PublishResult(
+            remote_id=remote_id or video_id,
+            url=str(body.get("permalink_url") or "") or f"https://www.facebook.com/{video_id}",
+            published_at=timezone.now(),
+            extra={"video_id": video_id, "captions": ",".join(sent)},
+        )
+
+    def _find_video_post(
+        self, account: ChannelAccount, request: PublishRequest, checkpoint: Mapping[str, Any]
+    ) -> PublishResult | None:
+        sent = graph.parse_time(str(checkpoint.get("video_sent_at") or ""))
+        since = sent - timedelta(minutes=2) if sent else None
+        wanted = " ".join(request.text.split())
+        for post in self.lookup_recent(account, since=since, limit=25):
+            if not post.reply_to_id and " ".join(post.text.split()) == wanted:
+                return PublishResult(
+                    remote_id=post.ref.remote_id, url=post.ref.url, published_at=post.created_at
+                )
+        return None
+
+    def _upload_video(
+        self,
+        account: ChannelAccount,
+        item: MediaItem,
+        checkpoint: Mapping[str, Any],
+        record: Any,
+    ) -> str:
+        """Send the file through the Resumable Upload API and return its handle. An upload
+        is not a post: a failure here is transient, and the next try resumes the session."""
+        from accounts.selectors import network_app_get
+
+        user_token = str((account.credentials or {}).get("user_token") or "")
+        app = network_app_get(organization=account.organization, network=self.platform)
+        if app is None or not user_token:
+            raise Rejected(
+                gettext(
+                    "Facebook takes videos only through the organization's Meta app, signed "
+                    "in by a person. Connect the Page again from the organization's Meta app."
+                )
+            )
+        base = self._base(account)
+        session = str(checkpoint.get("upload_session") or "")
+        offset = 0
+        if session:
+            status = graph.call(
+                "GET",
+                API.url(base, "upload", session=session),
+                headers={"Authorization": f"OAuth {user_token}"},
+                timeout=self.timeout,
+            ).body
+            offset = int((status or {}).get("file_offset") or 0)
+        else:
+            try:
+                opened = graph.call(
+                    "POST",
+                    API.url(base, "uploads", app_id=app.client_id),
+                    token=user_token,
+                    params={
+                        "file_name": item.filename or "video.mp4",
+                        "file_length": item.size_bytes,
+                        "file_type": item.mime_type,
+                    },
+                    timeout=self.timeout,
+                )
+            except AuthError as exc:
+                code = re.match(r"\((\d+)", exc.detail)
+                if code is None or int(code.group(1)) not in graph.PERMISSION_CODES:
+                    raise  # the sign-in itself is gone: reconnect
+                raise Rejected(
+                    gettext(
+                        "Facebook accepts a video upload only from a person with an "
+                        "administrator or developer role on the organization's Meta app. "
+                        "Have such a person connect the Page again."
+                    ),
+                    status_code=exc.status_code,
+                    detail=exc.detail,
+                ) from exc
+            session = str((opened.body or {}).get("id") or "").removeprefix("upload:")
+            if not session:
+                raise TransientError(detail="uploads answered without a session id")
+            record(upload_session=session)
+        try:
+            with open(item.path, "rb") as stream:
+                stream.seek(offset)
+                answer = graph.call(
+                    "POST",
+                    API.url(base, "upload", session=session),
+                    headers={"Authorization": f"OAuth {user_token}", "file_offset": str(offset)},
+                    data=stream,
+                    timeout=(self.timeout[0], max(self.timeout[1], 300.0))
+                    if isinstance(self.timeout, tuple)
+                    else self.timeout,
+                )
+        except FileNotFoundError as exc:
+            raise Rejected(gettext("The video file is missing from the media library.")) from exc
+        handle = str((answer.body or {}).get("h") or "")
+        if not handle:
+            raise TransientError(detail="upload answered without a file handle")
+        record(handle=handle)
+        return handle
+
+    def _wait_video_ready(self, account: ChannelAccount, video_id: str) -> dict[str, Any]:
+        """Poll the video's ``status`` until Facebook has processed it."""
+        for delay in (0.0, *VIDEO_POLL_DELAYS):
+            if delay:
+                http.sleep(delay)
+            body = self._call(
+                account,
+                "GET",
+                "object",
+                ids={"object_id": video_id},
+                params={"fields": API.fields["video"]},
+            ).body
+            body = body if isinstance(body, dict) else {}
+            raw_status = body.get("status")
+            status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
+            state = str(status.get("video_status") or "")
+            if state == "ready":
+                return body
+            phase_errors = [
+                str(error.get("message") or "")
+                for name in ("uploading_phase", "processing_phase", "publishing_phase")
+                for error in ((status.get(name) or {}).get("errors") or [])
+                if isinstance(error, dict)
+            ]
+            failed = any(
+                (status.get(name) or {}).get("status") == "error"
+                for name in ("uploading_phase", "processing_phase", "publishing_phase")
+            )
+            if state == "error" or failed:
+                reason = "; ".join(e for e in phase_errors if e)
+                raise Rejected(
+                    gettext("Facebook could not process the video (%(reason)s)")
+                    % {"reason": reason or gettext("no reason given")},
+                    detail=json.dumps(status)[:500],
+                )
+        raise TransientError(
+            gettext(
+                "Facebook is still processing the video. We will look again later; it will "
+                "not be sent twice."
+            )
+        )
+
+    def _send_captions(self, account: ChannelAccount, video_id: str, item: MediaItem) -> list[str]:
+        """Each caption track as a SubRip file on the video; the locales that went.
+        Captions are an addition to a published video: a refused file is logged on the
+        result, never a reason to publish the video again."""
+        sent: list[str] = []
+        for track in item.captions:
+            locale = caption_locale(track.language)
+            try:
+                self._call(
+                    account,
+                    "POST",
+                    "captions",
+                    ids={"video_id": video_id},
+                    data={"default_locale": locale} if not sent else {},
+                    files={
+                        "captions_file": (
+                            f"captions.{locale}.srt",
+                            vtt_to_srt(track.vtt).encode(),
+                            "application/x-subrip",
+                        )
+                    },
+                )
+            except (Rejected, TransientError, RateLimited):
+                continue
+            sent.append(locale)
+        return sent
 
     def _permalink(self, account: ChannelAccount, object_id: str) -> str:
         try:
@@ -644,6 +920,39 @@ class FacebookConnector(graph.GraphConnector):
                 params={"metric": ",".join(API.metrics["page_day"]), "period": "day"},
             ).body
         )
+
+
+def caption_locale(language: str) -> str:
+    """Our language tag (``fi``, ``en-GB``) as Facebook's caption locale (``fi_FI``)."""
+    primary, _sep, region = language.replace("_", "-").partition("-")
+    primary = primary.lower()
+    if region:
+        return f"{primary}_{region.upper()}"
+    return CAPTION_LOCALES.get(primary, f"{primary}_{primary.upper()}")
+
+
+_VTT_TIME = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
+
+
+def vtt_to_srt(vtt: str) -> str:
+    """WebVTT cues as SubRip (the only caption format Facebook's captions edge takes):
+    numbered cues, ``HH:MM:SS,mmm`` times, no header, notes, styles or cue settings."""
+
+    def srt_time(match: re.Match[str]) -> str:
+        hours = int(match.group(1) or 0)
+        return f"{hours:02d}:{match.group(2)}:{match.group(3)},{match.group(4)}"
+
+    cues: list[str] = []
+    for block in re.split(r"\n\s*\n", vtt.replace("\r\n", "\n").strip()):
+        lines = [line for line in block.split("\n") if line.strip()]
+        timing = next((n for n, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            continue  # the header, a NOTE, a STYLE or REGION block
+        start, _arrow, rest = lines[timing].partition("-->")
+        end = rest.strip().split()[0] if rest.strip() else ""
+        times = f"{_VTT_TIME.sub(srt_time, start.strip())} --> {_VTT_TIME.sub(srt_time, end)}"
+        cues.append("\n".join([str(len(cues) + 1), times, *lines[timing + 1 :]]))
+    return "\n\n".join(cues) + "\n"
 
 
 def send_message(

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -93,15 +93,15 @@ IG_SUBCODE_MESSAGES: dict[int, Any] = {
     2207008: _("The media container expired before it was published (after 24 hours)."),
     2207009: _("An image's shape is outside what Instagram takes (between 4:5 and 1.91:1 wide)."),
     2207010: _("The caption is too long for Instagram (2,200 characters)."),
-    2207016: _("Instagram could not download an image from our server."),
+    2207016: _("Instagram could not download the image or video from our server."),
     2207020: _("The media container expired before it was published (after 24 hours)."),
     2207023: _("Instagram does not recognise this kind of media."),
-    2207026: _("Instagram does not take this video format."),
+    2207026: _("Instagram does not take this video format (use MP4 with H.264 and AAC)."),
     2207028: _("A carousel needs between 2 and 10 images."),
     2207042: _("The account has reached Instagram's daily publishing limit."),
     2207050: _("The Instagram account is restricted or inactive."),
     2207051: _("Instagram blocked this post as possible spam or a policy breach."),
-    2207052: _("Instagram could not fetch an image from the address we gave."),
+    2207052: _("Instagram could not fetch the image or video from the address we gave."),
     2207053: _("Instagram refused an image; upload a different file."),
 }
 
@@ -343,12 +343,14 @@ def call(
     *,
     token: str = "",
     params: Mapping[str, Any] | None = None,
-    data: Mapping[str, Any] | None = None,
+    # A form (mapping), or a file opened for reading to stream as the body (uploads).
+    data: Mapping[str, Any] | IO[bytes] | None = None,
     files: Mapping[str, Any] | None = None,
     outcome_matters: bool = False,
     budget_owner: str = "",
     timeout: http.Timeout = http.DEFAULT_TIMEOUT,
     ok_statuses: tuple[int, ...] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> Answer:
     """One Graph call, every failure classified. ``outcome_matters`` marks a write
     that must not happen twice (its timeout is an :class:`UnknownOutcome`).
@@ -357,12 +359,18 @@ def call(
     is_read = method.upper() == "GET"
     if budget_owner and is_read:
         check_budget(budget_owner)
-    headers = {"Accept": "application/json"}
+    sent_headers = {"Accept": "application/json", **(headers or {})}
     if token:
-        headers["Authorization"] = f"Bearer {token}"
+        sent_headers["Authorization"] = f"Bearer {token}"
     try:
         response = http.http_request(
-            method, url, headers=headers, params=params, data=data, files=files, timeout=timeout
+            method,
+            url,
+            headers=sent_headers,
+            params=params,
+            data=data,
+            files=files,
+            timeout=timeout,
         )
     except (http.BlockedAddress, http.InvalidURL) as exc:
         raise Rejected(gettext("this address is not allowed"), detail=redact(str(exc))) from exc
@@ -588,6 +596,13 @@ def debug_token(
 
 def graph_url() -> str:
     return str(getattr(settings, "META_GRAPH_URL", "https://graph.facebook.com")).rstrip("/")
+
+
+def graph_video_url() -> str:
+    """The host Page videos are published on (video-api/guides/publishing)."""
+    return str(
+        getattr(settings, "META_GRAPH_VIDEO_URL", "https://graph-video.facebook.com")
+    ).rstrip("/")
 
 
 class GraphConnector(Connector):

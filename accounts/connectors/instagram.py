@@ -15,6 +15,18 @@ and an unknown outcome is reconciled by paging the account's recent media
 (``lookup_recent``). The account's publishing limit (``content_publishing_limit``)
 is read before publishing. A thread part becomes a comment (the "first comment").
 
+Video goes out as a Reel: one ``REELS`` container whose ``video_url`` is our
+signed public address (as for images), ``share_to_feed`` so it shows in the grid
+too; Instagram downloads and processes it (minutes, not seconds), so its
+``status_code`` is polled for up to ~5 minutes (the content-publishing guide:
+once a minute, no more than five) and, if still ``IN_PROGRESS``, looked at again
+on the dispatcher's next try (the same container, remembered under the key). Reels
+take no alt text and no caption file (``alt_text`` is for images only, content-
+publishing: "Reels and stories are not supported"): a video's captions stay burnt in
+or in the description. Limits (``reference/ig-user/media#reel-specifications``):
+MP4 or MOV, 3 seconds to 15 minutes, 300 MB, aspect ratio 0.01:1 to 10:1 with 9:16
+recommended (the media library's fit table asks for 9:16).
+
 Every path, the version and every metric name are in ``API``. Sources
 (developers.facebook.com/documentation/instagram-platform): ``content-publishing``,
 ``reference/ig-user/media``, ``reference/ig-container``, ``reference/ig-user/media_publish``,
@@ -105,6 +117,14 @@ API = graph.GraphApi(
 )
 # Waits between looks at a container Instagram is still processing (bounded, ~60 s).
 CONTAINER_POLL_DELAYS = (1.0, 2.0, 3.0, 5.0, 5.0, 8.0, 8.0, 10.0, 10.0, 10.0)
+# A Reel processes for longer: look for up to ~5 minutes (content-publishing: query the
+# status once a minute for no more than 5 minutes), then try again later.
+VIDEO_POLL_DELAYS = (5.0, 10.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0)
+# Reels (reference/ig-user/media#reel-specifications): MP4 or MOV, 3 s to 15 min, 300 MB.
+REEL_MIME_TYPES = ("video/mp4", "video/quicktime")
+REEL_MIN_SECONDS = 3
+REEL_MAX_SECONDS = 15 * 60
+REEL_MAX_BYTES = 300 * 1024 * 1024
 # How long a container id is remembered under its idempotency key (containers expire in 24 h).
 CONTAINER_MEMORY_SECONDS = 48 * 3600
 INBOX_MEDIA = 25
@@ -151,6 +171,7 @@ class InstagramConnector(graph.GraphConnector):
     capabilities = Capabilities(
         publish=True,
         images=True,
+        videos=True,  # as a Reel
         alt_text=True,
         replies=True,
         threads=True,  # a thread part is published as a comment (the "first comment")
@@ -168,6 +189,11 @@ class InstagramConnector(graph.GraphConnector):
         max_media=10,
         max_image_bytes=8 * 1024 * 1024,
         image_mime_types=("image/jpeg",),
+        max_videos=1,
+        video_mime_types=REEL_MIME_TYPES,
+        max_video_bytes=REEL_MAX_BYTES,
+        max_video_seconds=REEL_MAX_SECONDS,
+        video_alone=True,
     )
 
     def _handle(self, body: Mapping[str, Any]) -> str:
@@ -183,7 +209,13 @@ class InstagramConnector(graph.GraphConnector):
     ) -> list[str]:
         problems = super().validate(request, account=account)
         if request.reply_to is None and not request.media:
-            problems.append(gettext("Instagram posts need at least one image."))
+            problems.append(gettext("Instagram posts need at least one image or a video."))
+        for number, item in enumerate((m for m in request.media if m.is_video), start=1):
+            if item.duration_ms and item.duration_ms < REEL_MIN_SECONDS * 1000:
+                problems.append(
+                    gettext("Video %(number)d is shorter than 3 seconds; a Reel needs at least 3.")
+                    % {"number": number}
+                )
         return problems
 
     # --- publishing -----------------------------------------------------------------
@@ -208,7 +240,8 @@ class InstagramConnector(graph.GraphConnector):
         if request.reply_to is not None:
             return self._comment(account, request.reply_to.remote_id, request.text, "comments")
         if not request.media:
-            raise Rejected(gettext("Instagram posts need at least one image"))
+            raise Rejected(gettext("Instagram posts need at least one image or a video"))
+        video = any(item.is_video for item in request.media)
         memory = _container_key(account, request.idempotency_key) if request.idempotency_key else ""
         container_id = str(cache.get(memory) or "") if memory else ""
         if container_id:
@@ -239,7 +272,7 @@ class InstagramConnector(graph.GraphConnector):
             container_id = self._create_containers(account, request)
             if memory:
                 cache.set(memory, container_id, timeout=CONTAINER_MEMORY_SECONDS)
-        self._wait_finished(account, container_id)
+        self._wait_finished(account, container_id, video=video)
         answer = self._call(
             account,
             "POST",
@@ -274,6 +307,8 @@ class InstagramConnector(graph.GraphConnector):
         )
 
     def _create_containers(self, account: ChannelAccount, request: PublishRequest) -> str:
+        if request.media[0].is_video:
+            return self._reel_container(account, request.media[0], caption=request.text)
         carousel = len(request.media) > 1
         children = [
             self._image_container(
@@ -315,6 +350,22 @@ class InstagramConnector(graph.GraphConnector):
             self._call(account, "POST", "media", ids={"ig_id": account.remote_id}, data=data)
         )
 
+    def _reel_container(self, account: ChannelAccount, item: MediaItem, *, caption: str) -> str:
+        """``POST /{ig-user-id}/media`` with ``media_type=REELS`` and ``video_url``
+        (reference/ig-user/media; content-publishing "Reels posts")."""
+        if not item.public_url:
+            raise Rejected(gettext("the video has no public address for Instagram to fetch"))
+        data: dict[str, Any] = {
+            "media_type": "REELS",
+            "video_url": item.public_url,
+            "share_to_feed": "true",
+        }
+        if caption:
+            data["caption"] = caption
+        return self._id(
+            self._call(account, "POST", "media", ids={"ig_id": account.remote_id}, data=data)
+        )
+
     @staticmethod
     def _id(answer: graph.Answer) -> str:
         value = str((answer.body or {}).get("id") or "")
@@ -333,8 +384,10 @@ class InstagramConnector(graph.GraphConnector):
         self._last_status = str((body or {}).get("status") or "")
         return str((body or {}).get("status_code") or "")
 
-    def _wait_finished(self, account: ChannelAccount, container_id: str) -> None:
-        for delay in (0.0, *CONTAINER_POLL_DELAYS):
+    def _wait_finished(
+        self, account: ChannelAccount, container_id: str, *, video: bool = False
+    ) -> None:
+        for delay in (0.0, *(VIDEO_POLL_DELAYS if video else CONTAINER_POLL_DELAYS)):
             if delay:
                 http.sleep(delay)
             status = self._container_status(account, container_id)
@@ -343,7 +396,10 @@ class InstagramConnector(graph.GraphConnector):
             if status == "PUBLISHED":
                 raise UnknownOutcome(detail=f"Container {container_id} is already published")
             if status == "ERROR":
-                raise Rejected(_container_error(getattr(self, "_last_status", "")))
+                raise Rejected(
+                    _container_error(getattr(self, "_last_status", ""), video=video),
+                    detail=getattr(self, "_last_status", ""),
+                )
             if status == "EXPIRED":
                 raise Rejected(
                     gettext(
@@ -351,6 +407,13 @@ class InstagramConnector(graph.GraphConnector):
                         "published"
                     )
                 )
+        if video:
+            raise TransientError(
+                gettext(
+                    "Instagram is still processing the Reel. We will look again later; it "
+                    "will not be sent twice."
+                )
+            )
         raise TransientError(
             gettext("Instagram is still processing the images. We will try again.")
         )
@@ -646,11 +709,16 @@ class InstagramConnector(graph.GraphConnector):
         return {**totals, **followers}
 
 
-def _container_error(status: str) -> str:
+def _container_error(status: str, *, video: bool = False) -> str:
     """Instagram's container ``status`` (``ERROR: … 2207052``) in plain words."""
     for code, message in graph.IG_SUBCODE_MESSAGES.items():
         if str(code) in status:
             return str(message)
+    if video:
+        return gettext(
+            "Instagram could not process the video (%(status)s). Use an MP4 (H.264 with AAC "
+            "sound) of 3 seconds to 15 minutes."
+        ) % {"status": status or "ERROR"}
     return gettext("Instagram could not process the images (%(status)s)") % {
         "status": status or "ERROR"
     }

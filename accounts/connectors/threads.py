@@ -14,6 +14,15 @@ called. A publish sent again with the same key asks about that container
 first: PUBLISHED means the post exists and is looked up among the account's
 own recent posts, never sent twice.
 
+Video: one ``VIDEO`` container whose ``video_url`` is our signed public address (with
+the description as ``alt_text``, documentation/threads/posts/accessibility); Threads
+downloads and processes it, so the container is polled for up to ~5 minutes and, if
+still ``IN_PROGRESS``, looked at again on the dispatcher's next try (the recorded
+container, never a second one). Threads takes no caption files: captions stay in the
+media library (burnt-in captions are the way to show them there). Limits
+(documentation/threads/overview#video-specifications): MP4 or MOV, at most 5 minutes
+and 1 GB.
+
 Every path, the API version and every metric name are in the tables below, so
 when Meta renames something it changes in one place. Facts: NETWORK-APIS.md §7;
 developers.facebook.com ``documentation/threads/{overview, posts,
@@ -113,7 +122,7 @@ REPLY_FIELDS = (
 # What each permission lets GovSocial do (the connect page and the account page say it).
 PERMISSIONS: Mapping[str, Any] = {
     "threads_basic": _("Read the profile; needed for everything else."),
-    "threads_content_publish": _("Publish posts, images, carousels and replies."),
+    "threads_content_publish": _("Publish posts, images, videos, carousels and replies."),
     "threads_read_replies": _("Read replies to the account's posts into the inbox."),
     "threads_manage_replies": _("Answer, hide and unhide replies; set who may reply."),
     "threads_manage_insights": _("Read views, likes, replies and followers for analytics."),
@@ -129,6 +138,11 @@ MAX_TEXT = 500
 MAX_MEDIA = 20
 # Media specifications: JPEG or PNG, at most 8 MB.
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+# documentation/threads/overview#video-specifications: MOV or MP4, at most 1 GB and
+# 5 minutes (300 s); H.264 or HEVC with AAC; aspect ratio 0.01:1 to 10:1.
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+MAX_VIDEO_SECONDS = 300
+VIDEO_MIME_TYPES = ("video/mp4", "video/quicktime")
 # documentation/threads/overview: 250 posts and 1,000 replies per rolling 24 hours.
 POST_QUOTA, REPLY_QUOTA = 250, 1000
 REPLY_CONTROLS = (
@@ -142,6 +156,9 @@ REPLY_CONTROLS = (
 # Waits between looks at a container that is still processing (bounded, ~2 min; the
 # troubleshooting page suggests checking for no more than 5 minutes).
 CONTAINER_POLL_DELAYS = (1.0, 2.0, 3.0, 5.0, 5.0, 10.0, 10.0, 15.0, 15.0, 30.0, 30.0)
+# A video takes longer: look for up to ~5 minutes (the troubleshooting page's bound), then
+# let the dispatcher try again later with the same container.
+VIDEO_POLL_DELAYS = (5.0, 5.0, 10.0, 10.0, 15.0, 15.0, 30.0, 30.0, 30.0, 60.0, 60.0, 60.0)
 # Long-lived tokens: 60 days; renew a month ahead so a failing refresh leaves time to act.
 REFRESH_AHEAD = timedelta(days=30)
 TOKEN_MIN_AGE = timedelta(hours=24)
@@ -328,6 +345,7 @@ class ThreadsConnector(Connector):
     capabilities = Capabilities(
         publish=True,
         images=True,
+        videos=True,
         alt_text=True,
         replies=True,
         threads=True,
@@ -351,6 +369,11 @@ class ThreadsConnector(Connector):
         max_image_bytes=MAX_IMAGE_BYTES,
         alt_text_max=1000,
         image_mime_types=("image/jpeg", "image/png"),
+        max_videos=1,
+        video_mime_types=VIDEO_MIME_TYPES,
+        max_video_bytes=MAX_VIDEO_BYTES,
+        max_video_seconds=MAX_VIDEO_SECONDS,
+        video_alone=True,
     )
     refresh_ahead: ClassVar[timedelta] = REFRESH_AHEAD
     permissions = PERMISSIONS
@@ -631,7 +654,8 @@ class ThreadsConnector(Connector):
                         "reply_to_id": request.reply_to.remote_id if request.reply_to else "",
                     },
                 )
-        self._wait_until_finished(account, token, container_id)
+        video = any(item.is_video for item in request.media)
+        self._wait_until_finished(account, token, container_id, video=video)
         response = self._request(
             "POST",
             self._base(account),
@@ -722,8 +746,9 @@ class ThreadsConnector(Connector):
             if not item.public_url:
                 raise Rejected(
                     gettext(
-                        "Threads fetches images from a public web address, and this image has "
-                        "none. Ask an administrator to check the site's public address."
+                        "Threads fetches images and videos from a public web address, and "
+                        "this one has none. Ask an administrator to check the site's public "
+                        "address."
                     )
                 )
         if not media:
@@ -731,6 +756,16 @@ class ThreadsConnector(Connector):
             if link and request.reply_to is None:
                 base["link_attachment"] = link.group(0).rstrip(".,;:!?)")
             return self._create_container(account, token, user, {"media_type": "TEXT", **base})
+        if len(media) == 1 and media[0].is_video:
+            # documentation/threads/posts: a video post is one VIDEO container whose
+            # video_url Threads downloads (with alt_text, documentation/threads/posts/
+            # accessibility); it processes for a while before it can be published.
+            return self._create_container(
+                account,
+                token,
+                user,
+                {"media_type": "VIDEO", **_video_fields(media[0]), **base},
+            )
         if len(media) == 1:
             return self._create_container(
                 account,
@@ -785,8 +820,10 @@ class ThreadsConnector(Connector):
         status = str(body.get("status") or body.get("status_code") or "")
         return status, str(body.get("error_message") or "")
 
-    def _wait_until_finished(self, account: ChannelAccount, token: str, container_id: str) -> None:
-        for delay in (0.0, *CONTAINER_POLL_DELAYS):
+    def _wait_until_finished(
+        self, account: ChannelAccount, token: str, container_id: str, *, video: bool = False
+    ) -> None:
+        for delay in (0.0, *(VIDEO_POLL_DELAYS if video else CONTAINER_POLL_DELAYS)):
             if delay:
                 http.sleep(delay)
             status, message = self._container_status(account, token, container_id)
@@ -794,16 +831,19 @@ class ThreadsConnector(Connector):
                 return
             if status == "ERROR":
                 reason = CONTAINER_ERRORS.get(message)
-                raise Rejected(
-                    str(reason)
-                    if reason
-                    else gettext(
+                if reason:
+                    explained = str(reason)
+                elif video:
+                    explained = gettext(
+                        "Threads could not process the video (%(code)s). Use an MP4 (H.264 "
+                        "with AAC sound) of at most 5 minutes and 1 GB."
+                    ) % {"code": message or "ERROR"}
+                else:
+                    explained = gettext(
                         "Threads could not process the media (%(code)s). Use a JPEG or PNG "
                         "image under 8 MB."
-                    )
-                    % {"code": message or "ERROR"},
-                    detail=message,
-                )
+                    ) % {"code": message or "ERROR"}
+                raise Rejected(explained, detail=message)
             if status == "EXPIRED":
                 raise TransientError(
                     gettext("The prepared post expired on Threads before it was published."),
@@ -811,6 +851,13 @@ class ThreadsConnector(Connector):
                 )
             if status == "PUBLISHED":
                 raise UnknownOutcome(detail="Container already PUBLISHED")
+        if video:
+            raise TransientError(
+                gettext(
+                    "Threads is still processing the video. We will look again later; it "
+                    "will not be sent twice."
+                )
+            )
         raise TransientError(gettext("Threads is still processing the media. We will try again."))
 
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
@@ -1046,6 +1093,13 @@ class ThreadsConnector(Connector):
 
 def _image_fields(item: MediaItem) -> dict[str, str]:
     fields = {"image_url": str(item.public_url)}
+    if item.alt_text:
+        fields["alt_text"] = item.alt_text
+    return fields
+
+
+def _video_fields(item: MediaItem) -> dict[str, str]:
+    fields = {"video_url": str(item.public_url)}
     if item.alt_text:
         fields["alt_text"] = item.alt_text
     return fields

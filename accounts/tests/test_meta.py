@@ -551,7 +551,7 @@ def test_an_image_instagram_cannot_fetch_fails_explained(ig_account, graph_serve
     )
     with pytest.raises(Rejected) as caught:
         get_connector("instagram").publish(ig_account, PublishRequest(text="x", media=[broken]))
-    assert "could not fetch an image" in caught.value.message
+    assert "could not fetch the image or video" in caught.value.message
     assert not graph_server.posts_of(ig_account.remote_id)
 
 
@@ -622,7 +622,7 @@ def test_the_publishing_limit_is_read_and_respected(ig_account, graph_server):
 
 def test_instagram_validation_needs_an_image_and_jpeg(ig_account):
     connector = get_connector("instagram")
-    assert "Instagram posts need at least one image." in connector.validate(
+    assert "Instagram posts need at least one image or a video." in connector.validate(
         PublishRequest(text="words only"), account=ig_account
     )
     png = MediaItem(content=b"x", mime_type="image/png")

@@ -314,6 +314,8 @@ TIKTOK_AUTH_URL = env.str("TIKTOK_AUTH_URL", default="https://www.tiktok.com")
 # Meta (Facebook Pages, Instagram): the Graph API and the Facebook Login dialog. Only
 # tests point these elsewhere (at the local Graph server).
 META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
+# Facebook Page videos are published on the video host (video-api/guides/publishing).
+META_GRAPH_VIDEO_URL = env.str("META_GRAPH_VIDEO_URL", default="https://graph-video.facebook.com")
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com")
 
 REST_FRAMEWORK = {

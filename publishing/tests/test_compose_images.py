@@ -223,7 +223,7 @@ def test_instagram_without_an_image_is_refused_at_submit_with_a_link_to_the_file
     page = response.content.decode()
     assert (
         '<a href="#compose-upload" data-error-link>city.gram (Finnish): '
-        "Instagram posts need at least one image.</a>"
+        "Instagram posts need at least one image or a video.</a>"
     ) in page
     assert re.search(r'<input type="file" id="compose-upload"[^>]*aria-invalid="true"', page)
 

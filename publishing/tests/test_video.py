@@ -168,6 +168,28 @@ def test_length_size_shape_and_codec_limits_say_what_to_change():
     )
 
 
+def test_the_fit_table_says_what_the_meta_connectors_refuse():
+    """The library's fit table and the connectors' own limits agree for the networks
+    whose video was added later (Facebook, Instagram Reels, Threads), so a video the
+    table passes is not refused at publishing time."""
+    from accounts.connectors.registry import get_connector
+
+    for network in ("facebook", "instagram", "threads"):
+        connector = get_connector(network)
+        limits = next(limit for limit in VIDEO_LIMITS if limit.network == network)
+        assert connector.capabilities.videos, network
+        assert limits.max_bytes == connector.limits.max_video_bytes, network
+        assert limits.max_ms == connector.limits.max_video_seconds * 1000, network
+    reel = _fit("instagram", Facts(duration_ms=2_000, width=1080, height=1920))
+    assert reel.changes == ("Instagram Reels needs at least 3 seconds of video: make it longer.",)
+    assert _fit("threads", Facts(duration_ms=301_000)).changes == (
+        "Threads takes videos up to 5 minutes: shorten it.",
+    )
+    assert _fit("facebook", Facts(duration_ms=241 * 60_000)).changes == (
+        "Facebook takes videos up to 240 minutes: shorten it.",
+    )
+
+
 # --- the library pages ------------------------------------------------------------------
 
 

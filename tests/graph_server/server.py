@@ -11,7 +11,24 @@ error objects ``{message, type, code, error_subcode?, fbtrace_id}``, usage
 headers (``X-App-Usage`` for user and app tokens, ``X-Business-Use-Case-Usage``
 for Page tokens) holding JSON on every answer. Instagram containers go
 ``IN_PROGRESS`` → ``FINISHED`` (or ``ERROR`` when the image cannot be fetched:
-the server really GETs ``image_url``) → ``PUBLISHED``, and ``EXPIRED`` on demand.
+the server really GETs ``image_url``) → ``PUBLISHED``, and ``EXPIRED`` on demand;
+Reels containers (``media_type=REELS`` with ``video_url``, fetched likewise) stay
+``IN_PROGRESS`` for ``video_polls`` reads and end ``FINISHED``, or ``ERROR`` with
+``video_error`` in ``status`` (content-publishing "Reels posts";
+instagram-platform/instagram-graph-api/reference/ig-container).
+
+Facebook Page videos follow the Video API publishing guide: the Resumable Upload
+API (``POST /{app-id}/uploads`` → ``upload:<id>``, ``POST /upload:<id>`` with
+``Authorization: OAuth`` and ``file_offset`` → ``{"h": handle}``, ``GET /upload:<id>``
+→ ``file_offset``; graph-api/guides/upload, graph-api/reference/application/uploads),
+then ``POST /{page-id}/videos`` with ``fbuploader_video_file_chunk``
+(video-api/guides/publishing; graph-api/reference/page/videos); the video's
+``status`` (graph-api/reference/video-status) reads ``processing`` for
+``video_polls`` looks, then ``ready`` (the Page post appears then) or ``error`` with
+``video_error`` in the processing phase's ``errors``; captions
+(graph-api/reference/video/captions) must be SubRip files named
+``<name>.<locale>.srt``. ``cut_upload_after`` keeps only that many bytes of the next
+upload and answers 503, as a dropped connection would leave it.
 
 Switches: ``fail_next`` (answer with a Graph error), ``hang`` (hold requests),
 ``usage_percent`` (what the usage headers report). State is in memory.
@@ -80,6 +97,11 @@ RETIRED_METRICS = {
 # …/instagram-user/insights).
 IG_MEDIA_METRICS = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
 IG_ACCOUNT_METRICS = {"reach", "views", "follower_count", "accounts_engaged", "total_interactions"}
+
+
+# graph-api/guides/upload: the file types the Resumable Upload API takes.
+UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")
+UNSUPPORTED_VIDEO = "The video file you selected is in a format we don't support."
 
 
 def graph_time(moment: datetime) -> str:
@@ -218,6 +240,35 @@ class Container:
     error: str = ""
     media_id: str = ""
     fetched_bytes: int = 0
+    video_url: str = ""
+    share_to_feed: bool = False
+
+
+@dataclass
+class UploadSession:
+    id: str
+    app_id: str
+    user_id: str
+    file_name: str
+    file_length: int
+    file_type: str
+    received: bytearray = field(default_factory=bytearray)
+    handle: str = ""
+
+
+@dataclass
+class Video:
+    id: str
+    page_id: str
+    description: str
+    content: bytes
+    created: datetime
+    polls_left: int = 0
+    error: str = ""
+    state: str = "processing"  # processing, ready, error
+    post_id: str = ""
+    captions: dict[str, str] = field(default_factory=dict)  # locale -> SubRip text
+    default_locale: str = ""
 
 
 @dataclass
@@ -257,6 +308,12 @@ class GraphTestServer:
         self.verify_token = "verify-" + secrets.token_hex(8)
         # How often a new container answers IN_PROGRESS before it is FINISHED.
         self.container_polls = 1
+        # Reels process for longer; ``video_error`` makes processing fail with that status.
+        self.video_polls = 2
+        self.video_error = ""
+        self.uploads: dict[str, UploadSession] = {}
+        self.videos: dict[str, Video] = {}
+        self.cut_upload_after: int | None = None
         # What the usage headers report (percent of every allowance); None: counted.
         self.usage_percent: int | None = None
         self.regain_minutes = 0
@@ -484,7 +541,9 @@ class GraphTestServer:
         request = _Request(method, raw_path, query, headers, body)
         params = {k: v[0] for k, v in query.items()}
         files: dict[str, tuple[str, str, bytes]] = {}
-        if method in ("POST", "DELETE") and body:
+        if "/upload:" in raw_path:
+            pass  # the Resumable Upload API's body is the file's bytes, not a form
+        elif method in ("POST", "DELETE") and body:
             if headers.get("Content-Type", "").startswith("multipart/form-data"):
                 fields, files = request.multipart()
                 params.update(fields)
@@ -519,7 +578,7 @@ class GraphTestServer:
             status, payload = 400, json.dumps({"error": error.body}).encode()
             extra = {"Content-Type": "application/json"}
         else:
-            status, extra, payload = self._dispatch(method, path, params, headers, files)
+            status, extra, payload = self._dispatch(method, path, params, headers, files, body)
         if hang_here and hang is not None and hang[2]:
             self._released.wait(timeout=30)
         reasons = {
@@ -556,8 +615,14 @@ class GraphTestServer:
         params: dict[str, str],
         headers: dict[str, str],
         files: dict[str, tuple[str, str, bytes]],
+        body: bytes = b"",
     ) -> Response:
         routes: list[tuple[str, str, Callable[..., Any]]] = [
+            ("POST", r"/(?P<id>\d+)/uploads", self.start_upload),
+            ("GET", r"/upload:(?P<sid>[\w-]+)", self.upload_status),
+            ("POST", r"/upload:(?P<sid>[\w-]+)", self.upload_bytes),
+            ("POST", r"/(?P<id>\d+)/videos", self.create_video),
+            ("POST", r"/(?P<id>\d+)/captions", self.create_captions),
             ("GET", r"/oauth/access_token", self.access_token),
             ("GET", r"/debug_token", self.debug_token),
             ("GET", r"/me", self.me),
@@ -588,14 +653,21 @@ class GraphTestServer:
                         token = None
                         if handler not in (self.access_token,):
                             token = self._authenticate(params, headers)
-                        status, body = handler(token, params, files=files, **found.groupdict())
+                        status, answer = handler(
+                            token,
+                            params,
+                            files=files,
+                            body=body,
+                            headers=headers,
+                            **found.groupdict(),
+                        )
                         return (
                             status,
                             {
                                 "Content-Type": "application/json",
                                 **self._usage_headers(params, headers),
                             },
-                            json.dumps(body).encode(),
+                            json.dumps(answer).encode(),
                         )
                 raise GraphError(
                     f"Unsupported {method.lower()} request. Object with ID '{path.strip('/')}' "
@@ -924,6 +996,8 @@ class GraphTestServer:
                 "status": f"{c.status_code}: {c.error}" if c.error else c.status_code,
             }
             return 200, self._fields(obj, params)
+        if id in self.videos:
+            return 200, self._fields(self._video_obj(self.videos[id]), params)
         if id in self.posts and not self.posts[id].deleted:
             return 200, self._fields(self._post_obj(self.posts[id], params), params)
         if id in self.comments and not self.comments[id].deleted:
@@ -1386,6 +1460,16 @@ class GraphTestServer:
                 c = self.containers.get(child)
                 if c is None or not c.is_carousel_item or c.status_code != "FINISHED":
                     raise GraphError("Media ID is not available", code=9007, subcode=2207006)
+        elif media_type == "REELS":
+            if not params.get("video_url"):
+                raise GraphError("(#100) The parameter video_url is required", code=100)
+        elif media_type in ("VIDEO",):
+            # Deprecated for feed videos since Reels took over (content-publishing).
+            raise GraphError(
+                "(#100) The parameter media_type with value VIDEO is no longer supported. "
+                "Use REELS instead.",
+                code=100,
+            )
         elif not params.get("image_url"):
             raise GraphError("(#100) The parameter image_url is required", code=100)
         if len(params.get("caption", "")) > 2200:
@@ -1403,6 +1487,22 @@ class GraphTestServer:
             datetime.now(UTC),
             polls_left=self.container_polls,
         )
+        if media_type == "REELS":
+            container.video_url = params["video_url"]
+            container.share_to_feed = params.get("share_to_feed") == "true"
+            container.polls_left = self.video_polls
+            try:  # Meta downloads the video from the address given, as it does images.
+                got = requests.get(container.video_url, timeout=10)
+                if got.status_code != 200 or not got.headers.get("Content-Type", "").startswith(
+                    "video/"
+                ):
+                    container.error = f"Media download has failed. ({got.status_code}) 2207052"
+                elif got.content[4:8] != b"ftyp":
+                    container.error = "Media upload has failed with error code 2207026"
+                container.fetched_bytes = len(got.content)
+            except requests.RequestException:
+                container.error = "Media download has failed. 2207052"
+            container.error = container.error or self.video_error
         if container.image_url:
             try:  # Meta downloads the image from the address given: so do we.
                 got = requests.get(container.image_url, timeout=5)
@@ -1443,13 +1543,193 @@ class GraphTestServer:
             ig.id,
             container.caption,
             datetime.now(UTC),
-            media_type="CAROUSEL_ALBUM" if container.media_type == "CAROUSEL" else "IMAGE",
+            media_type={"CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(
+                container.media_type, "IMAGE"
+            ),
             children=container.children or [container.id],
         )
         self.posts[media.id] = media
         container.status_code = "PUBLISHED"
         container.media_id = media.id
         return 200, {"id": media.id}
+
+    # --- Facebook Page videos (docs: graph-api/guides/upload;
+    #     graph-api/reference/application/uploads; video-api/guides/publishing;
+    #     graph-api/reference/page/videos; graph-api/reference/video-status;
+    #     graph-api/reference/video/captions) -----------------------------------------------
+
+    def start_upload(
+        self, token: Token | None, params: dict[str, str], *, id: str, **_: Any
+    ) -> tuple[int, Any]:
+        """``POST /{app-id}/uploads``: a User token of someone with a role on the app."""
+        assert token is not None
+        if id != self.app_id:
+            raise self._missing(id)
+        if token.kind != "user":
+            raise GraphError("(#100) A User access token is required", code=100)
+        try:
+            length = int(params.get("file_length", ""))
+        except ValueError:
+            raise GraphError("(#100) Param file_length must be an integer", code=100) from None
+        file_type = params.get("file_type", "")
+        if file_type not in UPLOAD_TYPES:
+            raise GraphError("(#100) Param file_type is not a supported MIME type", code=100)
+        if not params.get("file_name"):
+            raise GraphError("(#100) The parameter file_name is required", code=100)
+        session = UploadSession(
+            secrets.token_hex(12), id, token.user_id, params["file_name"], length, file_type
+        )
+        self.uploads[session.id] = session
+        return 200, {"id": f"upload:{session.id}"}
+
+    def _session(self, token: Token | None, sid: str) -> UploadSession:
+        session = self.uploads.get(sid)
+        if session is None or token is None or token.user_id != session.user_id:
+            raise GraphError("(#100) Invalid upload session", code=100)
+        return session
+
+    def upload_status(
+        self, token: Token | None, params: dict[str, str], *, sid: str, **_: Any
+    ) -> tuple[int, Any]:
+        """``GET /upload:<id>``: where an interrupted upload stands."""
+        session = self._session(token, sid)
+        return 200, {"id": f"upload:{session.id}", "file_offset": len(session.received)}
+
+    def upload_bytes(
+        self,
+        token: Token | None,
+        params: dict[str, str],
+        *,
+        sid: str,
+        body: bytes,
+        headers: dict[str, str],
+        **_: Any,
+    ) -> tuple[int, Any]:
+        """``POST /upload:<id>`` with ``file_offset``: the bytes from that offset on."""
+        session = self._session(token, sid)
+        if not headers.get("Authorization", "").startswith("OAuth "):
+            raise GraphError("(#100) Authorization: OAuth <token> is required", code=100)
+        try:
+            offset = int(headers.get("File-Offset", ""))
+        except ValueError:
+            raise GraphError("(#100) The file_offset header is required", code=100) from None
+        if offset != len(session.received):
+            # (not documented) the error for an offset that does not match what arrived.
+            raise GraphError(
+                f"(#100) file_offset {offset} does not match the {len(session.received)} "
+                "bytes received",
+                code=100,
+            )
+        if self.cut_upload_after is not None:
+            session.received.extend(body[: self.cut_upload_after])
+            self.cut_upload_after = None
+            raise GraphError(
+                "An unexpected error has occurred. Please retry your request later.",
+                code=2,
+                status=503,
+                type="OAuthException",
+            )
+        session.received.extend(body)
+        if len(session.received) != session.file_length:
+            raise GraphError(
+                f"(#100) Received {len(session.received)} bytes of {session.file_length}",
+                code=100,
+            )
+        session.handle = "2:" + secrets.token_urlsafe(24)
+        return 200, {"h": session.handle}
+
+    def create_video(
+        self, token: Token | None, params: dict[str, str], *, id: str, **_: Any
+    ) -> tuple[int, Any]:
+        """``POST /{page-id}/videos`` with ``fbuploader_video_file_chunk``: a video post."""
+        page = self._page(self._need(token, "pages_manage_posts"), id)
+        handle = params.get("fbuploader_video_file_chunk", "")
+        session = next((u for u in self.uploads.values() if handle and u.handle == handle), None)
+        if session is None:
+            raise GraphError("(#100) Invalid file handle", code=100)
+        video = Video(
+            self.new_id(),
+            page.id,
+            params.get("description", ""),
+            bytes(session.received),
+            datetime.now(UTC),
+            polls_left=self.video_polls,
+            error=self.video_error,
+        )
+        if video.content[4:8] != b"ftyp":
+            video.error = video.error or UNSUPPORTED_VIDEO
+        self.videos[video.id] = video
+        return 200, {"id": video.id}
+
+    def _video_obj(self, video: Video) -> dict[str, Any]:
+        if video.state == "processing":
+            if video.polls_left <= 0:
+                video.state = "error" if video.error else "ready"
+                if video.state == "ready":
+                    post = Post(
+                        f"{video.page_id}_{self.new_id()}",
+                        video.page_id,
+                        video.description,
+                        datetime.now(UTC),
+                    )
+                    self.posts[post.id] = post
+                    video.post_id = post.id
+            video.polls_left -= 1
+        processing: dict[str, Any] = {
+            "status": {"processing": "in_progress", "ready": "complete", "error": "error"}[
+                video.state
+            ]
+        }
+        if video.state == "error":
+            # (not documented) the error code; the phase's ``errors`` list is in the SDK
+            # (VideoStatusProcessingPhase: errors, status).
+            processing["errors"] = [{"code": 1363008, "message": video.error}]
+        obj: dict[str, Any] = {
+            "id": video.id,
+            "status": {
+                "video_status": video.state,
+                "uploading_phase": {"status": "complete", "bytes_transferred": len(video.content)},
+                "processing_phase": processing,
+                "publishing_phase": {
+                    "status": "complete" if video.state == "ready" else "not_started",
+                    **({"publish_status": "published"} if video.state == "ready" else {}),
+                },
+            },
+            "permalink_url": f"/{video.page_id}/videos/{video.id}/",
+            "description": video.description,
+            "created_time": graph_time(video.created),
+        }
+        if video.post_id:
+            obj["post_id"] = video.post_id
+        return obj
+
+    def create_captions(
+        self,
+        token: Token | None,
+        params: dict[str, str],
+        *,
+        id: str,
+        files: dict[str, tuple[str, str, bytes]],
+        **_: Any,
+    ) -> tuple[int, Any]:
+        """``POST /{video-id}/captions`` with ``captions_file`` (``name.xx_XX.srt``)."""
+        self._need(token, "pages_manage_posts")
+        video = self.videos.get(id)
+        if video is None:
+            raise self._missing(id)
+        if "captions_file" not in files:
+            raise GraphError("(#100) The parameter captions_file is required", code=100)
+        name, _type, content = files["captions_file"]
+        found = re.fullmatch(r".+\.([a-z]{2}_[A-Z]{2})\.srt", name)
+        text = content.decode("utf-8", "replace")
+        srt_cue = re.search(r"^1\r?\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}", text)
+        if not found or not srt_cue:
+            # The reference lists error 100 "Invalid parameter" for this edge.
+            raise GraphError("(#100) Invalid parameter", code=100)
+        video.captions[found.group(1)] = text
+        if params.get("default_locale"):
+            video.default_locale = params["default_locale"]
+        return 200, {"success": True}
 
     def _quota_used(self, ig_id: str) -> int:
         day_ago = datetime.now(UTC) - timedelta(days=1)

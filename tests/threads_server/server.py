@@ -15,7 +15,12 @@ One server plays both hosts: ``threads.net`` (the authorization window,
 
 Images are fetched by the server from the ``image_url`` it is given, as Threads
 does ("Threads retrieves your image from the URL provided"), so the URL must
-really serve a JPEG or PNG.
+really serve a JPEG or PNG. Videos likewise from ``video_url`` (an MP4 or MOV of
+at most 1 GB, documentation/threads/overview#video-specifications); a video
+container stays ``IN_PROGRESS`` for ``video_processing_polls`` status reads, and
+``video_error`` makes processing end in ``ERROR`` with that ``error_message``
+(the values listed in documentation/threads/troubleshooting, e.g.
+``FAILED_PROCESSING_VIDEO``).
 
 Where the docs are silent the server makes a documented-looking choice and says
 so in a comment marked "(not documented)".
@@ -67,6 +72,9 @@ POST_QUOTA, REPLY_QUOTA, DELETE_QUOTA = 250, 1000, 100
 QUOTA_SECONDS = 86400
 IMAGE_TYPES = {"image/jpeg", "image/png"}
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+# documentation/threads/overview#video-specifications: MOV or MP4, 1 GB at most.
+VIDEO_TYPES = {"video/mp4", "video/quicktime"}
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 # documentation/threads/reply-management: the five reply_control values.
 REPLY_CONTROLS = {
     "everyone",
@@ -158,6 +166,8 @@ class Container:
     text: str = ""
     image_url: str = ""
     image_bytes: bytes = b""
+    video_url: str = ""
+    video_bytes: bytes = b""
     alt_text: str = ""
     link_attachment: str = ""
     reply_to_id: str = ""
@@ -167,6 +177,8 @@ class Container:
     status: str = "IN_PROGRESS"
     error_message: str = ""
     polls_left: int = 0
+    # A video's processing failure, shown once processing ends.
+    pending_error: str = ""
     media_id: str = ""
 
 
@@ -188,6 +200,7 @@ class Media:
     deleted: bool = False
     is_carousel_item: bool = False
     image_bytes: bytes = b""
+    video_bytes: bytes = b""
     mentions: list[str] = field(default_factory=list)
     views: int = 0
     likes: int = 0
@@ -258,6 +271,9 @@ class ThreadsTestServer:
         self.requests: list[LoggedRequest] = []
         # How many status reads a new container stays IN_PROGRESS for.
         self.processing_polls = 0
+        # Video containers take longer; and a processing failure can be staged.
+        self.video_processing_polls = 2
+        self.video_error = ""
         # Calls each token may make before code 4 (None: unlimited).
         self.call_limit: int | None = None
         # Waits the client would have slept (the fixture records instead of sleeping).
@@ -784,7 +800,8 @@ class ThreadsTestServer:
             if container.status == "IN_PROGRESS" and container.polls_left > 0:
                 container.polls_left -= 1
                 if container.polls_left == 0:
-                    container.status = "FINISHED"
+                    container.status = "ERROR" if container.pending_error else "FINISHED"
+                    container.error_message = container.pending_error
             values = {"id": container.id, "status": container.status}
             if container.status == "ERROR":
                 values["error_message"] = container.error_message
@@ -817,6 +834,8 @@ class ThreadsTestServer:
             values["link_attachment_url"] = media.link_attachment
         if media.image_bytes:
             values["media_url"] = f"{self.base_url}/media/{media.id}.jpg"
+        if media.video_bytes:
+            values["media_url"] = f"{self.base_url}/media/{media.id}.mp4"
         if media.children:
             values["children"] = {"data": [{"id": c} for c in media.children]}
         if media.replied_to:
@@ -872,7 +891,12 @@ class ThreadsTestServer:
             if problem:
                 container.status, container.error_message = "ERROR", problem
         elif media_type == "VIDEO":
-            raise GraphError("Video is not supported by this test server", code=100)
+            container.video_url = request.param("video_url")
+            if not container.video_url:
+                raise GraphError("Param video_url is required for media_type VIDEO", code=100)
+            container.polls_left = max(self.video_processing_polls, self.processing_polls)
+            container.video_bytes, problem = _fetch_video(container.video_url)
+            container.pending_error = problem or self.video_error
         elif media_type == "CAROUSEL":
             children = [c for c in request.param("children").split(",") if c]
             if not CAROUSEL_MIN <= len(children) <= CAROUSEL_MAX:
@@ -893,7 +917,8 @@ class ThreadsTestServer:
                     )
             container.children = children
         if container.status == "IN_PROGRESS" and container.polls_left == 0:
-            container.status = "FINISHED"
+            container.status = "ERROR" if container.pending_error else "FINISHED"
+            container.error_message = container.pending_error
         self.containers[container.id] = container
         return _json(200, {"id": container.id}, usage)
 
@@ -949,6 +974,7 @@ class ThreadsTestServer:
             ),
             text=container.text,
             image_bytes=container.image_bytes,
+            video_bytes=container.video_bytes,
             alt_text=container.alt_text,
             link_attachment=container.link_attachment,
             reply_control=container.reply_control or "everyone",
@@ -967,6 +993,7 @@ class ThreadsTestServer:
         text: str,
         at: datetime | None = None,
         image_bytes: bytes = b"",
+        video_bytes: bytes = b"",
         alt_text: str = "",
         link_attachment: str = "",
         reply_control: str = "everyone",
@@ -982,6 +1009,7 @@ class ThreadsTestServer:
             timestamp=(at or self.now()).replace(microsecond=0),
             shortcode=base64.urlsafe_b64encode(secrets.token_bytes(8)).decode().rstrip("="),
             image_bytes=image_bytes,
+            video_bytes=video_bytes,
             alt_text=alt_text,
             link_attachment=link_attachment,
             reply_control=reply_control,
@@ -1301,6 +1329,23 @@ def _fetch_image(url: str) -> tuple[bytes, str]:
         return b"", "FAILED_DOWNLOADING_IMAGE"  # (not documented) the message for images
     if content_type not in IMAGE_TYPES or len(content) > MAX_IMAGE_BYTES:
         return b"", "UNKNOWN"
+    return content, ""
+
+
+def _fetch_video(url: str) -> tuple[bytes, str]:
+    """Fetch the video as Threads does; the status's ``error_message`` on failure
+    (documentation/threads/troubleshooting lists FAILED_DOWNLOADING_VIDEO and
+    FAILED_PROCESSING_VIDEO)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (test server)
+            content_type = answer.headers.get_content_type()
+            content = answer.read(MAX_VIDEO_BYTES + 1)
+    except (OSError, ValueError):
+        return b"", "FAILED_DOWNLOADING_VIDEO"
+    if content_type not in VIDEO_TYPES or len(content) > MAX_VIDEO_BYTES:
+        return b"", "FAILED_DOWNLOADING_VIDEO"
+    if content[4:8] != b"ftyp":  # not an MP4/MOV file: it cannot be processed
+        return b"", "FAILED_PROCESSING_VIDEO"
     return content, ""
 
 
