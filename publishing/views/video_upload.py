@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
@@ -82,8 +83,8 @@ def video_upload_start_view(request: HttpRequest) -> JsonResponse:
     require_perm(membership, "posts.write")
     form = VideoUploadStartForm(request.POST, languages=_codes(membership))
     if not form.is_valid():
-        messages = [str(m) for errors in form.errors.values() for m in errors]
-        return JsonResponse({"error": " ".join(messages), "code": "invalid"}, status=400)
+        problems = [str(m) for errors in form.errors.values() for m in errors]
+        return JsonResponse({"error": " ".join(problems), "code": "invalid"}, status=400)
     try:
         session = uploads.upload_session_start(
             membership=membership,
@@ -127,4 +128,7 @@ def video_upload_view(request: HttpRequest, pk: str) -> JsonResponse:
         return _refusal(error, session)
     except ValueError:
         return _refusal(ValidationError(_("The Content-Length header is not a number.")))
+    if session.asset_id is not None:
+        # Shown on the video's page, where the script goes next.
+        messages.success(request, _("%(name)s is in the library.") % {"name": str(session.asset)})
     return JsonResponse(_state(session))
