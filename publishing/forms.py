@@ -984,6 +984,17 @@ class VideoUploadForm(AltTextFieldsMixin, forms.Form):
             )
 
 
+class VideoUploadStartForm(VideoUploadForm):
+    """The same fields as the video form, with the file's name and size instead of the
+    file: the browser opens a chunked upload with them and sends the file afterwards."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["file"]
+        self.fields["name"] = forms.CharField(label=_("File name"), max_length=1000)
+        self.fields["size"] = forms.IntegerField(label=_("File size"), min_value=0)
+
+
 class CaptionUploadForm(forms.Form):
     """Captions for a video in one language (SRT or WebVTT)."""
 

@@ -257,6 +257,55 @@ class MediaAltText(models.Model):
         return f"{self.language}: {self.text[:40]}"
 
 
+class UploadStatus(models.TextChoices):
+    OPEN = "open", _("uploading")
+    COMPLETE = "complete", _("complete")
+    CANCELLED = "cancelled", _("cancelled")
+    FAILED = "failed", _("failed")
+    EXPIRED = "expired", _("expired")
+
+
+class VideoUploadSession(models.Model):
+    """A video arriving in chunks from the browser (``publishing/services/video_upload.py``).
+
+    The bytes received so far lie in a file of their own under ``VIDEO_UPLOAD_DIR``, never
+    in memory or in this row; ``received`` is the offset the next chunk must start at, so
+    an upload broken by a network error or a page reload resumes from there. When the last
+    byte arrives the file goes through the library's video pipeline (probe, poster) and
+    ``asset`` names the result. Open sessions left alone past ``expires_at`` are removed
+    by a periodic task."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    original_name = models.CharField(_("original file name"), max_length=255)
+    size_bytes = models.PositiveBigIntegerField(_("size in bytes"))
+    received_bytes = models.PositiveBigIntegerField(_("bytes received"), default=0)
+    alt_texts = models.JSONField(_("alt texts"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=UploadStatus.choices, default=UploadStatus.OPEN
+    )
+    error = models.TextField(_("error"), blank=True)
+    asset = models.ForeignKey(
+        MediaAsset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("video upload")
+        verbose_name_plural = _("video uploads")
+        indexes = [models.Index(fields=["status", "expires_at"], name="upload_session_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.received_bytes}/{self.size_bytes})"
+
+
 # --- posts ----------------------------------------------------------------------------
 
 

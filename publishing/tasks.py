@@ -128,3 +128,17 @@ def extend_recurring_posts() -> int:
     """Hourly: make each running series' occurrences that came within its horizon;
     idempotent, so a doubled tick makes nothing twice."""
     return series_extend_all()
+
+
+@shared_task(
+    name="publishing.tasks.expire_video_uploads",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def expire_video_uploads() -> int:
+    """Every 15 minutes: chunked video uploads left unfinished past their expiry are
+    marked expired and their partial files removed."""
+    from publishing.services.video_upload import upload_sessions_expire
+
+    return upload_sessions_expire()

@@ -14,6 +14,7 @@ from publishing.views import (
     posts,
     queue,
     recurrence,
+    video_upload,
 )
 
 urlpatterns: list[URLPattern] = [
@@ -64,6 +65,8 @@ urlpatterns: list[URLPattern] = [
     path("media/<int:pk>/captions/", media.media_captions_view, name="media_captions"),
     path("media/public/<str:token>/", media.media_public_view, name="media_public"),
     path("media/<int:pk>/delete/", media.media_delete_view, name="media_delete"),
+    path("media/uploads/", video_upload.video_upload_start_view, name="video_upload_start"),
+    path("media/uploads/<uuid:pk>/", video_upload.video_upload_view, name="video_upload"),
     path("approval-policies/", approval.policy_list_view, name="approval_policies"),
     path("approval-policies/new/", approval.policy_create_view, name="approval_policy_new"),
     path("approval-policies/<int:pk>/", approval.policy_edit_view, name="approval_policy_edit"),

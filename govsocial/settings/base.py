@@ -264,6 +264,12 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The largest video the media library takes (bytes); Facebook takes 10 GB, most far less.
 VIDEO_MAX_UPLOAD_BYTES = env.int("VIDEO_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
+# Videos sent from the browser in chunks are assembled here (a folder outside MEDIA_ROOT,
+# on the same disk so the finished file is moved, not copied); an upload nobody touched
+# for VIDEO_UPLOAD_SESSION_HOURS is removed by beat.
+VIDEO_UPLOAD_DIR = env.str("VIDEO_UPLOAD_DIR", default=str(VAR_DIR / "uploads"))
+VIDEO_UPLOAD_CHUNK_BYTES = env.int("VIDEO_UPLOAD_CHUNK_BYTES", default=8 * 1024 * 1024)
+VIDEO_UPLOAD_SESSION_HOURS = env.int("VIDEO_UPLOAD_SESSION_HOURS", default=24)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -477,6 +483,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60 * 60.0,
         "options": {"queue": "default", "expires": 50 * 60},
     },
+    # Chunked video uploads left unfinished past their expiry: their partial files removed.
+    "publishing-expire-video-uploads": {
+        "task": "publishing.tasks.expire_video_uploads",
+        "schedule": 15 * 60.0,
+        "options": {"queue": "default", "expires": 14 * 60},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -591,6 +603,7 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.refresh_calendar_sources": {"queue": "sync"},
     "publishing.tasks.refresh_calendar_source": {"queue": "sync"},
     "publishing.tasks.extend_recurring_posts": {"queue": "default"},
+    "publishing.tasks.expire_video_uploads": {"queue": "default"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.

@@ -84,7 +84,7 @@ def media_library_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("%(name)s is in the library.") % {"name": str(asset)})
                 if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-                    # The page's progress bar sent it: the script goes to the video itself.
+                    # A script that sent the form is told where the video went.
                     return JsonResponse(
                         {"location": reverse("publishing:media_detail", args=[asset.pk])}
                     )
