@@ -2,9 +2,10 @@
 
 Polling runs on the ``sync`` queue, one small task per (watch, account) that is
 due; the claim is a conditional update, so a doubled beat tick or a second worker
-does nothing. Posts are kept once per watch (the unique key is the network's id),
-so searching the same window again adds nothing. Every change a person makes is
-audited.
+does nothing. Posts are kept once per watch, keyed by their identity across the
+network (a Mastodon status's ``uri``, not the id one instance gave it), so searching
+the same window again, or the same status through a second instance, adds nothing.
+Every change a person makes is audited.
 """
 
 from __future__ import annotations
@@ -288,17 +289,22 @@ def listening_store_posts(
     now = now or timezone.now()
     unique: dict[str, tuple[FoundPost, Sequence[str]]] = {}
     for post, matched in found:
-        key = post.remote_id[:300]
-        if key and key not in unique:
+        if not post.remote_id:
+            continue
+        key = (post.canonical_id or post.remote_id)[:500]
+        if key not in unique:
             unique[key] = (post, matched)
     if not unique:
         return []
     with transaction.atomic():
+        # One store per watch at a time: two of its sources (two Mastodon instances)
+        # polled at once may find the same status, and only one may count it as new.
+        Watch.objects.select_for_update().filter(pk=watch.pk).values_list("pk").first()
         existing = {
             row[0]: row
             for row in ListeningPost.objects.filter(
-                watch=watch, network=network, remote_id__in=list(unique)
-            ).values_list("remote_id", "pk", "likes", "shares", "replies", "quotes")
+                watch=watch, network=network, canonical_key__in=list(unique)
+            ).values_list("canonical_key", "pk", "likes", "shares", "replies", "quotes")
         }
         rows = [
             ListeningPost(
@@ -306,7 +312,8 @@ def listening_store_posts(
                 watch=watch,
                 channel_account=account,
                 network=network,
-                remote_id=key,
+                remote_id=post.remote_id[:300],
+                canonical_key=key,
                 url=post.url[:500],
                 author_handle=post.author_handle[:255],
                 author_name=post.author_name[:255],
