@@ -191,6 +191,11 @@ class WatchAlert(models.Model):
     count = models.PositiveIntegerField(_("posts"))
     baseline = models.FloatField(_("usual volume"))
     created_at = models.DateTimeField(default=timezone.now)
+    # Someone saw the alert and took it in hand (the API's and the team's "seen").
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-hour"]

@@ -210,6 +210,36 @@ def watch_follow(
         )
 
 
+def watch_delete(
+    *, membership: Membership, watch: Watch, request: HttpRequest | None = None
+) -> None:
+    """Delete a watch with the posts it found. A watch whose posts are evidence in a
+    misinformation case (or marked as misinformation) is kept: stop it instead."""
+    require_perm(membership, "listening.manage")
+    evidence = ListeningPost.objects.filter(watch=watch).filter(
+        Q(case__isnull=False) | Q(misinformation_at__isnull=False)
+    )
+    if evidence.exists():
+        raise ValidationError(
+            _(
+                "Posts this watch found are marked as misinformation or belong to a case; "
+                "they are kept. Make the watch inactive instead."
+            ),
+            code="watch_has_evidence",
+        )
+    with transaction.atomic():
+        audit_record(
+            action="listening.watch_deleted",
+            organization=membership.organization,
+            actor=membership.user,
+            target=watch,
+            target_label=watch.name,
+            old=_watch_state(watch),
+            request=request,
+        )
+        watch.delete()
+
+
 # --- polling -----------------------------------------------------------------------------------
 
 
@@ -521,6 +551,29 @@ def alert_check(*, watch: Watch, hour: datetime) -> WatchAlert | None:
     return alert
 
 
+def alert_acknowledge(
+    *, membership: Membership, alert: WatchAlert, request: HttpRequest | None = None
+) -> WatchAlert:
+    """Say the alert is seen and in hand (once: acknowledging again changes nothing)."""
+    require_perm(membership, "listening.manage")
+    with transaction.atomic():
+        claimed = WatchAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=membership.user
+        )
+        alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
+        if claimed:
+            audit_record(
+                action="listening.alert_acknowledged",
+                organization=membership.organization,
+                actor=membership.user,
+                target=alert,
+                target_label=alert.watch.name,
+                new={"hour": alert.hour.isoformat(), "count": alert.count},
+                request=request,
+            )
+    return alert
+
+
 def watch_pause_publishing(
     *, membership: Membership, watch: Watch, request: HttpRequest | None = None
 ) -> PublishingPause:
@@ -665,6 +718,45 @@ def case_open(
             new={"claim": case.claim, "correction_url": case.correction_url},
             request=request,
         )
+    return case
+
+
+def case_add_posts(
+    *,
+    membership: Membership,
+    case: MisinformationCase,
+    posts: Sequence[ListeningPost],
+    request: HttpRequest | None = None,
+) -> MisinformationCase:
+    """Put found posts in the case: each is marked as misinformation of this claim."""
+    with transaction.atomic():
+        for post in posts:
+            listening_post_mark_misinformation(
+                membership=membership, post=post, case=case, request=request
+            )
+    return case
+
+
+def case_open_with_posts(
+    *,
+    membership: Membership,
+    claim: str,
+    watch: Watch | None = None,
+    correction_url: str = "",
+    posts: Sequence[ListeningPost] = (),
+    request: HttpRequest | None = None,
+) -> MisinformationCase:
+    """Open a case and put the posts that spread the claim in it, all or nothing."""
+    with transaction.atomic():
+        case = case_open(
+            membership=membership,
+            claim=claim,
+            watch=watch,
+            correction_url=correction_url,
+            request=request,
+        )
+        if posts:
+            case_add_posts(membership=membership, case=case, posts=posts, request=request)
     return case
 
 
