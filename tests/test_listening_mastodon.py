@@ -163,7 +163,7 @@ def test_one_status_seen_through_two_instances_is_kept_once(mastodon_server, per
         posts = list(ListeningPost.objects.filter(watch=watch).order_by("text"))
         assert [p.text for p in posts] == ["#vesikatko myös täällä", "Taas #vesikatko Kalliossa"]
         kept = posts[1]
-        assert kept.canonical_key == (f"https://social.example/users/aino/statuses/{original.id}")
+        assert kept.canonical_key == f"https://social.example/users/aino/statuses/{original.id}"
         assert kept.url == f"https://social.example/@aino/{original.id}"
         assert kept.author_handle == "@aino@social.example"
         assert posts[0].canonical_key.endswith(f"/statuses/{only_there.id}")

@@ -55,7 +55,7 @@ def messages(personas):
 
 def test_words_and_filters_find_our_records_newest_first_and_page(personas, messages):
     alice = _api(personas.alice, personas.org)
-    body = alice.get(SEARCH, {"q": "uimahalli", "limit": 2}).json()
+    body = alice.get(SEARCH, {"q": "uimahalli", "limit": "2"}).json()
     assert body["count"] == 3 and body["capped"] is False
     assert [r["text"] for r in body["results"]] == [
         "Uimahalli: milloin auki?",
@@ -66,7 +66,7 @@ def test_words_and_filters_find_our_records_newest_first_and_page(personas, mess
     assert [r["text"] for r in rest["results"]] == ["Uimahallin kassajono oli pitkä"]
     assert rest["next"] is None
 
-    by_account = alice.get(SEARCH, {"q": "uimahalli", "account": personas.bob_account.pk})
+    by_account = alice.get(SEARCH, {"q": "uimahalli", "account": str(personas.bob_account.pk)})
     assert by_account.json()["count"] == 2
     by_author = alice.get(SEARCH, {"q": "uimahalli", "author": "aino"}).json()
     assert [r["author"] for r in by_author["results"]] == ["aino", "aino"]
