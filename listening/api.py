@@ -242,7 +242,8 @@ class WatchStreamView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         membership = _membership(request, "listening.view")
-        watch = watch_get_for_membership(membership, pk)
+        # The query is checked before the watch is looked up: a page out of range is a
+        # 400 whichever watch it names (and says nothing about whether it exists).
         params = StreamFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -250,6 +251,7 @@ class WatchStreamView(APIView):
         before = parse_before(raw_before)
         if raw_before and before is None:
             raise exceptions.ValidationError({"before": [_("Use the next link of a page.")]})
+        watch = watch_get_for_membership(membership, pk)
         filters = StreamFilters(
             network=data.get("network") or "",
             language=data.get("language") or "",
