@@ -281,6 +281,13 @@ def records_search_all(
     return entries.order_by("occurred_at", "pk")
 
 
+def visible_account_ids(membership: Membership) -> list[int] | None:
+    """The accounts whose records the member may search; None: every account."""
+    if membership.all_accounts:
+        return None
+    return list(channel_accounts_for_membership(membership).values_list("pk", flat=True))
+
+
 def archived_post_get_for_membership(membership: Membership, pk: int) -> ArchivedPost:
     """An archived post of an account the member may see; another's is a 404."""
     posts = ArchivedPost.objects.filter(

@@ -33,23 +33,16 @@ from archive.selectors import (
     RECORDS_PAGE_SIZE,
     RecordQuery,
     archived_post_get_for_membership,
-    records_search,
 )
-from archive.services.archive import records_index_inbox
+from archive.services.search import records_search_export_request, records_search_run
 from governance.models import Membership
 from governance.selectors.access import has_perm
 from governance.services.audit import audit_record
-from governance.services.records import day_bounds, records_export_request
+from governance.services.records import day_bounds
 from inbox.views.common import membership_with, user_of
 
 SEARCH_PERM = "records.view"
 EXPORT_PERM = "records.export"
-
-
-def _visible(membership: Membership) -> list[int] | None:
-    if membership.all_accounts:
-        return None
-    return list(channel_accounts_for_membership(membership).values_list("pk", flat=True))
 
 
 def _query(form: RecordSearchForm, membership: Membership) -> RecordQuery:
@@ -89,27 +82,19 @@ def records_search_page(request: HttpRequest) -> HttpResponse:
     }
     if form.searched and form.is_valid():
         query = _query(form, membership)
-        # What arrived in the inbox a moment ago is found too.
-        records_index_inbox(organization_id=membership.organization_id)
         try:
             page = max(int(request.GET.get("page") or 1), 1)
         except ValueError:
             page = 1
-        results = records_search(
-            membership.organization,
-            query,
-            visible_account_ids=_visible(membership),
+        results = records_search_run(
+            membership=membership,
+            actor=user_of(request),
+            query=query,
             offset=(page - 1) * RECORDS_PAGE_SIZE,
+            request=request,
         )
         for entry in results.entries:
             entry.link = _link(entry)  # type: ignore[attr-defined]
-        audit_record(
-            action="records.searched",
-            organization=membership.organization,
-            actor=user_of(request),
-            new={**query.as_dict(), "results": results.count},
-            request=request,
-        )
         params = request.GET.copy()
         params.pop("page", None)
         context.update(
@@ -134,24 +119,15 @@ def records_search_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Check the search before exporting it."))
         return HttpResponseRedirect(reverse("archive:records"))
-    query = _query(form, membership)
-    visible = _visible(membership)
-    account_ids = list(query.account_ids) or (visible or [])
     try:
-        export = records_export_request(
-            organization=membership.organization,
+        export = records_search_export_request(
+            membership=membership,
             actor=user_of(request),
-            record_types=["archive"],
-            account_ids=account_ids,
+            query=_query(form, membership),
             start_date=form.cleaned_data.get("start"),
             end_date=form.cleaned_data.get("end"),
             reference=form.cleaned_data.get("reference") or "",
             request=request,
-            search={
-                "text": query.text,
-                "author": query.author,
-                "kinds": list(query.kinds),
-            },
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -134,6 +134,7 @@ def _seed_store(watch: Any, account: Any, count: int) -> None:
                 channel_account=account,
                 network="bluesky" if n % 4 else "mastodon",
                 remote_id=f"seed-{n}",
+                canonical_key=f"seed-{n}",
                 url=f"https://bsky.app/profile/seed/post/{n}",
                 author_handle=f"seed{n % 9000}.bsky.social",
                 author_name=f"Asukas {n % 9000}",

@@ -7,5 +7,7 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("publishing.api_urls")),
     path("", include("inbox.api_urls")),
+    path("", include("listening.api_urls")),
+    path("", include("archive.api_urls")),
     path("", include("analytics.api_urls")),
 ]

@@ -104,7 +104,11 @@ class ListeningPost(models.Model):
         verbose_name=_("found through"),
     )
     network = models.CharField(_("network"), max_length=32)
+    # The id on the server of ``channel_account`` (what a reply through it names).
     remote_id = models.CharField(max_length=300)
+    # The post's identity across the network: Mastodon's status ``uri``, the same
+    # through every instance; elsewhere the network's own id (= ``remote_id``).
+    canonical_key = models.CharField(max_length=500)
     url = models.CharField(_("address on the network"), max_length=500, blank=True)
     author_handle = models.CharField(_("author"), max_length=255)
     author_name = models.CharField(_("author's name"), max_length=255, blank=True)
@@ -138,7 +142,7 @@ class ListeningPost(models.Model):
         ordering = ["-posted_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["watch", "network", "remote_id"], name="uniq_listening_post"
+                fields=["watch", "network", "canonical_key"], name="uniq_listening_post_key"
             )
         ]
         # The stream reads newest first, by watch, optionally by network or language.
@@ -187,6 +191,11 @@ class WatchAlert(models.Model):
     count = models.PositiveIntegerField(_("posts"))
     baseline = models.FloatField(_("usual volume"))
     created_at = models.DateTimeField(default=timezone.now)
+    # Someone saw the alert and took it in hand (the API's and the team's "seen").
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-hour"]

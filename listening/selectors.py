@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.connectors.registry import UnknownNetwork, get_connector
@@ -102,6 +103,47 @@ def stream_page(
         ]
     )
     return rows[:STREAM_PAGE_SIZE], len(rows) > STREAM_PAGE_SIZE
+
+
+def stream_after(
+    watch: Watch,
+    filters: StreamFilters,
+    *,
+    before: tuple[datetime, int] | None = None,
+    limit: int = STREAM_PAGE_SIZE,
+) -> tuple[list[ListeningPost], tuple[datetime, int] | None]:
+    """The stream newest first from ``before`` (a post's (time, id), excluded), and
+    where the next page starts (None on the last). Keyset paging on the stream's
+    indexes: stable while new posts arrive, one query whatever the page's depth."""
+    posts = ListeningPost.objects.filter(watch=watch)
+    if filters.network:
+        posts = posts.filter(network=filters.network)
+    if filters.language:
+        posts = posts.filter(language=filters.language)
+    if filters.misinformation:
+        posts = posts.filter(misinformation_at__isnull=False)
+    if filters.period_hours:
+        posts = posts.filter(posted_at__gte=timezone.now() - timedelta(hours=filters.period_hours))
+    if before is not None:
+        moment, pk = before
+        posts = posts.filter(Q(posted_at__lt=moment) | Q(posted_at=moment, pk__lt=pk))
+    rows = list(posts.order_by("-posted_at", "-id")[: limit + 1])
+    page = rows[:limit]
+    following = (page[-1].posted_at, page[-1].pk) if len(rows) > limit else None
+    return page, following
+
+
+def alerts_for_membership(membership: Membership) -> QuerySet[WatchAlert]:
+    require_perm(membership, "listening.view")
+    return WatchAlert.objects.filter(watch__organization_id=membership.organization_id)
+
+
+def alert_get_for_membership(membership: Membership, pk: int) -> WatchAlert:
+    """An alert on one of the organization's watches; another's is a 404."""
+    alert = alerts_for_membership(membership).select_related("watch").filter(pk=pk).first()
+    if alert is None:
+        raise Http404
+    return alert
 
 
 def stream_choices(watch: Watch, selected_language: str = "") -> tuple[list[str], list[str]]:

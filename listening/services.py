@@ -2,9 +2,10 @@
 
 Polling runs on the ``sync`` queue, one small task per (watch, account) that is
 due; the claim is a conditional update, so a doubled beat tick or a second worker
-does nothing. Posts are kept once per watch (the unique key is the network's id),
-so searching the same window again adds nothing. Every change a person makes is
-audited.
+does nothing. Posts are kept once per watch, keyed by their identity across the
+network (a Mastodon status's ``uri``, not the id one instance gave it), so searching
+the same window again, or the same status through a second instance, adds nothing.
+Every change a person makes is audited.
 """
 
 from __future__ import annotations
@@ -209,6 +210,36 @@ def watch_follow(
         )
 
 
+def watch_delete(
+    *, membership: Membership, watch: Watch, request: HttpRequest | None = None
+) -> None:
+    """Delete a watch with the posts it found. A watch whose posts are evidence in a
+    misinformation case (or marked as misinformation) is kept: stop it instead."""
+    require_perm(membership, "listening.manage")
+    evidence = ListeningPost.objects.filter(watch=watch).filter(
+        Q(case__isnull=False) | Q(misinformation_at__isnull=False)
+    )
+    if evidence.exists():
+        raise ValidationError(
+            _(
+                "Posts this watch found are marked as misinformation or belong to a case; "
+                "they are kept. Make the watch inactive instead."
+            ),
+            code="watch_has_evidence",
+        )
+    with transaction.atomic():
+        audit_record(
+            action="listening.watch_deleted",
+            organization=membership.organization,
+            actor=membership.user,
+            target=watch,
+            target_label=watch.name,
+            old=_watch_state(watch),
+            request=request,
+        )
+        watch.delete()
+
+
 # --- polling -----------------------------------------------------------------------------------
 
 
@@ -288,17 +319,22 @@ def listening_store_posts(
     now = now or timezone.now()
     unique: dict[str, tuple[FoundPost, Sequence[str]]] = {}
     for post, matched in found:
-        key = post.remote_id[:300]
-        if key and key not in unique:
+        if not post.remote_id:
+            continue
+        key = (post.canonical_id or post.remote_id)[:500]
+        if key not in unique:
             unique[key] = (post, matched)
     if not unique:
         return []
     with transaction.atomic():
+        # One store per watch at a time: two of its sources (two Mastodon instances)
+        # polled at once may find the same status, and only one may count it as new.
+        Watch.objects.select_for_update().filter(pk=watch.pk).values_list("pk").first()
         existing = {
             row[0]: row
             for row in ListeningPost.objects.filter(
-                watch=watch, network=network, remote_id__in=list(unique)
-            ).values_list("remote_id", "pk", "likes", "shares", "replies", "quotes")
+                watch=watch, network=network, canonical_key__in=list(unique)
+            ).values_list("canonical_key", "pk", "likes", "shares", "replies", "quotes")
         }
         rows = [
             ListeningPost(
@@ -306,7 +342,8 @@ def listening_store_posts(
                 watch=watch,
                 channel_account=account,
                 network=network,
-                remote_id=key,
+                remote_id=post.remote_id[:300],
+                canonical_key=key,
                 url=post.url[:500],
                 author_handle=post.author_handle[:255],
                 author_name=post.author_name[:255],
@@ -514,6 +551,29 @@ def alert_check(*, watch: Watch, hour: datetime) -> WatchAlert | None:
     return alert
 
 
+def alert_acknowledge(
+    *, membership: Membership, alert: WatchAlert, request: HttpRequest | None = None
+) -> WatchAlert:
+    """Say the alert is seen and in hand (once: acknowledging again changes nothing)."""
+    require_perm(membership, "listening.manage")
+    with transaction.atomic():
+        claimed = WatchAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=membership.user
+        )
+        alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
+        if claimed:
+            audit_record(
+                action="listening.alert_acknowledged",
+                organization=membership.organization,
+                actor=membership.user,
+                target=alert,
+                target_label=alert.watch.name,
+                new={"hour": alert.hour.isoformat(), "count": alert.count},
+                request=request,
+            )
+    return alert
+
+
 def watch_pause_publishing(
     *, membership: Membership, watch: Watch, request: HttpRequest | None = None
 ) -> PublishingPause:
@@ -658,6 +718,45 @@ def case_open(
             new={"claim": case.claim, "correction_url": case.correction_url},
             request=request,
         )
+    return case
+
+
+def case_add_posts(
+    *,
+    membership: Membership,
+    case: MisinformationCase,
+    posts: Sequence[ListeningPost],
+    request: HttpRequest | None = None,
+) -> MisinformationCase:
+    """Put found posts in the case: each is marked as misinformation of this claim."""
+    with transaction.atomic():
+        for post in posts:
+            listening_post_mark_misinformation(
+                membership=membership, post=post, case=case, request=request
+            )
+    return case
+
+
+def case_open_with_posts(
+    *,
+    membership: Membership,
+    claim: str,
+    watch: Watch | None = None,
+    correction_url: str = "",
+    posts: Sequence[ListeningPost] = (),
+    request: HttpRequest | None = None,
+) -> MisinformationCase:
+    """Open a case and put the posts that spread the claim in it, all or nothing."""
+    with transaction.atomic():
+        case = case_open(
+            membership=membership,
+            claim=claim,
+            watch=watch,
+            correction_url=correction_url,
+            request=request,
+        )
+        if posts:
+            case_add_posts(membership=membership, case=case, posts=posts, request=request)
     return case
 
 

@@ -28,9 +28,13 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from accounts import http as accounts_http
+from accounts.connectors.base import FoundPost
 from governance.models import ApiToken, Membership, Role
 from governance.services.tokens import api_token_create
 from inbox.tests.helpers import make_item
+from listening.models import ListeningPost, Watch, WatchAlert
+from listening.services import listening_store_posts
+from tests.factories import ChannelAccountFactory
 
 # Bounds for the run: examples per operation (half valid, half invalid input, as
 # schemathesis mixes them). 89 operations x this stays within a few minutes on 2 cores.
@@ -105,6 +109,26 @@ def seeded(personas, admin_token) -> dict[str, int]:
     today = timezone.localdate()
     account = personas.bob_account
     item = make_item(account, author_name="", author_handle="citizen")
+    searchable = ChannelAccountFactory.create(
+        organization=personas.org, network="bluesky", handle="city.bsky.social"
+    )
+    watch_id = create(
+        "/api/v1/listening/watches/",
+        {"name": "Pool", "terms": ["uimahalli"], "channel_accounts": [searchable.pk]},
+    )
+    watch = Watch.objects.get(pk=watch_id)
+    found = FoundPost(
+        remote_id="at://did:plc:aino/app.bsky.feed.post/1",
+        url="",
+        author_handle="aino.bsky.social",
+        author_name="",
+        text="uimahalli kiinni",
+        created_at=timezone.now(),
+    )
+    listening_store_posts(
+        watch=watch, account=searchable, network="bluesky", found=[(found, ["uimahalli"])]
+    )
+    alert = WatchAlert.objects.create(watch=watch, hour=timezone.now(), count=40, baseline=0)
     _other_token, _ = api_token_create(
         user=personas.alice, organization=personas.org, name="another"
     )
@@ -151,6 +175,10 @@ def seeded(personas, admin_token) -> dict[str, int]:
                 "language": "fi",
             },
         ),
+        "/api/v1/listening/watches/": watch_id,
+        "/api/v1/listening/posts/": ListeningPost.objects.get(watch=watch).pk,
+        "/api/v1/listening/cases/": create("/api/v1/listening/cases/", {"claim": "Pool closed"}),
+        "/api/v1/listening/alerts/": alert.pk,
         "/api/v1/policies/": create(
             "/api/v1/policies/", {"title": "Tone", "kind": "other", "body": "Be kind."}
         ),

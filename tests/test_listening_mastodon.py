@@ -119,3 +119,60 @@ def test_a_rate_limit_makes_the_watch_wait_until_the_server_resets(mastodon_serv
     source.refresh_from_db()
     assert source.last_error_kind == "rate_limited"
     assert before < source.next_poll_at <= before + timedelta(minutes=6)
+
+
+def test_one_status_seen_through_two_instances_is_kept_once(mastodon_server, personas):
+    # Aino posts on social.example; mastodon.example (where a second account of ours
+    # lives) has the status by federation, under a local id of its own and the same
+    # ActivityPub uri. A watch searching through both keeps it once.
+    home = mastodon_server
+    other = MastodonTestServer(domain="mastodon.example", first_id=120_000_000_000_000_001)
+    other.start()
+    try:
+        aino = home.create_account("aino", "Aino Virtanen")
+        original = home.post_as(aino, "Taas #vesikatko Kalliossa", language="fi")
+        aino_there = other.create_account("aino", "Aino Virtanen", domain="social.example")
+        copy = other.federate(home, original, author=aino_there)
+        only_there = other.post_as(
+            other.create_account("pekka"), "#vesikatko myös täällä", language="fi"
+        )
+        assert copy.id != original.id
+        first = _account(home, personas)
+        second = ChannelAccountFactory.create(
+            organization=personas.org,
+            network="mastodon",
+            handle="@comms@mastodon.example",
+            remote_id=other.user.id,
+            server_url=other.base_url,
+            credentials={"access_token": other.issue_token()},
+        )
+        watch = _watch(personas, first, ["#vesikatko"])
+        watch = watch_save(
+            membership=personas.membership(personas.alice),
+            watch=watch,
+            name=watch.name,
+            terms=watch.terms,
+            excluded_terms=watch.excluded_terms,
+            prefix_match=True,
+            channel_accounts=[first, second],
+        )
+        sources = WatchSource.objects.filter(watch=watch).order_by("channel_account__handle")
+        for source in sources:
+            assert watch_poll_source(source_id=source.pk).outcome == "searched"
+
+        posts = list(ListeningPost.objects.filter(watch=watch).order_by("text"))
+        assert [p.text for p in posts] == ["#vesikatko myös täällä", "Taas #vesikatko Kalliossa"]
+        kept = posts[1]
+        assert kept.canonical_key == f"https://social.example/users/aino/statuses/{original.id}"
+        assert kept.url == f"https://social.example/@aino/{original.id}"
+        assert kept.author_handle == "@aino@social.example"
+        assert posts[0].canonical_key.endswith(f"/statuses/{only_there.id}")
+        # Searching both again (the window overlaps) adds nothing and counts nothing twice.
+        WatchSource.objects.filter(watch=watch).update(next_poll_at=timezone.now())
+        for source in sources:
+            result = watch_poll_source(source_id=source.pk)
+            assert (result.outcome, result.added) == ("searched", 0)
+        assert ListeningPost.objects.filter(watch=watch).count() == 2
+        assert sum(watch.volume.values_list("count", flat=True)) == 2
+    finally:
+        other.stop()

@@ -317,6 +317,10 @@ class FoundPost:
     quotes: int = 0
     author_id: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    # The post's identity across the whole network, where ``remote_id`` is only the
+    # id on the server that answered (Mastodon: the status's ActivityPub ``uri``, the
+    # same through every instance). Empty where ``remote_id`` already is that.
+    canonical_id: str = ""
 
 
 @dataclass(frozen=True)

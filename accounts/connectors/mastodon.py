@@ -947,6 +947,10 @@ class MastodonConnector(Connector):
             replies=int(status.get("replies_count") or 0),
             quotes=int(status.get("quotes_count") or 0),
             extra={"uri": str(status.get("uri") or "")},
+            # Status ``uri``: "URI of the status used for federation"
+            # (https://docs.joinmastodon.org/entities/Status/#uri); ``id`` and ``url``
+            # differ by the instance it is read through.
+            canonical_id=str(status.get("uri") or ""),
         )
 
     def fetch_post_metrics(

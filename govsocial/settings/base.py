@@ -384,6 +384,8 @@ SPECTACULAR_SETTINGS = {
         "InboxItemKindEnum": "inbox.models.ItemKind",
         "InboxReplyStatusEnum": "inbox.models.ReplyStatus",
         "InboxPriorityEnum": "inbox.models.Priority",
+        "RecordKindEnum": "archive.models.RecordKind",
+        "MisinformationCaseStatusEnum": "listening.models.CaseStatus",
         # The interface languages, whatever the field is called (language,
         # default_language, preferred_language).
         "LanguageEnum": LANGUAGES,

@@ -480,3 +480,39 @@ def test_seeing_a_post_again_adds_nothing_and_refreshes_its_engagement(personas)
     stored = ListeningPost.objects.get()
     assert (stored.likes, stored.shares) == (40, 3)
     assert WatchVolume.objects.get(watch=watch, hour=hour).count == 1
+
+
+def test_the_migration_keeps_one_row_per_status_with_what_people_did_to_either(personas):
+    # Before canonical keys, one Mastodon status found through two instances was two
+    # rows; the migration keeps the older and moves the newer's misinformation mark to it.
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("listening.migrations.0002_listening_post_canonical_key")
+    watch = _watch(personas)
+    uri = "https://social.example/users/aino/statuses/1"
+    common = {
+        "organization": personas.org,
+        "watch": watch,
+        "network": "mastodon",
+        "author_handle": "@aino@social.example",
+        "posted_at": timezone.now(),
+        "extra": {"uri": uri},
+    }
+    older = ListeningPost.objects.create(remote_id="1", canonical_key="old-1", **common)
+    newer = ListeningPost.objects.create(
+        remote_id="9001", canonical_key="old-2", misinformation_at=timezone.now(), **common
+    )
+    other = ListeningPost.objects.create(
+        remote_id="at://did:plc:x/app.bsky.feed.post/1",
+        canonical_key="old-3",
+        **{**common, "network": "bluesky", "extra": {}},
+    )
+    migration.fill_keys(apps, None)
+    assert list(ListeningPost.objects.order_by("pk").values_list("pk", "canonical_key")) == [
+        (older.pk, uri),
+        (other.pk, other.remote_id),
+    ]
+    older.refresh_from_db()
+    assert older.misinformation_at == newer.misinformation_at

@@ -30,6 +30,7 @@ def _found(watch: Watch, account, *, days_ago: int, text: str, **extra) -> Liste
         channel_account=account,
         network=account.network,
         remote_id=f"r-{text}",
+        canonical_key=f"r-{text}",
         url=f"https://social.example/@aino/{text}",
         author_handle="@aino@social.example",
         author_name="Aino",

@@ -182,6 +182,11 @@ class Status:
     # as (text, spoiler_text, created_at), oldest first, for the status history.
     edited_at: datetime | None = None
     earlier_versions: list[tuple[str, str, datetime]] = field(default_factory=list)
+    # A status federated from another server keeps its origin's ``uri`` ("URI of the
+    # status used for federation") and ``url`` ("can be remote"), with a local ``id``
+    # of this server's own (https://docs.joinmastodon.org/entities/Status/#uri).
+    origin_uri: str = ""
+    origin_url: str = ""
 
 
 @dataclass
@@ -247,7 +252,9 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class MastodonTestServer:
-    def __init__(self, *, domain: str = "social.example") -> None:
+    def __init__(
+        self, *, domain: str = "social.example", first_id: int = 110_000_000_000_000_001
+    ) -> None:
         self.domain = domain
         self.max_characters = 500
         self.max_media_attachments = 4
@@ -298,7 +305,9 @@ class MastodonTestServer:
         self._hangs: list[Hang] = []
         self._released = threading.Event()
         self._lock = threading.RLock()
-        self._ids = itertools.count(110_000_000_000_000_001)
+        # Each server numbers its own statuses: give two servers different starts to
+        # see one status under two local ids.
+        self._ids = itertools.count(first_id)
         self._httpd: _ThreadingWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -455,6 +464,26 @@ class MastodonTestServer:
             if quoted_author and quoted_author not in notified and quoted_author != author.id:
                 self._notify(quoted_author, "quote", author.id, status.id)
             return status
+
+    def federate(self, origin: MastodonTestServer, status: Status, *, author: Account) -> Status:
+        """``status`` of ``origin`` as this server stores it once it has federated:
+        under a local id of its own, by ``author`` (this server's record of the remote
+        account, ``domain`` set), keeping the origin's ``uri`` and ``url``."""
+        origin_json = origin._status_json(status)
+        with self._lock:
+            copy = self._create_status(
+                author,
+                text=status.text,
+                visibility=status.visibility,
+                in_reply_to=None,
+                spoiler_text=status.spoiler_text,
+                language=status.language,
+                media_ids=[],
+            )
+            copy.created_at = status.created_at
+            copy.origin_uri = origin_json["uri"]
+            copy.origin_url = origin_json["url"]
+            return copy
 
     def approve(self, authorization_url: str) -> dict[str, str]:
         """Play the person's browser: open the sign-in address and return the query of
@@ -983,9 +1012,10 @@ class MastodonTestServer:
             "spoiler_text": status.spoiler_text,
             "visibility": status.visibility,
             "language": status.language,
-            "uri": f"https://{author.domain or self.domain}/users/{author.username}"
+            "uri": status.origin_uri
+            or f"https://{author.domain or self.domain}/users/{author.username}"
             f"/statuses/{status.id}",
-            "url": self._status_url(status),
+            "url": status.origin_url or self._status_url(status),
             "replies_count": status.replies_count,
             "reblogs_count": status.reblogs_count,
             "favourites_count": status.favourites_count,
