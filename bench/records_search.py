@@ -21,12 +21,15 @@ match count up to 1,000) for a fixed set of searches, 20 times each after a warm
 BENCH_RECORDS_KEEP=1 seeds into a kept database (``<BENCH_DATABASE_NAME>_records_<N>``)
 once and reuses it on later runs (migrated again, so new indexes apply), to iterate
 on the queries at 1,000,000 without seeding each time; drop it by hand when done.
+BENCH_EXPLAIN=1 prints each search's own p95 and its statements' EXPLAIN ANALYZE
+execution times on standard error.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 from datetime import timedelta
 from typing import Any
@@ -172,6 +175,27 @@ def _seeded(count: int) -> tuple[Any, list[int]]:
     return organization, accounts
 
 
+def _explain(organization: Any, query: Any, method: str) -> None:
+    """BENCH_EXPLAIN=1: each SQL statement of the search, EXPLAIN ANALYZE'd, its
+    execution time on standard error (less sensitive to a shared machine's load)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from archive.selectors import records_search
+
+    with CaptureQueriesContext(connection) as captured:
+        records_search(organization, query, visible_account_ids=None)
+    label = f"{query.text!r} {method}" + (" account" if query.account_ids else "")
+    label += (" dates" if query.start else "") + (f" author={query.author}" if query.author else "")
+    for captured_query in captured.captured_queries:
+        sql = captured_query["sql"]
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+        took = next((line for line in plan if "Execution Time" in line), "").strip()
+        print(f"{label}: {took} :: {sql[:90]}", file=sys.stderr)
+
+
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -213,16 +237,21 @@ def run() -> list[Figure]:
         for query in searches + fallback + similar:
             for _ in range(WARM_UP):
                 records_search(organization, query, visible_account_ids=None)
+            own: list[float] = []
             for _ in range(ROUNDS):
                 started = time.perf_counter()
                 results = records_search(organization, query, visible_account_ids=None)
                 elapsed = (time.perf_counter() - started) * 1000
+                own.append(elapsed)
                 if query in similar:
                     similar_samples.append(elapsed)
                     continue
                 samples.append(elapsed)
                 if query in fallback:
                     fallback_samples.append(elapsed)
+            if os.environ.get("BENCH_EXPLAIN"):
+                print(f"{query.text!r}: p95 {_p95(own):.1f} ms", file=sys.stderr)
+                _explain(organization, query, results.method)
             if query in fallback and results.method != "trigram":
                 raise SystemExit(f"{query.text!r} was expected to need the trigram fallback")
             if not results.entries:
