@@ -147,7 +147,7 @@ def _seed_store(watch: Any, account: Any, count: int) -> None:
                        (ARRAY['fi', 'sv', 'en', 'tr'])[1 + g %% 4],
                        %(now)s - make_interval(secs => g * 3),
                        %(now)s - make_interval(secs => g * 3),
-                       (g * 7919) %% 51, 0, 0, 0,
+                       (g::bigint * 7919) %% 51, 0, 0, 0,
                        '["uimahalli"]'::jsonb, '{}'::jsonb,
                        CASE WHEN g %% 500 = 0 THEN %(now)s - make_interval(secs => g * 3) END,
                        ''
@@ -190,6 +190,27 @@ def _seed_store(watch: Any, account: Any, count: int) -> None:
             batch = []
     if batch:
         ListeningPost.objects.bulk_create(batch)
+
+
+def _explain(client: Any, url: str) -> None:
+    """BENCH_EXPLAIN=1: each query of the page, EXPLAIN ANALYZE'd, its execution time
+    on standard error (less sensitive to a shared machine's load than the page's)."""
+    import sys
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    for captured_query in captured.captured_queries:
+        sql = captured_query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+        took = next((line for line in plan if "Execution Time" in line), "").strip()
+        print(f"{url} {took} :: {sql[:110]}", file=sys.stderr)
 
 
 def _stream_figures(count: int) -> tuple[float, float, int, int]:
@@ -246,6 +267,9 @@ def _stream_figures(count: int) -> tuple[float, float, int, int]:
             response = client.get(url + query)
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
+    if os.environ.get("BENCH_EXPLAIN") and connection.vendor == "postgresql":
+        for query in queries:
+            _explain(client, url + query)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return _p95(samples), statistics.median(samples), len(captured.captured_queries), small_queries
