@@ -205,8 +205,12 @@ class RecordEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id"], name="record_entry_unique")
         ]
+        # The search's newest-first window walks this index; with the id in it, the
+        # ties on the time need no sort.
         indexes = [
-            models.Index(fields=["organization", "occurred_at"], name="record_entry_org_idx")
+            models.Index(
+                fields=["organization", "occurred_at", "id"], name="record_entry_org_time_idx"
+            )
         ]
 
     def __str__(self) -> str:

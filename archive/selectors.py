@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -161,24 +162,28 @@ def _tsqueries(words: str) -> dict[str, str]:
 def _fulltext(entries: QuerySet[RecordEntry], words: str) -> QuerySet[RecordEntry]:
     """Rows whose words match, each row read with its own language's dictionary.
 
-    The query parsed by every dictionary, or-ed into one ``@@`` (one GIN index scan),
-    then each row checked against the query parsed by its own dictionary (a Swedish
-    stem must not match a Finnish row by chance)."""
+    The query parsed by every dictionary, the distinct parses or-ed into one ``@@``
+    (one GIN index scan), then each row checked against the query parsed by its own
+    dictionary (a Swedish stem must not match a Finnish row by chance). That check is
+    a CASE, which no index serves: written as OR-ed ``config = … AND vector @@ …``
+    clauses, the planner turned each into a GIN scan of its own, the same lexemes
+    read six times over for a common word."""
     queries = _tsqueries(words)
     if not queries:
         return entries.none()
-    any_language = " | ".join(f"({text})" for text in queries.values())
-    own_language = " OR ".join(
-        "(archive_recordentry.search_config = %s"
-        " AND archive_recordentry.search_vector @@ %s::tsquery)"
-        for _name in queries
+    any_language = " | ".join(f"({text})" for text in dict.fromkeys(queries.values()))
+    own_language = " ".join(
+        "WHEN %s THEN archive_recordentry.search_vector @@ %s::tsquery" for _name in queries
     )
     params: list[object] = [any_language]
     for name, text in queries.items():
         params += [name, text]
     # The clauses are built from constants only; every value goes in as a parameter.
     return entries.extra(  # noqa: S610
-        where=["archive_recordentry.search_vector @@ %s::tsquery", f"({own_language})"],
+        where=[
+            "archive_recordentry.search_vector @@ %s::tsquery",
+            f"(CASE archive_recordentry.search_config {own_language} ELSE false END)",
+        ],
         params=params,
     )
 
@@ -228,6 +233,94 @@ def _capped_matches(entries: QuerySet[RecordEntry]) -> list[tuple[int, datetime]
     return list(entries.order_by().values_list("pk", "occurred_at")[: RECORDS_COUNT_CAP + 1])
 
 
+# The newest-first page of a search with more matches than the cap is read from a
+# window of the newest rows (organization and dates: the btree index's order), the
+# words and other filters tested in it; the window grows from the first one's
+# density of matches, up to the last size, beyond which the matches are sorted whole.
+RECORDS_WINDOWS = (10_000, 200_000)
+
+
+def _newest_in_window(
+    organization: Organization,
+    query: RecordQuery,
+    matched: QuerySet[RecordEntry],
+    *,
+    window: int,
+    wanted: int,
+) -> list[int]:
+    """The pks of the first ``wanted`` matches, newest first, among the ``window``
+    newest entries of the organization in the query's dates (all of them when the
+    window holds fewer). Rows past the window are never read, so a common word's page
+    costs a walk of the time index, whatever the table's size; a window's matches are
+    the newest matches of all, so a window that holds ``wanted`` of them is exact."""
+    from django.db import connection
+
+    bounds = ["organization_id = %s"]
+    params: list[Any] = [organization.pk]
+    if query.start is not None:
+        bounds.append("occurred_at >= %s")
+        params.append(query.start)
+    if query.end is not None:
+        bounds.append("occurred_at < %s")
+        params.append(query.end)
+    compiler = matched.query.get_compiler(using=matched.db)
+    where, where_params = compiler.compile(matched.query.where)
+    # The window is named like the table so that the matches' own WHERE (filters,
+    # words) applies to it unchanged; bounds and WHERE are built from constants.
+    sql = (
+        "SELECT archive_recordentry.id FROM (SELECT * FROM archive_recordentry"  # noqa: S608
+        f" WHERE {' AND '.join(bounds)}"
+        " ORDER BY occurred_at DESC, id DESC LIMIT %s) AS archive_recordentry"
+        f" WHERE {where} ORDER BY archive_recordentry.occurred_at DESC,"
+        " archive_recordentry.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, window, *where_params, wanted])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _newest_page(
+    organization: Organization,
+    query: RecordQuery,
+    matched: QuerySet[RecordEntry],
+    *,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """The page's pks, newest first, for a search with more matches than the cap.
+
+    A GIN index finds a word's rows but cannot order them: ordered by time, PostgreSQL
+    either walks the time index testing every row (fast for a common word, the whole
+    table for a rare one) or reads and sorts every match (slow for a common word). So:
+    a small window of the newest rows first; when it holds too few, one window sized
+    from its density of matches (bounded); when even that falls short (the matches are
+    old, or sparse in a long history), every match read from the index and sorted."""
+    from django.db import connection
+
+    wanted = offset + limit
+    first, largest = RECORDS_WINDOWS
+    found = _newest_in_window(organization, query, matched, window=first, wanted=wanted)
+    if len(found) < wanted:
+        # Twice the rows the first window's density says are needed, so a second
+        # window rarely falls short; none found: straight to the largest.
+        needed = 2 * wanted * first // len(found) if found else largest
+        if needed <= largest:
+            found = _newest_in_window(organization, query, matched, window=needed, wanted=wanted)
+    if len(found) >= wanted:
+        return found[offset:]
+    # Materialized, so the matches come from the GIN index and are sorted whole,
+    # rather than the time index walked over rows that almost never match.
+    inner = matched.order_by().values("id", "occurred_at").query
+    sql, params = inner.get_compiler(using=matched.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH matches AS MATERIALIZED ({sql}) SELECT id FROM matches"  # noqa: S608
+            " ORDER BY occurred_at DESC, id DESC LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def records_search(
     organization: Organization,
     query: RecordQuery,
@@ -240,9 +333,12 @@ def records_search(
     inbox items, our replies, internal notes. Full-text search first; when it finds
     nothing, the trigram fallback. Newest first.
 
-    Up to the cap, the matches are counted and ordered from their (pk, time) alone and
-    only the page's rows are read; beyond it (a common word) the newest rows are read
-    along the time index, where matches are frequent enough to come quickly."""
+    The matches are counted up to the cap (an unordered ``LIMIT``: the GIN index for a
+    rare word, a scan that stops early for a common one). Up to the cap they are
+    ordered from their (pk, time) alone and only the page's rows are read; beyond it
+    the page comes from a window of the newest rows (``_newest_page``)."""
+    from django.db import connection
+
     entries = records_entries_for_org(organization, query, visible_account_ids=visible_account_ids)
     words = query.text.strip()
     if words:
@@ -250,17 +346,22 @@ def records_search(
     else:
         method, matches = "fulltext", _capped_matches(entries)
     capped = len(matches) > RECORDS_COUNT_CAP
-    rows = entries.select_related("channel_account")
-    if capped:
-        page = list(rows.order_by("-occurred_at", "-pk")[offset : offset + limit])
+    if capped and connection.vendor == "postgresql":
+        ids = _newest_page(organization, query, entries, offset=offset, limit=limit)
+    elif capped:
+        ids = list(
+            entries.order_by("-occurred_at", "-pk").values_list("pk", flat=True)[
+                offset : offset + limit
+            ]
+        )
     else:
         matches.sort(key=lambda match: (match[1], match[0]), reverse=True)
         ids = [pk for pk, _when in matches[offset : offset + limit]]
-        by_id = {
-            entry.pk: entry
-            for entry in RecordEntry.objects.select_related("channel_account").filter(pk__in=ids)
-        }
-        page = [by_id[pk] for pk in ids if pk in by_id]
+    by_id = {
+        entry.pk: entry
+        for entry in RecordEntry.objects.select_related("channel_account").filter(pk__in=ids)
+    }
+    page = [by_id[pk] for pk in ids if pk in by_id]
     return RecordResults(
         entries=page,
         count=min(len(matches), RECORDS_COUNT_CAP),

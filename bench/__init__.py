@@ -50,3 +50,20 @@ def throwaway_database() -> Iterator[str]:
             yield name
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@contextmanager
+def kept_database(suffix: str) -> Iterator[str]:
+    """A database a benchmark seeds once and keeps, to iterate on queries against a large
+    seed without seeding again (PostgreSQL only). Named ``<BENCH_DATABASE_NAME>_<suffix>``
+    (the suffix names the seed, its size say); made and migrated on first use, migrated
+    again (new indexes included) on later uses, never dropped: drop it by hand when done.
+    Yields its name; the benchmark finds out whether its seed is already there."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("a kept benchmark database needs PostgreSQL (DATABASE_URL)")
+    name = f"{os.environ.get('BENCH_DATABASE_NAME', BENCH_DATABASE_NAME)}_{suffix}"
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    yield name

@@ -12,8 +12,9 @@ In a throwaway database on the configured engine:
 - ``listening_stream_p95_ms``: the 95th percentile of the whole stream page
   (middleware, session, queries, template) for an admin, over a store of
   1,000,000 posts in one watch (BENCH_LISTENING_POSTS), unfiltered and with each
-  filter (network, language, misinformation, last 24 hours, a later page), 20
-  times each after a warm-up. ``listening_stream_queries``: queries one page costs,
+  filter (network, language, misinformation, last 24 hours, the fifth page and a
+  page nine tenths down, by the "Older" link's cursor), 20 times each after a
+  warm-up. ``listening_stream_queries``: queries one page costs,
   at the full store and at 1/10 of it (the same number: constant queries).
 """
 
@@ -118,12 +119,50 @@ def _ingest_figures(count: int) -> tuple[float, int]:
 
 
 def _seed_store(watch: Any, account: Any, count: int) -> None:
+    """``count`` stored posts in the watch, one every 3 seconds back from now: on
+    PostgreSQL in one INSERT ... SELECT over generate_series (a million rows in well
+    under a minute, where ORM objects took many), elsewhere through bulk_create."""
+    from django.db import connection
     from django.utils import timezone
 
     from listening.models import ListeningPost
 
-    rng = random.Random(11)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO listening_listeningpost
+                    (organization_id, watch_id, channel_account_id, network, remote_id, url,
+                     author_handle, author_name, text, language, posted_at, found_at,
+                     likes, shares, replies, quotes, matched_terms, extra,
+                     misinformation_at, correction_url)
+                SELECT %(org)s, %(watch)s, %(account)s,
+                       CASE WHEN g %% 4 = 0 THEN 'mastodon' ELSE 'bluesky' END,
+                       'seed-' || g,
+                       'https://bsky.app/profile/seed/post/' || g,
+                       'seed' || (g %% 9000) || '.bsky.social',
+                       'Asukas ' || (g %% 9000),
+                       'uimahallissa taas jotain ' || g,
+                       (ARRAY['fi', 'sv', 'en', 'tr'])[1 + g %% 4],
+                       %(now)s - make_interval(secs => g * 3),
+                       %(now)s - make_interval(secs => g * 3),
+                       (g::bigint * 7919) %% 51, 0, 0, 0,
+                       '["uimahalli"]'::jsonb, '{}'::jsonb,
+                       CASE WHEN g %% 500 = 0 THEN %(now)s - make_interval(secs => g * 3) END,
+                       ''
+                FROM generate_series(0, %(last)s) AS g
+                """,
+                {
+                    "org": watch.organization_id,
+                    "watch": watch.pk,
+                    "account": account.pk,
+                    "now": now,
+                    "last": count - 1,
+                },
+            )
+        return
+    rng = random.Random(11)
     batch: list[ListeningPost] = []
     for n in range(count):
         posted = now - timedelta(seconds=n * 3)
@@ -152,6 +191,27 @@ def _seed_store(watch: Any, account: Any, count: int) -> None:
             batch = []
     if batch:
         ListeningPost.objects.bulk_create(batch)
+
+
+def _explain(client: Any, url: str) -> None:
+    """BENCH_EXPLAIN=1: each query of the page, EXPLAIN ANALYZE'd, its execution time
+    on standard error (less sensitive to a shared machine's load than the page's)."""
+    import sys
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    for captured_query in captured.captured_queries:
+        sql = captured_query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+        took = next((line for line in plan if "Execution Time" in line), "").strip()
+        print(f"{url} {took} :: {sql[:110]}", file=sys.stderr)
 
 
 def _stream_figures(count: int) -> tuple[float, float, int, int]:
@@ -190,7 +250,14 @@ def _stream_figures(count: int) -> tuple[float, float, int, int]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     queries = ["", "?network=mastodon", "?language=sv", "?misinformation=on", "?period=24"]
-    queries.append("?page=5")
+    # A later page (the fifth, as the "Older" link leads to it) and one far down.
+    from listening.selectors import StreamCursor, StreamFilters, stream_page
+
+    older: StreamCursor | None = None
+    for _ in range(4):
+        older = stream_page(watch, StreamFilters(), before=older).older
+    far = ListeningPost.objects.get(watch=watch, remote_id=f"seed-{count * 9 // 10}")
+    queries += [f"?before={older}", f"?before={StreamCursor.of(far)}"]
     for query in queries:
         for _ in range(WARM_UP):
             assert client.get(url + query).status_code == 200
@@ -201,6 +268,9 @@ def _stream_figures(count: int) -> tuple[float, float, int, int]:
             response = client.get(url + query)
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
+    if os.environ.get("BENCH_EXPLAIN") and connection.vendor == "postgresql":
+        for query in queries:
+            _explain(client, url + query)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return _p95(samples), statistics.median(samples), len(captured.captured_queries), small_queries

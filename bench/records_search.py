@@ -17,17 +17,24 @@ match count up to 1,000) for a fixed set of searches, 20 times each after a warm
 - ``records_search_similar_p95_ms``: the last resort, word similarity (a Finnish
   form whose stem changed: "kaupungin" for "kaupunki"), not in the p95 above;
 - ``records_search_rows``: the number of entries searched.
+
+BENCH_RECORDS_KEEP=1 seeds into a kept database (``<BENCH_DATABASE_NAME>_records_<N>``)
+once and reuses it on later runs (migrated again, so new indexes apply), to iterate
+on the queries at 1,000,000 without seeding each time; drop it by hand when done.
+BENCH_EXPLAIN=1 prints each search's own p95 and its statements' EXPLAIN ANALYZE
+execution times on standard error.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 from datetime import timedelta
 from typing import Any
 
-from bench import Figure, django_setup, throwaway_database
+from bench import Figure, django_setup, kept_database, throwaway_database
 
 DEFAULT_RECORDS = 200_000
 ROUNDS = 20
@@ -152,6 +159,43 @@ def _seed(count: int) -> tuple[Any, list[int]]:
     return organization, accounts
 
 
+def _seeded(count: int) -> tuple[Any, list[int]]:
+    """The seed: made now, or (in a kept database) found from an earlier run."""
+    from accounts.models import ChannelAccount
+    from governance.models import Organization
+
+    organization = Organization.objects.filter(slug="bench-city").first()
+    if organization is None:
+        return _seed(count)
+    accounts = list(
+        ChannelAccount.objects.filter(organization=organization)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return organization, accounts
+
+
+def _explain(organization: Any, query: Any, method: str) -> None:
+    """BENCH_EXPLAIN=1: each SQL statement of the search, EXPLAIN ANALYZE'd, its
+    execution time on standard error (less sensitive to a shared machine's load)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from archive.selectors import records_search
+
+    with CaptureQueriesContext(connection) as captured:
+        records_search(organization, query, visible_account_ids=None)
+    label = f"{query.text!r} {method}" + (" account" if query.account_ids else "")
+    label += (" dates" if query.start else "") + (f" author={query.author}" if query.author else "")
+    for captured_query in captured.captured_queries:
+        sql = captured_query["sql"]
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+        took = next((line for line in plan if "Execution Time" in line), "").strip()
+        print(f"{label}: {took} :: {sql[:90]}", file=sys.stderr)
+
+
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -170,8 +214,9 @@ def run() -> list[Figure]:
     )
 
     count = int(os.environ.get("BENCH_RECORDS", DEFAULT_RECORDS))
-    with throwaway_database():
-        organization, accounts = _seed(count)
+    keep = os.environ.get("BENCH_RECORDS_KEEP", "") not in ("", "0")
+    with kept_database(f"records_{count}") if keep else throwaway_database():
+        organization, accounts = _seeded(count)
         now = timezone.now()
         searches = [
             RecordQuery(text="uimahallissa"),
@@ -192,16 +237,21 @@ def run() -> list[Figure]:
         for query in searches + fallback + similar:
             for _ in range(WARM_UP):
                 records_search(organization, query, visible_account_ids=None)
+            own: list[float] = []
             for _ in range(ROUNDS):
                 started = time.perf_counter()
                 results = records_search(organization, query, visible_account_ids=None)
                 elapsed = (time.perf_counter() - started) * 1000
+                own.append(elapsed)
                 if query in similar:
                     similar_samples.append(elapsed)
                     continue
                 samples.append(elapsed)
                 if query in fallback:
                     fallback_samples.append(elapsed)
+            if os.environ.get("BENCH_EXPLAIN"):
+                print(f"{query.text!r}: p95 {_p95(own):.1f} ms", file=sys.stderr)
+                _explain(organization, query, results.method)
             if query in fallback and results.method != "trigram":
                 raise SystemExit(f"{query.text!r} was expected to need the trigram fallback")
             if not results.entries:

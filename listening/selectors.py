@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
@@ -24,7 +24,6 @@ from listening.models import (
 )
 
 STREAM_PAGE_SIZE = 25
-STREAM_MAX_PAGE = 200
 LANGUAGE_SAMPLE = 500
 
 
@@ -81,12 +80,55 @@ class StreamFilters:
     period_hours: int = 0
 
 
+@dataclass(frozen=True)
+class StreamCursor:
+    """A place in the stream, between pages: a post's (time, id), the stream's order.
+    In a link as ``<microseconds since the epoch>.<id>``."""
+
+    posted_at: datetime
+    pk: int
+
+    def __str__(self) -> str:
+        delta = self.posted_at - datetime(1970, 1, 1, tzinfo=UTC)
+        return f"{delta // timedelta(microseconds=1)}.{self.pk}"
+
+    @classmethod
+    def of(cls, post: ListeningPost) -> StreamCursor:
+        return cls(post.posted_at, post.pk)
+
+    @classmethod
+    def parse(cls, text: str) -> StreamCursor | None:
+        """The cursor a link carries; None for anything else (a first page, not a 500)."""
+        micros, _dot, pk = text.partition(".")
+        if not (micros.lstrip("-").isdigit() and pk.isdigit()) or len(micros) > 20:
+            return None
+        try:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        except OverflowError:
+            return None
+        return cls(moment, int(pk))
+
+
+@dataclass
+class StreamPage:
+    posts: list[ListeningPost]
+    # Where the older and the newer pages start; None where there are none.
+    older: StreamCursor | None
+    newer: StreamCursor | None
+
+
 def stream_page(
-    watch: Watch, filters: StreamFilters, page: int = 1
-) -> tuple[list[ListeningPost], bool]:
-    """One page of the stream, newest first: a constant number of queries whatever the
-    store's size (an index on each filter, a LIMIT, one row more to tell if there are more)."""
-    page = max(1, min(page, STREAM_MAX_PAGE))
+    watch: Watch,
+    filters: StreamFilters,
+    *,
+    before: StreamCursor | None = None,
+    after: StreamCursor | None = None,
+) -> StreamPage:
+    """One page of the stream, newest first, the posts older than ``before`` (or the
+    newest posts newer than ``after``; or the newest of all): keyset pagination, so a
+    page far down a million posts costs what the first does (an index on each filter,
+    started at the cursor, a LIMIT, one row more to tell if there are more), in a
+    constant number of queries whatever the store's size, and never a count."""
     posts = ListeningPost.objects.filter(watch=watch)
     if filters.network:
         posts = posts.filter(network=filters.network)
@@ -96,13 +138,31 @@ def stream_page(
         posts = posts.filter(misinformation_at__isnull=False)
     if filters.period_hours:
         posts = posts.filter(posted_at__gte=timezone.now() - timedelta(hours=filters.period_hours))
-    start = (page - 1) * STREAM_PAGE_SIZE
-    rows = list(
-        posts.select_related("case", "inbox_item").order_by("-posted_at", "-id")[
-            start : start + STREAM_PAGE_SIZE + 1
-        ]
+    posts = posts.select_related("case", "inbox_item")
+    size = STREAM_PAGE_SIZE
+    if after is not None:
+        # The bound on the time alone is what the index starts from; the tie on the
+        # time is settled by the id.
+        newer = posts.filter(posted_at__gte=after.posted_at).exclude(
+            posted_at=after.posted_at, pk__lte=after.pk
+        )
+        rows = list(newer.order_by("posted_at", "id")[: size + 1])
+        if len(rows) > size:
+            page = rows[:size][::-1]
+            return StreamPage(page, older=StreamCursor.of(page[-1]), newer=StreamCursor.of(page[0]))
+        # Back at the top: the newest page, full, rather than the few newer posts.
+        return stream_page(watch, filters)
+    if before is not None:
+        posts = posts.filter(posted_at__lte=before.posted_at).exclude(
+            posted_at=before.posted_at, pk__gte=before.pk
+        )
+    rows = list(posts.order_by("-posted_at", "-id")[: size + 1])
+    page = rows[:size]
+    return StreamPage(
+        page,
+        older=StreamCursor.of(page[-1]) if len(rows) > size else None,
+        newer=StreamCursor.of(page[0]) if before is not None and page else None,
     )
-    return rows[:STREAM_PAGE_SIZE], len(rows) > STREAM_PAGE_SIZE
 
 
 def stream_after(

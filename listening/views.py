@@ -26,6 +26,7 @@ from listening.forms import (
 )
 from listening.models import CaseStatus, ListeningPost, Watch
 from listening.selectors import (
+    StreamCursor,
     StreamFilters,
     case_get_for_membership,
     cases_for_membership,
@@ -175,21 +176,23 @@ def _stream_context(request: HttpRequest, membership: Membership, watch: Watch) 
             misinformation=data["misinformation"],
             period_hours=int(data["period"] or 0),
         )
-    try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        page = 1
-    posts, has_more = stream_page(watch, filters, page)
+    stream = stream_page(
+        watch,
+        filters,
+        before=StreamCursor.parse(request.GET.get("before", "")),
+        after=StreamCursor.parse(request.GET.get("after", "")),
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("before", "after", "page"):
+        query.pop(key, None)
     can_manage = has_perm(membership, "listening.manage")
     hourly = hourly_volume(watch)
     return {
         "watch": watch,
         "form": form,
-        "posts": posts,
-        "page": max(1, page),
-        "has_more": has_more,
+        "posts": stream.posts,
+        "older": stream.older,
+        "newer": stream.newer,
         "query": query.urlencode(),
         "here": request.get_full_path(),
         "hourly": hourly,

@@ -226,3 +226,69 @@ def test_each_language_gets_its_dictionary_and_the_rest_simple():
     assert search_config_for("id") in ("indonesian", "simple")
     assert search_config_for("et") == "simple"
     assert search_config_for("") == "simple"
+
+
+def _notes(org, texts_by_age: list[str]) -> list[int]:
+    """Internal notes in the record, the first the newest, an hour apart; their pks."""
+    from archive.models import RecordEntry
+
+    now = timezone.now()
+    return [
+        RecordEntry.objects.create(
+            organization=org,
+            kind="note",
+            object_id=10_000 + n,
+            occurred_at=now - timedelta(hours=n),
+            text=text,
+            language="fi",
+            search_config=search_config_for("fi"),
+        ).pk
+        for n, text in enumerate(texts_by_age)
+    ]
+
+
+def test_a_common_word_shows_more_than_the_cap_newest_first(personas, login, monkeypatch):
+    monkeypatch.setattr("archive.selectors.RECORDS_COUNT_CAP", 3)
+    texts = [f"Kirjaston aukioloajat muuttuvat, tiedote {n:03d}" for n in range(53)]
+    texts.insert(1, "Uimahalli suljettu")
+    _notes(personas.org, texts)
+    client = Client()
+    login(client, personas.alice)
+    first = client.get(reverse("archive:records"), {"q": "kirjastossa"}).content.decode()
+    assert "More than 3 records found." in first
+    assert first.index("tiedote 000") < first.index("tiedote 001") < first.index("tiedote 049")
+    assert "tiedote 050" not in first
+    assert "Uimahalli suljettu" not in first
+    second = client.get(reverse("archive:records"), {"q": "kirjastossa", "page": "2"})
+    html = second.content.decode()
+    assert html.index("tiedote 050") < html.index("tiedote 052")
+    assert "tiedote 049" not in html
+
+
+@pytest.mark.parametrize(
+    ("windows", "offset"),
+    [
+        ((2, 100), 0),  # the first window holds too few: a second one sized from it
+        ((2, 5), 0),  # not even the largest window: every match sorted
+        ((2, 100), 4),  # a later page
+        ((50, 100), 3),  # the first window holds the page
+    ],
+)
+def test_the_page_beyond_the_cap_is_the_newest_matches_however_it_is_read(
+    personas, monkeypatch, windows, offset
+):
+    from archive.selectors import RecordQuery, records_search
+
+    monkeypatch.setattr("archive.selectors.RECORDS_COUNT_CAP", 3)
+    monkeypatch.setattr("archive.selectors.RECORDS_WINDOWS", windows)
+    # Few matches among the newest rows, many among the older ones.
+    texts = ["Uimahalli suljettu", "Kirjaston aukioloajat"]
+    texts += ["Uimahalli suljettu"] * 5 + ["Kirjaston aukioloajat"] * 8
+    pks = _notes(personas.org, texts)
+    matching = [pk for pk, text in zip(pks, texts, strict=True) if "Kirjaston" in text]
+    results = records_search(
+        personas.org, RecordQuery(text="kirjasto"), visible_account_ids=None, offset=offset, limit=3
+    )
+    assert results.capped
+    assert results.count == 3
+    assert [entry.pk for entry in results.entries] == matching[offset : offset + 3]

@@ -232,6 +232,47 @@ def test_an_auditor_reads_the_stream_but_cannot_act(personas, client, login):
     assert client.get(f"/listening/{watch.pk}/edit/").status_code == 403
 
 
+def test_the_stream_pages_older_and_newer_by_cursor(personas, client, login, monkeypatch):
+    import re
+
+    monkeypatch.setattr("listening.selectors.STREAM_PAGE_SIZE", 2)
+    watch = _watch(personas)
+    now = _this_hour()
+    for n in range(5):
+        # Two posts at each time, so the cursor's tie on the time is settled by the id.
+        listening_store_posts(
+            watch=watch,
+            account=None,
+            network="bluesky",
+            found=_found(1, now - timedelta(hours=n // 2), f"uimahalli {n}", prefix=f"q{n}"),
+        )
+    login(client, personas.alice)
+
+    def visit(url: str) -> tuple[list[str], dict[str, str]]:
+        html = client.get(url).content.decode()
+        texts = re.findall(r"uimahalli (\d)", html)
+        links = {
+            label: href.replace("&amp;", "&")
+            for href, label in re.findall(r'<a href="(\?[^"]*)">(Newer|Older)</a>', html)
+        }
+        return texts, links
+
+    base = f"/listening/{watch.pk}/"
+    first, links = visit(base)
+    assert first == ["1", "0"] and "Newer" not in links
+    second, links = visit(base + links["Older"])
+    assert second == ["3", "2"]
+    third, links = visit(base + links["Older"])
+    assert third == ["4"] and "Older" not in links
+    back, links = visit(base + links["Newer"])
+    assert back == ["3", "2"]
+    top, links = visit(base + links["Newer"])
+    assert top == ["1", "0"] and "Newer" not in links
+    # A cursor that is not one is the first page, not a 500.
+    assert visit(base + "?before=x.1")[0] == ["1", "0"]
+    assert visit(base + "?after=99999999999999999999999.1")[0] == ["1", "0"]
+
+
 def test_the_stream_filters_by_network_language_and_misinformation(personas, client, login):
     watch = _watch(personas)
     now = _this_hour()
