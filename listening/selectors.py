@@ -24,6 +24,8 @@ from listening.models import (
 )
 
 STREAM_PAGE_SIZE = 25
+# The most posts one API page may ask for.
+STREAM_MAX_PAGE = 200
 LANGUAGE_SAMPLE = 500
 
 
@@ -117,6 +119,28 @@ class StreamPage:
     newer: StreamCursor | None
 
 
+def _stream_posts(watch: Watch, filters: StreamFilters) -> QuerySet[ListeningPost]:
+    posts = ListeningPost.objects.filter(watch=watch)
+    if filters.network:
+        posts = posts.filter(network=filters.network)
+    if filters.language:
+        posts = posts.filter(language=filters.language)
+    if filters.misinformation:
+        posts = posts.filter(misinformation_at__isnull=False)
+    if filters.period_hours:
+        posts = posts.filter(posted_at__gte=timezone.now() - timedelta(hours=filters.period_hours))
+    return posts
+
+
+def _older_than(
+    posts: QuerySet[ListeningPost], moment: datetime, pk: int
+) -> QuerySet[ListeningPost]:
+    """The posts after (moment, pk) in newest-first order. The bound on the time alone is
+    what the index starts from (an OR of the two conditions would make a deep page walk
+    from the top); the tie on the time is settled by the id."""
+    return posts.filter(posted_at__lte=moment).exclude(posted_at=moment, pk__gte=pk)
+
+
 def stream_page(
     watch: Watch,
     filters: StreamFilters,
@@ -129,16 +153,7 @@ def stream_page(
     page far down a million posts costs what the first does (an index on each filter,
     started at the cursor, a LIMIT, one row more to tell if there are more), in a
     constant number of queries whatever the store's size, and never a count."""
-    posts = ListeningPost.objects.filter(watch=watch)
-    if filters.network:
-        posts = posts.filter(network=filters.network)
-    if filters.language:
-        posts = posts.filter(language=filters.language)
-    if filters.misinformation:
-        posts = posts.filter(misinformation_at__isnull=False)
-    if filters.period_hours:
-        posts = posts.filter(posted_at__gte=timezone.now() - timedelta(hours=filters.period_hours))
-    posts = posts.select_related("case", "inbox_item")
+    posts = _stream_posts(watch, filters).select_related("case", "inbox_item")
     size = STREAM_PAGE_SIZE
     if after is not None:
         # The bound on the time alone is what the index starts from; the tie on the
@@ -153,9 +168,7 @@ def stream_page(
         # Back at the top: the newest page, full, rather than the few newer posts.
         return stream_page(watch, filters)
     if before is not None:
-        posts = posts.filter(posted_at__lte=before.posted_at).exclude(
-            posted_at=before.posted_at, pk__gte=before.pk
-        )
+        posts = _older_than(posts, before.posted_at, before.pk)
     rows = list(posts.order_by("-posted_at", "-id")[: size + 1])
     page = rows[:size]
     return StreamPage(
@@ -175,18 +188,9 @@ def stream_after(
     """The stream newest first from ``before`` (a post's (time, id), excluded), and
     where the next page starts (None on the last). Keyset paging on the stream's
     indexes: stable while new posts arrive, one query whatever the page's depth."""
-    posts = ListeningPost.objects.filter(watch=watch)
-    if filters.network:
-        posts = posts.filter(network=filters.network)
-    if filters.language:
-        posts = posts.filter(language=filters.language)
-    if filters.misinformation:
-        posts = posts.filter(misinformation_at__isnull=False)
-    if filters.period_hours:
-        posts = posts.filter(posted_at__gte=timezone.now() - timedelta(hours=filters.period_hours))
+    posts = _stream_posts(watch, filters)
     if before is not None:
-        moment, pk = before
-        posts = posts.filter(Q(posted_at__lt=moment) | Q(posted_at=moment, pk__lt=pk))
+        posts = _older_than(posts, *before)
     rows = list(posts.order_by("-posted_at", "-id")[: limit + 1])
     page = rows[:limit]
     following = (page[-1].posted_at, page[-1].pk) if len(rows) > limit else None
