@@ -42,6 +42,7 @@ from publishing.services.approval import StageInput
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.posts import TIME_GRACE, MediaSlot
 from publishing.validation import default_post_languages, variant_problems
+from publishing.video_fit import VIDEO_LIMITS, VideoFit, video_fit
 
 # The composer warns when this share of a network's publishing allowance is used.
 QUOTA_NEAR = 0.8
@@ -469,6 +470,17 @@ class Picker:
     attached: int
 
 
+@dataclass(frozen=True)
+class VideoOption:
+    """One library video in a version's video picker: ``fit`` is the network's verdict on
+    it (the media library's fit table, for this network), None where we know no limits."""
+
+    asset: MediaAsset
+    checked: bool
+    input_id: str
+    fit: VideoFit | None
+
+
 class VariantForm(forms.Form):
     """One target's text, thread, images and options.
 
@@ -740,15 +752,22 @@ class VariantForm(forms.Form):
             for position, (key, asset) in enumerate(images)
         ]
 
-    def video_options(self) -> list[tuple[MediaAsset, bool, str]]:
-        """``(video, chosen, input id)`` for the video field (empty: none offered)."""
+    def video_options(self) -> list[VideoOption]:
+        """The library's videos for the video field (empty: none offered), each with
+        whether it is chosen and whether it fits this version's network as it is."""
         if "video" not in self.fields:
             return []
         chosen = self.raw("video")
         auto_id = self["video"].auto_id
+        limits = next((lim for lim in VIDEO_LIMITS if lim.network == self.account.network), None)
         videos = [(key, asset) for key, asset in self.assets.items() if asset.is_video]
         return [
-            (asset, key == chosen, f"{auto_id}_{position}")
+            VideoOption(
+                asset=asset,
+                checked=key == chosen,
+                input_id=f"{auto_id}_{position}",
+                fit=video_fit(limits, asset) if limits is not None else None,
+            )
             for position, (key, asset) in enumerate(videos, start=1)
         ]
 

@@ -16,7 +16,7 @@ from publishing.services.posts import post_submit_for_review
 from publishing.services.video import media_caption_set, media_video_upload
 from publishing.tests.fixtures import make_image
 from publishing.tests.test_views_compose import COMPOSE, compose_data
-from publishing.tests.video_files import videos  # noqa: F401 - a fixture
+from publishing.tests.video_files import make_video, videos  # noqa: F401 - a fixture
 from publishing.validation import variant_request, variants_with_content
 from tests.factories import ChannelAccountFactory
 
@@ -236,3 +236,29 @@ def test_the_api_puts_a_video_on_a_variant_and_says_what_the_network_refuses(
     )
     assert response.status_code == 400
     assert "is not in your organization's media library" in response.content.decode()
+
+
+def test_each_video_in_the_picker_says_whether_it_fits_that_versions_network(
+    client, personas, team, login, media_root, tmp_path
+):
+    x_account = ChannelAccountFactory.create(organization=personas.org, network="x", handle="CityX")
+    linkedin = ChannelAccountFactory.create(
+        organization=personas.org, network="linkedin", handle="city-of-example"
+    )
+    short = media_video_upload(
+        membership=team.alice, file=_uploaded(make_video(tmp_path / "lyhyt.mp4", seconds=2))
+    )
+    login(client, personas.alice)
+    data = compose_data(
+        {(x_account, "fi"): "Uusi kirjasto", (linkedin, "fi"): "Uusi kirjasto"}, action="refresh"
+    )
+    page = client.post(COMPOSE, data).content.decode()
+
+    x_picker = page[page.index(f'id="id_v-{x_account.pk}-fi-video_1"') :]
+    x_picker = x_picker[: x_picker.index("</label>")]
+    assert "Fits X as it is." in x_picker
+    linkedin_picker = page[page.index(f'id="id_v-{linkedin.pk}-fi-video_1"') :]
+    linkedin_picker = linkedin_picker[: linkedin_picker.index("</label>")]
+    assert "Does not fit LinkedIn:" in linkedin_picker
+    assert "LinkedIn needs at least 3 seconds of video: make it longer." in linkedin_picker
+    assert short.duration_ms is not None and short.duration_ms < 3000

@@ -81,3 +81,75 @@ def test_an_editor_picks_a_captioned_video_for_youtube(
         (variant.language, tuple(slot.asset_id for slot in variant.media.all()))
         for variant in post.variants.all()
     } == {("fi", (video.pk,)), ("sv", (video.pk,))}
+
+
+def test_the_composer_offers_a_video_for_x_and_linkedin_with_each_networks_verdict(
+    page: Any, live_server: Any, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    org = OrganizationFactory.create(name="City of Example", slug="example")
+    eeva = UserFactory.create(email="eeva@example.org", full_name="Eeva Editor")
+    editor = MembershipFactory.create(organization=org, user=eeva, role=Role.EDITOR)
+    x_account = ChannelAccountFactory.create(
+        organization=org, network="x", handle="KaupunkiX", display_name="Kaupunki"
+    )
+    linkedin = ChannelAccountFactory.create(
+        organization=org, network="linkedin", handle="esimerkin-kaupunki", display_name="Kaupunki"
+    )
+    clips = {
+        name: make_video(tmp_path / name, seconds=seconds, size=size)
+        for name, seconds, size in (("kirjasto.mp4", 4, "640x360"), ("lyhyt.mp4", 2, "320x240"))
+    }
+    library = {}
+    for name, path in clips.items():
+        with path.open("rb") as handle:
+            library[name] = media_video_upload(membership=editor, file=File(handle, name=name))
+        media_caption_set(
+            asset=library[name],
+            membership=editor,
+            language="fi",
+            file=SimpleUploadedFile("fi.srt", SRT.encode()),
+        )
+
+    log_in(page, eeva)
+    visit(page, "/publishing/posts/new/")
+    page.get_by_label("Internal title").fill("Kirjaston video")
+    page.get_by_label("Swedish", exact=True).uncheck()
+    page.get_by_label("KaupunkiX · X").check()
+    page.get_by_label("Text in Finnish for KaupunkiX").wait_for()
+    page.get_by_label("esimerkin-kaupunki · LinkedIn").check()
+    page.get_by_label("Text in Finnish for esimerkin-kaupunki").wait_for()
+
+    verdicts = {
+        ("X", "kirjasto.mp4"): "Fits X as it is.",
+        ("X", "lyhyt.mp4"): "Fits X as it is.",
+        ("LinkedIn", "kirjasto.mp4"): "Fits LinkedIn as it is.",
+        ("LinkedIn", "lyhyt.mp4"): (
+            "Does not fit LinkedIn: LinkedIn needs at least 3 seconds of video: make it longer."
+        ),
+    }
+    for account, network in ((x_account, "X"), (linkedin, "LinkedIn")):
+        # Each account's texts are a tab of their own.
+        page.get_by_role("tab", name=f"{account.handle} ({network})").click()
+        variant = page.locator(f"#variant-{account.pk}-fi")
+        variant.get_by_label(f"Text in Finnish for {account.handle}").fill(
+            "Uusi kirjasto avataan maanantaina."
+        )
+        variant.locator("summary", has_text="Video (none chosen)").click()
+        for name in clips:
+            option = variant.get_by_label(name)
+            label = variant.locator(f"label[for='{option.get_attribute('id')}']")
+            assert verdicts[(network, name)] in " ".join(label.inner_text().split())
+        variant.get_by_label("kirjasto.mp4").check()
+        page.axe.check()  # the page with the picker open and its verdicts
+
+    page.get_by_role("button", name="Save and submit for review").click()
+    settle(page)
+    assert page.get_by_text("Saved and sent for review.").is_visible()
+    post = Post.objects.get()
+    assert post.status == PostStatus.IN_REVIEW
+    chosen = library["kirjasto.mp4"].pk
+    assert {
+        (variant.channel_account_id, tuple(slot.asset_id for slot in variant.media.all()))
+        for variant in post.variants.all()
+    } == {(x_account.pk, (chosen,)), (linkedin.pk, (chosen,))}
