@@ -128,3 +128,17 @@ def extend_recurring_posts() -> int:
     """Hourly: make each running series' occurrences that came within its horizon;
     idempotent, so a doubled tick makes nothing twice."""
     return series_extend_all()
+
+
+@shared_task(
+    name="publishing.tasks.flush_short_link_clicks",
+    ignore_result=True,
+    soft_time_limit=20,
+    time_limit=30,
+)
+def flush_short_link_clicks() -> int:
+    """Every few seconds: move the short-link clicks counted in Redis to the database
+    (exactly once: see ``short_link_clicks_flush``)."""
+    from publishing.services.links import short_link_clicks_flush
+
+    return short_link_clicks_flush()
