@@ -237,7 +237,13 @@ def _database_url(name: str) -> str:
 
 
 def _start_gunicorn(
-    database: str, port: int, log: Path, *, worker_class: str = "sync", threads: int = 1
+    database: str,
+    port: int,
+    log: Path,
+    *,
+    worker_class: str = "sync",
+    threads: int = 1,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     from django.conf import settings
 
@@ -274,6 +280,7 @@ def _start_gunicorn(
             # As the README's deployment runs it (docker-compose.yml).
             "--max-requests=2000",
             "--max-requests-jitter=200",
+            *extra,
         ],
         cwd=root,
         env=env,

@@ -294,6 +294,10 @@ def run() -> list[Figure]:
     worker_class = os.environ.get("BENCH_REDIRECT_WORKER_CLASS", "sync")
     threads = int(os.environ.get("BENCH_REDIRECT_THREADS", 4)) if worker_class == "gthread" else 1
     keep_alive = os.environ.get("BENCH_REDIRECT_KEEPALIVE", "1") != "0"
+    # gunicorn's --preload: a recycled worker forks from a master that has imported the
+    # app, rather than importing it again (seconds of CPU on a busy machine).
+    preload = os.environ.get("BENCH_REDIRECT_PRELOAD", "0") == "1"
+    extra = ("--preload",) if preload else ()
     use_wrk = (
         shutil.which("wrk") is not None and os.environ.get("BENCH_REDIRECT_CLIENT") != "python"
     )
@@ -315,7 +319,9 @@ def run() -> list[Figure]:
         connection.close()
         # Production settings refuse to start without it (bench/load.py does not pass it).
         os.environ.setdefault("AUDIT_HMAC_KEYS", ",".join(settings.AUDIT_HMAC_KEYS))
-        process = _start_gunicorn(name, port, log, worker_class=worker_class, threads=threads)
+        process = _start_gunicorn(
+            name, port, log, worker_class=worker_class, threads=threads, extra=extra
+        )
         _wait_ready(links, port, load.WORKERS)
         # Warm-up: each worker imports and connects on its first requests. Counted too,
         # so the check below compares every request sent with every click counted.
@@ -364,6 +370,7 @@ def run() -> list[Figure]:
         ("redirect_gunicorn_workers", float(load.WORKERS), "workers"),
         ("redirect_gunicorn_threads", float(threads), "threads"),
         ("redirect_keep_alive", float(keep_alive and use_wrk), "yes=1"),
+        ("redirect_gunicorn_preload", float(preload), "yes=1"),
         ("redirect_requests", float(requests), "requests"),
         ("redirect_req_per_s", requests / elapsed, "req/s"),
         ("redirect_p50_ms", p50, "ms"),
