@@ -115,3 +115,20 @@ def _each_test_starts_in_english():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _short_link_clicks_start_afresh():
+    """Short-link clicks wait in Redis (and codes in a per-process cache) outside the
+    test's database transaction: each test starts and ends without them."""
+    from publishing.services import links
+
+    def clear() -> None:
+        links._link_cache.clear()
+        client = links._redis()
+        if client is not None:
+            client.delete(*links.click_keys())
+
+    clear()
+    yield
+    clear()

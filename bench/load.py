@@ -236,7 +236,15 @@ def _database_url(name: str) -> str:
     return f"postgres://{auth}{host}:{port}/{name}"
 
 
-def _start_gunicorn(database: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_gunicorn(
+    database: str,
+    port: int,
+    log: Path,
+    *,
+    worker_class: str = "sync",
+    threads: int = 1,
+    extra: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
     from django.conf import settings
 
     env = {
@@ -266,11 +274,13 @@ def _start_gunicorn(database: str, port: int, log: Path) -> subprocess.Popen[byt
             "govsocial.wsgi:application",
             f"--bind=127.0.0.1:{port}",
             f"--workers={WORKERS}",
-            "--worker-class=sync",
+            f"--worker-class={worker_class}",
+            f"--threads={threads}",
             "--timeout=60",
             # As the README's deployment runs it (docker-compose.yml).
             "--max-requests=2000",
             "--max-requests-jitter=200",
+            *extra,
         ],
         cwd=root,
         env=env,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import models, transaction
@@ -19,7 +20,7 @@ from django.http import (
     JsonResponse,
 )
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 from django_otp.middleware import OTPMiddleware
@@ -28,6 +29,8 @@ from django_otp.models import Device
 from governance.models import Membership, Organization, User
 
 SESSION_ORG_KEY = "govsocial_org_id"
+# The saved interface language last applied in this session (UserPreferencesMiddleware).
+SESSION_LANGUAGE_APPLIED = "govsocial_language_applied"
 # Set on a session that must prove a second factor whatever the organization's policy
 # (a break-glass login past single sign-on).
 SESSION_SECOND_FACTOR_FORCED = "govsocial_second_factor_forced"
@@ -283,15 +286,57 @@ def connect_second_factor_cache_signals() -> None:
 
 
 class UserPreferencesMiddleware:
-    """Show times in the person's own time zone."""
+    """Show times in the person's own time zone, and pages in their saved language.
+
+    The saved language becomes the interface language once per login (and again when
+    the saved preference changes): it is activated for that request and written to the
+    language cookie that LocaleMiddleware reads on every later one. Between those
+    moments the cookie rules, so the language switcher still works; the session
+    remembers which preference was applied (a new login starts a fresh session)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        user = request.user
+        tz_name = getattr(user, "time_zone", "") if user.is_authenticated else ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
         except zoneinfo.ZoneInfoNotFoundError:
             timezone.deactivate()
-        return self.get_response(request)
+        language = self._language_to_apply(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language and settings.LANGUAGE_COOKIE_NAME not in response.cookies:
+            # Unless this very request chose another language (the switcher's view).
+            set_language_cookie(response, language)
+        return response
+
+    @staticmethod
+    def _language_to_apply(request: HttpRequest) -> str:
+        if not request.user.is_authenticated:
+            return ""
+        language = getattr(request.user, "preferred_language", "") or ""
+        session = request.session
+        if session.get(SESSION_LANGUAGE_APPLIED, "") == language:
+            return ""
+        session[SESSION_LANGUAGE_APPLIED] = language
+        if not language or not translation.check_for_language(language):
+            return ""
+        return language
+
+
+def set_language_cookie(response: HttpResponse, language: str) -> None:
+    """The cookie LocaleMiddleware and the language switcher read."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )

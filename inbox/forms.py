@@ -397,6 +397,24 @@ class InboxSettingsForm(forms.Form):
 
 
 class PriorityWordForm(forms.ModelForm):
+    """A watch word in any language, or in one of the organization's post languages (its
+    own list, not only the interface's)."""
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        codes = saved_reply_language_codes(organization, self.instance.language)
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language"),
+            choices=[("", _("Any language")), *language_choices(codes)],
+            required=False,
+            error_messages={
+                "invalid_choice": _(
+                    "Choose one of the organization's post languages (the publishing "
+                    "settings list them), or any language."
+                )
+            },
+        )
+
     class Meta:
         model = PriorityWord
         fields = ["word", "language", "match_prefix", "level"]

@@ -426,9 +426,9 @@ class PriorityWord(models.Model):
         "governance.Organization", on_delete=models.CASCADE, related_name="priority_words"
     )
     word = models.CharField(_("word or phrase"), max_length=100)
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
-    )
+    # Any BCP 47 tag (posts and inbox items come in any language), not only the
+    # interface's; blank: any language.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     match_prefix = models.BooleanField(
         _("also match longer forms"),
         default=False,
@@ -454,6 +454,12 @@ class PriorityWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+    @property
+    def language_name(self) -> str:
+        from publishing.languages import language_name
+
+        return language_name(self.language) if self.language else ""
 
 
 class SavedView(models.Model):

@@ -1,7 +1,7 @@
 """The short-link redirect's fast path.
 
 A click on ``/l/<code>`` needs no session, user, two-factor check, messages or CSP: it
-is a look-up, one counter upsert and a 302. This middleware sits right after
+is a cached look-up, one counter increment and a 302. This middleware sits right after
 SecurityMiddleware (so HTTPS redirects and HSTS still apply) and answers known codes
 before the rest of the stack runs. Unknown codes go on to the ordinary view, which
 renders the friendly "not found" page with the full stack.

@@ -1193,6 +1193,22 @@ class ShortLinkClick(models.Model):
         return f"{self.link_id} on {self.day}: {self.clicks}"
 
 
+class ShortLinkClickBatch(models.Model):
+    """A batch of clicks moved from Redis into ``ShortLinkClick``, written in the same
+    transaction as its counts: a flush interrupted after the commit finds its batch here
+    and only clears Redis, so no click is counted twice (publishing/services/links.py)."""
+
+    batch = models.CharField(max_length=32, unique=True)
+    flushed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("short link click batch")
+        verbose_name_plural = _("short link click batches")
+
+    def __str__(self) -> str:
+        return f"click batch {self.batch}"
+
+
 # --- writing guidelines --------------------------------------------------------------------
 
 

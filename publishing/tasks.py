@@ -142,3 +142,17 @@ def expire_video_uploads() -> int:
     from publishing.services.video_upload import upload_sessions_expire
 
     return upload_sessions_expire()
+
+
+@shared_task(
+    name="publishing.tasks.flush_short_link_clicks",
+    ignore_result=True,
+    soft_time_limit=20,
+    time_limit=30,
+)
+def flush_short_link_clicks() -> int:
+    """Every few seconds: move the short-link clicks counted in Redis to the database
+    (exactly once: see ``short_link_clicks_flush``)."""
+    from publishing.services.links import short_link_clicks_flush
+
+    return short_link_clicks_flush()

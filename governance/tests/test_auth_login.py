@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django_otp.oath import totp
 
 from governance.models import AuditEvent
+from governance.services.members import user_update_profile
 from tests.factories import (
     DEFAULT_PASSWORD,
     MembershipFactory,
@@ -222,3 +224,56 @@ def test_a_deactivated_account_stays_secret_from_a_wrong_password(client, person
 
     assert LOGIN_ERROR in body
     assert "deactivated" not in body
+
+
+def test_the_saved_language_is_the_interface_language_after_login(client, personas, frozen):
+    personas.alice.preferred_language = "id"
+    personas.alice.save(update_fields=["preferred_language"])
+    device = TOTPDeviceFactory(user=personas.alice)
+    # The login page itself follows the browser, as for anyone not logged in.
+    login_page = client.get("/auth/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in login_page
+    password_login(client, "alice@example.org", HTTP_ACCEPT_LANGUAGE="en")
+    client.post("/auth/2fa/verify/", {"code": code_for(device)}, HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="id">' in page
+    assert "Keluar" in page  # "Log out"
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "id"
+    # And it stays so on the pages after.
+    later = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="id">' in later
+
+
+def test_the_language_switcher_still_works_after_login(client, personas, frozen):
+    personas.alice.preferred_language = "id"
+    personas.alice.save(update_fields=["preferred_language"])
+    device = TOTPDeviceFactory(user=personas.alice)
+    password_login(client, "alice@example.org")
+    client.post("/auth/2fa/verify/", {"code": code_for(device)})
+    assert '<html lang="id">' in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "fi", "next": "/"})
+    for _page in range(2):
+        page = client.get("/").content.decode()
+        assert '<html lang="fi">' in page
+        assert "Kirjaudu ulos" in page
+
+
+def test_a_preference_changed_elsewhere_applies_on_the_next_page(client, personas, login):
+    login(client, personas.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"  # none saved: the cookie's
+    assert '<html lang="fi">' in client.get("/").content.decode()
+    user_update_profile(
+        user=personas.alice,
+        full_name="Alice Admin",
+        preferred_language="sv",
+        time_zone="Europe/Helsinki",
+    )
+    assert "Logga ut" in client.get("/").content.decode()
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
+
+
+def test_a_person_without_a_saved_language_keeps_the_browsers(client, personas, login):
+    login(client, personas.bob)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert '<html lang="sv">' in page
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies

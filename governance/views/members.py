@@ -33,7 +33,7 @@ from governance.forms.members import (
     ProfileForm,
 )
 from governance.holidays import country_name, organization_country
-from governance.middleware import SESSION_ORG_KEY
+from governance.middleware import SESSION_ORG_KEY, set_language_cookie
 from governance.models import Membership, Role, User
 from governance.selectors.access import has_perm, request_membership, require_perm
 from governance.selectors.access import request_user as _user
@@ -434,16 +434,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             response: HttpResponse = HttpResponseRedirect(reverse("governance:profile"))
             # The language switcher and LocaleMiddleware read this cookie.
             if user.preferred_language:
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME,
-                    user.preferred_language,
-                    max_age=settings.LANGUAGE_COOKIE_AGE,
-                    path=settings.LANGUAGE_COOKIE_PATH,
-                    domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                    secure=settings.LANGUAGE_COOKIE_SECURE,
-                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-                )
+                set_language_cookie(response, user.preferred_language)
             return response
     context = {
         "form": form,

@@ -491,6 +491,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 15 * 60.0,
         "options": {"queue": "default", "expires": 14 * 60},
     },
+    # Short-link clicks are counted in Redis and moved to the database this often, so
+    # analytics and the post page lag the redirects by a few seconds at most.
+    "publishing-flush-short-link-clicks": {
+        "task": "publishing.tasks.flush_short_link_clicks",
+        "schedule": 5.0,
+        "options": {"queue": "default", "expires": 5},
+    },
     "publishing-sweep-leases": {
         "task": "publishing.tasks.sweep_leases",
         "schedule": 2.0,
@@ -606,6 +613,7 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.refresh_calendar_source": {"queue": "sync"},
     "publishing.tasks.extend_recurring_posts": {"queue": "default"},
     "publishing.tasks.expire_video_uploads": {"queue": "default"},
+    "publishing.tasks.flush_short_link_clicks": {"queue": "default"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.

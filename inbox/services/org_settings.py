@@ -25,7 +25,7 @@ from inbox.models import (
     SavedView,
     Tag,
 )
-from publishing.languages import organization_language_codes
+from publishing.languages import normalise_language_tag, organization_language_codes
 from publishing.validation import organization_publishing_rules
 
 
@@ -157,11 +157,14 @@ def priority_word_add(
     level: int = Priority.HIGH,
     request: HttpRequest | None = None,
 ) -> PriorityWord:
-    """Add a watch word. It raises the priority of items that arrive from now on."""
+    """Add a watch word. It raises the priority of items that arrive from now on.
+    ``language`` is any BCP 47 tag (normalised: "FI" → "fi"), or blank for any."""
     require_perm(membership, "inbox.manage")
     word = " ".join(word.split())
     if not word:
         raise ValidationError(_("Write the word or phrase."), code="word")
+    if language:
+        language = normalise_language_tag(language)
     if level not in (Priority.HIGH, Priority.URGENT):
         raise ValidationError(_("Choose high or urgent."), code="level")
     try:

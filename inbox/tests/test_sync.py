@@ -24,7 +24,7 @@ from inbox.models import (
     ResponsePolicy,
 )
 from inbox.selectors import channel_accounts_due_for_sync
-from inbox.services import inbox_check_deleted, inbox_sync_account
+from inbox.services import inbox_check_deleted, inbox_sync_account, priority_word_add
 from inbox.tests.helpers import citizen_writes, publish_sandbox
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -160,6 +160,25 @@ def test_watch_words_raise_priority_and_shorten_the_due_time(personas):
     assert normal.priority == Priority.NORMAL
     # Friday 14:00 plus one working day (8-16) is Monday 14:00.
     assert normal.sla_due_at == datetime(2025, 3, 17, 12, 0, tzinfo=UTC)
+
+
+def test_watch_words_in_a_language_beyond_the_interface_still_match(personas):
+    account = personas.bob_account
+    membership = personas.alice.memberships.get(organization=personas.org)
+    priority_word_add(
+        membership=membership,
+        actor=personas.alice,
+        word="dulvi",
+        language="se",
+        match_prefix=True,
+        level=Priority.HIGH,
+    )
+    citizen_writes(account, "Dulviid dihte geaidnu lea giddejuvvon")
+    citizen_writes(account, "Giitu")
+    inbox_sync_account(account=_fresh(account))
+    flagged = InboxItem.objects.get(text__startswith="Dulviid")
+    assert (flagged.priority, flagged.matched_words) == (Priority.HIGH, ["dulvi"])
+    assert InboxItem.objects.get(text="Giitu").priority == Priority.NORMAL
 
 
 def test_an_item_deleted_on_the_network_stays_marked(personas):

@@ -6,8 +6,12 @@ import re
 from datetime import time
 from decimal import Decimal
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from governance.models import AuditEvent
 from inbox.models import InboxSettings, PriorityWord, ResponsePolicy, SavedReply, SignatureRule
+from inbox.services import priority_word_add
 from publishing.models import PublishingSettings
 
 
@@ -180,3 +184,38 @@ def test_another_organizations_saved_reply_is_not_found(client, personas, login)
     login(client, personas.alice)
     assert client.get(f"/inbox/saved-replies/{theirs.pk}/").status_code == 404
     assert client.post(f"/inbox/saved-replies/{theirs.pk}/delete/").status_code == 404
+
+
+def test_watch_words_in_any_post_language_of_the_organization(client, personas, login):
+    """Not only the interface's languages: a Northern Sámi watch word where the
+    organization posts in Sámi; a language it does not post in is refused clearly."""
+    PublishingSettings.objects.create(organization=personas.org, languages=["fi", "se"])
+    login(client, personas.alice)
+    page = client.get("/inbox/priority-words/").content.decode()
+    found = re.search(r'<select name="language"[^>]*id="id_language".*?</select>', page, re.S)
+    assert found is not None
+    assert set(re.findall(r'value="([^"]*)"', found.group(0))) == {"", "fi", "se"}
+    response = client.post(
+        "/inbox/priority-words/",
+        {"word": "dulvi", "language": "se", "match_prefix": "on", "level": 3},
+    )
+    assert response.status_code == 302
+    assert PriorityWord.objects.get().language == "se"
+    assert "Northern Sami" in client.get("/inbox/priority-words/").content.decode()
+    refused = client.post("/inbox/priority-words/", {"word": "sel", "language": "tr", "level": 2})
+    assert refused.status_code == 400
+    assert "Choose one of the organization&#x27;s post languages" in refused.content.decode()
+    assert PriorityWord.objects.count() == 1
+
+
+def test_a_watch_word_language_must_be_a_language_tag(personas):
+    membership = personas.alice.memberships.get(organization=personas.org)
+    with pytest.raises(ValidationError) as caught:
+        priority_word_add(
+            membership=membership, actor=personas.alice, word="x", language="klingon!"
+        )
+    assert "is not a language tag" in caught.value.messages[0]
+    word = priority_word_add(
+        membership=membership, actor=personas.alice, word="dulvi", language="SE"
+    )
+    assert word.language == "se"

@@ -105,11 +105,11 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
 def priority_words(request: HttpRequest) -> HttpResponse:
     membership = membership_with(request, "inbox.view")
     can_manage = has_perm(membership, "inbox.manage")
-    form = PriorityWordForm()
+    form = PriorityWordForm(organization=membership.organization)
     status = 200
     if request.method == "POST":
         membership = membership_with(request, "inbox.manage")
-        form = PriorityWordForm(request.POST)
+        form = PriorityWordForm(request.POST, organization=membership.organization)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -123,7 +123,7 @@ def priority_words(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                form.add_error("word", exc)
+                form.add_error("language" if exc.code == "invalid_tag" else "word", exc)
             else:
                 messages.success(request, _("%(word)s added.") % {"word": entry.word})
                 return redirect("inbox:priority_words")

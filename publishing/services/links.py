@@ -7,8 +7,9 @@ variant is tagged ``utm_source=<network>&utm_medium=social&utm_campaign=<campaig
 links, replaced by ``<short domain>/l/<code>``. A short link is made once per (publish
 job, address), so a retried publish sends the same code.
 
-A click is counted by one upsert on the link's row for the day: nothing about the
-visitor (address, cookie, browser) is stored. Requests whose user agent names a known
+A click is counted per link and day (with Redis first in a hash of pending counts that
+a periodic task moves to the database): nothing about the visitor (address, cookie,
+browser) is stored. Requests whose user agent names a known
 crawler or link-preview fetcher are counted apart, so previews do not inflate clicks.
 """
 
@@ -18,7 +19,11 @@ import dataclasses
 import logging
 import re
 import secrets
+import time
+import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -32,7 +37,14 @@ from accounts.connectors.registry import get_connector
 from governance.models import Membership
 from governance.selectors.access import require_perm
 from governance.services.audit import audit_record
-from publishing.models import LinkSettings, Post, PublishJob, ShortLink, ShortLinkClick
+from publishing.models import (
+    LinkSettings,
+    Post,
+    PublishJob,
+    ShortLink,
+    ShortLinkClick,
+    ShortLinkClickBatch,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -294,54 +306,143 @@ def _fits(job: PublishJob, request: PublishRequest) -> bool:
 
 
 # --- following a short link ----------------------------------------------------------
+#
+# A redirect is the one page strangers hit in bulk (every reader of a popular post), so
+# it touches no database when it can: the code's link comes from a small per-process
+# cache, and with Redis the click is one HINCRBY on a hash of pending counts. A periodic
+# task (``short_link_clicks_flush``, every few seconds) moves the pending counts into
+# ``ShortLinkClick`` exactly once. Without Redis (the embedded setup) each click is one
+# upsert in the database, as before.
 
+LINK_CACHE_SECONDS = 60.0  # a deleted post's links may redirect this long in a worker
+LINK_CACHE_SIZE = 10_000
+_link_cache: dict[str, tuple[float, int, str]] = {}  # code -> (expires, link id, target)
 
 # Only table names from the models are formatted into these; every value is a parameter.
+# The SELECT drops the counts of a link deleted since its clicks were counted.
 _UPSERT = (
-    "INSERT INTO {clicks} (link_id, day, clicks, bot_clicks) {source} "
+    "INSERT INTO {clicks} (link_id, day, clicks, bot_clicks) "
+    "SELECT id, %s, %s, %s FROM {links} WHERE id = %s "
     "ON CONFLICT (link_id, day) DO UPDATE SET "
     "clicks = {clicks}.clicks + EXCLUDED.clicks, "
     "bot_clicks = {clicks}.bot_clicks + EXCLUDED.bot_clicks"
 )
-# PostgreSQL: the look-up and the count in one statement, one round trip per click.
-_FOLLOW_PG = (
-    "WITH link AS (SELECT id, target_url FROM {links} WHERE code = %s), "
-    "counted AS (INSERT INTO {clicks} (link_id, day, clicks, bot_clicks) "
-    "SELECT id, %s, %s, %s FROM link "
-    "ON CONFLICT (link_id, day) DO UPDATE SET "
-    "clicks = {clicks}.clicks + EXCLUDED.clicks, "
-    "bot_clicks = {clicks}.bot_clicks + EXCLUDED.bot_clicks) "
-    "SELECT target_url FROM link"
+_BATCH_FIELD = "_batch"
+# Deletes the flushing hash only if it is still the batch this flush applied: a slow
+# flush must never delete the next batch that another flush renamed into place.
+_DELETE_IF_BATCH = (
+    "if redis.call('hget', KEYS[1], ARGV[1]) == ARGV[2] then "
+    "return redis.call('del', KEYS[1]) end return 0"
 )
+_redis_clients: dict[str, Any] = {}
+
+
+def _redis() -> Any:
+    url = str(getattr(settings, "REDIS_URL", "") or "")
+    if not url:
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = _redis_clients[url] = redis.Redis.from_url(url)
+    return client
+
+
+def click_keys() -> tuple[str, str]:
+    """The Redis hashes of clicks counted and not yet in the database: (pending, being
+    flushed). Named after the database, so test and benchmark databases keep apart."""
+    name = connection.settings_dict["NAME"]
+    return f"govsocial:{name}:link-clicks:pending", f"govsocial:{name}:link-clicks:flushing"
+
+
+def _link_for(code: str) -> tuple[int, str] | None:
+    now = time.monotonic()
+    cached = _link_cache.get(code)
+    if cached is not None and cached[0] > now:
+        return cached[1], cached[2]
+    found = ShortLink.objects.filter(code=code).values_list("pk", "target_url").first()
+    if found is None:
+        return None  # unknown codes are not cached: anyone may invent them
+    if len(_link_cache) >= LINK_CACHE_SIZE:
+        _link_cache.clear()
+    _link_cache[code] = (now + LINK_CACHE_SECONDS, found[0], found[1])
+    return found[0], found[1]
 
 
 def short_link_follow(code: str, *, user_agent: str, count: bool = True) -> str | None:
     """The address behind ``code`` with the click counted (once), or None when unknown.
 
-    In autocommit, no transaction: an upsert adds 1 to the day's row, so concurrent
-    clicks never lose a count. On PostgreSQL the look-up and the upsert are one
-    statement (one round trip); elsewhere (SQLite) two."""
+    Counts only, per link and UTC day: nothing about the visitor is kept. With Redis
+    one HINCRBY (flushed later by ``short_link_clicks_flush``); without, one upsert that
+    adds 1 to the day's row in autocommit, so concurrent clicks never lose a count."""
     if not _CODE.fullmatch(code):
         return None  # not one of ours (and never a NUL or a long string at the database)
+    found = _link_for(code)
+    if found is None:
+        return None
+    link_id, target = found
     if not count:
-        return ShortLink.objects.filter(code=code).values_list("target_url", flat=True).first()
+        return target
     bot = is_bot(user_agent)
     day = timezone.now().date()
+    client = _redis()
+    if client is not None:
+        client.hincrby(click_keys()[0], f"{link_id}:{day.isoformat()}:{int(bot)}", 1)
+        return target
+    _clicks_add({(link_id, day): (int(not bot), int(bot))})
+    return target
+
+
+def _clicks_add(counts: dict[tuple[int, date], tuple[int, int]]) -> None:
     quote = connection.ops.quote_name
-    tables = {
-        "links": quote(ShortLink._meta.db_table),
-        "clicks": quote(ShortLinkClick._meta.db_table),
-    }
+    sql = _UPSERT.format(
+        clicks=quote(ShortLinkClick._meta.db_table), links=quote(ShortLink._meta.db_table)
+    )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_FOLLOW_PG.format(**tables), [code, day, int(not bot), int(bot)])
-            row = cursor.fetchone()
-            return None if row is None else str(row[0])
-        found = ShortLink.objects.filter(code=code).values_list("pk", "target_url").first()
-        if found is None:
-            return None
-        cursor.execute(
-            _UPSERT.format(clicks=tables["clicks"], source="VALUES (%s, %s, %s, %s)"),
-            [found[0], day, int(not bot), int(bot)],
-        )
-        return str(found[1])
+        for (link_id, day), (clicks, bots) in counts.items():
+            cursor.execute(sql, [day, clicks, bots, link_id])
+
+
+def short_link_clicks_flush() -> int:
+    """Move the clicks counted in Redis into ``ShortLinkClick``; returns how many moved.
+
+    Exactly once, whatever is interrupted where: the pending hash is renamed (atomically:
+    clicks from then on start a new one) to the flushing hash, which gets a batch id;
+    its counts and the batch id are written in one transaction; the flushing hash is
+    deleted after the commit. A flush that finds a flushing hash left behind finishes it
+    first, and skips the counts when its batch is already recorded."""
+    client = _redis()
+    if client is None:
+        return 0
+    import redis
+
+    pending, flushing = click_keys()
+    if not client.exists(flushing):
+        try:
+            client.rename(pending, flushing)
+        except redis.ResponseError:
+            return 0  # no click since the last flush
+    client.hsetnx(flushing, _BATCH_FIELD, uuid.uuid4().hex)
+    fields = {k.decode(): v.decode() for k, v in client.hgetall(flushing).items()}
+    batch = fields.pop(_BATCH_FIELD, "")
+    if not batch:
+        return 0  # another flush finished it meanwhile
+    counts: dict[tuple[int, date], tuple[int, int]] = {}
+    for field, value in fields.items():
+        link_id, day, bot = field.split(":")
+        key = (int(link_id), date.fromisoformat(day))
+        clicks, bots = counts.get(key, (0, 0))
+        counts[key] = (clicks, bots + int(value)) if bot == "1" else (clicks + int(value), bots)
+    moved = 0
+    with transaction.atomic():
+        _row, new = ShortLinkClickBatch.objects.get_or_create(batch=batch)
+        if new:
+            _clicks_add(counts)
+            moved = sum(clicks + bots for clicks, bots in counts.values())
+            # The record of old batches is needed only until their hash is gone.
+            ShortLinkClickBatch.objects.filter(
+                flushed_at__lt=timezone.now() - timedelta(days=1)
+            ).delete()
+    client.eval(_DELETE_IF_BATCH, 1, flushing, _BATCH_FIELD, batch)
+    return moved

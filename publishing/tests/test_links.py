@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.models import ChannelAccount, SandboxPost
 from governance.models import Organization
 from publishing.models import Campaign, LinkSettings, Post, PublishJob, ShortLink, ShortLinkClick
-from publishing.services.links import text_rewrite, text_urls, url_tag
+from publishing.services import links as links_service
+from publishing.services.links import short_link_clicks_flush, text_rewrite, text_urls, url_tag
 from publishing.tests.fixtures import scheduled
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +193,7 @@ def test_each_click_is_counted_once_and_nothing_about_the_visitor_is_kept(client
         assert response["Location"] == "https://example.fi/?utm_source=sandbox"
         assert response["Cache-Control"] == "no-store"
         assert not response.cookies  # no session, no cookie of ours
+    assert short_link_clicks_flush() == 3  # as the periodic task does
     [row] = ShortLinkClick.objects.values()
     assert row == {
         "id": row["id"],
@@ -211,6 +213,7 @@ def test_crawlers_and_link_previews_are_not_counted_as_clicks(client, link):
     ):
         assert client.get("/l/abcDEF12", HTTP_USER_AGENT=agent).status_code == 302
     assert client.head("/l/abcDEF12", HTTP_USER_AGENT=BROWSER).status_code == 302
+    short_link_clicks_flush()
     row = ShortLinkClick.objects.get(link=link)
     assert (row.clicks, row.bot_clicks) == (0, 4)
 
@@ -219,6 +222,7 @@ def test_clicks_on_another_day_count_on_that_day(client, link):
     client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
     with time_machine.travel(timezone.now() + timedelta(days=1)):
         client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    short_link_clicks_flush()
     assert sorted(ShortLinkClick.objects.values_list("clicks", flat=True)) == [1, 1]
 
 
@@ -229,4 +233,75 @@ def test_an_unknown_link_is_a_friendly_not_found_page(client, link):
     response = client.get("/l/nope1234", HTTP_USER_AGENT=BROWSER)
     assert response.status_code == 404
     assert "This short link does not lead anywhere." in response.content.decode()
+    short_link_clicks_flush()
     assert not ShortLinkClick.objects.exists()
+
+
+def _clicks(link: ShortLink) -> tuple[int, int]:
+    rows = ShortLinkClick.objects.filter(link=link).values_list("clicks", "bot_clicks")
+    return (sum(c for c, _b in rows), sum(b for _c, b in rows))
+
+
+def test_clicks_wait_in_redis_until_flushed_then_count_once(client, link):
+    for _n in range(4):
+        client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    client.get("/l/abcDEF12", HTTP_USER_AGENT="facebookexternalhit/1.1")
+    assert _clicks(link) == (0, 0)
+    assert short_link_clicks_flush() == 5
+    assert _clicks(link) == (4, 1)
+    assert short_link_clicks_flush() == 0  # nothing new: nothing added
+    client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    short_link_clicks_flush()
+    assert _clicks(link) == (5, 1)
+
+
+def test_a_flush_interrupted_after_its_commit_counts_nothing_twice(client, link, monkeypatch):
+    for _n in range(3):
+        client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    redis_client = links_service._redis()
+
+    def lost_connection(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Redis went away before the batch was cleared")
+
+    monkeypatch.setattr(redis_client, "eval", lost_connection)
+    with pytest.raises(ConnectionError):
+        short_link_clicks_flush()
+    monkeypatch.undo()
+    assert _clicks(link) == (3, 0)
+    client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)  # meanwhile, a new click
+    assert short_link_clicks_flush() == 0  # finishes the old batch: already counted
+    assert short_link_clicks_flush() == 1  # then the new click
+    assert _clicks(link) == (4, 0)
+
+
+def test_a_flush_interrupted_before_its_commit_loses_nothing(client, link, monkeypatch):
+    for _n in range(2):
+        client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+
+    def crash(counts: object) -> None:
+        raise RuntimeError("worker killed mid-flush")
+
+    monkeypatch.setattr(links_service, "_clicks_add", crash)
+    with pytest.raises(RuntimeError):
+        short_link_clicks_flush()
+    monkeypatch.undo()
+    assert _clicks(link) == (0, 0)
+    client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    assert short_link_clicks_flush() == 2  # the interrupted batch, once
+    assert short_link_clicks_flush() == 1  # the click that came after
+    assert _clicks(link) == (3, 0)
+
+
+def test_clicks_of_a_deleted_link_are_dropped_at_the_flush(client, link):
+    client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    ShortLink.objects.filter(pk=link.pk).delete()
+    short_link_clicks_flush()
+    assert not ShortLinkClick.objects.exists()
+
+
+def test_without_redis_each_click_is_counted_in_the_database(client, link, settings):
+    settings.REDIS_URL = ""
+    client.get("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    client.head("/l/abcDEF12", HTTP_USER_AGENT=BROWSER)
+    assert _clicks(link) == (1, 0)
+    assert short_link_clicks_flush() == 0

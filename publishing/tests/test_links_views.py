@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from governance.models import AuditEvent
 from publishing.forms_links import LinkSettingsForm
 from publishing.models import LinkSettings, PublishJob, ShortLink, ShortLinkClick
+from publishing.tasks import flush_short_link_clicks
 from publishing.tests.fixtures import scheduled
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,18 @@ def test_the_dashboard_shows_clicks_beside_engagement(team, client, login, click
     assert "7 clicks on the short links of posts in this range." in page
     assert f'<a href="/publishing/posts/{clicked.pk}/">Events</a></th><td>7</td>' in page
     assert '<th scope="row">Sandbox (practice feed inside GovSocial)</th><td>7</td>' in page
+
+
+def test_the_dashboard_counts_redirects_once_flushed(team, client, login, clicked):
+    browser = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    for _n in range(3):
+        assert client.get("/l/evt12345", HTTP_USER_AGENT=browser).status_code == 302
+    client.get("/l/evt12345", HTTP_USER_AGENT="Mastodon/4.3.0 (http.rb/5.2.0)")
+    client.head("/l/evt12345", HTTP_USER_AGENT=browser)
+    flush_short_link_clicks()  # the periodic task
+    login(client, team.alice.user)
+    page = client.get("/analytics/").content.decode()
+    assert "10 clicks on the short links of posts in this range." in page
 
 
 def test_the_link_pages_speak_finnish_and_swedish(client, team):
