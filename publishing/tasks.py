@@ -128,3 +128,20 @@ def extend_recurring_posts() -> int:
     """Hourly: make each running series' occurrences that came within its horizon;
     idempotent, so a doubled tick makes nothing twice."""
     return series_extend_all()
+
+
+# A compatible copy of a video (ffmpeg, minutes for a long one) on the media queue, never
+# the publish queue. The job row is claimed before work starts, so the second delivery
+# Redis makes of a task that outlives its visibility timeout finds nothing to do.
+@shared_task(
+    name="publishing.tasks.make_video_copy",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=2 * 60 * 60 + 120,
+    time_limit=2 * 60 * 60 + 240,
+)
+def make_video_copy(job_id: int) -> None:
+    from publishing.services.video_copies import video_copy_run
+
+    video_copy_run(job_id=job_id)

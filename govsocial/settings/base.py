@@ -430,7 +430,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("publish", "sync", "default")
+CELERY_TASK_QUEUES_NAMES = ("publish", "sync", "default", "media")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -589,6 +589,8 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.refresh_calendar_sources": {"queue": "sync"},
     "publishing.tasks.refresh_calendar_source": {"queue": "sync"},
     "publishing.tasks.extend_recurring_posts": {"queue": "default"},
+    # ffmpeg's copies of videos take minutes of CPU: a queue of their own, never publish.
+    "publishing.tasks.make_video_copy": {"queue": "media"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.
