@@ -36,6 +36,7 @@ from publishing.models import (
     MediaAsset,
     PublishingSettings,
     Variant,
+    VideoCopyKind,
     Visibility,
 )
 from publishing.services.approval import StageInput
@@ -1231,3 +1232,33 @@ StageFormSet = cast(
         StageForm, formset=BaseStageFormSet, extra=0, can_delete=True, max_num=10, absolute_max=10
     ),
 )
+
+
+class VideoCopyForm(forms.Form):
+    """Ask for a compatible copy of a video: its shape, and for burned-in captions their
+    language. Two on the media page: ``copy`` (transcode) and ``burn`` (captions)."""
+
+    crop = forms.ChoiceField(
+        label=_("Shape of the copy"),
+        choices=[
+            ("", _("Keep the shape")),
+            ("9:16", _("Crop the middle to 9:16 (Instagram Reels, TikTok)")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="",
+    )
+    language = forms.ChoiceField(label=_("Captions to burn in"), required=False)
+
+    def __init__(
+        self, *args: Any, kind: str, caption_languages: Sequence[str] = (), **kwargs: Any
+    ) -> None:
+        self.kind = kind
+        kwargs.setdefault("prefix", "burn" if kind == VideoCopyKind.BURN_CAPTIONS else "copy")
+        super().__init__(*args, **kwargs)
+        language_field = cast(forms.ChoiceField, self.fields["language"])
+        if kind == VideoCopyKind.BURN_CAPTIONS:
+            language_field.required = True
+            language_field.choices = [(code, language_name(code)) for code in caption_languages]
+        else:
+            del self.fields["language"]

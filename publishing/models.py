@@ -181,7 +181,13 @@ class MediaAsset(models.Model):
         w, h = self.width // divisor, self.height // divisor
         if w <= 32 and h <= 32:
             return f"{w}:{h}"
-        return f"{self.width / self.height:.2f}:1"
+        # Encoders round sides to even numbers (a 9:16 crop of 360 rows is 202 wide): name
+        # the shape it was meant to be when it is within 1 % of a common one.
+        ratio = self.width / self.height
+        for cw, ch in ((16, 9), (9, 16), (4, 3), (3, 4), (1, 1), (4, 5), (21, 9)):
+            if abs(ratio - cw / ch) <= 0.01 * (cw / ch):
+                return f"{cw}:{ch}"
+        return f"{ratio:.2f}:1"
 
     @property
     def bitrate_kbit(self) -> int:
@@ -1509,3 +1515,20 @@ class VideoCopyJob(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (VideoCopyStatus.QUEUED, VideoCopyStatus.RUNNING)
+
+    @property
+    def source_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("publishing:media_detail", args=[self.source_id])
+
+    @property
+    def announced_percent(self) -> int:
+        """The progress as said to screen readers: in steps of ten."""
+        return self.progress_percent // 10 * 10
+
+    @property
+    def language_name(self) -> str:
+        from publishing.languages import language_name
+
+        return language_name(self.language) if self.language else ""

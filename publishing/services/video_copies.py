@@ -313,12 +313,12 @@ def video_copy_run(
 
     def progress(percent: int) -> None:
         nonlocal last_write
-        if on_progress is not None:
-            on_progress(percent)
         now = time.monotonic()
         if percent == 100 or now - last_write >= PROGRESS_EVERY_SECONDS:
             VideoCopyJob.objects.filter(pk=job.pk).update(progress_percent=percent)
             last_write = now
+        if on_progress is not None:
+            on_progress(percent)
 
     try:
         with tempfile.TemporaryDirectory(prefix="govsocial-copy-") as folder:

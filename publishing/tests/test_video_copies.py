@@ -329,3 +329,125 @@ def test_another_organization_s_video_cannot_be_copied(team, media_root, videos)
     clip = _upload(team.eddie, videos["landscape"])
     with pytest.raises(ValidationError, match="not in your library"):
         video_copy_request(asset=clip, membership=team.charlie, kind="transcode")
+
+
+# --- the media page -----------------------------------------------------------------
+
+
+def test_the_media_page_offers_a_copy_and_shows_its_progress_then_the_result(
+    client,
+    personas,
+    login,
+    media_root,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    bob = personas.membership(personas.bob)
+    video = _upload(bob, make_webm(tmp_path / "avajaiset.webm"))
+    login(client, personas.bob)
+    url = f"/publishing/media/{video.pk}/"
+    page = client.get(url).content.decode()
+    assert "Instagram Reels does not take vp8 video" in page
+    assert "Some networks do not take this video as it is." in page
+    assert "Make a compatible copy" in page
+    # No captions yet: nothing to burn in.
+    assert "Make a copy with captions burned in" not in page
+
+    with django_capture_on_commit_callbacks() as enqueued:
+        response = client.post(f"{url}copies/", {"kind": "transcode", "copy-crop": "9:16"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}#copies"
+    assert len(enqueued) == 1
+    job = VideoCopyJob.objects.get()
+    assert (job.kind, job.crop, job.requested_by) == ("transcode", "9:16", personas.bob)
+    page = client.get(url).content.decode()
+    assert "The copy is being made." in page
+    assert f'hx-get="{url}copies/{job.pk}/progress/"' in page
+    assert 'value="0"' in page and "Waiting for the worker" in page
+
+    progress = f"{url}copies/{job.pk}/progress/"
+    VideoCopyJob.objects.filter(pk=job.pk).update(status="running", progress_percent=47)
+    partial = client.get(progress).content.decode()
+    assert 'max="100" value="47"' in partial and "47 % done" in partial
+    assert "Making the copy: 40 % done." in partial  # said in tens
+    VideoCopyJob.objects.filter(pk=job.pk).update(status="queued", progress_percent=0)
+
+    done = _run(job)
+    assert done.result is not None
+    response = client.get(progress)
+    assert response.status_code == 204
+    assert response["HX-Refresh"] == "true"
+    page = client.get(url).content.decode()
+    assert f"The copy is ready: {done.result}." in page
+    assert f'href="/publishing/media/{done.result.pk}/"' in page
+    copy_page = client.get(f"/publishing/media/{done.result.pk}/").content.decode()
+    assert "This video is a copy of" in copy_page and f'href="{url}"' in copy_page
+
+
+def test_a_failed_copy_says_why_on_the_page(client, personas, login, media_root, videos):  # noqa: F811
+    bob = personas.membership(personas.bob)
+    video = _upload(bob, videos["landscape"])
+    Path(video.file.path).write_bytes(b"\x00" * 100)
+    login(client, personas.bob)
+    client.post(f"/publishing/media/{video.pk}/copies/", {"kind": "transcode"})
+    job = _run(VideoCopyJob.objects.get())
+    client.get(f"/publishing/media/{video.pk}/copies/{job.pk}/progress/")
+    page = client.get(f"/publishing/media/{video.pk}/").content.decode()
+    assert "The copy failed: ffmpeg could not make the copy: " in page
+    assert "Failed" in page
+
+
+def test_burning_in_is_offered_per_language_with_captions(
+    client,
+    personas,
+    login,
+    media_root,
+    videos,  # noqa: F811
+):
+    bob = personas.membership(personas.bob)
+    video = _upload(bob, videos["landscape"])
+    media_caption_set(
+        asset=video,
+        membership=bob,
+        language="fi",
+        file=SimpleUploadedFile("fi.vtt", VTT_FI.encode()),
+    )
+    login(client, personas.bob)
+    url = f"/publishing/media/{video.pk}/"
+    page = client.get(url).content.decode()
+    assert "Make a copy with captions burned in" in page
+    response = client.post(f"{url}copies/", {"kind": "burn_captions", "burn-language": "sv"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    client.post(f"{url}copies/", {"kind": "burn_captions", "burn-language": "fi"})
+    job = VideoCopyJob.objects.get()
+    assert (job.kind, job.language) == ("burn_captions", "fi")
+    assert "Copy with Finnish captions burned in" in client.get(url).content.decode()
+
+
+def test_copies_need_write_rights_and_another_organization_sees_nothing(
+    client,
+    personas,
+    login,
+    media_root,
+    videos,  # noqa: F811
+):
+    video = _upload(personas.membership(personas.bob), videos["landscape"])
+    job = video_copy_request(
+        asset=video, membership=personas.membership(personas.bob), kind="transcode"
+    )
+    login(client, personas.carol)  # the auditor reads, but makes nothing
+    page = client.get(f"/publishing/media/{video.pk}/").content.decode()
+    assert "Make a compatible copy" not in page
+    assert (
+        client.post(f"/publishing/media/{video.pk}/copies/", {"kind": "transcode"}).status_code
+        == 403
+    )
+    assert client.get(f"/publishing/media/{video.pk}/copies/{job.pk}/progress/").status_code == 200
+    login(client, personas.charlie)
+    assert (
+        client.post(f"/publishing/media/{video.pk}/copies/", {"kind": "transcode"}).status_code
+        == 404
+    )
+    assert client.get(f"/publishing/media/{video.pk}/copies/{job.pk}/progress/").status_code == 404
+    assert VideoCopyJob.objects.count() == 1
