@@ -1,7 +1,8 @@
 """Celery tasks of publishing: thin, each loads by id and calls one service.
 
 Everything runs on the ``publish`` queue so a slow metric pull never delays a
-post, except the approval reminders, which go on ``default``. No task here retries
+post, except what settings route elsewhere (``CELERY_TASK_ROUTES``): reminders and
+imports on ``default``, calendar refreshes on ``sync``, video copies on ``media``. No task here retries
 itself or uses a countdown: back-off lives in the database
 (``PublishJob.next_attempt_at``) and the dispatcher picks it up.
 """
