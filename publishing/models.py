@@ -1494,6 +1494,9 @@ class VideoCopyJob(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written with each progress report: a running job whose worker died stops beating,
+    # and the sweeper hands it to another worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

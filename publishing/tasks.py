@@ -2,8 +2,8 @@
 
 Everything runs on the ``publish`` queue so a slow metric pull never delays a
 post, except what settings route elsewhere (``CELERY_TASK_ROUTES``): reminders and
-imports on ``default``, calendar refreshes on ``sync``, video copies on ``media``. No task here retries
-itself or uses a countdown: back-off lives in the database
+imports on ``default``, calendar refreshes on ``sync``, video copies on ``media``. No task
+here retries itself or uses a countdown: back-off lives in the database
 (``PublishJob.next_attempt_at``) and the dispatcher picks it up.
 """
 
@@ -146,3 +146,16 @@ def make_video_copy(job_id: int) -> None:
     from publishing.services.video_copies import video_copy_run
 
     video_copy_run(job_id=job_id)
+
+
+@shared_task(
+    name="publishing.tasks.sweep_video_copies",
+    ignore_result=True,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def sweep_video_copies() -> int:
+    """Every few minutes: send again the video copies whose message or worker was lost."""
+    from publishing.services.video_copies import video_copies_sweep
+
+    return video_copies_sweep()

@@ -55,9 +55,13 @@ logger = logging.getLogger(__name__)
 CROPS = ("", "9:16")
 # The copy's longest side; 1920 is 1080p, which every network takes.
 MAX_SIDE = 1920
-# ffmpeg is stopped past this; the task's own limit is a little longer. A job left
-# "running" longer than this by a killed worker may be claimed again.
+# ffmpeg is stopped past this; the task's own limit is a little longer.
 COPY_TIMEOUT_SECONDS = 2 * 60 * 60
+# A running job without a progress report for this long lost its worker (ffmpeg reports
+# every half second; a percent of even a two-hour video comes within ~72 s at 1x speed).
+STALE_SECONDS = 10 * 60
+# A queued job still waiting after this long lost its message (a broker restart): sent again.
+REQUEUE_AFTER_SECONDS = 10 * 60
 # Progress is written to the database at most this often (and when a percent is passed).
 PROGRESS_EVERY_SECONDS = 0.5
 ERROR_LINES = 3
@@ -172,9 +176,11 @@ def run_ffmpeg(
     duration_ms: int,
     on_progress: Callable[[int], None],
     timeout: float = COPY_TIMEOUT_SECONDS,
+    names: dict[str, str] | None = None,
 ) -> None:
     """Run ffmpeg, calling ``on_progress`` with each new percentage; ``CopyFailed`` with
-    ffmpeg's last words when it fails or runs past ``timeout``."""
+    ffmpeg's last words when it fails or runs past ``timeout``. ``names`` replaces the
+    server's paths in those words with what the person knows (the file's name)."""
     with tempfile.TemporaryFile() as errors:
         # stderr to a file: a full pipe would stall ffmpeg while we read its progress.
         process = subprocess.Popen(  # noqa: S603 - our program, our paths
@@ -199,7 +205,10 @@ def run_ffmpeg(
         if process.returncode != 0:
             errors.seek(0)
             said = errors.read().decode("utf-8", "replace").strip().splitlines()
-            detail = " ".join(said[-ERROR_LINES:])[:500] or _("no message")
+            detail = " ".join(said[-ERROR_LINES:])
+            for path, name in sorted((names or {}).items(), key=lambda item: -len(item[0])):
+                detail = detail.replace(path, name)
+            detail = detail[:500] or _("no message")
             raise CopyFailed(_("ffmpeg could not make the copy: %(detail)s") % {"detail": detail})
 
 
@@ -277,16 +286,41 @@ def video_copy_request(
 def _claim(job_id: int) -> bool:
     """Whether this run won the job: a queued one, or one left running by a killed worker."""
     now = timezone.now()
-    stale = now - timedelta(seconds=COPY_TIMEOUT_SECONDS + 300)
+    stale = now - timedelta(seconds=STALE_SECONDS)
     claimed = (
         VideoCopyJob.objects.filter(pk=job_id)
         .filter(
             Q(status=VideoCopyStatus.QUEUED)
-            | Q(status=VideoCopyStatus.RUNNING, started_at__lt=stale)
+            | Q(status=VideoCopyStatus.RUNNING, heartbeat_at__lt=stale)
         )
-        .update(status=VideoCopyStatus.RUNNING, started_at=now, progress_percent=0, error="")
+        .update(
+            status=VideoCopyStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            progress_percent=0,
+            error="",
+        )
     )
     return claimed == 1
+
+
+def video_copies_sweep() -> int:
+    """Send again the jobs whose message or worker was lost: queued ones left waiting, and
+    running ones whose worker stopped reporting. The claim makes a doubled send harmless."""
+    from publishing.tasks import make_video_copy  # tasks import services, not the reverse
+
+    now = timezone.now()
+    lost = VideoCopyJob.objects.filter(
+        Q(
+            status=VideoCopyStatus.QUEUED,
+            created_at__lt=now - timedelta(seconds=REQUEUE_AFTER_SECONDS),
+        )
+        | Q(status=VideoCopyStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=STALE_SECONDS))
+    ).values_list("pk", flat=True)
+    ids = list(lost[:100])
+    for job_id in ids:
+        make_video_copy.delay(job_id)
+    return len(ids)
 
 
 def _copy_name(job: VideoCopyJob) -> str:
@@ -315,7 +349,9 @@ def video_copy_run(
         nonlocal last_write
         now = time.monotonic()
         if percent == 100 or now - last_write >= PROGRESS_EVERY_SECONDS:
-            VideoCopyJob.objects.filter(pk=job.pk).update(progress_percent=percent)
+            VideoCopyJob.objects.filter(pk=job.pk).update(
+                progress_percent=percent, heartbeat_at=timezone.now()
+            )
             last_write = now
         if on_progress is not None:
             on_progress(percent)
@@ -340,6 +376,7 @@ def video_copy_run(
                 ffmpeg_command(source_path, target, crop=job.crop, captions_path=captions_path),
                 duration_ms=source.duration_ms or 0,
                 on_progress=progress,
+                names={str(source_path): source.original_name or "video", folder: ""},
             )
             try:
                 probe = probe_video(target)

@@ -220,6 +220,8 @@ def test_a_damaged_video_fails_with_ffmpeg_s_reason_and_keeps_the_original(
     assert job.status == VideoCopyStatus.FAILED
     assert job.error.startswith("ffmpeg could not make the copy: ")
     assert len(job.error) > len("ffmpeg could not make the copy: ")
+    # ffmpeg's words name the file as the person knows it, not where the server keeps it.
+    assert str(media_root) not in job.error and "landscape.mp4" in job.error
     assert job.result is None and job.finished_at is not None
     assert MediaAsset.objects.count() == 1 and path.read_bytes() == before
     event = AuditEvent.objects.get(action="media.copy_failed")
@@ -451,3 +453,43 @@ def test_copies_need_write_rights_and_another_organization_sees_nothing(
     )
     assert client.get(f"/publishing/media/{video.pk}/copies/{job.pk}/progress/").status_code == 404
     assert VideoCopyJob.objects.count() == 1
+
+
+def test_the_sweeper_sends_again_only_jobs_whose_worker_or_message_was_lost(
+    team,
+    media_root,
+    videos,  # noqa: F811
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from publishing.services.video_copies import video_copies_sweep
+    from publishing.tasks import make_video_copy
+
+    clip = _upload(team.eddie, videos["landscape"])
+    with django_capture_on_commit_callbacks():
+        alive = video_copy_request(asset=clip, membership=team.eddie, kind="transcode")
+        dead = video_copy_request(asset=clip, membership=team.eddie, kind="transcode", crop="9:16")
+    now = timezone.now()
+    # One worker is reporting; the other's stopped twenty minutes ago.
+    VideoCopyJob.objects.filter(pk=alive.pk).update(
+        status="running", started_at=now, heartbeat_at=now, progress_percent=30
+    )
+    VideoCopyJob.objects.filter(pk=dead.pk).update(
+        status="running",
+        started_at=now - timedelta(minutes=25),
+        heartbeat_at=now - timedelta(minutes=20),
+        progress_percent=60,
+    )
+    sent: list[int] = []
+    monkeypatch.setattr(make_video_copy, "delay", sent.append)
+    assert video_copies_sweep() == 1
+    assert sent == [dead.pk]
+    # The live one's second delivery does nothing; the dead one is made again from the start.
+    assert video_copy_run(job_id=alive.pk) is None
+    done = video_copy_run(job_id=dead.pk)
+    assert done is not None and done.status == VideoCopyStatus.DONE, done and done.error
+    assert VideoCopyJob.objects.get(pk=alive.pk).status == VideoCopyStatus.RUNNING
