@@ -1,4 +1,5 @@
-"""The Celery app. Queues: ``publish`` (never waits behind slow work), ``sync``, ``default``.
+"""The Celery app. Queues: ``publish`` (never waits behind slow work), ``sync``, ``default``,
+``media`` (ffmpeg's copies of videos).
 
 Database connections in workers: Celery's Django fix-up closes every connection
 before and after each task, so each publish opened a new PostgreSQL backend.
@@ -54,5 +55,5 @@ def persistent_connections_fixup(app: Celery) -> DjangoFixup:
 
 app = Celery("govsocial", fixups=[persistent_connections_fixup])
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue("publish"), Queue("sync"), Queue("default")]
+app.conf.task_queues = [Queue("publish"), Queue("sync"), Queue("default"), Queue("media")]
 app.autodiscover_tasks()

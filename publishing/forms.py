@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django import forms
@@ -36,6 +36,7 @@ from publishing.models import (
     MediaAsset,
     PublishingSettings,
     Variant,
+    VideoCopyKind,
     Visibility,
 )
 from publishing.services.approval import StageInput
@@ -582,11 +583,22 @@ class VariantForm(forms.Form):
             help_text=_("At most 100 characters, no < or >. The text above is the description."),
             validators=[_youtube_title],
         )
+        # No preselected answer: who can watch is a choice the person makes every time.
         self.fields["yt_privacy"] = forms.ChoiceField(
             label=_("Who can watch it on YouTube (%(language)s, %(account)s)") % where,
-            choices=netopts.YOUTUBE_PRIVACY,
-            initial="public",
+            choices=[
+                ("", _("Choose…")),
+                *netopts.YOUTUBE_PRIVACY,
+                (netopts.YOUTUBE_SCHEDULED, _("Private until a time I choose, then public")),
+            ],
+            initial="",
             required=False,
+        )
+        self.fields["yt_publish_at"] = LocalTimeField(
+            label=_("Goes public on YouTube at (%(language)s, %(account)s)") % where,
+            required=False,
+            help_text=_("Only when it is private until a time you choose. %(zone)s")
+            % {"zone": local_time_help()},
         )
         self.fields["yt_category"] = forms.ChoiceField(
             label=_("YouTube category (%(language)s, %(account)s)") % where,
@@ -668,9 +680,14 @@ class VariantForm(forms.Form):
             title = self.raw("yt_title").strip()
             if title and not netopts.youtube_title_error(title):
                 options["title"] = title
-            privacy = self.raw("yt_privacy") or "public"
+            privacy = self.raw("yt_privacy")
             if privacy in dict(netopts.YOUTUBE_PRIVACY):
                 options["privacy_status"] = privacy
+            elif privacy == netopts.YOUTUBE_SCHEDULED:
+                at = self._publish_at()
+                if at is not None:
+                    options["privacy_status"] = "private"
+                    options["publish_at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             category = self.raw("yt_category") or netopts.DEFAULT_YOUTUBE_CATEGORY
             if category in dict(netopts.YOUTUBE_CATEGORIES):
                 options["category_id"] = category
@@ -694,6 +711,28 @@ class VariantForm(forms.Form):
             options["brand_content_toggle"] = self._checked("tt_brand_content")
         return options
 
+    def _publish_at(self) -> datetime | None:
+        """The time typed for a scheduled YouTube video, if it is one in the future."""
+        field = self.fields.get("yt_publish_at")
+        if not isinstance(field, LocalTimeField):
+            return None
+        try:
+            at = field.clean(self.raw("yt_publish_at"))
+        except forms.ValidationError:
+            return None
+        return at if at is not None and at > timezone.now() else None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            self.account.network == "youtube"
+            and cleaned.get("yt_privacy") == netopts.YOUTUBE_SCHEDULED
+            and not cleaned.get("yt_publish_at")
+            and "yt_publish_at" not in self.errors
+        ):
+            self.add_error("yt_publish_at", _("Choose when the video goes public."))
+        return cleaned
+
     def _checked(self, name: str) -> bool:
         return name in self.fields and bool(self[name].value())
 
@@ -703,6 +742,7 @@ class VariantForm(forms.Form):
             "title": "yt_title",
             "made_for_kids": "yt_kids",
             "privacy_status": "yt_privacy",
+            "publish_at": "yt_publish_at",
             "category_id": "yt_category",
             "tags": "yt_tags",
             "privacy_level": "tt_privacy",
@@ -830,13 +870,27 @@ def _youtube_tags(value: str) -> None:
 tiktok_labels: dict[str, Any] = dict(netopts.tiktok.PRIVACY_LABELS)
 
 
+def _local_minutes(value: Any) -> datetime | None:
+    """A saved ISO time (UTC) in the person's time zone, for a datetime-local input."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return timezone.localtime(at) if at.tzinfo else None
+
+
 def network_initial(network: str, options: dict[str, Any]) -> dict[str, Any]:
     """Initial values of a variant form's network fields showing saved ``options``."""
     if network == "youtube":
         kids = options.get("made_for_kids")
         return {
             "yt_title": options.get("title", ""),
-            "yt_privacy": options.get("privacy_status", "public"),
+            "yt_privacy": netopts.YOUTUBE_SCHEDULED
+            if options.get("publish_at")
+            else options.get("privacy_status", ""),
+            "yt_publish_at": _local_minutes(options.get("publish_at")),
             "yt_category": options.get("category_id", netopts.DEFAULT_YOUTUBE_CATEGORY),
             "yt_tags": ", ".join(options.get("tags") or []),
             "yt_kids": "" if kids is None else ("yes" if kids else "no"),
@@ -1261,3 +1315,33 @@ StageFormSet = cast(
         StageForm, formset=BaseStageFormSet, extra=0, can_delete=True, max_num=10, absolute_max=10
     ),
 )
+
+
+class VideoCopyForm(forms.Form):
+    """Ask for a compatible copy of a video: its shape, and for burned-in captions their
+    language. Two on the media page: ``copy`` (transcode) and ``burn`` (captions)."""
+
+    crop = forms.ChoiceField(
+        label=_("Shape of the copy"),
+        choices=[
+            ("", _("Keep the shape")),
+            ("9:16", _("Crop the middle to 9:16 (Instagram Reels, TikTok)")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="",
+    )
+    language = forms.ChoiceField(label=_("Captions to burn in"), required=False)
+
+    def __init__(
+        self, *args: Any, kind: str, caption_languages: Sequence[str] = (), **kwargs: Any
+    ) -> None:
+        self.kind = kind
+        kwargs.setdefault("prefix", "burn" if kind == VideoCopyKind.BURN_CAPTIONS else "copy")
+        super().__init__(*args, **kwargs)
+        language_field = cast(forms.ChoiceField, self.fields["language"])
+        if kind == VideoCopyKind.BURN_CAPTIONS:
+            language_field.required = True
+            language_field.choices = [(code, language_name(code)) for code in caption_languages]
+        else:
+            del self.fields["language"]

@@ -181,7 +181,13 @@ class MediaAsset(models.Model):
         w, h = self.width // divisor, self.height // divisor
         if w <= 32 and h <= 32:
             return f"{w}:{h}"
-        return f"{self.width / self.height:.2f}:1"
+        # Encoders round sides to even numbers (a 9:16 crop of 360 rows is 202 wide): name
+        # the shape it was meant to be when it is within 1 % of a common one.
+        ratio = self.width / self.height
+        for cw, ch in ((16, 9), (9, 16), (4, 3), (3, 4), (1, 1), (4, 5), (21, 9)):
+            if abs(ratio - cw / ch) <= 0.01 * (cw / ch):
+                return f"{cw}:{ch}"
+        return f"{ratio:.2f}:1"
 
     @property
     def bitrate_kbit(self) -> int:
@@ -1508,3 +1514,89 @@ class PostSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.head_id}: {self.rule}"
+
+
+# --- compatible copies of videos (transcodes, burned-in captions) -----------------------
+
+
+class VideoCopyKind(models.TextChoices):
+    TRANSCODE = "transcode", _("Compatible copy (H.264/AAC MP4)")
+    BURN_CAPTIONS = "burn_captions", _("Copy with captions burned in")
+
+
+class VideoCopyStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Being made")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class VideoCopyJob(models.Model):
+    """A copy of a library video made by ffmpeg on a worker (``publishing.services.
+    video_copies``): the H.264/AAC MP4 that most networks take, optionally cropped to 9:16,
+    or with one language's captions burned into the picture. The original is never
+    changed; the copy becomes a library video of its own (``result``)."""
+
+    organization = models.ForeignKey(
+        "governance.Organization", on_delete=models.CASCADE, related_name="video_copy_jobs"
+    )
+    source = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="copy_jobs")
+    kind = models.CharField(_("kind"), max_length=20, choices=VideoCopyKind.choices)
+    # "9:16" to crop the middle of the picture for Reels and TikTok; "" keeps the shape.
+    crop = models.CharField(_("crop"), max_length=10, blank=True)
+    # The captions burned in (BURN_CAPTIONS only).
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    status = models.CharField(
+        max_length=20, choices=VideoCopyStatus.choices, default=VideoCopyStatus.QUEUED
+    )
+    progress_percent = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    result = models.ForeignKey(
+        MediaAsset, null=True, blank=True, on_delete=models.SET_NULL, related_name="made_by_jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written with each progress report: a running job whose worker died stops beating,
+    # and the sweeper hands it to another worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("video copy")
+        verbose_name_plural = _("video copies")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Asking twice for the same copy while the first is being made starts one job.
+            models.UniqueConstraint(
+                fields=["source", "kind", "crop", "language"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="uniq_open_video_copy",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.crop} {self.language}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (VideoCopyStatus.QUEUED, VideoCopyStatus.RUNNING)
+
+    @property
+    def source_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("publishing:media_detail", args=[self.source_id])
+
+    @property
+    def announced_percent(self) -> int:
+        """The progress as said to screen readers: in steps of ten."""
+        return self.progress_percent // 10 * 10
+
+    @property
+    def language_name(self) -> str:
+        from publishing.languages import language_name
+
+        return language_name(self.language) if self.language else ""

@@ -1,15 +1,17 @@
 """Per-network choices of a variant (``Variant.network_options``), as the connectors read
 them from ``PublishRequest.options``.
 
-YouTube (accounts/connectors/youtube.py): ``title``, ``privacy_status``, ``category_id``,
-``tags`` (a list), ``made_for_kids``. TikTok (accounts/connectors/tiktok.py):
-``privacy_level`` (one of the creator's options from creator_info, never preselected),
-``disable_comment``, ``disable_duet``, ``disable_stitch``, ``brand_content_toggle``,
-``brand_organic_toggle``.
+YouTube (accounts/connectors/youtube.py): ``title``, ``privacy_status``, ``publish_at``
+(an ISO 8601 time in UTC; only with ``privacy_status`` "private": the video goes public
+then), ``category_id``, ``tags`` (a list), ``made_for_kids``. TikTok
+(accounts/connectors/tiktok.py): ``privacy_level`` (one of the creator's options from
+creator_info, never preselected), ``disable_comment``, ``disable_duet``, ``disable_stitch``,
+``brand_content_toggle``, ``brand_organic_toggle``.
 
 Shapes and limits are refused when saved (composer and API alike); a choice left to make
 (a title, made for kids, TikTok's privacy level) is a problem when the post is submitted,
-like any other reason the network would refuse it.
+like any other reason the network would refuse it. Who can watch a YouTube video is such a
+choice: never defaulted, so nothing goes public (or stays hidden) by accident.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,6 +47,10 @@ YOUTUBE_PRIVACY = (
     ("unlisted", gettext_lazy("Unlisted (anyone with the link)")),
     ("private", gettext_lazy("Private")),
 )
+# In the composer: private until a chosen time, then public. Sent as privacyStatus
+# "private" with status.publishAt, which YouTube allows only on private videos
+# (https://developers.google.com/youtube/v3/docs/videos#status.publishAt).
+YOUTUBE_SCHEDULED = "scheduled"
 # A short list of YouTube's video categories (videoCategories.list, region FI), the ones a
 # public body posts in: https://developers.google.com/youtube/v3/docs/videoCategories/list
 YOUTUBE_CATEGORIES = (
@@ -84,6 +93,32 @@ def youtube_tags_error(tags: list[str]) -> str:
     return ""
 
 
+def _aware_time(value: Any) -> datetime | None:
+    """An ISO 8601 time with its offset (or Z), else None."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def youtube_privacy_label(options: Mapping[str, Any]) -> str:
+    """Who can watch the video, in words, for the post's page ("" when not chosen)."""
+    privacy = str(options.get("privacy_status") or "")
+    if privacy == "private" and options.get("publish_at"):
+        moment = _aware_time(options["publish_at"])
+        if moment is not None:
+            return _("Private until %(time)s, then public") % {
+                "time": date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            }
+    return str(dict(YOUTUBE_PRIVACY).get(privacy, ""))
+
+
 def _flag(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
@@ -106,7 +141,7 @@ def clean_options(network: str, raw: Any) -> dict[str, Any]:
         for key in raw
         if key
         not in (
-            ("title", "privacy_status", "category_id", "tags", "made_for_kids")
+            ("title", "privacy_status", "publish_at", "category_id", "tags", "made_for_kids")
             if network == "youtube"
             else ("privacy_level", *TIKTOK_TOGGLES, *TIKTOK_BRAND)
         )
@@ -129,6 +164,21 @@ def clean_options(network: str, raw: Any) -> dict[str, Any]:
                 )
             else:
                 options["privacy_status"] = str(raw["privacy_status"])
+        if raw.get("publish_at") not in (None, ""):
+            moment = _aware_time(raw["publish_at"])
+            if moment is None:
+                errors["publish_at"] = _(
+                    "Give the time the video goes public as an ISO 8601 time with its offset."
+                )
+            elif moment <= timezone.now():
+                errors["publish_at"] = _("The time the video goes public has to be in the future.")
+            elif options.get("privacy_status", raw.get("privacy_status")) != "private":
+                errors["publish_at"] = _(
+                    "A video that goes public at a set time is uploaded as private: choose "
+                    "private with it."
+                )
+            else:
+                options["publish_at"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if raw.get("category_id") not in (None, ""):
             if str(raw["category_id"]) not in dict(YOUTUBE_CATEGORIES):
                 errors["category_id"] = _("Choose one of the categories offered.")
@@ -176,6 +226,9 @@ def missing_choices(network: str, options: Mapping[str, Any]) -> list[tuple[str,
     if network == "youtube":
         if not str(options.get("title") or "").strip():
             missing.append(("title", _("Give the video a title.")))
+        if str(options.get("privacy_status") or "") not in dict(YOUTUBE_PRIVACY):
+            # The connector's own words (accounts/connectors/youtube.py), so it is said once.
+            missing.append(("privacy_status", _("Choose who can watch the video on YouTube.")))
         if not isinstance(options.get("made_for_kids"), bool):
             missing.append(("made_for_kids", _("Say whether the video is made for kids.")))
     elif network == "tiktok" and not options.get("privacy_level"):

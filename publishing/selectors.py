@@ -37,6 +37,7 @@ from publishing.models import (
     PublishJob,
     ReviewerLanguages,
     Variant,
+    VideoCopyJob,
 )
 
 # --- posts ------------------------------------------------------------------------------
@@ -677,3 +678,19 @@ def channel_account_get_for_posting(membership: Membership, pk: int | str) -> Ch
         return channel_accounts_for_membership(membership).get(pk=pk)
     except (ChannelAccount.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def video_copy_jobs_for_asset(asset: MediaAsset) -> list[VideoCopyJob]:
+    """The copies asked for of ``asset`` (already fetched through the access layer),
+    newest first, with their results."""
+    return list(asset.copy_jobs.select_related("result").order_by("-created_at", "-pk")[:20])
+
+
+def video_copy_job_get_for_user(membership: Membership, asset_pk: int, pk: int) -> VideoCopyJob:
+    """A copy job of a video the member can see (404 for another organization's)."""
+    asset = media_asset_get_for_user(membership, asset_pk)
+    return get_in_org(
+        VideoCopyJob.objects.filter(source=asset).select_related("result"),
+        membership.organization,
+        pk=pk,
+    )

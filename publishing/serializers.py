@@ -467,7 +467,9 @@ class VariantInputSerializer(serializers.Serializer[Any]):
         default=dict,
         help_text="The network's own choices, passed to it when the post is published. "
         'YouTube: "title" (required to publish; at most 100 characters, no < or >), '
-        '"privacy_status" ("public", "unlisted" or "private"), "category_id" ("22" People '
+        '"privacy_status" (required to publish, never defaulted: "public", "unlisted" or '
+        '"private"), "publish_at" (an ISO 8601 time with its offset, in the future, only with '
+        '"private": the video goes public then), "category_id" ("22" People '
         '& Blogs, "25" News & Politics, "27" Education, "29" Nonprofits & Activism), '
         '"tags" (a list; at most 500 characters in all), "made_for_kids" (true or false; '
         'required to publish). TikTok: "privacy_level" (required to publish; one of the '

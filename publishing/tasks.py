@@ -1,8 +1,9 @@
 """Celery tasks of publishing: thin, each loads by id and calls one service.
 
 Everything runs on the ``publish`` queue so a slow metric pull never delays a
-post, except the approval reminders, which go on ``default``. No task here retries
-itself or uses a countdown: back-off lives in the database
+post, except what settings route elsewhere (``CELERY_TASK_ROUTES``): reminders and
+imports on ``default``, calendar refreshes on ``sync``, video copies on ``media``. No task
+here retries itself or uses a countdown: back-off lives in the database
 (``PublishJob.next_attempt_at``) and the dispatcher picks it up.
 """
 
@@ -156,3 +157,33 @@ def flush_short_link_clicks() -> int:
     from publishing.services.links import short_link_clicks_flush
 
     return short_link_clicks_flush()
+
+
+# A compatible copy of a video (ffmpeg, minutes for a long one) on the media queue, never
+# the publish queue. The job row is claimed before work starts, so the second delivery
+# Redis makes of a task that outlives its visibility timeout finds nothing to do.
+@shared_task(
+    name="publishing.tasks.make_video_copy",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=2 * 60 * 60 + 120,
+    time_limit=2 * 60 * 60 + 240,
+)
+def make_video_copy(job_id: int) -> None:
+    from publishing.services.video_copies import video_copy_run
+
+    video_copy_run(job_id=job_id)
+
+
+@shared_task(
+    name="publishing.tasks.sweep_video_copies",
+    ignore_result=True,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def sweep_video_copies() -> int:
+    """Every few minutes: send again the video copies whose message or worker was lost."""
+    from publishing.services.video_copies import video_copies_sweep
+
+    return video_copies_sweep()

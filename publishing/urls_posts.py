@@ -63,6 +63,12 @@ urlpatterns: list[URLPattern] = [
     path("media/<int:pk>/file/", media.media_file_view, name="media_file"),
     path("media/<int:pk>/poster/", media.media_poster_view, name="media_poster"),
     path("media/<int:pk>/captions/", media.media_captions_view, name="media_captions"),
+    path("media/<int:pk>/copies/", media.media_copy_view, name="media_copy"),
+    path(
+        "media/<int:pk>/copies/<int:job_pk>/progress/",
+        media.media_copy_progress_view,
+        name="media_copy_progress",
+    ),
     path("media/public/<str:token>/", media.media_public_view, name="media_public"),
     path("media/<int:pk>/delete/", media.media_delete_view, name="media_delete"),
     path("media/uploads/", video_upload.video_upload_start_view, name="video_upload_start"),

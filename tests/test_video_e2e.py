@@ -86,7 +86,11 @@ def test_a_captioned_video_goes_to_youtube_and_bluesky_exactly_once(
             text=TEXT,
             media=[MediaSlot(video)],
             # YouTube's required choices, as the composer asks for them.
-            network_options={"title": "Kirjaston avajaiset", "made_for_kids": False}
+            network_options={
+                "title": "Kirjaston avajaiset",
+                "made_for_kids": False,
+                "privacy_status": "unlisted",
+            }
             if account is youtube
             else None,
         )
@@ -106,7 +110,7 @@ def test_a_captioned_video_goes_to_youtube_and_bluesky_exactly_once(
     assert {job.status for job in jobs.values()} == {JobStatus.PUBLISHED}
     assert {job.attempts for job in jobs.values()} == {1}
 
-    # YouTube: one video, its bytes, the title chosen, private (no privacy chosen), and
+    # YouTube: one video, its bytes, the title and who can watch as chosen, and
     # the Finnish captions as a caption track.
     [uploaded] = youtube_server.videos.values()
     assert jobs[youtube.pk].remote_id == uploaded.id
@@ -114,7 +118,7 @@ def test_a_captioned_video_goes_to_youtube_and_bluesky_exactly_once(
     assert uploaded.snippet["title"] == "Kirjaston avajaiset"
     assert uploaded.snippet["description"] == TEXT
     assert uploaded.status["selfDeclaredMadeForKids"] is False
-    assert uploaded.status["privacyStatus"] == "private"
+    assert uploaded.status["privacyStatus"] == "unlisted"
     [track] = uploaded.captions
     assert track["language"] == "fi"
     assert "Tervetuloa uuteen kirjastoon." in track["vtt"]

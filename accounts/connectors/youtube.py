@@ -111,9 +111,8 @@ VIDEO_MIME_TYPES = (
     "video/mpeg",
     "video/x-matroska",
 )
-# Without a privacy choice from the composer, an upload is private: the team makes it
-# public on YouTube after checking it (never public by accident).
-DEFAULT_PRIVACY = "private"
+# Who can watch a video is always chosen by a person (the composer asks, the API refuses
+# a variant without it): no default, so nothing goes public, or stays hidden, by accident.
 DESCRIPTION_MAX = 5000
 # developers.google.com/youtube/v3/docs/comments#snippet.textOriginal
 COMMENT_MAX = 10_000
@@ -694,8 +693,10 @@ class YouTubeConnector(Connector):
                 % {"length": len(request.text), "limit": DESCRIPTION_MAX}
             )
         options = request.options or {}
-        privacy = str(options.get("privacy_status") or DEFAULT_PRIVACY)
-        if privacy not in PRIVACY_STATUSES:
+        privacy = str(options.get("privacy_status") or "")
+        if not privacy:
+            problems.append(gettext("Choose who can watch the video on YouTube."))
+        elif privacy not in PRIVACY_STATUSES:
             problems.append(gettext("Choose who can watch the video: private, unlisted or public."))
         if options.get("publish_at") and privacy != "private":
             problems.append(gettext("A video scheduled to go public is uploaded as private."))
@@ -728,7 +729,7 @@ class YouTubeConnector(Connector):
         if language:
             snippet["defaultLanguage"] = language
         status: dict[str, Any] = {
-            "privacyStatus": str(options.get("privacy_status") or DEFAULT_PRIVACY),
+            "privacyStatus": str(options["privacy_status"]),
             "selfDeclaredMadeForKids": bool(options.get("made_for_kids", False)),
         }
         publish_at = options.get("publish_at")

@@ -227,9 +227,17 @@ def test_a_refused_title_is_rejected_in_words(personas, youtube_server, connecto
         options={"title": "t", "publish_at": "2030-01-01T10:00:00Z", "privacy_status": "public"},
     )
     assert "A video scheduled to go public is uploaded as private." in connector.validate(scheduled)
-    # Without a privacy choice a video is uploaded private, so a scheduled one is fine.
-    unchosen = replace(scheduled, options={"title": "t", "publish_at": "2030-01-01T10:00:00Z"})
-    assert connector.validate(unchosen) == []
+    # Who can watch is never defaulted: without a choice the video is not sent at all.
+    unchosen = replace(scheduled, options={"title": "t", "made_for_kids": False})
+    assert connector.validate(unchosen) == ["Choose who can watch the video on YouTube."]
+    with pytest.raises(Rejected, match=r"Choose who can watch the video on YouTube\."):
+        connector.publish(account, unchosen)
+    assert not youtube_server.requests_to("POST", "/upload/youtube/v3/videos")
+    private_until = replace(
+        scheduled,
+        options={"title": "t", "publish_at": "2030-01-01T10:00:00Z", "privacy_status": "private"},
+    )
+    assert connector.validate(private_until) == []
 
 
 def test_quota_counts_per_organization(personas, youtube_server, connector):

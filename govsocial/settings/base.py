@@ -440,7 +440,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("publish", "sync", "default")
+CELERY_TASK_QUEUES_NAMES = ("publish", "sync", "default", "media")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -480,6 +480,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # Recurring posts (publishing/services/recurrence.py): occurrences that came within
     # a series' horizon are made as scheduled posts; unique per series and start.
+    # Video copies whose message or worker was lost (publishing/services/video_copies.py).
+    "publishing-sweep-video-copies": {
+        "task": "publishing.tasks.sweep_video_copies",
+        "schedule": 5 * 60.0,
+        "options": {"queue": "default", "expires": 4 * 60},
+    },
     "publishing-extend-recurring-posts": {
         "task": "publishing.tasks.extend_recurring_posts",
         "schedule": 60 * 60.0,
@@ -614,6 +620,9 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.extend_recurring_posts": {"queue": "default"},
     "publishing.tasks.expire_video_uploads": {"queue": "default"},
     "publishing.tasks.flush_short_link_clicks": {"queue": "default"},
+    # ffmpeg's copies of videos take minutes of CPU: a queue of their own, never publish.
+    "publishing.tasks.make_video_copy": {"queue": "media"},
+    "publishing.tasks.sweep_video_copies": {"queue": "default"},
     "publishing.tasks.*": {"queue": "publish"},
 }
 # /healthz calls the worker stale when its last heartbeat is older than this.

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("publishing", "0018_variant_network_options"),
+        ("publishing", "0019_video_upload_sessions"),
     ]
 
     operations = [

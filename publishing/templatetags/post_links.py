@@ -9,6 +9,7 @@ from django import template
 
 from accounts.selectors import network_summary
 from publishing.models import Post
+from publishing.network_options import youtube_privacy_label
 from publishing.selectors_links import post_clicks_by_day, post_link_totals
 from publishing.services.links import link_settings_for, post_link_plans, short_base
 
@@ -33,3 +34,9 @@ def post_links(post: Post) -> dict[str, Any]:
         "by_day": [(label(row.network), row) for row in post_clicks_by_day(post)],
         "short_base": short_base(link_settings_for(post.organization_id)),
     }
+
+
+@register.filter
+def youtube_privacy(options: dict[str, Any] | None) -> str:
+    """Who can watch a YouTube variant's video, in words ("" when not chosen)."""
+    return youtube_privacy_label(options or {})

@@ -87,6 +87,7 @@ def test_a_chosen_video_is_saved_and_needs_captions_before_review(
     # YouTube's own required choices (publishing/network_options.py).
     data[f"v-{youtube_account.pk}-fi-yt_title"] = "Uusi kirjasto"
     data[f"v-{youtube_account.pk}-fi-yt_kids"] = "no"
+    data[f"v-{youtube_account.pk}-fi-yt_privacy"] = "unlisted"
     response = client.post(COMPOSE, data)
     assert response.status_code == 302
     variant = Variant.objects.get()
@@ -197,7 +198,11 @@ def test_the_api_puts_a_video_on_a_variant_and_says_what_the_network_refuses(
                     "language": "fi",
                     "text": "Uusi kirjasto",
                     "media": [{"asset": video.pk}],
-                    "network_options": {"title": "Uusi kirjasto", "made_for_kids": False},
+                    "network_options": {
+                        "title": "Uusi kirjasto",
+                        "made_for_kids": False,
+                        "privacy_status": "public",
+                    },
                 },
                 {
                     "channel_account": personas.bob_account.pk,

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -129,6 +130,7 @@ def test_submitting_without_the_required_choices_shows_them_beside_the_fields(
         (f"v-{tiktok_account.pk}-fi-tt_privacy", "Choose who can see the video on TikTok."),
         (f"v-{youtube_account.pk}-fi-yt_title", "Give the video a title."),
         (f"v-{youtube_account.pk}-fi-yt_kids", "Say whether the video is made for kids."),
+        (f"v-{youtube_account.pk}-fi-yt_privacy", "Choose who can watch the video on YouTube."),
     ):
         # The message is in the field's own error list (its id: the field's id + _error).
         assert re.search(
@@ -279,6 +281,18 @@ def test_the_api_keeps_and_checks_the_choices(client, personas, login, youtube_a
     [
         ("youtube", {"privacy_status": ["public"]}, "privacy_status"),
         ("youtube", {"made_for_kids": "maybe"}, "made_for_kids"),
+        (
+            "youtube",
+            {"privacy_status": "public", "publish_at": "2030-01-01T10:00:00Z"},
+            "publish_at",
+        ),
+        (
+            "youtube",
+            {"privacy_status": "private", "publish_at": "2001-01-01T10:00:00Z"},
+            "publish_at",
+        ),
+        ("youtube", {"privacy_status": "private", "publish_at": "2030-01-01T10:00"}, "publish_at"),
+        ("youtube", {"privacy_status": "private", "publish_at": "next week"}, "publish_at"),
         ("youtube", {"tags": {"a": 1}}, "tags"),
         ("youtube", {"category_id": 10}, "category_id"),
         ("tiktok", {"privacy_level": {"x": 1}}, "privacy_level"),
@@ -309,3 +323,87 @@ def test_the_api_refuses_choices_that_are_not_an_object(client, personas, login,
         assert response.status_code == 400
         assert "network_options" in str(response.json()["errors"])
     assert not Post.objects.exists()
+
+
+def test_youtube_privacy_is_asked_with_no_answer_chosen_in_advance(
+    client, personas, login, youtube_account
+):
+    login(client, personas.alice)
+    page = html.unescape(client.get(f"{COMPOSE}?account={youtube_account.pk}").content.decode())
+    select = _select(page, f"v-{youtube_account.pk}-fi-yt_privacy")
+    assert '<option value="" selected>Choose…</option>' in select
+    for label in ("Public", "Unlisted (anyone with the link)", "Private"):
+        assert label in select
+    assert "Private until a time I choose, then public" in select
+    assert "selected" not in select.replace('<option value="" selected>', "")
+
+
+@time_machine.travel(datetime(2026, 12, 7, 10, 0, tzinfo=UTC), tick=False)
+def test_a_video_can_go_public_at_a_chosen_time_and_the_post_says_so(
+    client,
+    personas,
+    login,
+    youtube_account,
+    youtube_server,
+    media_root,  # noqa: F811
+    videos,  # noqa: F811
+):
+    login(client, personas.alice)
+    yt = f"v-{youtube_account.pk}-fi"
+    base = {
+        f"{yt}-yt_title": "Uimahalli aukeaa",
+        f"{yt}-yt_kids": "no",
+        f"{yt}-yt_privacy": "scheduled",
+    }
+    # Scheduled without a time: said beside the time field, nothing saved.
+    data = compose_data({(youtube_account, "fi"): "Uimahalli."}, **base)
+    page = html.unescape(client.post(COMPOSE, data).content.decode())
+    assert "Choose when the video goes public." in page
+    assert not Post.objects.exists()
+    # A time already passed is refused.
+    data = compose_data(
+        {(youtube_account, "fi"): "Uimahalli."},
+        **base,
+        **{f"{yt}-yt_publish_at": "2026-12-01T09:00"},
+    )
+    page = html.unescape(client.post(COMPOSE, data).content.decode())
+    assert "That time has already passed." in page
+    assert not Post.objects.exists()
+    # Typed in the person's time zone (Helsinki: UTC+2 in December), kept in UTC.
+    data = compose_data(
+        {(youtube_account, "fi"): "Uimahalli."},
+        **base,
+        **{f"{yt}-yt_publish_at": "2026-12-14T09:30"},
+    )
+    assert client.post(COMPOSE, data).status_code == 302
+    variant = Variant.objects.get()
+    assert variant.network_options["privacy_status"] == "private"
+    assert variant.network_options["publish_at"] == "2026-12-14T07:30:00Z"
+    edit = html.unescape(client.get(f"/publishing/posts/{variant.post_id}/edit/").content.decode())
+    assert '<option value="scheduled" selected>' in edit
+    assert 'value="2026-12-14T09:30"' in edit
+    detail = html.unescape(client.get(f"/publishing/posts/{variant.post_id}/").content.decode())
+    assert "Who can watch: Private until" in detail and "then public" in detail
+    # The connector sends it private with publishAt, as YouTube requires.
+    _attach_video(personas, variant, videos["portrait"])
+    connector = get_connector("youtube")
+    connector.publish(youtube_account, variant_request(variant, 0, idempotency_key="k"))
+    [video] = youtube_server.videos.values()
+    assert video.status["privacyStatus"] == "private"
+    assert video.status["publishAt"] == "2026-12-14T07:30:00Z"
+
+
+def test_a_post_s_page_says_who_can_watch_on_youtube(client, personas, login, youtube_account):
+    login(client, personas.alice)
+    yt = f"v-{youtube_account.pk}-fi"
+    data = compose_data(
+        {(youtube_account, "fi"): "Uimahalli."},
+        **{f"{yt}-yt_title": "Uimahalli", f"{yt}-yt_privacy": "unlisted"},
+    )
+    assert client.post(COMPOSE, data).status_code == 302
+    post = Post.objects.get()
+    page = html.unescape(client.get(f"/publishing/posts/{post.pk}/").content.decode())
+    assert "Who can watch: Unlisted (anyone with the link)" in page
+    Variant.objects.update(network_options={"title": "Uimahalli"})
+    page = html.unescape(client.get(f"/publishing/posts/{post.pk}/").content.decode())
+    assert "Who can watch: not chosen yet" in page

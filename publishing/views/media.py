@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -20,14 +20,21 @@ from publishing.forms import (
     AltTextForm,
     CaptionUploadForm,
     MediaUploadForm,
+    VideoCopyForm,
     VideoUploadForm,
     language_name,
 )
 from publishing.languages import organization_language_codes
-from publishing.models import MediaAsset
-from publishing.selectors import media_asset_get_for_user, media_assets_for_membership
+from publishing.models import MediaAsset, VideoCopyKind, VideoCopyStatus
+from publishing.selectors import (
+    media_asset_get_for_user,
+    media_assets_for_membership,
+    video_copy_job_get_for_user,
+    video_copy_jobs_for_asset,
+)
 from publishing.services import media as media_services
 from publishing.services import video as video_services
+from publishing.services import video_copies
 from publishing.validation import organization_publishing_rules, publishing_rules
 from publishing.video_fit import video_fits
 from publishing.views.posts import render_page
@@ -199,7 +206,9 @@ def _render_detail(
     form: AltTextForm,
     caption_form: CaptionUploadForm,
     status: int,
+    copy_forms: dict[str, VideoCopyForm] | None = None,
 ) -> HttpResponse:
+    copy_forms = copy_forms or {}
     uses = (
         asset.uses.select_related("variant__post", "variant__channel_account")
         .filter(variant__post__organization_id=membership.organization_id)
@@ -207,6 +216,8 @@ def _render_detail(
     )
     captions = {caption.language: caption for caption in asset.captions.all()}
     codes = form.alt_languages
+    fits = video_fits(asset) if asset.is_video else []
+    caption_languages = [code for code in codes if code in captions]
     return render_page(
         request,
         "publishing/media/detail.html",
@@ -220,12 +231,84 @@ def _render_detail(
             "display_alt": asset.alt_text_for(translation.get_language() or "")
             or next((alt for _code, _name, alt in _alt_rows(asset, codes) if alt), ""),
             "uses": list(uses),
-            "fits": video_fits(asset) if asset.is_video else [],
+            "fits": fits,
+            "needs_copy": any(not fit.fits for fit in fits),
+            "copy_form": copy_forms.get("copy") or VideoCopyForm(kind=VideoCopyKind.TRANSCODE),
+            "burn_form": copy_forms.get("burn")
+            or VideoCopyForm(kind=VideoCopyKind.BURN_CAPTIONS, caption_languages=caption_languages),
+            "copy_jobs": video_copy_jobs_for_asset(asset) if asset.is_video else [],
+            "made_from": next(iter(asset.made_by_jobs.select_related("source")), None),
             "can_write": has_perm(membership, "posts.write"),
             "require_alt_text": publishing_rules(membership.organization_id).require_alt_text,
         },
         status=status,
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def media_copy_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask a worker for a compatible copy of a video (H.264/AAC MP4, optionally cropped to
+    9:16, or with one language's captions burned in)."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    asset = media_asset_get_for_user(membership, pk)
+    require_perm(membership, "posts.write")
+    kind = request.POST.get("kind", "")
+    if kind not in VideoCopyKind.values:
+        kind = VideoCopyKind.TRANSCODE
+    captions = [caption.language for caption in asset.captions.all()]
+    form = VideoCopyForm(request.POST, kind=kind, caption_languages=captions)
+    if form.is_valid():
+        try:
+            video_copies.video_copy_request(
+                asset=asset,
+                membership=membership,
+                kind=kind,
+                crop=form.cleaned_data["crop"] or "",
+                language=form.cleaned_data.get("language") or "",
+                request=request,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("The copy is being made. You can leave this page: it goes on without you."),
+            )
+            return redirect(reverse("publishing:media_detail", args=[asset.pk]) + "#copies")
+    codes = _codes(membership, asset)
+    return _render_detail(
+        request,
+        membership,
+        asset,
+        AltTextForm(asset=asset, languages=codes),
+        CaptionUploadForm(languages=codes),
+        400,
+        copy_forms={form.prefix or "copy": form},
+    )
+
+
+@login_required
+@require_GET
+def media_copy_progress_view(request: HttpRequest, pk: int, job_pk: int) -> HttpResponse:
+    """The copy's progress bar (htmx polls it); once done or failed, the page reloads."""
+    membership = request_membership(request)
+    require_perm(membership, "posts.view")
+    job = video_copy_job_get_for_user(membership, pk, job_pk)
+    if not job.is_open:
+        # Said once on the reloaded page (the messages are a live region there).
+        if job.status == VideoCopyStatus.DONE and job.result is not None:
+            messages.success(request, _("The copy is ready: %(name)s.") % {"name": str(job.result)})
+        elif job.status == VideoCopyStatus.FAILED:
+            messages.error(request, _("The copy failed: %(error)s") % {"error": job.error})
+        # A reload, not a redirect: the address may end in #copies, and going to the same
+        # page's anchor would not load it again.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "publishing/media/_copy_progress.html", {"job": job, "asset_pk": pk})
 
 
 @login_required

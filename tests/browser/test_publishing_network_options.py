@@ -105,9 +105,16 @@ def test_tiktok_and_youtube_choices_in_the_composer(page, tiktok_server, youtube
     ).to_be_visible()
     page.get_by_label(f"Video title (Finnish, {handle})").fill("Uimahalli aukeaa")
     page.get_by_label("No, it is not").first.check()
+    # Who can watch has no answer chosen in advance; here: private until a set time.
+    privacy = page.get_by_label(f"Who can watch it on YouTube (Finnish, {handle})")
+    expect(privacy).to_have_value("")
+    privacy.select_option(label="Private until a time I choose, then public")
+    page.get_by_label(f"Goes public on YouTube at (Finnish, {handle})").fill("2099-06-01T09:00")
     page.get_by_role("button", name="Save draft").click()
     settle(page)
     saved = Variant.objects.get(channel_account=youtube, language="fi").network_options
+    assert saved["privacy_status"] == "private"
+    assert saved["publish_at"].startswith("2099-06-01T")
     assert saved["title"] == "Uimahalli aukeaa"
     assert saved["category_id"] == "27"
     assert saved["made_for_kids"] is False

@@ -67,9 +67,13 @@ def test_an_editor_picks_a_captioned_video_for_youtube(
             in variant.locator(f"label[for='{option.get_attribute('id')}']").inner_text()
         )
         option.check()
-        # YouTube's own required choices: a title and whether it is made for kids.
+        # YouTube's own required choices: a title, whether it is made for kids, and who
+        # can watch it.
         variant.get_by_label(f"Video title ({name}, CityLibrary)").fill("Uusi kirjasto")
         variant.get_by_label("No, it is not").check()
+        variant.get_by_label(f"Who can watch it on YouTube ({name}, CityLibrary)").select_option(
+            label="Public"
+        )
     page.axe.check()  # the page with the pickers open
 
     page.get_by_role("button", name="Save and submit for review").click()
