@@ -8,8 +8,9 @@ served to several processes here, so the benchmark needs DATABASE_URL and REDIS_
   this month's 5,000 scheduled posts (the calendar) and inbox items up to 100,000.
   ``BENCH_LOAD_SCALE`` (default 1) scales the posts and items, for a quick run.
 - Starts gunicorn with the production settings (``govsocial.settings.production``,
-  HTTPS redirect off because the client speaks plain HTTP on 127.0.0.1) and 2 sync
-  workers on a free loopback port.
+  HTTPS redirect off because the client speaks plain HTTP on 127.0.0.1), the
+  deployment's gunicorn.conf.py and 2 sync workers (``BENCH_LOAD_WORKERS``) on a free
+  loopback port.
 - Runs ``BENCH_LOAD_USERS`` (default 50) simulated team members for
   ``BENCH_LOAD_SECONDS`` (default 180; 60 for a shorter run), each choosing a page by
   the mix below, then thinking 0.2 to 1 s (0.6 s on average, so 50 members can ask for
@@ -18,10 +19,12 @@ served to several processes here, so the benchmark needs DATABASE_URL and REDIS_
   month, 10% calendar week, 15% posts list, 10% dashboard, 5% home, 10% API reads.
 - Prints ``load_req_per_s`` (answers per second over the run), ``load_p95_ms``
   (95th percentile latency), ``load_errors`` (non-200 answers and failed requests),
-  ``load_worker_rss_mb`` (the largest gunicorn worker's resident memory after the
-  run), and ``page_cpu_ms_<page>``: the median CPU time of one request of each page
-  type, measured in this process through Django's test client (10 requests each
-  after warm-up), which is what a worker spends per page.
+  the largest gunicorn worker's memory after the run (``load_worker_rss_mb``, resident;
+  ``load_worker_uss_mb``, only its own pages; ``load_worker_pss_mb``, shared pages
+  divided among their sharers: gunicorn.conf.py preloads the application, so RSS
+  counts pages all workers share with the master), and ``page_cpu_ms_<page>``: the
+  median CPU time of one request of each page type, measured in this process through
+  Django's test client (10 requests each after warm-up), what a worker spends per page.
 Goals (issue 14): ≥ 60 requests per second at p95 ≤ 500 ms with 0 errors, no page
 type above 30 ms median CPU, workers at or under ~110 MB.
 """
@@ -241,6 +244,7 @@ def _start_gunicorn(
     port: int,
     log: Path,
     *,
+    workers: int | None = None,
     worker_class: str = "sync",
     threads: int = 1,
     extra: tuple[str, ...] = (),
@@ -273,7 +277,7 @@ def _start_gunicorn(
             str(Path(sys.executable).parent / "gunicorn"),
             "govsocial.wsgi:application",
             f"--bind=127.0.0.1:{port}",
-            f"--workers={WORKERS}",
+            f"--workers={workers or WORKERS}",
             f"--worker-class={worker_class}",
             f"--threads={threads}",
             "--timeout=60",
@@ -335,16 +339,42 @@ def _member(
             time.sleep(rng.uniform(0.2, 1.0))
 
 
-def _worker_rss_mb(master_pid: int) -> float:
-    largest = 0.0
+@dataclass
+class WorkerMemory:
+    """The largest gunicorn worker's memory, in MB, by three measures.
+
+    RSS counts every page the worker maps, shared ones included; with ``--preload``
+    the workers share the master's pages (copy-on-write), so USS (pages only this
+    worker holds) and PSS (shared pages divided among their sharers) say what one more
+    worker really costs.
+    """
+
+    rss: float = 0.0
+    uss: float = 0.0
+    pss: float = 0.0
+
+
+def _workers_memory(master_pid: int) -> WorkerMemory:
+    largest = WorkerMemory()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            text = status.read_text()
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+            if fields.get("PPid", "").strip() != str(master_pid):
+                continue
+            rollup = (status.parent / "smaps_rollup").read_text()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid):
-            largest = max(largest, int(fields.get("VmRSS", "0 kB").split()[0]) / 1024)
+        kb = {
+            parts[0].rstrip(":"): int(parts[1])
+            for parts in (line.split() for line in rollup.splitlines())
+            if len(parts) == 3 and parts[2] == "kB"
+        }
+        largest.rss = max(largest.rss, kb.get("Rss", 0) / 1024)
+        largest.pss = max(largest.pss, kb.get("Pss", 0) / 1024)
+        uss = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
+        largest.uss = max(largest.uss, uss / 1024)
     return largest
 
 
@@ -358,6 +388,7 @@ def run() -> list[Figure]:
     seconds = float(os.environ.get("BENCH_LOAD_SECONDS", DEFAULT_SECONDS))
     users = int(os.environ.get("BENCH_LOAD_USERS", DEFAULT_USERS))
     scale = float(os.environ.get("BENCH_LOAD_SCALE", "1"))
+    workers = int(os.environ.get("BENCH_LOAD_WORKERS", WORKERS))
 
     settings_dict = connection.settings_dict
     name = f"{settings_dict['NAME']}_load"
@@ -372,7 +403,7 @@ def run() -> list[Figure]:
         log.parent.mkdir(parents=True, exist_ok=True)
         # The web workers hold their own connections to the load database.
         connection.close()
-        process = _start_gunicorn(name, port, log)
+        process = _start_gunicorn(name, port, log, workers=workers)
         # Warm-up, not counted: each worker imports and compiles on its first requests.
         warm_up = Results()
         _member(target, port, time.monotonic() + 10, -1, warm_up, think=False)
@@ -388,7 +419,7 @@ def run() -> list[Figure]:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-        rss = _worker_rss_mb(process.pid)
+        memory = _workers_memory(process.pid)
     finally:
         if process is not None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -405,7 +436,10 @@ def run() -> list[Figure]:
         ("load_p95_ms", _percentile(results.latencies, 0.95), "ms"),
         ("load_p50_ms", _percentile(results.latencies, 0.5), "ms"),
         ("load_errors", float(results.errors), "errors"),
-        ("load_worker_rss_mb", rss, "MB"),
+        ("load_workers", float(workers), "workers"),
+        ("load_worker_rss_mb", memory.rss, "MB"),
+        ("load_worker_uss_mb", memory.uss, "MB"),
+        ("load_worker_pss_mb", memory.pss, "MB"),
     ]
     figures += [(f"page_cpu_ms_{page}", value, "ms") for page, value in cpu.items()]
     return figures

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -61,9 +61,9 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-def _when(moment: datetime) -> tuple[str, str]:
+def _when(moment: datetime, datetime_format: str) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return moment.astimezone(UTC).isoformat(), formats.date_format(local, "DATETIME_FORMAT")
+    return moment.astimezone(UTC).isoformat(), dateformat.format(local, datetime_format)
 
 
 DUE_SOON = timedelta(hours=1)
@@ -111,13 +111,17 @@ def inbox_rows(items: Sequence[InboxItem], *, now: datetime | None = None) -> li
     priorities = {value: str(label) for value, label in Priority.choices}
     networks: dict[str, str] = {}
     select_label = _("Select the message from %(who)s")
+    # What formats.date_format looks up per call, looked up once for the whole list.
+    datetime_format = str(formats.get_format("DATETIME_FORMAT"))
     rows: list[Row] = []
     for item in items:
         network = item.network
         if network not in networks:
             networks[network] = str(network_summary(network).label)
-        posted_iso, posted = _when(item.posted_at)
-        due_iso, due = _when(item.sla_due_at) if item.sla_due_at is not None else ("", "")
+        posted_iso, posted = _when(item.posted_at, datetime_format)
+        due_iso, due = (
+            _when(item.sla_due_at, datetime_format) if item.sla_due_at is not None else ("", "")
+        )
         sla_state, sla_label = _sla(item, now)
         rows.append(
             Row(

@@ -21,13 +21,13 @@ import secrets
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
 
 from governance.holidays import holidays_between, organization_country
 from governance.models import Membership
@@ -37,6 +37,9 @@ from publishing.models import CalendarFeedToken, DateKind, PostStatus
 from publishing.selectors import PostFilters
 from publishing.selectors_calendar import CalendarEntry, calendar_entries, first_words
 from publishing.selectors_dates import important_dates_between
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
 
 # The feed covers this much of the past and the future.
 FEED_PAST = timedelta(days=90)
@@ -191,6 +194,10 @@ def calendar_feed_build(
 
     ``post_url(post_id)`` gives the absolute address of a post's page; ``host``
     makes the UIDs globally unique."""
+    # Imported here: only the feed builds calendars, and the calendar pages that import
+    # this module for the feed's token need not hold icalendar (issue 14: memory).
+    from icalendar import Calendar, Event
+
     now = now or timezone.now()
     entries = calendar_entries(
         membership, now - FEED_PAST, now + FEED_FUTURE, PostFilters(statuses=FEED_STATUSES)
@@ -238,6 +245,8 @@ def calendar_feed_build(
 
 
 def _day_event(uid: str, first: date, last: date, summary: str, stamp: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(UTC))

@@ -1,7 +1,9 @@
 """A web worker does not import what only a few requests need (issue 14: memory).
 
-pysaml2 (with the XML schemas it loads) and reportlab are imported by the code that
-uses them; a worker that never serves SAML or a PDF never holds them in memory.
+pysaml2 (with the XML schemas it loads), reportlab, scim2-models (with pydantic),
+authlib's OpenID Connect client, twitter-text and icalendar are imported by the code
+that uses them; a worker that never serves SAML, SCIM, a PDF, an X post or a calendar
+feed never holds them in memory.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAZY = ("saml2", "xmlschema", "reportlab")
+LAZY = (
+    "saml2",
+    "xmlschema",
+    "reportlab",
+    "scim2_models",
+    "pydantic",
+    "authlib",
+    "twitter_text",
+    "icalendar",
+    "recurring_ical_events",
+)
 
 
 def test_the_web_application_starts_without_the_heavy_modules():

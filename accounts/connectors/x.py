@@ -36,7 +36,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oauthlib.oauth2 import WebApplicationClient
 from requests_oauthlib import OAuth2Session
-from twitter_text import parse_tweet
 
 from accounts import http
 from accounts.connectors.base import (
@@ -203,6 +202,10 @@ def snowflake_time(remote_id: str) -> datetime | None:
 
 def x_text_length(text: str) -> int:
     """X's weighted length (twitter-text v3: CJK and emoji count 2, every URL 23)."""
+    # Imported here: twitter-text's URL and emoji tables weigh ~12 MB, and a web worker
+    # only needs them when someone writes for X (issue 14: memory).
+    from twitter_text import parse_tweet
+
     return int(parse_tweet(text).weightedLength)
 
 

@@ -31,8 +31,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -238,6 +236,11 @@ def parse_ical(text: str, *, tz: ZoneInfo, today: date) -> ParsedCalendar:
 
     Raises IcalError when the text is not a calendar at all; a single event that cannot
     be read (a malformed date, no start) is skipped with its reason."""
+    # Imported here, not at the top: only imports and refreshes parse calendars, and a
+    # web worker serving the everyday pages need not hold the parser (issue 14: memory).
+    import icalendar
+    import recurring_ical_events
+
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except Exception as exc:  # icalendar raises ValueError, KeyError and others
