@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.connectors.base import ErrorKind
 
@@ -264,11 +265,11 @@ class MediaAltText(models.Model):
 
 
 class UploadStatus(models.TextChoices):
-    OPEN = "open", _("uploading")
-    COMPLETE = "complete", _("complete")
-    CANCELLED = "cancelled", _("cancelled")
-    FAILED = "failed", _("failed")
-    EXPIRED = "expired", _("expired")
+    OPEN = "open", pgettext_lazy("video upload status", "uploading")
+    COMPLETE = "complete", pgettext_lazy("video upload status", "complete")
+    CANCELLED = "cancelled", pgettext_lazy("video upload status", "cancelled")
+    FAILED = "failed", pgettext_lazy("video upload status", "failed")
+    EXPIRED = "expired", pgettext_lazy("video upload status", "expired")
 
 
 class VideoUploadSession(models.Model):
