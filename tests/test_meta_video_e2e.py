@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import File
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.connectors.threads import SCOPES as THREADS_SCOPES
@@ -25,10 +23,9 @@ from publishing.services.posts import (
     post_submit_for_review,
     variant_save,
 )
-from publishing.services.video import media_caption_set, media_video_upload
 from publishing.tests.fixtures import Team
 from publishing.tests.processes import CeleryProcesses, require_postgres_and_redis
-from publishing.tests.video_files import make_video
+from publishing.tests.video_files import library_video
 
 SRT_FI = (
     "1\n00:00:00,500 --> 00:00:01,500\nUimahalli avataan maanantaina.\n\n"
@@ -80,18 +77,14 @@ def test_a_captioned_video_reaches_facebook_instagram_and_threads_exactly_once(
         scopes=list(THREADS_SCOPES),
     )
 
-    path = make_video(tmp_path / "uimahalli.mp4", seconds=4, size="540x960")
-    with path.open("rb") as handle:
-        video = media_video_upload(
-            membership=team.eddie,
-            file=File(handle, name="uimahalli.mp4"),
-            alt_texts={"fi": "Uimahallin allas aamulla"},
-        )
-    media_caption_set(
-        asset=video,
-        membership=team.eddie,
-        language="fi",
-        file=SimpleUploadedFile("fi.srt", SRT_FI.encode()),
+    path = tmp_path / "uimahalli.mp4"
+    video = library_video(
+        team.eddie,
+        path,
+        alt_text="Uimahallin allas aamulla",
+        captions={"fi": SRT_FI},
+        seconds=4,
+        size="540x960",
     )
     post = post_create(membership=team.eddie, title="Uimahalli")
     for account in (facebook, instagram, threads):

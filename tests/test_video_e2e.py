@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import File
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.services import channel_account_connect_bluesky
@@ -22,10 +20,9 @@ from publishing.services.posts import (
     post_submit_for_review,
     variant_save,
 )
-from publishing.services.video import media_caption_set, media_video_upload
 from publishing.tests.fixtures import Team
 from publishing.tests.processes import CeleryProcesses, require_postgres_and_redis
-from publishing.tests.video_files import make_video
+from publishing.tests.video_files import library_video
 from tests.youtube_server.helpers import connect
 
 pytestmark = pytest.mark.bsky
@@ -63,19 +60,8 @@ def test_a_captioned_video_goes_to_youtube_and_bluesky_exactly_once(
         app_password=bsky_network.create_app_password(remote, "GovSocial"),
     )
 
-    path = make_video(tmp_path / "kirjasto.mp4", seconds=3)
-    with path.open("rb") as handle:
-        video = media_video_upload(
-            membership=team.eddie,
-            file=File(handle, name="kirjasto.mp4"),
-            alt_texts={"fi": "Kirjaston avajaiset"},
-        )
-    media_caption_set(
-        asset=video,
-        membership=team.eddie,
-        language="fi",
-        file=SimpleUploadedFile("fi.srt", SRT_FI.encode()),
-    )
+    path = tmp_path / "kirjasto.mp4"
+    video = library_video(team.eddie, path, alt_text="Kirjaston avajaiset", captions={"fi": SRT_FI})
     post = post_create(membership=team.eddie, title="Kirjaston avajaiset")
     for account in (youtube, bluesky):
         variant_save(

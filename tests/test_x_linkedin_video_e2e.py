@@ -15,8 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.files.base import File
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -38,10 +36,9 @@ from publishing.services.posts import (
     post_submit_for_review,
     variant_save,
 )
-from publishing.services.video import media_caption_set, media_video_upload
 from publishing.tests.fixtures import Team
 from publishing.tests.processes import CeleryProcesses, require_postgres_and_redis
-from publishing.tests.video_files import make_video
+from publishing.tests.video_files import library_video
 from tests.linkedin_server.server import LinkedInTestServer, Organization
 from tests.test_linkedin_e2e import linkedin_account
 from tests.test_x_e2e import FAST_RECOVERY, connect_x
@@ -86,18 +83,14 @@ def accounts(
 def captioned_video(team: Team, folder: Path) -> tuple[MediaAsset, Path]:
     """A four-second 640x360 clip in the library with Finnish captions (long and large
     enough for LinkedIn's 3 seconds and 75 KB)."""
-    path = make_video(folder / "kirjasto.mp4", seconds=4, size="640x360")
-    with path.open("rb") as handle:
-        video = media_video_upload(
-            membership=team.eddie,
-            file=File(handle, name="kirjasto.mp4"),
-            alt_texts={"fi": "Kirjaston avajaiset"},
-        )
-    media_caption_set(
-        asset=video,
-        membership=team.eddie,
-        language="fi",
-        file=SimpleUploadedFile("fi.srt", SRT_FI.encode()),
+    path = folder / "kirjasto.mp4"
+    video = library_video(
+        team.eddie,
+        path,
+        alt_text="Kirjaston avajaiset",
+        captions={"fi": SRT_FI},
+        seconds=4,
+        size="640x360",
     )
     return video, path
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,36 @@ def videos(tmp_path_factory) -> dict[str, Path]:
             folder / "portrait.mp4", seconds=4, size="1080x1920", rate=30, audio=False
         ),
     }
+
+
+def library_video(
+    membership: Any,
+    path: Path,
+    *,
+    alt_text: str,
+    captions: dict[str, str],
+    seconds: float = 3,
+    size: str = "320x240",
+) -> Any:
+    """A clip made with ffmpeg at ``path``, uploaded into the organization's library by
+    ``membership`` with a Finnish alt text and the given captions (language → SRT)."""
+    from django.core.files.base import File
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from publishing.services.video import media_caption_set, media_video_upload
+
+    make_video(path, seconds=seconds, size=size)
+    with path.open("rb") as handle:
+        video = media_video_upload(
+            membership=membership,
+            file=File(handle, name=path.name),
+            alt_texts={"fi": alt_text},
+        )
+    for language, srt in captions.items():
+        media_caption_set(
+            asset=video,
+            membership=membership,
+            language=language,
+            file=SimpleUploadedFile(f"{language}.srt", srt.encode()),
+        )
+    return video
