@@ -253,7 +253,11 @@ def daily_volume(watch: Watch, days: int = 14) -> list[VolumeRow]:
 
 
 def recent_alerts(watch: Watch, limit: int = 10) -> list[WatchAlert]:
-    return list(WatchAlert.objects.filter(watch=watch).order_by("-hour")[:limit])
+    return list(
+        WatchAlert.objects.filter(watch=watch)
+        .select_related("acknowledged_by")
+        .order_by("-hour")[:limit]
+    )
 
 
 def watch_list_rows(membership: Membership) -> list[dict[str, object]]:

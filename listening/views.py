@@ -28,6 +28,7 @@ from listening.models import CaseStatus, ListeningPost, Watch
 from listening.selectors import (
     StreamCursor,
     StreamFilters,
+    alert_get_for_membership,
     case_get_for_membership,
     cases_for_membership,
     daily_volume,
@@ -42,6 +43,7 @@ from listening.selectors import (
     watch_list_rows,
 )
 from listening.services import (
+    alert_acknowledge,
     case_close,
     case_open,
     case_set_correction,
@@ -159,6 +161,22 @@ def watch_pause_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("listening:stream", pk=watch.pk)
     messages.success(request, _("Publishing is paused. Resume it on the crisis pause page."))
     return redirect("publishing:pause")
+
+
+@login_required
+@require_POST
+def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Say an alert is seen and in hand (``listening.manage``, as in the API; audited by
+    the service). Another organization's alert is a 404."""
+    membership = _membership(request, "listening.view")
+    alert = alert_get_for_membership(membership, pk)
+    already = alert.acknowledged_at is not None
+    alert = alert_acknowledge(membership=membership, alert=alert, request=request)
+    if already:
+        messages.info(request, _("This alert was already acknowledged."))
+    else:
+        messages.success(request, _("Alert acknowledged."))
+    return redirect("listening:stream", pk=alert.watch_id)
 
 
 # --- the stream ----------------------------------------------------------------------------------

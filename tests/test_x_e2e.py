@@ -98,7 +98,12 @@ def test_a_finnish_post_with_an_image_goes_out_once_then_is_answered_and_measure
     # Exactly once: one post on X, found again by looking up the account's posts.
     [tweet] = x_server.tweets_of(x_server.user)
     assert len(x_server.requests_to("POST", "/2/tweets")) == 1
-    assert tweet.text == TEXT
+    # X shows the text with a t.co link for the attached photo at the end.
+    assert tweet.sent_text == TEXT
+    link, photo = tweet.urls
+    shown = TEXT.replace(link["expanded_url"], link["url"])
+    assert tweet.text == f"{shown} {photo['url']}" and "hel.fi" not in tweet.text
+    assert tweet.urls[-1]["expanded_url"].endswith(f"/status/{tweet.id}/photo/1")
     [media_id] = tweet.media_ids
     assert x_server.media[media_id].alt_text == ALT
     job = PublishJob.objects.get(post=post)

@@ -167,7 +167,10 @@ def test_a_captioned_video_goes_to_x_and_linkedin_once_though_both_answers_are_l
     # X: one post, found again rather than sent again, with the video uploaded once (its
     # bytes, processed) and the Finnish captions attached as subtitles.
     [tweet] = x_server.tweets_of(x_server.user)
-    assert tweet.text == TEXT
+    # X shows the text with a t.co link for the attached video at the end.
+    assert tweet.sent_text == TEXT
+    assert tweet.text == f"{TEXT} {tweet.urls[-1]['url']}"
+    assert tweet.urls[-1]["expanded_url"].endswith(f"/status/{tweet.id}/video/1")
     assert len(x_server.requests_to("POST", TWEETS)) == 1
     assert len(x_server.requests_to("POST", "/2/media/upload/initialize")) == 1
     [media_id] = tweet.media_ids

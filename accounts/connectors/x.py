@@ -177,7 +177,10 @@ MAX_INBOX_PAGES = 8
 # A duplicate refusal is "already published" only for a post this recent.
 DUPLICATE_LOOKBACK = timedelta(hours=1)
 DUPLICATE_DETAIL = "duplicate content"
-TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
+# ``entities``: X shows every link as a t.co link (and adds one for attached media);
+# ``entities.urls`` give each one's ``expanded_url`` (docs.x.com/x-api/fundamentals/
+# data-dictionary, the Tweet object).
+TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,entities"
 WEB_URL = "https://x.com"
 
 
@@ -207,6 +210,45 @@ def x_text_length(text: str) -> int:
     from twitter_text import parse_tweet
 
     return int(parse_tweet(text).weightedLength)
+
+
+def expanded_text(tweet: Mapping[str, Any], *, media_links: bool = True) -> str:
+    """A post's ``text`` with each t.co link put back as the URL it stands for
+    (``entities.urls[].expanded_url``). The link X adds for attached media (the entity
+    with a ``media_key``) is dropped when ``media_links`` is false, as when comparing
+    with the text we sent. Without ``entities`` the text is left as it is."""
+    text = str(tweet.get("text") or "")
+    entities = tweet.get("entities")
+    urls = entities.get("urls") if isinstance(entities, Mapping) else None
+    for entity in urls if isinstance(urls, list) else []:
+        if not isinstance(entity, Mapping) or not entity.get("url"):
+            continue
+        short = str(entity["url"])
+        if entity.get("media_key") and not media_links:
+            # The media link closes the text, after a space (or is all of it).
+            if text.endswith(" " + short):
+                text = text[: -len(short) - 1]
+            else:
+                text = text.replace(short, "", 1)
+            continue
+        # Replaced by value, not by ``start``/``end``: the t.co codes are unique, and the
+        # offsets would need X's own way of counting characters.
+        text = text.replace(short, str(entity.get("expanded_url") or short), 1)
+    return text
+
+
+def _with_scheme(text: str) -> str:
+    """``text`` with ``http://`` before each URL typed without a scheme, as X gives it
+    back in ``expanded_url``."""
+    from twitter_text import extract_urls_with_indices
+
+    out, last = "", 0
+    for found in extract_urls_with_indices(text):
+        start, end = found["indices"]
+        url = text[start:end]
+        out += text[last:start] + (url if "://" in url[:10] else f"http://{url}")
+        last = end
+    return out + text[last:]
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -754,8 +796,9 @@ class XConnector(Connector):
         """X says the text is a duplicate: is it our own recent post (an earlier attempt
         whose answer was lost)? Then that post is the result."""
         reply_to = request.reply_to.remote_id if request.reply_to else ""
+        sent = " ".join(self.comparable_text(request.text, account=account).split())
         for post in self.lookup_recent(account, since=since, limit=PAGE_SIZE * 3):
-            if post.text.strip() == request.text.strip() and post.reply_to_id == reply_to:
+            if " ".join(post.text.split()) == sent and post.reply_to_id == reply_to:
                 return PublishResult(
                     remote_id=post.ref.remote_id,
                     url=post.ref.url,
@@ -1022,6 +1065,11 @@ class XConnector(Connector):
     def delete(self, account: ChannelAccount, ref: RemoteRef) -> None:
         self._call(account, "delete_post", path_id=ref.remote_id, ok_statuses=(404,))
 
+    def comparable_text(self, text: str, *, account: ChannelAccount | None = None) -> str:
+        """:meth:`lookup_recent` gives links back as X expanded them: a URL typed
+        without a scheme comes back with ``http://``."""
+        return _with_scheme(text)
+
     def lookup_recent(
         self, account: ChannelAccount, *, since: datetime | None = None, limit: int = 20
     ) -> list[RecentPost]:
@@ -1030,7 +1078,7 @@ class XConnector(Connector):
         complete = False
         params: dict[str, Any] = {
             "max_results": PAGE_SIZE,
-            "tweet.fields": "created_at,referenced_tweets",
+            "tweet.fields": "created_at,referenced_tweets,entities",
         }
         if since is not None:
             params["start_time"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -1053,7 +1101,8 @@ class XConnector(Connector):
                             remote_id=str(tweet["id"]),
                             url=self.post_url(account, str(tweet["id"])),
                         ),
-                        text=str(tweet.get("text") or ""),
+                        # As we sent it: links expanded, X's media link left out.
+                        text=expanded_text(tweet, media_links=False),
                         created_at=created_at,
                         reply_to_id=replied,
                     )
@@ -1131,7 +1180,7 @@ class XConnector(Connector):
             author_handle=f"@{username}" if username else "",
             author_name=str(author.get("name") or username),
             author_id=str(tweet.get("author_id") or ""),
-            text=str(tweet.get("text") or ""),
+            text=expanded_text(tweet),
             created_at=_parse_time(tweet.get("created_at")),
             url=f"{WEB_URL}/{username or 'i'}/status/{remote_id}",
             in_reply_to=RemoteRef(remote_id=parent) if parent else None,

@@ -413,6 +413,67 @@ def test_a_lost_answer_is_an_unknown_outcome_and_the_duplicate_is_reconciled(acc
     assert again.extra == {"reconciled": "duplicate"}
 
 
+@pytest.mark.parametrize(
+    ("text", "media"),
+    [
+        ("Lue lisää https://www.hel.fi/fi/uutiset?id=12 ja hel.fi/kirjasto", False),
+        ("Uusi lukusali https://www.hel.fi/kirjasto", True),
+        ("", True),
+    ],
+)
+def test_a_lost_answer_on_a_post_with_links_or_an_image_is_found_not_sent_again(
+    account, x_server, text, media
+):
+    """X shows links as t.co links and adds one for the image: the look-up puts the
+    links back and leaves the image's out before comparing with what was sent."""
+    request = PublishRequest(
+        text=text, media=[MediaItem(PNG, "image/png", alt_text="Lukusali")] if media else []
+    )
+    impatient = XConnector()
+    impatient.timeout = (2.0, 0.3)
+    x_server.hang(method="POST", path_prefix="/2/tweets", after_processing=True)
+    with pytest.raises(UnknownOutcome):
+        impatient.publish(account, request)
+    x_server.release()
+    [tweet] = x_server.tweets_of(x_server.user)
+    assert "https://t.co/" in tweet.text and "hel.fi" not in tweet.text
+    assert all(len(u["url"]) == 23 for u in tweet.urls)
+
+    # The dispatcher's look-up (publishing._reconcile) sees the text as it was sent.
+    [recent] = XConnector().lookup_recent(account)
+    assert recent.text == XConnector().comparable_text(text)
+    assert recent.ref.remote_id == tweet.id
+    raw = (
+        XConnector()
+        ._send(
+            "user_posts",
+            account=None,
+            token=account.credentials["access_token"],
+            path_id=account.remote_id,
+            params={"tweet.fields": "entities"},
+        )
+        .json()
+    )
+    assert_shape(GetUsersPostsResponse, raw)
+    assert raw["data"][0]["entities"]["urls"] == tweet.urls
+
+    if not text:
+        return  # X has no duplicate check for a post without text
+    # Sending again (the connector's own duplicate check): found, not refused, not sent.
+    again = XConnector().publish(account, request)
+    assert again.remote_id == tweet.id
+    assert again.extra == {"reconciled": "duplicate"}
+    assert len(x_server.tweets_of(x_server.user)) == 1
+
+
+def test_a_mention_shows_its_links_as_written(connector, account, x_server):
+    citizen = x_server.create_user("kuntalainen", "Kuntalainen")
+    first = connector.fetch_inbox(account)
+    x_server.post_as(citizen, "@KaupunkiX katsokaa https://www.hel.fi/fi/tapahtumat/1")
+    [item] = connector.fetch_inbox(account, first.next_cursor).items
+    assert item.text == "@KaupunkiX katsokaa https://www.hel.fi/fi/tapahtumat/1"
+
+
 def test_a_duplicate_of_an_old_post_is_refused_with_a_reason(connector, account, x_server):
     x_server.post_as(x_server.user, "Sama teksti", created_at=datetime.now(UTC) - timedelta(days=2))
     with pytest.raises(Rejected, match="duplicate of one already on the account"):

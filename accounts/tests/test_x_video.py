@@ -251,5 +251,9 @@ def test_a_lost_answer_after_a_video_post_is_reconciled_not_posted_twice(
     [tweet] = x_server.tweets_of(x_server.user)
     assert result.remote_id == tweet.id
     assert result.extra == {"reconciled": "duplicate"}
+    # X shows the post with a t.co link to the video, which the comparison leaves out.
+    [media_link] = tweet.urls
+    assert tweet.text == f"Video kerran {media_link['url']}"
+    assert media_link["media_key"] == f"7_{tweet.media_ids[0]}"
     assert len(x_server.requests_to("POST", "/2/media/upload/initialize")) == 1
     assert json.loads(x_server.requests_to("POST", "/2/tweets")[-1].body)["media"]

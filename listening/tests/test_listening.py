@@ -557,3 +557,39 @@ def test_the_migration_keeps_one_row_per_status_with_what_people_did_to_either(p
     ]
     older.refresh_from_db()
     assert older.misinformation_at == newer.misinformation_at
+
+
+def test_an_alert_is_acknowledged_on_the_stream_once_and_shown_with_who_and_when(
+    personas, client, login
+):
+    watch = _watch(personas)
+    hour = _this_hour()
+    alert = WatchAlert.objects.create(watch=watch, hour=hour, count=30, baseline=3)
+    stream = f"/listening/{watch.pk}/"
+    acknowledge = f"/listening/alerts/{alert.pk}/acknowledge/"
+
+    # Another organization's alert does not exist for them; an auditor may not act.
+    login(client, personas.charlie)
+    assert client.post(acknowledge).status_code == 404
+    login(client, personas.carol)
+    assert "Acknowledge</button>" not in client.get(stream).content.decode()
+    assert client.post(acknowledge).status_code == 403
+    assert client.get(acknowledge).status_code == 405
+
+    login(client, personas.alice)
+    page = client.get(stream).content.decode()
+    assert f'action="{acknowledge}"' in page and "Acknowledge</button>" in page
+    response = client.post(acknowledge, follow=True)
+    assert response.redirect_chain == [(stream, 302)]
+    page = response.content.decode()
+    assert "Alert acknowledged." in page
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == personas.alice and alert.acknowledged_at is not None
+    name = personas.alice.full_name or personas.alice.email
+    assert f"Acknowledged by {name} on " in page
+    assert f'action="{acknowledge}"' not in page
+    # Once: acknowledging again changes nothing and says so.
+    again = client.post(acknowledge, follow=True).content.decode()
+    assert "This alert was already acknowledged." in again
+    events = AuditEvent.objects.filter(action="listening.alert_acknowledged")
+    assert [(e.actor, e.target_label) for e in events] == [(personas.alice, "Uimahalli")]

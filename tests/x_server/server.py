@@ -50,7 +50,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from twitter_text import parse_tweet
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 # docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code ("Scopes").
 KNOWN_SCOPES = {
@@ -108,6 +108,12 @@ WINDOW = timedelta(minutes=15)
 # docs.x.com/fundamentals/x-ids: ids are Snowflakes, milliseconds since this epoch.
 SNOWFLAKE_EPOCH_MS = 1288834974657
 CODE_LIFETIME = timedelta(seconds=30)
+# docs.x.com/resources/fundamentals/counting-characters: every URL is wrapped in a t.co
+# link of 23 characters (``https://t.co/`` and a 10-character code), as in the sample
+# post of docs.x.com/x-api/fundamentals/data-dictionary ("https://t.co/yvxdK6aOo2").
+TCO_CODE_LENGTH = 10
+TCO_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+DISPLAY_URL_MAX = 26
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -231,6 +237,11 @@ class Tweet:
     url_link_clicks: int = 0
     user_profile_clicks: int = 0
     deleted: bool = False
+    # The text as the author sent it; ``text`` is what X shows (links wrapped in t.co).
+    sent_text: str = ""
+    # ``entities.urls`` as the post object gives them (start, end, url, expanded_url,
+    # display_url, and media_key on the link X adds for attached media).
+    urls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -849,10 +860,15 @@ class XTestServer:
         created_at: datetime | None = None,
     ) -> Tweet:
         tweet_id = self.new_id(created_at)
+        shown, urls = self._wrap_links(
+            text, tweet_id, author_id, [self.media[m] for m in media_ids or [] if m in self.media]
+        )
         tweet = Tweet(
             id=tweet_id,
             author_id=author_id,
-            text=text,
+            text=shown,
+            sent_text=text,
+            urls=urls,
             created_at=created_at or datetime.now(UTC),
             in_reply_to_tweet_id=parent.id if parent else None,
             in_reply_to_user_id=parent.author_id if parent else None,
@@ -867,6 +883,64 @@ class XTestServer:
             self.tweets[quote_tweet_id].quote_count += 1
         self.tweets[tweet.id] = tweet
         return tweet
+
+    def _tco(self) -> str:
+        return "https://t.co/" + "".join(
+            secrets.choice(TCO_ALPHABET) for _ in range(TCO_CODE_LENGTH)
+        )
+
+    def _wrap_links(
+        self, text: str, tweet_id: str, author_id: str, media: list[Media]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The text X shows and its ``entities.urls`` (docs.x.com/x-api/fundamentals/
+        data-dictionary, the Tweet object's sample answer): every URL replaced by a t.co
+        link with ``expanded_url`` (the URL as typed, ``http://`` added when it had no
+        scheme) and a shortened ``display_url``; attached media add one more t.co link at
+        the end, whose entity carries ``media_key`` and points at the post's photo or
+        video page. Offsets are characters of the shown text."""
+        shown = ""
+        urls: list[dict[str, Any]] = []
+        last = 0
+        for found in extract_urls_with_indices(text):
+            start, end = found["indices"]
+            typed = str(found["url"])
+            expanded = typed if re.match(r"(?i)https?://", typed) else f"http://{typed}"
+            display = re.sub(r"(?i)^https?://(www\.)?", "", expanded)
+            if len(display) > DISPLAY_URL_MAX:
+                display = display[: DISPLAY_URL_MAX - 1] + "\u2026"
+            shown += text[last:start]
+            link = self._tco()
+            urls.append(
+                {
+                    "start": len(shown),
+                    "end": len(shown) + len(link),
+                    "url": link,
+                    "expanded_url": expanded,
+                    "display_url": display,
+                }
+            )
+            shown += link
+            last = end
+        shown += text[last:]
+        if media:
+            first = media[0]
+            kind = "video" if first.is_video else "photo"
+            username = self.users[author_id].username if author_id in self.users else "i"
+            link = self._tco()
+            if shown:
+                shown += " "
+            urls.append(
+                {
+                    "start": len(shown),
+                    "end": len(shown) + len(link),
+                    "url": link,
+                    "expanded_url": f"https://x.com/{username}/status/{tweet_id}/{kind}/1",
+                    "display_url": f"pic.x.com/{link.rsplit('/', 1)[1]}",
+                    "media_key": _media_key(first),
+                }
+            )
+            shown += link
+        return shown, urls
 
     def _mentions(self, tweet: Tweet, user: User) -> bool:
         return (
@@ -894,7 +968,7 @@ class XTestServer:
             raise problem(403, "Forbidden", "Your Tweet text is too long.")
         author = self.users[token.user_id]
         # Duplicate content: X refuses text identical to one of the author's recent posts.
-        if text and any(t.text == text for t in self.tweets_of(author)):
+        if text and any(t.sent_text == text for t in self.tweets_of(author)):
             raise _with(
                 problem(
                     403,
@@ -1036,7 +1110,11 @@ class XTestServer:
             if refs:
                 body["referenced_tweets"] = refs
         if "attachments" in fields and tweet.media_ids:
-            body["attachments"] = {"media_keys": [f"3_{m}" for m in tweet.media_ids]}
+            body["attachments"] = {
+                "media_keys": [_media_key(self.media[m]) for m in tweet.media_ids]
+            }
+        if "entities" in fields and tweet.urls:
+            body["entities"] = {"urls": [dict(u) for u in tweet.urls]}
         if "public_metrics" in fields:
             body["public_metrics"] = {
                 "repost_count": tweet.retweet_count,
@@ -1301,7 +1379,7 @@ class XTestServer:
     def _media_json(self, media: Media, *, with_processing: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": media.id,
-            "media_key": f"3_{media.id}",
+            "media_key": _media_key(media),
             "size": media.size,
             "expires_after_secs": 86400,
         }
@@ -1382,7 +1460,7 @@ class XTestServer:
         self.media[media.id] = media
         return _json(
             200,
-            {"data": {"id": media.id, "media_key": f"3_{media.id}", "expires_after_secs": 86400}},
+            {"data": {"id": media.id, "media_key": _media_key(media), "expires_after_secs": 86400}},
             rate,
         )
 
@@ -1562,6 +1640,12 @@ class XTestServer:
             {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": alt}}}},
             rate,
         )
+
+
+def _media_key(media: Media) -> str:
+    """Media keys are ``<type>_<id>``: 3 for photos, 7 for videos (as in the media
+    object's samples, docs.x.com/x-api/fundamentals/data-dictionary)."""
+    return f"{7 if media.is_video else 3}_{media.id}"
 
 
 def _with(error: HttpError, headers: dict[str, str]) -> HttpError:
