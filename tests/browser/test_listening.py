@@ -121,3 +121,13 @@ def test_a_manager_watches_reads_the_burst_marks_a_false_claim_and_pauses(page):
     page.get_by_role("button", name="Pause all publishing now").click()
     settle(page)
     assert PublishingPause.objects.filter(organization=org, ended_at__isnull=True).exists()
+
+    # The alert, acknowledged: the button gives way to who acknowledged it (axe checks
+    # both states of the page).
+    visit(page, f"/listening/{watch.pk}/")
+    page.get_by_role("button", name="Acknowledge").click()
+    settle(page)
+    assert page.get_by_text("Alert acknowledged.").is_visible()
+    assert page.get_by_text("Acknowledged by Manny Manager on").is_visible()
+    assert page.get_by_role("button", name="Acknowledge").count() == 0
+    assert WatchAlert.objects.get(watch=watch).acknowledged_by == manny
