@@ -715,3 +715,14 @@ def finished_video_copies(sources: Iterable[MediaAsset]) -> dict[int, list[Media
         if job.result is not None and job.result.organization_id == job.organization_id:
             by_source[job.source_id].append(job.result)
     return by_source
+
+
+def video_copy_job_get_by_id(membership: Membership, pk: int | str) -> VideoCopyJob:
+    """A copy job of a video in the member's library (404 for another organization's)."""
+    return get_in_org(
+        VideoCopyJob.objects.filter(
+            source__in=media_assets_for_membership(membership)
+        ).select_related("result", "source"),
+        membership.organization,
+        pk=pk,
+    )
