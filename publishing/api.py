@@ -33,12 +33,15 @@ from publishing.forms import ComposedVariant, composed_from_variant
 from publishing.models import Post, PostSeries, Variant
 from publishing.selectors import (
     PostFilters,
+    media_asset_get_for_user,
     media_assets_for_membership,
     post_approval_state,
     post_get_for_user,
     post_targets,
     posts_for_membership,
     posts_in_range,
+    video_copy_job_get_by_id,
+    video_copy_jobs_for_asset,
 )
 from publishing.serializers import (
     ApproveSerializer,
@@ -53,11 +56,14 @@ from publishing.serializers import (
     PostUpdateSerializer,
     RecurrenceInputSerializer,
     ScheduleSerializer,
+    VideoCopyJobSerializer,
+    VideoCopyRequestSerializer,
 )
 from publishing.services import approval as approval_services
 from publishing.services import media as media_services
 from publishing.services import posts as post_services
 from publishing.services import recurrence as recurrence_services
+from publishing.services import video_copies as video_copy_services
 from publishing.validation import publishing_rules, variants_with_content
 
 TAGS = ["posts"]
@@ -79,6 +85,10 @@ FIELDS_BY_CODE = {
     "repeat_weekdays": "weekdays",
     "repeat_no_time": "frequency",
     "repeat_occurrence": "frequency",
+    "not_video": "non_field_errors",
+    "kind": "kind",
+    "crop": "crop",
+    "no_captions": "language",
 }
 
 
@@ -523,3 +533,69 @@ class MediaListView(generics.GenericAPIView[Any]):
             )
         asset = media_assets_for_membership(membership).get(pk=asset.pk)
         return Response(MediaAssetSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+
+COPY_TAGS = ["media"]
+
+
+class VideoCopyListView(APIView):
+    @extend_schema(
+        operation_id="media_copies_list",
+        summary="A video's compatible copies",
+        description="The copies asked for of this library video, newest first (at most 20), "
+        "each with its status and progress; a done one names its copy in the library.",
+        responses={200: VideoCopyJobSerializer(many=True), **READ_ERRORS},
+        tags=COPY_TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        membership = _membership(request, "posts.view")
+        asset = media_asset_get_for_user(membership, pk)
+        jobs = video_copy_jobs_for_asset(asset) if asset.is_video else []
+        return Response(VideoCopyJobSerializer(jobs, many=True).data)
+
+    @extend_schema(
+        operation_id="media_copies_create",
+        summary="Make a compatible copy",
+        description="Asks a worker for an H.264/AAC MP4 copy of the video, optionally cropped "
+        "to 9:16, or with one language's captions burned in. Answers 202 with the job to "
+        "poll (its url); the same copy asked for again while it is being made is the same "
+        "job. The original stays as it is.",
+        request=VideoCopyRequestSerializer,
+        responses={202: VideoCopyJobSerializer, **WRITE_ERRORS},
+        tags=COPY_TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        # Visibility first (404 for another organization's video), then the permission.
+        membership = _membership(request, "posts.view")
+        asset = media_asset_get_for_user(membership, pk)
+        require_perm(membership, "posts.write")
+        serializer = VideoCopyRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with _refusals():
+            job = video_copy_services.video_copy_request(
+                asset=asset,
+                membership=membership,
+                kind=data["kind"],
+                crop=data["crop"],
+                language=data["language"],
+                request=request._request,
+            )
+        job = video_copy_job_get_by_id(membership, job.pk)
+        body = VideoCopyJobSerializer(job).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class VideoCopyDetailView(APIView):
+    @extend_schema(
+        operation_id="video_copies_retrieve",
+        summary="One copy job",
+        description="A compatible copy's job: queued, running (with its progress), done "
+        "(with the copy's id) or failed (with the reason).",
+        responses={200: VideoCopyJobSerializer, **READ_ERRORS},
+        tags=COPY_TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        membership = _membership(request, "posts.view")
+        job = video_copy_job_get_by_id(membership, pk)
+        return Response(VideoCopyJobSerializer(job).data)

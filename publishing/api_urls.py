@@ -23,4 +23,6 @@ urlpatterns = [
     ),
     path("posts/<int:pk>/skip/", api.PostSkipView.as_view(), name="api-post-skip"),
     path("media/", api.MediaListView.as_view(), name="api-media"),
+    path("media/<int:pk>/copies/", api.VideoCopyListView.as_view(), name="api-media-copies"),
+    path("video-copies/<int:pk>/", api.VideoCopyDetailView.as_view(), name="api-video-copy"),
 ]

@@ -39,6 +39,7 @@ from publishing.models import (
     VideoCopyKind,
     Visibility,
 )
+from publishing.selectors import finished_video_copies
 from publishing.services.approval import StageInput
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.posts import TIME_GRACE, MediaSlot
@@ -471,7 +472,7 @@ class Picker:
     attached: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class VideoOption:
     """One library video in a version's video picker: ``fit`` is the network's verdict on
     it (the media library's fit table, for this network), None where we know no limits."""
@@ -480,6 +481,10 @@ class VideoOption:
     checked: bool
     input_id: str
     fit: VideoFit | None
+    # When it does not fit: a finished compatible copy of it that does, and that copy's
+    # radio button in this picker (empty when the picker does not hold it).
+    copy: MediaAsset | None = None
+    copy_input_id: str = ""
 
 
 class VariantForm(forms.Form):
@@ -801,15 +806,28 @@ class VariantForm(forms.Form):
         auto_id = self["video"].auto_id
         limits = next((lim for lim in VIDEO_LIMITS if lim.network == self.account.network), None)
         videos = [(key, asset) for key, asset in self.assets.items() if asset.is_video]
-        return [
+        input_ids = {
+            asset.pk: f"{auto_id}_{position}" for position, (_key, asset) in enumerate(videos, 1)
+        }
+        options = [
             VideoOption(
                 asset=asset,
                 checked=key == chosen,
-                input_id=f"{auto_id}_{position}",
+                input_id=input_ids[asset.pk],
                 fit=video_fit(limits, asset) if limits is not None else None,
             )
-            for position, (key, asset) in enumerate(videos, start=1)
+            for key, asset in videos
         ]
+        unfit = [option for option in options if option.fit is not None and not option.fit.fits]
+        if limits is not None and unfit:
+            copies = finished_video_copies([option.asset for option in unfit])
+            for option in unfit:
+                for copy in copies.get(option.asset.pk, []):
+                    if video_fit(limits, copy).fits:
+                        option.copy = copy
+                        option.copy_input_id = input_ids.get(copy.pk, "")
+                        break
+        return options
 
     def focus(self, auto_id: str) -> None:
         """Put the keyboard focus on the field with this id when the page loads."""

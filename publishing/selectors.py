@@ -38,6 +38,7 @@ from publishing.models import (
     ReviewerLanguages,
     Variant,
     VideoCopyJob,
+    VideoCopyStatus,
 )
 
 # --- posts ------------------------------------------------------------------------------
@@ -691,6 +692,37 @@ def video_copy_job_get_for_user(membership: Membership, asset_pk: int, pk: int) 
     asset = media_asset_get_for_user(membership, asset_pk)
     return get_in_org(
         VideoCopyJob.objects.filter(source=asset).select_related("result"),
+        membership.organization,
+        pk=pk,
+    )
+
+
+def finished_video_copies(sources: Iterable[MediaAsset]) -> dict[int, list[MediaAsset]]:
+    """The finished compatible copies of each of ``sources`` (already fetched through the
+    access layer; a copy is in its original's organization), newest first."""
+    by_source: dict[int, list[MediaAsset]] = defaultdict(list)
+    ids = [asset.pk for asset in sources]
+    if not ids:
+        return by_source
+    jobs = (
+        VideoCopyJob.objects.filter(
+            source_id__in=ids, status=VideoCopyStatus.DONE, result__isnull=False
+        )
+        .select_related("result")
+        .order_by("-finished_at", "-pk")
+    )
+    for job in jobs:
+        if job.result is not None and job.result.organization_id == job.organization_id:
+            by_source[job.source_id].append(job.result)
+    return by_source
+
+
+def video_copy_job_get_by_id(membership: Membership, pk: int | str) -> VideoCopyJob:
+    """A copy job of a video in the member's library (404 for another organization's)."""
+    return get_in_org(
+        VideoCopyJob.objects.filter(
+            source__in=media_assets_for_membership(membership)
+        ).select_related("result", "source"),
         membership.organization,
         pk=pk,
     )

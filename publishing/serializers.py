@@ -32,6 +32,9 @@ from publishing.models import (
     PostStatus,
     PublishJob,
     Variant,
+    VideoCopyJob,
+    VideoCopyKind,
+    VideoCopyStatus,
     Visibility,
 )
 from publishing.network_options import clean_options
@@ -649,3 +652,76 @@ class MediaUploadSerializer(serializers.Serializer[Any]):
         return {
             code: self.validated_data.get(f"alt_{code}", "") for code, _name in settings.LANGUAGES
         }
+
+
+class VideoCopyJobSerializer(serializers.ModelSerializer[VideoCopyJob]):
+    """A compatible copy of a library video, asked for or made: poll it until its status
+    is done (``result`` is then the copy's media library id) or failed (``error`` says why)."""
+
+    status = serializers.ChoiceField(choices=VideoCopyStatus.choices)
+    progress_percent = serializers.IntegerField(help_text="0 to 100, as ffmpeg reports.")
+    result_name = serializers.SerializerMethodField(help_text="The copy's file name once done.")
+    url = serializers.SerializerMethodField(help_text="Where to poll this job.")
+
+    class Meta:
+        model = VideoCopyJob
+        fields = [
+            "id",
+            "url",
+            "source",
+            "kind",
+            "crop",
+            "language",
+            "status",
+            "progress_percent",
+            "error",
+            "result",
+            "result_name",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "source": {"help_text": "The original video's id."},
+            "result": {
+                "help_text": "Once done: the copy, a library video of its own (null until then)."
+            },
+        }
+
+    @extend_schema_field(serializers.CharField())
+    def get_result_name(self, job: VideoCopyJob) -> str:
+        return job.result.original_name if job.result is not None else ""
+
+    @extend_schema_field(serializers.CharField())
+    def get_url(self, job: VideoCopyJob) -> str:
+        return reverse("api-video-copy", args=[job.pk])
+
+
+class VideoCopyRequestSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(
+        choices=VideoCopyKind.choices,
+        default=VideoCopyKind.TRANSCODE,
+        help_text="transcode: H.264/AAC MP4; burn_captions: the same with one language's "
+        "captions drawn into the picture.",
+    )
+    crop = serializers.ChoiceField(
+        choices=[("", "Keep the shape"), ("9:16", "Crop the middle to 9:16")],
+        default="",
+        allow_blank=True,
+        help_text="9:16 for Instagram Reels and TikTok; empty keeps the shape.",
+    )
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=10,
+        help_text="burn_captions only: a language the video has captions in.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["kind"] == VideoCopyKind.BURN_CAPTIONS and not attrs["language"]:
+            raise serializers.ValidationError(
+                {"language": [_("Choose the language whose captions to burn in.")]}
+            )
+        return attrs

@@ -34,6 +34,7 @@ from governance.services.tokens import api_token_create
 from inbox.tests.helpers import make_item
 from listening.models import ListeningPost, Watch, WatchAlert
 from listening.services import listening_store_posts
+from publishing.models import MediaAsset, MediaKind, VideoCopyJob, VideoCopyKind
 from tests.factories import ChannelAccountFactory
 
 # Bounds for the run: examples per operation (half valid, half invalid input, as
@@ -132,11 +133,30 @@ def seeded(personas, admin_token) -> dict[str, int]:
     _other_token, _ = api_token_create(
         user=personas.alice, organization=personas.org, name="another"
     )
+    # A library video (its row is all the copy operations read; no worker runs here)
+    # and a copy job of it.
+    video = MediaAsset.objects.create(
+        organization=personas.org,
+        file="media/clip.mp4",
+        original_name="clip.mp4",
+        kind=MediaKind.VIDEO,
+        mime_type="video/mp4",
+        size_bytes=100_000,
+        width=320,
+        height=240,
+        sha256="0" * 64,
+        duration_ms=3000,
+    )
+    copy_job = VideoCopyJob.objects.create(
+        organization=personas.org, source=video, kind=VideoCopyKind.TRANSCODE
+    )
     return {
         "/api/v1/channel-accounts/": account.pk,
         "/api/v1/members/": personas.membership(personas.bob).pk,
         "/api/v1/tokens/": _other_token.pk,
         "/api/v1/inbox/items/": item.pk,
+        "/api/v1/media/": video.pk,
+        "/api/v1/video-copies/": copy_job.pk,
         "/api/v1/posts/": create(
             "/api/v1/posts/",
             {

@@ -14,6 +14,8 @@ ENDPOINTS = {
     "/api/v1/audit-events/": {"get"},
     "/api/v1/tokens/": {"get", "post"},
     "/api/v1/tokens/{id}/revoke/": {"post"},
+    "/api/v1/media/{id}/copies/": {"get", "post"},
+    "/api/v1/video-copies/{id}/": {"get"},
 }
 
 
@@ -134,3 +136,12 @@ def test_request_bodies_are_json(client, db):
         if "requestBody" in operation:
             expected = {"multipart/form-data"} if path == "/api/v1/media/" else {"application/json"}
             assert set(operation["requestBody"]["content"]) == expected, (method, path)
+
+
+def test_video_copy_operations_are_named_and_asking_answers_202(client, db):
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    copies = paths["/api/v1/media/{id}/copies/"]
+    assert copies["get"]["operationId"] == "media_copies_list"
+    assert copies["post"]["operationId"] == "media_copies_create"
+    assert "202" in copies["post"]["responses"] and "201" not in copies["post"]["responses"]
+    assert paths["/api/v1/video-copies/{id}/"]["get"]["operationId"] == "video_copies_retrieve"

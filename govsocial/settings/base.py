@@ -374,6 +374,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorKindEnum": "accounts.connectors.base.ErrorKind",
         "PostStatusEnum": "publishing.models.PostStatus",
         "PublishJobStatusEnum": "publishing.models.JobStatus",
+        "VideoCopyKindEnum": "publishing.models.VideoCopyKind",
+        "VideoCopyStatusEnum": "publishing.models.VideoCopyStatus",
         "HandoverStatusEnum": "governance.models.handover.HandoverStatus",
         "RecordsExportStatusEnum": "governance.models.records.ExportStatus",
         "RegistryNetworkEnum": "governance.models.registry.RegistryNetwork",

@@ -11,7 +11,14 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import ChannelAccount
-from publishing.models import Post, PostStatus, Variant
+from publishing.models import (
+    Post,
+    PostStatus,
+    Variant,
+    VideoCopyJob,
+    VideoCopyKind,
+    VideoCopyStatus,
+)
 from publishing.services.posts import post_submit_for_review
 from publishing.services.video import media_caption_set, media_video_upload
 from publishing.tests.fixtures import make_image
@@ -267,3 +274,55 @@ def test_each_video_in_the_picker_says_whether_it_fits_that_versions_network(
     assert "Does not fit LinkedIn:" in linkedin_picker
     assert "LinkedIn needs at least 3 seconds of video: make it longer." in linkedin_picker
     assert short.duration_ms is not None and short.duration_ms < 3000
+
+
+def test_a_video_that_does_not_fit_says_where_to_make_a_copy_and_offers_a_finished_one(
+    client,
+    personas,
+    team,
+    login,
+    media_root,
+    tmp_path,
+    videos,  # noqa: F811
+):
+    linkedin = ChannelAccountFactory.create(
+        organization=personas.org, network="linkedin", handle="city-of-example"
+    )
+    short = media_video_upload(
+        membership=team.alice, file=_uploaded(make_video(tmp_path / "lyhyt.mp4", seconds=2))
+    )
+    login(client, personas.alice)
+    data = compose_data({(linkedin, "fi"): "Uusi kirjasto"}, action="refresh")
+
+    def option(page: str, position: int) -> str:
+        start = page.index(f'id="id_v-{linkedin.pk}-fi-video_{position}"')
+        return page[start : page.index("</div>", start)]
+
+    without = option(client.post(COMPOSE, data).content.decode(), 1)
+    assert "Does not fit LinkedIn:" in without
+    assert (
+        f'<a href="/publishing/media/{short.pk}/#copies">'
+        "Make a compatible copy of lyhyt.mp4 in the media library</a>"
+    ) in without
+    assert "Use its compatible copy" not in without
+    # The copy the library page made (the worker's job, done), three seconds long: it fits.
+    copy = media_video_upload(membership=team.alice, file=_uploaded(videos["landscape"]))
+    VideoCopyJob.objects.create(
+        organization=personas.org,
+        source=short,
+        kind=VideoCopyKind.TRANSCODE,
+        status=VideoCopyStatus.DONE,
+        progress_percent=100,
+        result=copy,
+    )
+    page = client.post(COMPOSE, data).content.decode()
+    original = option(page, 2)  # the newest first: the copy is the first video
+    assert "lyhyt.mp4" in original and "Does not fit LinkedIn:" in original
+    assert (
+        f'<a href="#id_v-{linkedin.pk}-fi-video_1">'
+        "Use its compatible copy landscape.mp4, which fits LinkedIn.</a>"
+    ) in original
+    assert f'/publishing/media/{short.pk}/#copies">Make a compatible copy' in original
+    copy_option = option(page, 1)
+    assert "Fits LinkedIn as it is." in copy_option
+    assert "Make a compatible copy" not in copy_option

@@ -70,6 +70,7 @@ from publishing.models import (
 )
 from publishing.selectors import (
     ApprovalState,
+    finished_video_copies,
     held_post_ids,
     media_assets_for_membership,
     outside_reviews_for_post,
@@ -584,6 +585,12 @@ def _picker(
     if missing:
         for asset in library.filter(pk__in=missing):
             assets[asset.pk] = asset
+    # The finished compatible copies of the videos offered, so that a video's verdict
+    # can offer its copy that fits ("Does not fit Instagram ... use this copy").
+    videos = [asset for asset in assets.values() if asset.is_video]
+    for copies in finished_video_copies(videos).values():
+        for copy in copies[:PICKER_SIZE]:
+            assets.setdefault(copy.pk, copy)
     return sorted(assets.values(), key=lambda a: (a.created_at, a.pk), reverse=True)
 
 

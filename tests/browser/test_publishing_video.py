@@ -144,6 +144,14 @@ def test_the_composer_offers_a_video_for_x_and_linkedin_with_each_networks_verdi
             option = variant.get_by_label(name)
             label = variant.locator(f"label[for='{option.get_attribute('id')}']")
             assert verdicts[(network, name)] in " ".join(label.inner_text().split())
+        # What to do about the one that does not fit: the library page's copies section.
+        advice = variant.get_by_role("link", name="Make a compatible copy of lyhyt.mp4")
+        if network == "LinkedIn":
+            assert advice.get_attribute("href") == (
+                f"/publishing/media/{library['lyhyt.mp4'].pk}/#copies"
+            )
+        else:
+            assert advice.count() == 0
         variant.get_by_label("kirjasto.mp4").check()
         page.axe.check()  # the page with the picker open and its verdicts
 
