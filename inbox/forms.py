@@ -25,7 +25,7 @@ from inbox.models import (
     SignatureRule,
     Tag,
 )
-from inbox.selectors import InboxFilters, assignable_members, tags_for
+from inbox.selectors import InboxFilters, assignable_members, inbox_filter_choices, tags_for
 from inbox.services.org_settings import saved_reply_language_codes
 from publishing.languages import language_choices
 
@@ -93,9 +93,10 @@ class FilterForm(forms.Form):
             "network",
             [("", _("All networks"))] + [(name, network_summary(name).label) for name in networks],
         )
-        people = assignable_members(membership.organization_id)
-        # The list's bulk form offers the same people (one query for both).
-        self.people = people
+        # The organization's people and tags, from the cache.
+        choices = inbox_filter_choices(membership.organization_id)
+        # The list's bulk form offers the same people.
+        self.people = choices.people
         _set_choices(
             self,
             "assignee",
@@ -103,14 +104,13 @@ class FilterForm(forms.Form):
                 ("", _("Anyone or nobody")),
                 ("me", _("Me")),
                 ("none", _("Nobody")),
-                *[(str(user.pk), _person_label(user)) for user in people],
+                *[(str(pk), label) for pk, label in choices.people],
             ],
         )
         _set_choices(
             self,
             "tag",
-            [("", _("Any tag"))]
-            + [(str(tag.pk), tag.name) for tag in tags_for(membership.organization)],
+            [("", _("Any tag"))] + [(str(pk), name) for pk, name in choices.tags],
         )
 
     def filters(self, before: str = "") -> InboxFilters:
@@ -156,12 +156,20 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, organization_id: int, account_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.people = {user.pk: user for user in assignable_members(organization_id, account_id)}
+        self.people: dict[int, User] = {}
+        if self.is_bound:
+            # An assignment is checked against the people as they are now.
+            self.people = {
+                user.pk: user for user in assignable_members(organization_id, account_id)
+            }
+            people = [(pk, _person_label(user)) for pk, user in self.people.items()]
+        else:
+            # Only shown: the organization's people from the cache.
+            people = inbox_filter_choices(organization_id).people_for_account(account_id)
         _set_choices(
             self,
             "assignee",
-            [("", _("Nobody"))]
-            + [(str(pk), _person_label(user)) for pk, user in self.people.items()],
+            [("", _("Nobody"))] + [(str(pk), label) for pk, label in people],
         )
 
     def chosen_person(self) -> User | None:
@@ -269,18 +277,21 @@ class BulkForm(forms.Form):
         *args: Any,
         organization_id: int,
         item_ids: list[int],
-        people: list[User] | None = None,
+        people: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``people``: (pk, label) pairs to offer, when already at hand (the list shows
+        the form beside its filters); the people themselves are read when it is valid."""
         super().__init__(*args, **kwargs)
+        self.organization_id = organization_id
+        self._people: dict[int, User] | None = None
         if people is None:
-            people = assignable_members(organization_id)
-        self.people = {user.pk: user for user in people}
+            self._people = {user.pk: user for user in assignable_members(organization_id)}
+            people = [(pk, _person_label(user)) for pk, user in self._people.items()]
         _set_choices(
             self,
             "assignee",
-            [("", _("Nobody"))]
-            + [(str(pk), _person_label(user)) for pk, user in self.people.items()],
+            [("", _("Nobody"))] + [(str(pk), label) for pk, label in people],
         )
         _set_choices(self, "items", [(str(pk), str(pk)) for pk in item_ids])
 
@@ -303,6 +314,12 @@ class BulkForm(forms.Form):
             value = self.cleaned_data.get("assignee")
             return self.people.get(int(value)) if value else None
         return self.cleaned_data.get(action)
+
+    @property
+    def people(self) -> dict[int, User]:
+        if self._people is None:
+            self._people = {user.pk: user for user in assignable_members(self.organization_id)}
+        return self._people
 
 
 class SavedViewForm(forms.Form):

@@ -548,21 +548,99 @@ def members_who_may_see_account(
     )
 
 
-def assignable_members(organization_id: int, account_id: int | None = None) -> list[User]:
-    """People an item can be assigned to: those who may answer in the inbox (and see
-    the item's account, when one is given)."""
-    memberships = Membership.objects.filter(
+def _assignable_memberships(organization_id: int) -> QuerySet[Membership]:
+    return Membership.objects.filter(
         organization_id=organization_id,
         is_active=True,
         user__is_active=True,
         role__in=list(PERMISSIONS["inbox.reply"]),
     )
+
+
+def assignable_members(organization_id: int, account_id: int | None = None) -> list[User]:
+    """People an item can be assigned to: those who may answer in the inbox (and see
+    the item's account, when one is given)."""
+    memberships = _assignable_memberships(organization_id)
     if account_id is not None:
         memberships = memberships.filter(Q(all_accounts=True) | Q(channel_accounts__pk=account_id))
     return [
         m.user
         for m in memberships.select_related("user").distinct().order_by("user__full_name", "pk")
     ]
+
+
+# The list's filter form offers the organization's people and tags on every list and
+# item page: kept in the cache until a tag, membership or person changes
+# (``inbox_filter_choices_forget``, called by the signals in ``inbox.apps``), and an
+# hour at most, for writes that send no signal.
+FILTER_CHOICES_TTL_SECONDS = 3600
+
+
+def _filter_choices_key(organization_id: int) -> str:
+    return f"inbox:filter-choices:v1:{organization_id}"
+
+
+@dataclass(frozen=True)
+class InboxFilterChoices:
+    """(pk, label) pairs: the people items can be assigned to, and the tags."""
+
+    people: list[tuple[int, str]]
+    tags: list[tuple[int, str]]
+    # Per person: None when they see all accounts, else the ids of those they see.
+    accounts_of: dict[int, frozenset[int] | None]
+
+    def people_for_account(self, account_id: int) -> list[tuple[int, str]]:
+        """The people an item of this account can be assigned to (``assignable_members``
+        with the account given)."""
+        return [
+            (pk, label)
+            for pk, label in self.people
+            if (seen := self.accounts_of.get(pk)) is None or account_id in seen
+        ]
+
+
+def inbox_filter_choices(organization_id: int) -> InboxFilterChoices:
+    key = _filter_choices_key(organization_id)
+    cached = cache.get(key)
+    if cached is None:
+        memberships = list(
+            _assignable_memberships(organization_id)
+            .select_related("user")
+            .prefetch_related("channel_accounts")
+            .order_by("user__full_name", "pk")
+        )
+        cached = {
+            "people": [
+                [
+                    m.user.pk,
+                    m.user.get_full_name(),
+                    None
+                    if m.all_accounts
+                    else sorted(account.pk for account in m.channel_accounts.all()),
+                ]
+                for m in memberships
+            ],
+            "tags": [
+                list(row)
+                for row in Tag.objects.filter(organization_id=organization_id)
+                .order_by("name", "pk")
+                .values_list("pk", "name")
+            ],
+        }
+        cache.set(key, cached, timeout=FILTER_CHOICES_TTL_SECONDS)
+    return InboxFilterChoices(
+        people=[(pk, label) for pk, label, _accounts in cached["people"]],
+        tags=[(pk, name) for pk, name in cached["tags"]],
+        accounts_of={
+            pk: None if accounts is None else frozenset(accounts)
+            for pk, _label, accounts in cached["people"]
+        },
+    )
+
+
+def inbox_filter_choices_forget(organization_id: int) -> None:
+    """Drop the organization's cached filter choices: a tag, membership or person changed."""
+    cache.delete(_filter_choices_key(organization_id))
 
 
 def replies_waiting_for_approval(membership: Membership) -> QuerySet[Reply]:

@@ -77,3 +77,42 @@ def test_it_counts_the_inbox_once_until_an_item_changes(client, personas, login)
 
     make_item(personas.bob_account, assignee=personas.alice)
     assert "2 open items assigned to me" in client.get("/inbox/").content.decode()
+
+
+def _options(body: str, select_id: str) -> list[str]:
+    import re
+
+    match = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', body, re.S)
+    assert match, select_id
+    return [label.strip() for label in re.findall(r"<option[^>]*>([^<]*)</option>", match[1])]
+
+
+def test_the_cached_filter_and_assign_choices_follow_people_tags_and_limits(
+    client, personas, login
+):
+    from inbox.models import Tag
+
+    item = make_item(personas.other_account)
+    login(client, personas.alice)
+    body = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "Bob Editor" in _options(body, "filter_assignee")
+    # Bob is limited to another account: he cannot be given this item.
+    assert "Bob Editor" not in _options(body, "id_assignee")
+    assert "Alice Admin" in _options(body, "id_assignee")
+    assert "roads" not in _options(body, "filter_tag")
+
+    personas.other_account.limited_members.add(Membership.objects.get(user=personas.bob))
+    Tag.objects.create(organization=personas.org, name="roads")
+    body = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "Bob Editor" in _options(body, "id_assignee")
+    assert "roads" in _options(body, "filter_tag")
+
+    personas.bob.full_name = "Robert Editor"
+    personas.bob.save()
+    body = client.get(f"/inbox/{item.pk}/").content.decode()
+    assert "Robert Editor" in _options(body, "filter_assignee")
+    assert "Robert Editor" in _options(body, "id_assignee")
+
+    Membership.objects.filter(user=personas.bob).get().delete()
+    body = client.get("/inbox/").content.decode()
+    assert "Robert Editor" not in _options(body, "filter_assignee")
