@@ -133,12 +133,14 @@ def _seed_store(watch: Any, account: Any, count: int) -> None:
             cursor.execute(
                 """
                 INSERT INTO listening_listeningpost
-                    (organization_id, watch_id, channel_account_id, network, remote_id, url,
-                     author_handle, author_name, text, language, posted_at, found_at,
+                    (organization_id, watch_id, channel_account_id, network, remote_id,
+                     canonical_key, url, author_handle, author_name, text, language,
+                     posted_at, found_at,
                      likes, shares, replies, quotes, matched_terms, extra,
                      misinformation_at, correction_url)
                 SELECT %(org)s, %(watch)s, %(account)s,
                        CASE WHEN g %% 4 = 0 THEN 'mastodon' ELSE 'bluesky' END,
+                       'seed-' || g,
                        'seed-' || g,
                        'https://bsky.app/profile/seed/post/' || g,
                        'seed' || (g %% 9000) || '.bsky.social',

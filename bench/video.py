@@ -213,7 +213,11 @@ def _publish(seeded: SimpleNamespace, asset_id: int, server: Any, folder: Path) 
         language=language,
         text="A benchmark video.",
         media=[MediaSlot(asset)],
-        network_options={"title": "Benchmark video", "made_for_kids": False},
+        network_options={
+            "title": "Benchmark video",
+            "made_for_kids": False,
+            "privacy_status": "unlisted",
+        },
     )
     post_submit_for_review(post=post, membership=seeded.membership)
     post_approve(post=post, membership=seeded.reviewing)
