@@ -86,10 +86,15 @@ def _video_item(asset: MediaAsset, language: str, *, load: bool) -> MediaItem:
         duration_ms=asset.duration_ms or 0,
         width=asset.width,
         height=asset.height,
+        # Every language's captions go where the network takes several (a Finnish post's
+        # video is watched by Swedish speakers too), the post's own language first for
+        # the networks that take one file.
         captions=tuple(
-            CaptionTrack(language=caption.language, vtt=caption.vtt, name=f"{language}.vtt")
-            for caption in asset.captions.all()
-            if caption.language == language
+            CaptionTrack(language=caption.language, vtt=caption.vtt, name=f"{caption.language}.vtt")
+            for caption in sorted(
+                asset.captions.all(),
+                key=lambda caption: (caption.language != language, caption.language),
+            )
         ),
         poster=poster,
     )

@@ -413,7 +413,9 @@ def test_a_video_reaches_connectors_with_its_path_captions_and_poster(
     item = variant_request(variant, 0).media[0]
     assert item.is_video and item.content == b""
     assert Path(item.path).read_bytes() == videos["landscape"].read_bytes()
-    assert [track.language for track in item.captions] == ["sv"]
+    # Every language's captions, the post's own first (for networks that take one file).
+    assert [track.language for track in item.captions] == ["sv", "fi"]
+    assert [track.name for track in item.captions] == ["sv.vtt", "fi.vtt"]
     assert item.captions[0].vtt.startswith("WEBVTT")
     assert item.poster[:3] == b"\xff\xd8\xff"
     assert (item.width, item.height, item.size_bytes) == (320, 240, asset.size_bytes)
