@@ -108,6 +108,34 @@ class Rejected(ConnectorError):
         super().__init__(message, status_code=status_code, detail=detail or str(reason))
 
 
+def normalize_base_url(value: str, *, only_the_address: str) -> str:
+    """A server's base address as typed (``example.org``, ``https://Example.org/``) →
+    ``https://example.org``; ``only_the_address`` is the refusal for a path, query or
+    login in it. Anything that is not a web address is Rejected, never a ValueError."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    value = value.strip()
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError for "host:name" or a port out of range
+    except ValueError:
+        raise Rejected(gettext("%(value)s is not a web address") % {"value": value}) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Rejected(gettext("%(value)s is not a web address") % {"value": value})
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
+        raise Rejected(only_the_address)
+    if parts.scheme == "http" and not getattr(settings, "CONNECTORS_ALLOW_PRIVATE_NETWORKS", False):
+        raise Rejected(gettext("the server must use a secure (https) address"))
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
+
+
 class NotSupported(Rejected):
     """The network has no such capability (the UI should have read ``capabilities``)."""
 

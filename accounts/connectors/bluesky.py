@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from django.conf import settings
 from django.utils.translation import gettext
@@ -75,6 +75,7 @@ from accounts.connectors.base import (
     ThreadComment,
     TransientError,
     UnknownOutcome,
+    normalize_base_url,
 )
 from accounts.connectors.text import (
     BLUESKY_MAX_BYTES,
@@ -221,21 +222,10 @@ def normalize_identifier(value: str) -> str:
 
 def normalize_server_url(value: str) -> str:
     """``pds.example.gov``, ``https://PDS.example.gov/`` → ``https://pds.example.gov``."""
-    value = value.strip()
-    if "://" not in value:
-        value = "https://" + value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Rejected(gettext("%(value)s is not a web address") % {"value": value})
-    if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
-        raise Rejected(gettext("give only the server's address, like https://pds.example.gov"))
-    if parts.scheme == "http" and not getattr(settings, "CONNECTORS_ALLOW_PRIVATE_NETWORKS", False):
-        raise Rejected(gettext("the server must use a secure (https) address"))
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
+    return normalize_base_url(
+        value,
+        only_the_address=gettext("give only the server's address, like https://pds.example.gov"),
+    )
 
 
 def jwt_claims(token: str) -> dict[str, Any]:

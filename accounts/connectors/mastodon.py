@@ -76,6 +76,7 @@ from accounts.connectors.base import (
     ThreadComment,
     TransientError,
     UnknownOutcome,
+    normalize_base_url,
 )
 from accounts.connectors.text import mastodon_length
 from accounts.models import ChannelAccount, MastodonApp
@@ -109,23 +110,9 @@ INBOX_FROM_THE_BEGINNING = "0"
 
 def normalize_server_url(value: str) -> str:
     """``mastodon.social``, ``https://Mastodon.Social/`` → ``https://mastodon.social``."""
-    value = value.strip()
-    if "://" not in value:
-        value = "https://" + value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Rejected(gettext("%(value)s is not a web address") % {"value": value})
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise Rejected(gettext("give only the server's address, like mastodon.social"))
-    if parts.path.strip("/"):
-        raise Rejected(gettext("give only the server's address, like mastodon.social"))
-    if parts.scheme == "http" and not getattr(settings, "CONNECTORS_ALLOW_PRIVATE_NETWORKS", False):
-        raise Rejected(gettext("the server must use a secure (https) address"))
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
+    return normalize_base_url(
+        value, only_the_address=gettext("give only the server's address, like mastodon.social")
+    )
 
 
 class _TextExtractor(HTMLParser):

@@ -191,7 +191,18 @@ def test_instance_addresses_are_normalised(typed, expected):
 
 
 @pytest.mark.parametrize(
-    "typed", ["ftp://m.example", "https://m.example/@someone", "https://user:pw@m.example", ""]
+    "typed",
+    [
+        "ftp://m.example",
+        "https://m.example/@someone",
+        "https://user:pw@m.example",
+        "",
+        # A port that is not a number or out of range, a broken IPv6 address: refused in
+        # words, never a ValueError (the API fuzz run found "publishing:media").
+        "publishing:media",
+        "https://m.example:99999",
+        "https://[m.example",
+    ],
 )
 def test_odd_instance_addresses_are_rejected(typed):
     with pytest.raises(Rejected):
@@ -693,3 +704,11 @@ def test_media_uploads_have_their_own_rate_limit(connector, account, mastodon_se
     assert caught.value.retry_after == 1790
     assert last.path == "/api/v2/media"
     assert len(mastodon_server.statuses_of(mastodon_server.user)) == 31
+
+
+@pytest.mark.parametrize("typed", ["pds:service", "https://pds.example:0x50", "https://[pds"])
+def test_odd_bluesky_server_addresses_are_rejected_in_words(typed):
+    from accounts.connectors.bluesky import normalize_server_url as bluesky_server_url
+
+    with pytest.raises(Rejected, match="is not a web address"):
+        bluesky_server_url(typed)
