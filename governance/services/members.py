@@ -367,7 +367,13 @@ def invitation_accept(
         user.full_name = full_name
         user.is_active = True
         if not user.preferred_language:
-            user.preferred_language = organization.default_language
+            # The language the person read the invitation page in (their browser's or
+            # the one they switched to), which now follows them at every login; the
+            # organization's when the page's language is not one of the interface's.
+            shown = translation.get_language() or ""
+            user.preferred_language = (
+                shown if shown in dict(settings.LANGUAGES) else organization.default_language
+            )
         if user.pk is None:
             user.time_zone = organization.time_zone
         password_validation.validate_password(password, user)
