@@ -657,7 +657,12 @@ def _user_for_new_identity(
         email,
         password=None,
         full_name=name,
-        preferred_language=organization.default_language,
+        # The language the person's sign-in page was in; the organization's otherwise.
+        preferred_language=(
+            translation.get_language()
+            if translation.get_language() in dict(settings.LANGUAGES)
+            else organization.default_language
+        ),
         time_zone=organization.time_zone,
     )
     audit_record(
