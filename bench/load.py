@@ -44,6 +44,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bench import Figure, django_setup
 
@@ -89,15 +90,10 @@ class Results:
 
 
 def _seed(scale: float) -> Target:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.db import connection
     from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
 
     from bench.dashboard import seed
-    from governance.middleware import SESSION_ORG_KEY
-    from governance.services.tokens import api_token_create
     from inbox.models import InboxItem, ItemKind, ItemStatus, Priority
     from publishing.models import Post, PostStatus, Variant
 
@@ -161,15 +157,30 @@ def _seed(scale: float) -> Target:
     InboxItem.objects.bulk_create(batch)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    return target(organization, user, seeded.device)
 
-    # A signed-in, second-factor-verified session, stored as a login would store it.
+
+def target(organization: Any, user: Any, device: Any) -> Target:
+    """A signed-in session and an API token for ``user``, and the paths the team asks for."""
     from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from governance.middleware import SESSION_ORG_KEY
+    from governance.services.tokens import api_token_create
+    from inbox.models import InboxItem
+
+    month_start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # A signed-in, second-factor-verified session, stored as a login would store it.
 
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store[DEVICE_ID_SESSION_KEY] = seeded.device.persistent_id
+    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store[SESSION_ORG_KEY] = organization.pk
     store.save()
     _token, raw = api_token_create(user=user, organization=organization, name="load")
@@ -196,7 +207,7 @@ def _seed(scale: float) -> Target:
     )
 
 
-def _page_cpu(target: Target) -> dict[str, float]:
+def page_cpu(target: Target) -> dict[str, float]:
     """Median CPU milliseconds of one request of each page type, in this process."""
     from django.conf import settings
     from django.test import Client
@@ -397,7 +408,7 @@ def run() -> list[Figure]:
     process: subprocess.Popen[bytes] | None = None
     try:
         target = _seed(scale)
-        cpu = _page_cpu(target)
+        cpu = page_cpu(target)
         port = _free_port()
         log = Path(__file__).resolve().parent.parent / "var" / "load-gunicorn.log"
         log.parent.mkdir(parents=True, exist_ok=True)
