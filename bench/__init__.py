@@ -45,7 +45,9 @@ def throwaway_database() -> Iterator[str]:
             # Engineers sharing one server each name their own (BENCH_DATABASE_NAME).
             name = os.environ.get("BENCH_DATABASE_NAME", BENCH_DATABASE_NAME)
         settings_dict.setdefault("TEST", {})["NAME"] = name
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        old_name = connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, serialize=False
+        )
         try:
             yield name
         finally:
@@ -65,5 +67,5 @@ def kept_database(suffix: str) -> Iterator[str]:
         raise SystemExit("a kept benchmark database needs PostgreSQL (DATABASE_URL)")
     name = f"{os.environ.get('BENCH_DATABASE_NAME', BENCH_DATABASE_NAME)}_{suffix}"
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
     yield name

@@ -404,7 +404,7 @@ def run() -> list[Figure]:
     settings_dict = connection.settings_dict
     name = f"{settings_dict['NAME']}_load"
     settings_dict.setdefault("TEST", {})["NAME"] = name
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     process: subprocess.Popen[bytes] | None = None
     try:
         target = _seed(scale)
