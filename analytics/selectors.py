@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,10 +22,12 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
+from analytics.dashboard_cache import dashboard_key, dashboard_version
 from analytics.models import (
     DailyAccountRollup,
     DailyCampaignRollup,
@@ -303,12 +305,65 @@ def dashboard_build(
     with_goals: bool = True,
     with_details: bool = True,
 ) -> Dashboard:
-    """Every figure of the dashboard for ``filters``, from the rollups. A fixed number of
-    queries: the rows grouped by period, followers at each period's end, response-time
-    bands by period, top posts and (with goals) the goals and their figures."""
+    """Every figure of the dashboard for ``filters``, from the rollups, or from the
+    cache when nothing was stored for the organization since it was built (see
+    ``analytics.dashboard_cache``) and it is at most ``ANALYTICS_LIVE_SECONDS`` old."""
     organization = scope.organization
-    zone = zone_of(organization.time_zone)
-    today = today or local_day(timezone.now(), zone)
+    today = today or local_day(timezone.now(), zone_of(organization.time_zone))
+    seconds = int(getattr(settings, "ANALYTICS_LIVE_SECONDS", 60))
+    if seconds <= 0:
+        return _dashboard_compute(
+            scope=scope,
+            filters=filters,
+            today=today,
+            with_goals=with_goals,
+            with_details=with_details,
+        )
+    # The key is taken before the figures are read: a write committed meanwhile moves
+    # the version on, and what is read now is never found under the new one.
+    key = dashboard_key(
+        organization.pk,
+        scope.account_ids,
+        scope.account.pk if scope.account is not None else None,
+        filters.describe(),
+        today.isoformat(),
+        with_goals,
+        with_details,
+        # Period labels and dates are written in the reader's language.
+        get_language(),
+    )
+    cached = cache.get(key)
+    if isinstance(cached, Dashboard):
+        # The organization and the filters as they are now (a renamed campaign, say).
+        return replace(cached, organization=organization, filters=filters)
+    dashboard = _dashboard_compute(
+        scope=scope,
+        filters=filters,
+        today=today,
+        with_goals=with_goals,
+        with_details=with_details,
+    )
+    if dashboard.as_of is not None:
+        # Never longer than today's live figures in it are kept.
+        age = (timezone.now() - dashboard.as_of).total_seconds()
+        seconds = int(seconds - age)
+    if seconds > 0:
+        cache.set(key, dashboard, seconds)
+    return dashboard
+
+
+def _dashboard_compute(
+    *,
+    scope: Scope,
+    filters: DashboardFilters,
+    today: date,
+    with_goals: bool,
+    with_details: bool,
+) -> Dashboard:
+    """The dashboard read from the rollups. A fixed number of queries: the rows grouped
+    by period, followers at each period's end, response-time bands by period, top posts
+    and (with goals) the goals and their figures."""
+    organization = scope.organization
     start, end = filters.start, filters.end
     granularity = granularity_for(start, end)
     periods = periods_for(start, end, granularity)
@@ -590,7 +645,9 @@ def _live_day(scope: Scope, today: date) -> tuple[DayRollups, datetime]:
     if scope.account is not None:
         account_ids = (scope.account.pk,)
     seconds = int(getattr(settings, "ANALYTICS_LIVE_SECONDS", 60))
-    key = f"analytics-live-day:{scope.organization.pk}:{today.isoformat()}:{account_ids}"
+    # Metrics stored since (a pull) move the version on: they show at once.
+    version = dashboard_version(scope.organization.pk)
+    key = f"analytics-live-day:{scope.organization.pk}:{version}:{today.isoformat()}:{account_ids}"
     if seconds > 0:
         cached = cache.get(key)
         if isinstance(cached, tuple) and len(cached) == 2:

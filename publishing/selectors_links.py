@@ -88,18 +88,17 @@ def link_clicks_for_range(
         rows = rows.filter(link__job__channel_account_id__in=account_ids)
     if campaign_id is not None:
         rows = rows.filter(Q(link__post__campaign_id=campaign_id))
-    by_network = [
-        (network, int(total))
-        for network, total in rows.values_list("link__network")
-        .annotate(total=Sum("clicks"))
-        .order_by("-total", "link__network")
-    ]
     by_day = [
         DayClicks(day, network, int(total))
         for day, network, total in rows.values_list("day", "link__network")
         .annotate(total=Sum("clicks"))
         .order_by("day", "link__network")
     ]
+    # Each network's total from the days' (one query fewer: the days are read anyway).
+    network_totals: dict[str, int] = {}
+    for row in by_day:
+        network_totals[row.network] = network_totals.get(row.network, 0) + row.clicks
+    by_network = sorted(network_totals.items(), key=lambda item: (-item[1], item[0]))
     top_posts = [
         PostClicks(post_id, title or f"Post {post_id}", int(total))
         for post_id, title, total in rows.values_list("link__post_id", "link__post__title")

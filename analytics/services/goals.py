@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
+from analytics.dashboard_cache import dashboards_changed
 from analytics.models import Goal, GoalMetric
 from governance.models import Membership
 from governance.selectors.access import require_perm
@@ -107,6 +108,7 @@ def goal_save(
         goal.period_end = period_end
         goal.updated_at = timezone.now()
         goal.save()
+        dashboards_changed(goal.organization_id)
         audit_record(
             action="analytics.goal_set" if old is None else "analytics.goal_changed",
             organization=membership.organization,
@@ -133,4 +135,5 @@ def goal_delete(*, membership: Membership, goal: Goal, request: HttpRequest | No
             old=facts,
             request=request,
         )
+        dashboards_changed(goal.organization_id)
         goal.delete()

@@ -38,6 +38,7 @@ from accounts.connectors.base import (
 from accounts.connectors.registry import UnknownNetwork, get_connector, networks
 from accounts.models import AccountStatus, ChannelAccount
 from accounts.services import channel_account_record_error
+from analytics.dashboard_cache import dashboards_changed
 from analytics.models import (
     AccountMetricSnapshot,
     MetricsPullState,
@@ -156,6 +157,7 @@ def _create_tracked(batch: list[TrackedPost]) -> int:
     # ignore_conflicts: a concurrent tick may have tracked the same jobs a moment ago.
     before = TrackedPost.objects.filter(job_id__in=[t.job_id for t in batch]).count()
     TrackedPost.objects.bulk_create(batch, ignore_conflicts=True)
+    dashboards_changed(*(tracked.organization_id for tracked in batch))
     return len(batch) - before
 
 
@@ -265,6 +267,10 @@ def metrics_pull_account(*, account: ChannelAccount, now: datetime | None = None
         # A bug or a time limit: free the account at once, keep what was stored.
         _finish(state.pk, failures=state.failures + 1)
         raise
+    finally:
+        if account_pulled or pulled:
+            # New figures, those stored before a failure included.
+            dashboards_changed(account.organization_id)
     _finish(
         state.pk,
         failures=0,

@@ -29,6 +29,7 @@ from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import ChannelAccount
+from analytics.dashboard_cache import dashboards_changed
 from analytics.models import (
     AccountMetricSnapshot,
     DailyAccountRollup,
@@ -348,6 +349,7 @@ def rollups_rebuild_day(
         DailyAccountRollup.objects.bulk_create(rows, batch_size=CHUNK)
         DailyCampaignRollup.objects.bulk_create(campaign_rows, batch_size=CHUNK)
         DailyResponseBucket.objects.bulk_create(buckets, batch_size=CHUNK)
+        dashboards_changed(organization.pk)
     return len(rows)
 
 
