@@ -10,10 +10,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import ChannelAccount
@@ -41,6 +42,9 @@ from publishing.models import (
     VideoCopyStatus,
 )
 
+if TYPE_CHECKING:
+    from django.db.models.sql.compiler import _AsSqlType
+
 # --- posts ------------------------------------------------------------------------------
 
 
@@ -66,8 +70,30 @@ def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -
     if isinstance(posts, QuerySet):
         jobs = jobs.filter(post__in=posts)
     else:
-        jobs = jobs.filter(post_id__in=list(posts))
+        jobs = jobs.filter(one_of_ids("post_id", posts))
     return set(jobs.values_list("post_id", flat=True))
+
+
+class _AnyOfIds(Lookup):
+    """``lhs = ANY(%s)``, the ids as one array parameter (PostgreSQL)."""
+
+    lookup_name = "any_of_ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> _AsSqlType:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs}::bigint[])", (*lhs_params, *rhs_params)
+
+
+def one_of_ids(field_name: str, ids: Iterable[int]) -> Q | Lookup:
+    """A filter: ``field_name`` is one of ``ids``. On PostgreSQL the ids go as one array
+    parameter: for the hundreds of posts of a calendar page, Django resolving and
+    preparing each value of an ``__in`` list on its own cost more CPU than the query."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return _AnyOfIds(F(field_name), ids)
+    return Q(**{f"{field_name}__in": ids})
 
 
 def post_get_for_user(membership: Membership, pk: int | str) -> Post:

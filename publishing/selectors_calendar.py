@@ -17,26 +17,20 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Window,
-)
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership
 from governance.models import Membership
 from publishing.models import Campaign, Post, PostStatus, Variant
-from publishing.selectors import PostFilters, held_post_ids, posts_for_membership
+from publishing.selectors import (
+    PostFilters,
+    held_post_ids,
+    one_of_ids,
+    posts_for_membership,
+)
 
 # Posts with no time yet: written, in review, or approved and waiting to be scheduled.
 UNSCHEDULED_STATUSES = (
@@ -46,6 +40,8 @@ UNSCHEDULED_STATUSES = (
     PostStatus.APPROVED,
 )
 FIRST_WORDS_CHARS = 60
+# Up to this many posts, their variants are read by a list of the posts' ids.
+INLINE_IDS_MAX = 1000
 # What the calendar and lists show for a post with a target held back.
 HELD = "held"
 HELD_LABEL = gettext_lazy("Held")
@@ -168,9 +164,17 @@ def _entries(
         )
         for pk, status, at, title, campaign_id, updated_at, series_id in rows
     }
-    # The variants of those posts: the same filtered query as a subquery, so the
-    # database never sees a list of thousands of ids.
-    variants = Variant.objects.filter(_variant_condition(filters), post__in=posts.values("pk"))
+    # The variants of those posts. A page's few hundred posts go by their ids, which the
+    # database finds through the variants' post index (given the same ids as a subquery,
+    # PostgreSQL read every variant of every post); more than that, the same filtered
+    # query as a subquery, so it never sees a list of thousands of ids.
+    chosen: list[int] | QuerySet[Post, Any] = (
+        [pk for pk, *_rest in rows] if len(rows) <= INLINE_IDS_MAX else posts.values("pk")
+    )
+    variants = Variant.objects.filter(
+        _variant_condition(filters),
+        one_of_ids("post_id", chosen) if isinstance(chosen, list) else Q(post__in=chosen),
+    )
     if not membership.all_accounts:
         # A member limited to some accounts sees only those accounts' variants.
         variants = variants.filter(
@@ -198,7 +202,7 @@ def _entries(
                 text=text,
             )
         )
-    held = held_post_ids(membership.organization_id, posts)
+    held = held_post_ids(membership.organization_id, chosen)
     ordered = [entries[pk] for pk, *_rest in rows]
     for entry in ordered:
         entry.targets = targets.get(entry.post_id, [])
@@ -295,26 +299,10 @@ def calendar_entries_by_slot(
         return grouped
     chosen: dict[int, int] = {}
     if connection.vendor == "postgresql":
-        # The database finds each post's slot (width_bucket over the bounds) and keeps
-        # each slot's first few with its count: a month of thousands of posts sends
-        # back only the rows shown.
-        # The bounds as one array of ISO times (an ArrayField value would prepare
-        # each time again wherever the expression appears in the query).
-        thresholds = RawSQL("%s::timestamptz[]", ([moment.isoformat() for moment in bounds],))
-        bucket_of = Func(
-            F("scheduled_at"), thresholds, function="width_bucket", output_field=IntegerField()
-        )
-        first = posts.annotate(
-            slot=bucket_of,
-            place=Window(
-                RowNumber(), partition_by=[bucket_of], order_by=[F("scheduled_at"), F("pk")]
-            ),
-            slot_total=Window(Count("pk"), partition_by=[bucket_of]),
-        ).filter(place__lte=per_slot)
-        for pk, bucket, total in first.values_list("pk", "slot", "slot_total"):
-            # width_bucket counts from 1 for [bounds[0], bounds[1]).
-            grouped.setdefault(bucket - 1, DayEntries(total=total))
-            chosen[pk] = bucket - 1
+        for index, total, first in _first_per_slot(posts, bounds, per_slot):
+            if total:
+                grouped[index] = DayEntries(total=total)
+                chosen.update(dict.fromkeys(first, index))
     else:
         # Each post's slot, found by halving the bounds over the posts' times (one
         # narrow query): in time order, a slot's posts follow one another.
@@ -327,10 +315,36 @@ def calendar_entries_by_slot(
                 chosen[pk] = index
     if not chosen:
         return grouped
-    loaded = Post.objects.filter(pk__in=list(chosen)).order_by("scheduled_at", "pk")
+    loaded = Post.objects.filter(one_of_ids("pk", chosen)).order_by("scheduled_at", "pk")
     for entry in _entries(membership, loaded, filters):
         grouped[chosen[entry.post_id]].entries.append(entry)
     return grouped
+
+
+def _first_per_slot(
+    posts: QuerySet[Post], bounds: Sequence[datetime], per_slot: int
+) -> list[tuple[int, int, list[int]]]:
+    """Each slot's index, its number of ``posts`` and the ids of its first ``per_slot``:
+    one query (PostgreSQL), which reads each slot's posts through the (organization,
+    time) index, counting them and taking the first few in index order. Numbering every
+    post of a month with window functions instead sorted all of them twice."""
+    in_slot = posts.order_by().filter(
+        scheduled_at__gte=RawSQL("slot.starts", (), output_field=DateTimeField()),
+        scheduled_at__lt=RawSQL("slot.ends", (), output_field=DateTimeField()),
+    )
+    count_sql, count_params = in_slot.values("pk").query.sql_with_params()
+    first_sql, first_params = (
+        in_slot.order_by("scheduled_at", "pk").values("pk")[:per_slot].query.sql_with_params()
+    )
+    moments = [moment.isoformat() for moment in bounds]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT slot.n - 1, (SELECT count(*) FROM ({count_sql}) AS counted), "  # noqa: S608
+            f"ARRAY({first_sql}) FROM unnest(%s::timestamptz[], %s::timestamptz[]) "
+            "WITH ORDINALITY AS slot(starts, ends, n)",
+            (*count_params, *first_params, moments[:-1], moments[1:]),
+        )
+        return [(index, total, list(first)) for index, total, first in cursor.fetchall()]
 
 
 def calendar_slot_entries(
@@ -348,7 +362,7 @@ def calendar_slot_entries(
     ids = list(posts.values_list("pk", flat=True)[offset:])
     if not ids:
         return []
-    loaded = Post.objects.filter(pk__in=ids).order_by("scheduled_at", "pk")
+    loaded = Post.objects.filter(one_of_ids("pk", ids)).order_by("scheduled_at", "pk")
     return _entries(membership, loaded, filters)
 
 
@@ -386,7 +400,9 @@ def unscheduled_entries(
     # Sliced querysets cannot be reused as a subquery filter on every database.
     ids = list(first.values_list("pk", flat=True))
     return _entries(
-        membership, Post.objects.filter(pk__in=ids).order_by("-updated_at", "-pk"), filters
+        membership,
+        Post.objects.filter(one_of_ids("pk", ids)).order_by("-updated_at", "-pk"),
+        filters,
     ), total
 
 

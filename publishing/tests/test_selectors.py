@@ -10,7 +10,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from governance.models import AuditEvent
-from publishing.selectors import PostFilters, post_get_for_user, post_history, posts_in_range
+from publishing.models import Post
+from publishing.selectors import (
+    PostFilters,
+    one_of_ids,
+    post_get_for_user,
+    post_history,
+    posts_in_range,
+)
 from publishing.services.posts import campaign_create, post_update
 from publishing.tests.fixtures import draft, scheduled
 
@@ -65,6 +72,14 @@ def test_the_calendar_lists_posts_in_range_with_filters(team):
         team.eddie, now, now + timedelta(days=30),
         PostFilters(channel_account_ids=[team.other_account.pk]),
     ) == []  # fmt: skip
+
+
+def test_one_of_ids_finds_exactly_the_posts_given_and_none_for_no_ids(team):
+    now = timezone.now()
+    first, _second, third = (scheduled(team, at=now + timedelta(hours=n + 1)) for n in range(3))
+    found = Post.objects.filter(one_of_ids("pk", [first.pk, third.pk])).order_by("pk")
+    assert list(found) == [first, third]
+    assert not Post.objects.filter(one_of_ids("pk", []))
 
 
 def test_the_calendar_query_count_does_not_grow_with_posts(team, django_assert_max_num_queries):

@@ -126,20 +126,22 @@ def add_months(day: date, months: int) -> date:
 
 def hour_label(hour: int) -> str:
     """The start of an hour on the language's clock: "09:00", "9.00" in Finnish."""
-    return _hour_label(hour, translation.get_language())
+    return clock_label(hour, 0, translation.get_language())
 
 
-@lru_cache(maxsize=512)
-def _hour_label(hour: int, language: str | None) -> str:
-    # The week view labels 168 cells a page: each hour is formatted once per language.
-    return formats.time_format(time(hour), "TIME_FORMAT")
+@lru_cache(maxsize=4096)
+def clock_label(hour: int, minute: int, language: str | None) -> str:
+    """A wall-clock time in ``language``'s TIME_FORMAT. A week page shows hundreds of
+    posts' times and 168 cells' hours: each minute is formatted once per language. Every
+    language's TIME_FORMAT shows hours and minutes only (no seconds, no time zone)."""
+    return formats.time_format(time(hour, minute), "TIME_FORMAT")
 
 
-def _forget_hour_labels(**kwargs: Any) -> None:
-    _hour_label.cache_clear()  # a test changed the formats
+def _forget_clock_labels(**kwargs: Any) -> None:
+    clock_label.cache_clear()  # a test changed the formats
 
 
-setting_changed.connect(_forget_hour_labels, dispatch_uid="calendar-hour-labels")
+setting_changed.connect(_forget_clock_labels, dispatch_uid="calendar-clock-labels")
 
 
 class LocalDateTimeForm(forms.Form):
@@ -310,6 +312,7 @@ class CalendarDay:
     more_url: str = ""  # the day's list, without JavaScript
     expand_url: str = ""  # the rest of the day's posts, shown in place
     marks: list[DayMark] = field(default_factory=list)  # holidays and important dates
+    more_label: str = ""  # what the "N more" link says
 
     @property
     def iso(self) -> str:
@@ -322,6 +325,49 @@ class CalendarDay:
     @property
     def number(self) -> int:
         return self.day.day
+
+    @property
+    def marks_html(self) -> SafeString:
+        """The day's holidays and important dates, as every calendar view shows them."""
+        if not self.marks:
+            return mark_safe("")
+        items = "".join(
+            f'<li class="cal-mark cal-mark-{escape(mark.kind)}"><span class="cal-mark-kind">'
+            f"{escape(str(mark.kind_label))}:</span> {escape(str(mark.name))}</li>"
+            for mark in self.marks
+        )
+        return mark_safe(f'<ul class="cal-marks">{items}</ul>')  # noqa: S308 - escaped above
+
+    def month_cell(self, today_word: str) -> str:
+        """The day's <td> in the month view: its date, marks, first posts and "N more".
+        Written here, not in a template: a month has 42 cells of a few posts each."""
+        classes = "cal-day"
+        if not self.in_period:
+            classes += " cal-outside"
+        current = today = ""
+        if self.is_today:
+            classes += " cal-today"
+            current = ' aria-current="date"'
+            today = f' <span class="cal-today-label">{escape(today_word)}</span>'
+        parts = [
+            f'<td class="{classes}" data-calendar-drop="{self.iso}">'
+            f'<div class="cal-date"><time datetime="{self.iso}"{current}>'
+            f'<span aria-hidden="true">{self.number}</span>'
+            f'<span class="visually-hidden">{escape(self.label)}</span></time>{today}</div>',
+            self.marks_html,
+        ]
+        if self.entries:
+            parts.append('<ul class="cal-posts">')
+            parts.extend(entry.html for entry in self.entries)
+            parts.append("</ul>")
+        if self.more:
+            parts.append(
+                f'<p class="cal-more"><a href="{escape(self.more_url)}" '
+                f'hx-get="{escape(self.expand_url)}" hx-target="closest p" hx-swap="outerHTML">'
+                f"{self.more_label}</a></p>"
+            )
+        parts.append("</td>")
+        return "".join(parts)
 
 
 @dataclass
@@ -389,19 +435,28 @@ class _EntryBuilders:
         self.move_word = escape(_("Move"))
         self.series_url = _url_builder("publishing:series_detail")
         self.series_word = escape(_("Repeats"))
-        # The same wall-clock times recur across a week's entries: each formatted once.
-        self._time_labels: dict[tuple[Any, Any], str] = {}
+        self.language = translation.get_language()
+        # Statuses, account lists and languages recur across a page's hundreds of posts:
+        # each escaped (or looked up) once.
+        self._escaped: dict[str, str] = {}
+        self._rtl: dict[str, bool] = {}
 
-    def _time_label(self, local: datetime) -> str:
-        key = (local.time(), local.utcoffset())
-        label = self._time_labels.get(key)
-        if label is None:
-            label = self._time_labels[key] = formats.time_format(local, "TIME_FORMAT")
-        return label
+    def _escape(self, text: str) -> str:
+        found = self._escaped.get(text)
+        if found is None:
+            found = self._escaped[text] = escape(text)
+        return found
+
+    def _is_rtl(self, language: str) -> bool:
+        found = self._rtl.get(language)
+        if found is None:
+            found = self._rtl[language] = language_direction(language) == "rtl"
+        return found
 
     def view(self, entry: CalendarEntry) -> EntryView:
         local = entry.at.astimezone(self.tz) if entry.at else None
         movable = self.can_move and entry.status in MOVABLE_STATUSES
+        summary = entry.summary
         fields = {
             "post_id": entry.post_id,
             "status": entry.shown_status,
@@ -410,12 +465,12 @@ class _EntryBuilders:
             else self.status_labels.get(entry.status, entry.status),
             "url": self.post_url(entry.post_id),
             "move_url": self.move_url(entry.post_id) if movable else "",
-            "time_label": self._time_label(local) if local else "",
+            "time_label": clock_label(local.hour, local.minute, self.language) if local else "",
             "hour": local.hour if local else 0,
             "iso": local.isoformat() if local else "",
             "accounts_label": ", ".join(entry.handles) or _("no account yet"),
-            "summary": entry.summary or _("(no text)"),
-            "summary_language": entry.summary_language if entry.summary else "",
+            "summary": summary or _("(no text)"),
+            "summary_language": entry.summary_language if summary else "",
         }
         series_url = self.series_url(entry.series_id) if entry.series_id else ""
         html = self._html(**fields, series_url=series_url)  # type: ignore[arg-type]
@@ -443,10 +498,12 @@ class _EntryBuilders:
         # handle read the same in any language); right-to-left words isolated in their
         # own direction.
         words = escape(summary)
-        lang = f' lang="{escape(summary_language)}"' if summary_language else ""
-        if summary_language and language_direction(summary_language) == "rtl":
-            words = f'<span lang="{escape(summary_language)}" dir="rtl">{words}</span>'
-        text = f"{escape(accounts_label)}: {words}"
+        lang = ""
+        if summary_language:
+            lang = f' lang="{self._escape(summary_language)}"'
+            if self._is_rtl(summary_language):
+                words = f'<span{lang} dir="rtl">{words}</span>'
+        text = f"{self._escape(accounts_label)}: {words}"
         when = f'<time datetime="{iso}">{time_label}</time> ' if time_label else ""
         drag = move = ""
         if move_url:
@@ -466,9 +523,9 @@ class _EntryBuilders:
                 f'{self.series_word}<span class="visually-hidden"> {time_label} {text}</span></a>'
             )
         return mark_safe(  # noqa: S308 - every value from the post is escaped above
-            f'<li class="cal-post cal-status-{escape(status)}" id="post-{post_id}"{drag}>'
+            f'<li class="cal-post cal-status-{self._escape(status)}" id="post-{post_id}"{drag}>'
             f'<a href="{url}"{lang}>{when}{text}</a> '
-            f'<span class="cal-status">{escape(status_label)}</span>{series}{move}</li>'
+            f'<span class="cal-status">{self._escape(status_label)}</span>{series}{move}</li>'
         )
 
     def views(self, entries: Iterable[CalendarEntry]) -> list[EntryView]:
@@ -605,12 +662,17 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
             membership, grid, tz, filters, per_day=MONTH_DAY_LIMIT if mode == MONTH else None
         )
         day_more = f"{reverse('publishing:calendar_day_more')}?{urlencode(filter_query)}"
+        plurals: dict[int, str] = {}
         for calendar_day in days:
             found = by_day.get(calendar_day.day)
             if found:
                 calendar_day.entries = builders.views(found.entries)
                 calendar_day.more = found.more
                 calendar_day.expand_url = f"{day_more}&date={calendar_day.iso}"
+                if found.more:
+                    calendar_day.more_label = _day_more_label(
+                        found.more, calendar_day, plurals, escape_label=True
+                    )
         entry_count = sum(
             found.total for day, found in by_day.items() if period.first <= day < period.end
         )
@@ -653,13 +715,34 @@ def _calendar_page(request: HttpRequest, mode: str) -> HttpResponse:
         "show_dates": show_dates,
     }
     if mode == MONTH:
-        context["weeks"] = [days[n : n + 7] for n in range(0, len(days), 7)]
+        today_word = _("Today")
+        context["weeks"] = [
+            mark_safe("".join(day.month_cell(today_word) for day in days[n : n + 7]))  # noqa: S308
+            for n in range(0, len(days), 7)
+        ]
         context["weekdays"] = [formats.date_format(d.day, "l") for d in days[:7]]
     elif mode == WEEK:
         context["hours"] = hours
     else:
         context["list_days"] = [d for d in days if d.entries or d.marks]
     return render(request, f"publishing/calendar/{mode}.html", context)
+
+
+def _day_more_label(
+    count: int, day: CalendarDay, plurals: dict[int, str], *, escape_label: bool = False
+) -> str:
+    """What a month day's "N more" link says. ``plurals`` keeps the message's plural
+    forms by count, for a month's many days; with ``escape_label``, the day's name is
+    escaped for HTML (the message itself is ours)."""
+    message = plurals.get(count)
+    if message is None:
+        message = plurals[count] = ngettext(
+            "%(counter)s more post on %(label)s", "%(counter)s more posts on %(label)s", count
+        )
+    return message % {
+        "counter": count,
+        "label": escape(day.label) if escape_label else day.label,
+    }
 
 
 def _week_bounds(days: list[CalendarDay], tz: tzinfo) -> list[datetime]:
@@ -672,15 +755,29 @@ def _week_bounds(days: list[CalendarDay], tz: tzinfo) -> list[datetime]:
     return bounds
 
 
-def _more_labels(count: int, hour: int, day: CalendarDay) -> tuple[str, str]:
-    """What an hour slot's "N more" link shows, and its full name for a screen reader."""
-    short = ngettext("%(count)s more", "%(count)s more", count) % {"count": count}
-    full = ngettext(
-        "%(count)s more post at %(time)s on %(day)s",
-        "%(count)s more posts at %(time)s on %(day)s",
-        count,
-    ) % {"count": count, "time": hour_label(hour), "day": day.label}
-    return short, full
+def _more_labels(
+    count: int, hour: int, day: CalendarDay, plurals: dict[int, tuple[str, str]] | None = None
+) -> tuple[str, str]:
+    """What an hour slot's "N more" link shows, and its full name for a screen reader.
+    ``plurals`` keeps the messages' plural forms by count, for the many slots of a week."""
+    found = plurals.get(count) if plurals is not None else None
+    if found is None:
+        found = (
+            ngettext("%(count)s more", "%(count)s more", count),
+            ngettext(
+                "%(count)s more post at %(time)s on %(day)s",
+                "%(count)s more posts at %(time)s on %(day)s",
+                count,
+            ),
+        )
+        if plurals is not None:
+            plurals[count] = found
+    short, full = found
+    return short % {"count": count}, full % {
+        "count": count,
+        "time": hour_label(hour),
+        "day": day.label,
+    }
 
 
 def _week_rows(
@@ -699,6 +796,7 @@ def _week_rows(
         membership, _week_bounds(days, tz), filters, per_slot=WEEK_HOUR_LIMIT
     )
     total = 0
+    plurals: dict[int, tuple[str, str]] = {}
     for index, found in by_slot.items():
         column, hour = divmod(index, 24)
         cell = rows[hour].cells[column]
@@ -707,7 +805,7 @@ def _week_rows(
         if found.more:
             day = days[column]
             cell.more = found.more
-            cell.more_short, cell.more_label = _more_labels(found.more, hour, day)
+            cell.more_short, cell.more_label = _more_labels(found.more, hour, day, plurals)
             cell.more_url = day.more_url
             cell.expand_url = f"{expand_base}&date={day.iso}&hour={hour}"
     _queue_markers(membership, days, tz, filters, rows)
@@ -718,13 +816,16 @@ def _queue_markers(
     membership: Any, days: list[CalendarDay], tz: tzinfo, filters: PostFilters, rows: list[HourRow]
 ) -> None:
     """Mark the week's free queue slots (of the accounts shown) in their hour slots."""
+    start = local_midnight(days[0].day, tz)
+    end = local_midnight(days[-1].day + timedelta(days=1), tz)
+    if end <= timezone.now():
+        return  # a week gone by has no free slots left
     accounts = channel_accounts_for_membership(membership)
     if filters.channel_account_ids:
         accounts = accounts.filter(pk__in=filters.channel_account_ids)
-    start = local_midnight(days[0].day, tz)
-    end = local_midnight(days[-1].day + timedelta(days=1), tz)
+    # Only the accounts' ids are needed: not their credentials, decrypted on every load.
     for at, slot in queue_services.free_slot_markers(
-        list(accounts), membership.organization, start, end
+        list(accounts.only("pk")), membership.organization, start, end
     ):
         local = at.astimezone(tz)
         column = (local.date() - days[0].day).days
@@ -803,11 +904,7 @@ def _more(request: HttpRequest, *, hour: int | None) -> HttpResponse:
         slot = f"{day.isoformat()}-{hour}"
     entries = calendar_slot_entries(membership, start, end, form.filters(), offset=offset)
     if hour is None:
-        label = ngettext(
-            "%(counter)s more post on %(label)s",
-            "%(counter)s more posts on %(label)s",
-            len(entries),
-        ) % {"counter": len(entries), "label": calendar_day.label}
+        label = _day_more_label(len(entries), calendar_day, {})
     else:
         _short, label = _more_labels(len(entries), hour, calendar_day)
     page = f"{reverse(page_name)}?" + urlencode({**filter_query, "date": day.isoformat()})
