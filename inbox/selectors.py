@@ -9,7 +9,7 @@ joined), one for their tags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -222,7 +222,7 @@ def _newer_than(moment: datetime, pk: int) -> TupleGreaterThan:
     return TupleGreaterThan(Tuple(F("posted_at"), F("pk")), (moment, pk))
 
 
-def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
+def _for_api(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
     # An account's credentials are decrypted as its row is read: rows never need them.
     return (
         items.select_related("channel_account", "assignee")
@@ -231,11 +231,69 @@ def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
     )
 
 
+# What a row of the list shows (``inbox.presentation.inbox_rows``), and nothing more:
+# the item's JSON (payload, thread references, watch words), its account's settings and
+# its assignee's account are never decoded for a row, and the tags come as names.
+ROW_FIELDS = (
+    "organization_id",
+    "channel_account__handle",
+    "network",
+    "kind",
+    "author_handle",
+    "author_name",
+    "text",
+    "posted_at",
+    "status",
+    "assignee__full_name",
+    "assignee__email",
+    "priority",
+    "sla_due_at",
+    "deleted_on_network_at",
+)
+
+
+def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
+    return items.select_related("channel_account", "assignee").only(*ROW_FIELDS)
+
+
+def inbox_tag_names(item_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The names of each item's tags, alphabetical (one query, for any number of items)."""
+    names: dict[int, list[str]] = {}
+    pairs = (
+        InboxItem.tags.through.objects.filter(inboxitem_id__in=list(item_ids))
+        .order_by("tag__name")
+        .values_list("inboxitem_id", "tag__name")
+    )
+    for item_id, name in pairs:
+        names.setdefault(item_id, []).append(name)
+    return {item_id: tuple(tags) for item_id, tags in names.items()}
+
+
 @dataclass
-class InboxPageRows:
+class InboxPage:
     items: list[InboxItem]
     # Where the next (older) page starts, or None on the last page.
     next_before: tuple[datetime, int] | None
+
+
+def _page(
+    membership: Membership,
+    filters: InboxFilters,
+    *,
+    limit: int,
+    now: datetime | None,
+    fetch: Callable[[QuerySet[InboxItem]], QuerySet[InboxItem]],
+) -> InboxPage:
+    now = now or timezone.now()
+    items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
+    if filters.before is not None:
+        moment, pk = filters.before
+        items = items.filter(_older_than(moment, pk))
+    rows = list(fetch(items).order_by("-posted_at", "-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_before = (rows[-1].posted_at, rows[-1].pk) if more and rows else None
+    return InboxPage(items=rows, next_before=next_before)
 
 
 def inbox_item_list(
@@ -244,18 +302,33 @@ def inbox_item_list(
     *,
     limit: int = PAGE_SIZE,
     now: datetime | None = None,
+) -> InboxPage:
+    """One page of the list, newest first, whole items (the API's). Two queries
+    whatever ``limit`` is."""
+    return _page(membership, filters, limit=limit, now=now, fetch=_for_api)
+
+
+@dataclass
+class InboxPageRows(InboxPage):
+    # Each item's tag names (``inbox_tag_names``).
+    tags: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+def inbox_row_list(
+    membership: Membership,
+    filters: InboxFilters,
+    *,
+    limit: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> InboxPageRows:
-    """One page of the list, newest first. Two queries whatever ``limit`` is."""
-    now = now or timezone.now()
-    items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
-    if filters.before is not None:
-        moment, pk = filters.before
-        items = items.filter(_older_than(moment, pk))
-    rows = list(_for_rows(items).order_by("-posted_at", "-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_before = (rows[-1].posted_at, rows[-1].pk) if more and rows else None
-    return InboxPageRows(items=rows, next_before=next_before)
+    """One page of the list as its rows show it (``ROW_FIELDS``), newest first. Two
+    queries whatever ``limit`` is."""
+    page = _page(membership, filters, limit=limit, now=now, fetch=_for_rows)
+    return InboxPageRows(
+        items=page.items,
+        next_before=page.next_before,
+        tags=inbox_tag_names(item.pk for item in page.items),
+    )
 
 
 def inbox_new_items(
@@ -265,11 +338,14 @@ def inbox_new_items(
     after_id: int,
     limit: int = NEW_ROWS_LIMIT,
     now: datetime | None = None,
-) -> list[InboxItem]:
+) -> InboxPageRows:
     """Items that arrived since the row ``after_id`` (newest first), for the list's poll."""
     now = now or timezone.now()
     items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
-    return list(_for_rows(items.filter(pk__gt=after_id)).order_by("-posted_at", "-pk")[:limit])
+    rows = list(_for_rows(items.filter(pk__gt=after_id)).order_by("-posted_at", "-pk")[:limit])
+    return InboxPageRows(
+        items=rows, next_before=None, tags=inbox_tag_names(item.pk for item in rows)
+    )
 
 
 # Counts on the list stop here ("1000+"): counting every row of a large inbox on
