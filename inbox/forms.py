@@ -81,23 +81,24 @@ class FilterForm(forms.Form):
 
     def __init__(self, data: QueryDict | None, *, membership: Membership, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        # Not the credentials: each would be decrypted as its row is read.
+        # What the choices show, not whole rows (each account's credentials would be
+        # decrypted as its row is read); each network's label looked up once.
         accounts = list(
             channel_accounts_for_membership(membership)
-            .defer("credentials")
             .order_by("network", "handle")
+            .values_list("pk", "handle", "network")
         )
+        labels = {network: network_summary(network).label for _pk, _handle, network in accounts}
         _set_choices(
             self,
             "account",
             [("", _("All accounts"))]
-            + [(str(a.pk), f"{a.handle} ({network_summary(a.network).label})") for a in accounts],
+            + [(str(pk), f"{handle} ({labels[network]})") for pk, handle, network in accounts],
         )
-        networks = sorted({a.network for a in accounts})
         _set_choices(
             self,
             "network",
-            [("", _("All networks"))] + [(name, network_summary(name).label) for name in networks],
+            [("", _("All networks"))] + [(name, labels[name]) for name in sorted(labels)],
         )
         # The organization's people and tags, from the cache.
         choices = inbox_filter_choices(membership.organization_id)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.core.cache import cache
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -431,21 +431,28 @@ def _inbox_counts(membership: Membership, *, now: datetime) -> InboxCounts:
 def inbox_neighbours(
     membership: Membership, item: InboxItem
 ) -> tuple[InboxItem | None, InboxItem | None]:
-    """The items just newer and just older than ``item`` in the unfiltered list."""
+    """The items just newer and just older than ``item`` in the unfiltered list (one
+    query: each side is a seek in the list's index, then two rows by id)."""
     visible = inbox_items_for_membership(membership)
     newer = (
         visible.filter(_newer_than(item.posted_at, item.pk))
         .order_by("posted_at", "pk")
-        .only("pk", "author_handle", "author_name")
-        .first()
+        .values("pk")[:1]
     )
     older = (
         visible.filter(_older_than(item.posted_at, item.pk))
         .order_by("-posted_at", "-pk")
-        .only("pk", "author_handle", "author_name")
-        .first()
+        .values("pk")[:1]
     )
-    return newer, older
+    newer_item = older_item = None
+    for other in InboxItem.objects.filter(Q(pk=Subquery(newer)) | Q(pk=Subquery(older))).only(
+        "pk", "posted_at", "author_handle", "author_name"
+    ):
+        if (other.posted_at, other.pk) > (item.posted_at, item.pk):
+            newer_item = other
+        else:
+            older_item = other
+    return newer_item, older_item
 
 
 # --- threads ----------------------------------------------------------------------------
