@@ -148,13 +148,14 @@ def inbox_items_for_membership(membership: Membership) -> QuerySet[InboxItem]:
 
 def inbox_item_get_for_membership(membership: Membership, pk: int | str) -> InboxItem:
     """One item; another organization's, or one of an account the member may not see, is a 404."""
-    return get_in_org(
-        inbox_items_for_membership(membership).select_related(
-            "channel_account", "assignee", "organization"
-        ),
+    item = get_in_org(
+        inbox_items_for_membership(membership).select_related("channel_account", "assignee"),
         membership.organization,
         pk=pk,
     )
+    # The member's organization, read with the membership: not joined a second time.
+    item.organization = membership.organization
+    return item
 
 
 AssigneeFilter = Literal["", "me", "none"] | int
@@ -509,6 +510,8 @@ def _published(account_id: int, remote_ids: Iterable[str]) -> dict[str, ParentPo
     jobs = (
         PublishJob.objects.filter(channel_account_id=account_id, remote_id__in=ids)
         .select_related("post", "variant")
+        # What a parent post shows, not the whole job, post and variant.
+        .only("remote_id", "remote_url", "post", "post__title", "variant", "variant__text")
         .order_by("pk")
     )
     for job in jobs:
