@@ -88,7 +88,7 @@ class FilterForm(forms.Form):
             .order_by("network", "handle")
             .values_list("pk", "handle", "network")
         )
-        labels = {network: network_summary(network).label for _pk, _handle, network in accounts}
+        labels = {network: network_summary(network).label for network in {a[2] for a in accounts}}
         _set_choices(
             self,
             "account",

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+# The standard library's: Django's escape wraps it to accept lazy strings, at a cost per
+# call that a list's thousand escapes feel; every value escaped here is a plain string.
+from html import escape
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,7 +28,7 @@ from accounts.selectors import network_summary
 from inbox.models import OPEN_STATUSES, InboxItem, ItemKind, ItemStatus, Priority
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Row:
     pk: int
     author: str
@@ -268,7 +271,7 @@ def rows_html(
             secondary += f" ({escape(row.assignee)})"
         if row.raised:
             secondary += (
-                f' · <strong class="inbox-priority inbox-priority-{escape(row.priority)}">'
+                f' · <strong class="inbox-priority inbox-priority-{row.priority:d}">'
                 f"{escape(row.priority_label)}</strong>"
             )
         if row.deleted:
