@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ChannelAccount
 from accounts.selectors import channel_accounts_for_membership, network_summary
 from governance.models import Membership, Organization, User
-from governance.widgets import QuickSelect
+from governance.widgets import (
+    QuickFieldsForm,
+    QuickHiddenInput,
+    QuickSelect,
+    QuickTextarea,
+    QuickTextInput,
+)
 from inbox.models import (
     InboxSettings,
     ItemStatus,
@@ -75,23 +81,24 @@ class FilterForm(forms.Form):
 
     def __init__(self, data: QueryDict | None, *, membership: Membership, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        # Not the credentials: each would be decrypted as its row is read.
+        # What the choices show, not whole rows (each account's credentials would be
+        # decrypted as its row is read); each network's label looked up once.
         accounts = list(
             channel_accounts_for_membership(membership)
-            .defer("credentials")
             .order_by("network", "handle")
+            .values_list("pk", "handle", "network")
         )
+        labels = {network: network_summary(network).label for network in {a[2] for a in accounts}}
         _set_choices(
             self,
             "account",
             [("", _("All accounts"))]
-            + [(str(a.pk), f"{a.handle} ({network_summary(a.network).label})") for a in accounts],
+            + [(str(pk), f"{handle} ({labels[network]})") for pk, handle, network in accounts],
         )
-        networks = sorted({a.network for a in accounts})
         _set_choices(
             self,
             "network",
-            [("", _("All networks"))] + [(name, network_summary(name).label) for name in networks],
+            [("", _("All networks"))] + [(name, labels[name]) for name in sorted(labels)],
         )
         # The organization's people and tags, from the cache.
         choices = inbox_filter_choices(membership.organization_id)
@@ -151,7 +158,7 @@ def format_before(position: tuple[datetime, int]) -> str:
     return f"{position[0].isoformat()}_{position[1]}"
 
 
-class AssignForm(forms.Form):
+class AssignForm(QuickFieldsForm):
     assignee = forms.ChoiceField(label=_("Assign to"), required=False, widget=QuickSelect)
 
     def __init__(self, *args: Any, organization_id: int, account_id: int, **kwargs: Any) -> None:
@@ -177,35 +184,36 @@ class AssignForm(forms.Form):
         return self.people.get(int(value)) if value else None
 
 
-class StatusForm(forms.Form):
+class StatusForm(QuickFieldsForm):
     status = forms.ChoiceField(label=_("Status"), choices=ItemStatus.choices, widget=QuickSelect)
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(QuickFieldsForm):
     priority = forms.TypedChoiceField(
         label=_("Priority"), choices=Priority.choices, coerce=int, widget=QuickSelect
     )
 
 
-class TagsForm(forms.Form):
+class TagsForm(QuickFieldsForm):
     tags = forms.CharField(
         label=_("Tags"),
         required=False,
         max_length=500,
         help_text=_("Separate tags with commas. New tags are created as you use them."),
+        widget=QuickTextInput,
     )
 
     def names(self) -> list[str]:
         return [name for name in self.cleaned_data.get("tags", "").split(",") if name.strip()]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(QuickFieldsForm):
     body = forms.CharField(
         label=_("Your reply"),
-        widget=forms.Textarea(attrs={"rows": 4, "data-inbox-reply-box": ""}),
+        widget=QuickTextarea(attrs={"rows": 4, "data-inbox-reply-box": ""}),
         max_length=5000,
     )
-    saved_reply = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    saved_reply = forms.IntegerField(required=False, widget=QuickHiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Its own ids: the saved-reply picker beside it has a field of the same name.
@@ -213,11 +221,11 @@ class ReplyForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class NoteForm(forms.Form):
+class NoteForm(QuickFieldsForm):
     body = forms.CharField(
         label=_("Internal note"),
         help_text=_("Only your team sees notes; they are never sent to the network."),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=QuickTextarea(attrs={"rows": 2}),
         max_length=5000,
     )
 
@@ -226,7 +234,7 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class SavedReplyPickForm(forms.Form):
+class SavedReplyPickForm(QuickFieldsForm):
     """Choosing a saved reply to start from (GET: fills the reply box)."""
 
     saved_reply = forms.ChoiceField(label=_("Saved reply"), required=False, widget=QuickSelect)
@@ -322,9 +330,9 @@ class BulkForm(forms.Form):
         return self._people
 
 
-class SavedViewForm(forms.Form):
-    name = forms.CharField(label=_("Name of the view"), max_length=80)
-    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+class SavedViewForm(QuickFieldsForm):
+    name = forms.CharField(label=_("Name of the view"), max_length=80, widget=QuickTextInput)
+    query = forms.CharField(required=False, max_length=1000, widget=QuickHiddenInput)
 
 
 class ResponsePolicyForm(forms.ModelForm):

@@ -9,14 +9,14 @@ joined), one for their tags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from django.core.cache import cache
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -148,13 +148,14 @@ def inbox_items_for_membership(membership: Membership) -> QuerySet[InboxItem]:
 
 def inbox_item_get_for_membership(membership: Membership, pk: int | str) -> InboxItem:
     """One item; another organization's, or one of an account the member may not see, is a 404."""
-    return get_in_org(
-        inbox_items_for_membership(membership).select_related(
-            "channel_account", "assignee", "organization"
-        ),
+    item = get_in_org(
+        inbox_items_for_membership(membership).select_related("channel_account", "assignee"),
         membership.organization,
         pk=pk,
     )
+    # The member's organization, read with the membership: not joined a second time.
+    item.organization = membership.organization
+    return item
 
 
 AssigneeFilter = Literal["", "me", "none"] | int
@@ -222,7 +223,7 @@ def _newer_than(moment: datetime, pk: int) -> TupleGreaterThan:
     return TupleGreaterThan(Tuple(F("posted_at"), F("pk")), (moment, pk))
 
 
-def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
+def _for_api(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
     # An account's credentials are decrypted as its row is read: rows never need them.
     return (
         items.select_related("channel_account", "assignee")
@@ -231,11 +232,69 @@ def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
     )
 
 
+# What a row of the list shows (``inbox.presentation.inbox_rows``), and nothing more:
+# the item's JSON (payload, thread references, watch words), its account's settings and
+# its assignee's account are never decoded for a row, and the tags come as names.
+ROW_FIELDS = (
+    "organization_id",
+    "channel_account__handle",
+    "network",
+    "kind",
+    "author_handle",
+    "author_name",
+    "text",
+    "posted_at",
+    "status",
+    "assignee__full_name",
+    "assignee__email",
+    "priority",
+    "sla_due_at",
+    "deleted_on_network_at",
+)
+
+
+def _for_rows(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
+    return items.select_related("channel_account", "assignee").only(*ROW_FIELDS)
+
+
+def inbox_tag_names(item_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The names of each item's tags, alphabetical (one query, for any number of items)."""
+    names: dict[int, list[str]] = {}
+    pairs = (
+        InboxItem.tags.through.objects.filter(inboxitem_id__in=list(item_ids))
+        .order_by("tag__name")
+        .values_list("inboxitem_id", "tag__name")
+    )
+    for item_id, name in pairs:
+        names.setdefault(item_id, []).append(name)
+    return {item_id: tuple(tags) for item_id, tags in names.items()}
+
+
 @dataclass
-class InboxPageRows:
+class InboxPage:
     items: list[InboxItem]
     # Where the next (older) page starts, or None on the last page.
     next_before: tuple[datetime, int] | None
+
+
+def _page(
+    membership: Membership,
+    filters: InboxFilters,
+    *,
+    limit: int,
+    now: datetime | None,
+    fetch: Callable[[QuerySet[InboxItem]], QuerySet[InboxItem]],
+) -> InboxPage:
+    now = now or timezone.now()
+    items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
+    if filters.before is not None:
+        moment, pk = filters.before
+        items = items.filter(_older_than(moment, pk))
+    rows = list(fetch(items).order_by("-posted_at", "-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_before = (rows[-1].posted_at, rows[-1].pk) if more and rows else None
+    return InboxPage(items=rows, next_before=next_before)
 
 
 def inbox_item_list(
@@ -244,18 +303,33 @@ def inbox_item_list(
     *,
     limit: int = PAGE_SIZE,
     now: datetime | None = None,
+) -> InboxPage:
+    """One page of the list, newest first, whole items (the API's). Two queries
+    whatever ``limit`` is."""
+    return _page(membership, filters, limit=limit, now=now, fetch=_for_api)
+
+
+@dataclass
+class InboxPageRows(InboxPage):
+    # Each item's tag names (``inbox_tag_names``).
+    tags: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+def inbox_row_list(
+    membership: Membership,
+    filters: InboxFilters,
+    *,
+    limit: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> InboxPageRows:
-    """One page of the list, newest first. Two queries whatever ``limit`` is."""
-    now = now or timezone.now()
-    items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
-    if filters.before is not None:
-        moment, pk = filters.before
-        items = items.filter(_older_than(moment, pk))
-    rows = list(_for_rows(items).order_by("-posted_at", "-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_before = (rows[-1].posted_at, rows[-1].pk) if more and rows else None
-    return InboxPageRows(items=rows, next_before=next_before)
+    """One page of the list as its rows show it (``ROW_FIELDS``), newest first. Two
+    queries whatever ``limit`` is."""
+    page = _page(membership, filters, limit=limit, now=now, fetch=_for_rows)
+    return InboxPageRows(
+        items=page.items,
+        next_before=page.next_before,
+        tags=inbox_tag_names(item.pk for item in page.items),
+    )
 
 
 def inbox_new_items(
@@ -265,11 +339,14 @@ def inbox_new_items(
     after_id: int,
     limit: int = NEW_ROWS_LIMIT,
     now: datetime | None = None,
-) -> list[InboxItem]:
+) -> InboxPageRows:
     """Items that arrived since the row ``after_id`` (newest first), for the list's poll."""
     now = now or timezone.now()
     items = _filtered(inbox_items_for_membership(membership), filters, membership.user_id, now)
-    return list(_for_rows(items.filter(pk__gt=after_id)).order_by("-posted_at", "-pk")[:limit])
+    rows = list(_for_rows(items.filter(pk__gt=after_id)).order_by("-posted_at", "-pk")[:limit])
+    return InboxPageRows(
+        items=rows, next_before=None, tags=inbox_tag_names(item.pk for item in rows)
+    )
 
 
 # Counts on the list stop here ("1000+"): counting every row of a large inbox on
@@ -355,21 +432,28 @@ def _inbox_counts(membership: Membership, *, now: datetime) -> InboxCounts:
 def inbox_neighbours(
     membership: Membership, item: InboxItem
 ) -> tuple[InboxItem | None, InboxItem | None]:
-    """The items just newer and just older than ``item`` in the unfiltered list."""
+    """The items just newer and just older than ``item`` in the unfiltered list (one
+    query: each side is a seek in the list's index, then two rows by id)."""
     visible = inbox_items_for_membership(membership)
     newer = (
         visible.filter(_newer_than(item.posted_at, item.pk))
         .order_by("posted_at", "pk")
-        .only("pk", "author_handle", "author_name")
-        .first()
+        .values("pk")[:1]
     )
     older = (
         visible.filter(_older_than(item.posted_at, item.pk))
         .order_by("-posted_at", "-pk")
-        .only("pk", "author_handle", "author_name")
-        .first()
+        .values("pk")[:1]
     )
-    return newer, older
+    newer_item = older_item = None
+    for other in InboxItem.objects.filter(Q(pk=Subquery(newer)) | Q(pk=Subquery(older))).only(
+        "pk", "posted_at", "author_handle", "author_name"
+    ):
+        if (other.posted_at, other.pk) > (item.posted_at, item.pk):
+            newer_item = other
+        else:
+            older_item = other
+    return newer_item, older_item
 
 
 # --- threads ----------------------------------------------------------------------------
@@ -426,6 +510,8 @@ def _published(account_id: int, remote_ids: Iterable[str]) -> dict[str, ParentPo
     jobs = (
         PublishJob.objects.filter(channel_account_id=account_id, remote_id__in=ids)
         .select_related("post", "variant")
+        # What a parent post shows, not the whole job, post and variant.
+        .only("remote_id", "remote_url", "post", "post__title", "variant", "variant__text")
         .order_by("pk")
     )
     for job in jobs:

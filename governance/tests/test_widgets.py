@@ -1,12 +1,20 @@
-"""QuickSelect writes the markup Django's Select writes, without the template engine."""
+"""The quick widgets and field groups write the markup Django writes, without the
+template engine."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 
-from governance.widgets import QuickSelect
+from governance.widgets import (
+    QuickFieldsForm,
+    QuickHiddenInput,
+    QuickSelect,
+    QuickTextarea,
+    QuickTextInput,
+)
 
 
 class _Form(forms.Form):
@@ -45,3 +53,60 @@ def test_grouped_choices_fall_back_to_django():
     widget = QuickSelect(choices=[("Group", [(1, "One"), (2, "Two")])])
     html = widget.render("g", "2")
     assert "<optgroup" in html and 'value="2" selected' in html
+
+
+class _Slow(forms.Form):
+    required_css_class = "needed"
+    name = forms.CharField(label="Name", max_length=80)
+    note = forms.CharField(
+        label="Note?",
+        required=False,
+        help_text="Only <em>your</em> team sees it.",
+        widget=forms.Textarea(attrs={"rows": 2, "data-box": ""}),
+    )
+    hidden = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    choice = forms.ChoiceField(label="Pick", choices=[("", "—"), ("a", "A & B")])
+
+
+class _Quick(QuickFieldsForm):
+    required_css_class = "needed"
+    name = forms.CharField(label="Name", max_length=80, widget=QuickTextInput)
+    note = forms.CharField(
+        label="Note?",
+        required=False,
+        help_text="Only <em>your</em> team sees it.",
+        widget=QuickTextarea(attrs={"rows": 2, "data-box": ""}),
+    )
+    hidden = forms.IntegerField(required=False, widget=QuickHiddenInput)
+    choice = forms.ChoiceField(
+        label="Pick", choices=[("", "—"), ("a", "A & B")], widget=QuickSelect
+    )
+
+
+def test_quick_field_groups_write_what_djangos_templates_write():
+    cases: list[dict[str, Any]] = [
+        {},
+        {"initial": {"name": 'O"Brien <x>', "note": "a < b\nc", "hidden": 3}},
+        {"data": {"name": "", "note": "x" * 3, "hidden": "nope", "choice": "zz"}},
+        {"data": {"name": "Ann", "note": "", "hidden": "", "choice": "a"}},
+        {"auto_id": "mine_%s"},
+        {"auto_id": False},
+        {"label_suffix": ""},
+    ]
+    for kwargs in cases:
+        slow, quick = _Slow(**kwargs), _Quick(**kwargs)
+        for name in ("name", "note", "hidden"):
+            assert str(quick[name]) == str(slow[name])
+            assert quick[name].as_field_group() == slow[name].as_field_group()
+        # QuickSelect leaves out the whitespace between options (checked above).
+        assert _flat(quick["choice"].as_field_group()) == _flat(slow["choice"].as_field_group())
+
+
+def test_a_field_group_django_would_write_differently_is_left_to_django():
+    class _Boxes(QuickFieldsForm):
+        days = forms.MultipleChoiceField(
+            choices=[("1", "Mon")], widget=forms.CheckboxSelectMultiple
+        )
+
+    form = _Boxes()
+    assert "<fieldset" in form["days"].as_field_group()

@@ -1,4 +1,4 @@
-"""The inbox list's rows, written in Python (see ``inbox.presentation.rows_html``)."""
+"""The inbox list's rows and selects, written in Python (see ``inbox.presentation``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from inbox.presentation import rows_html
+from inbox.presentation import SelectField, rows_html, selects_html
 
 register = template.Library()
 
@@ -21,3 +21,8 @@ def inbox_rows(context: Any) -> SafeString:
         open_pk=context.get("open_pk"),
         query=str(context.get("query") or ""),
     )
+
+
+@register.simple_tag
+def inbox_selects(selects: list[SelectField]) -> SafeString:
+    return selects_html(selects)

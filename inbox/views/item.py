@@ -140,8 +140,6 @@ def _page(
                 ),
             }
         )
-    if can_approve:
-        context["decision_form"] = DecisionForm()
     if request.headers.get("HX-Target") == PANE_ID:
         # Opened beside the list: only the pane changes; the address bar follows it.
         context["pane_only"] = True

@@ -26,10 +26,10 @@ from inbox.models import Priority
 from inbox.presentation import filter_chips, inbox_rows, select_fields
 from inbox.selectors import (
     inbox_counts,
-    inbox_item_list,
     inbox_items_for_membership,
     inbox_networks,
     inbox_new_items,
+    inbox_row_list,
     saved_view_get,
     saved_views_for,
 )
@@ -54,7 +54,7 @@ def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]
     # Its own ids: beside an open item, the item's forms have fields of the same names.
     form = FilterForm(request.GET, membership=membership, auto_id="filter_%s")
     filters = form.filters(request.GET.get("before", ""))
-    page = inbox_item_list(membership, filters)
+    page = inbox_row_list(membership, filters)
     query = filter_query(request.GET)
     can_reply = has_perm(membership, "inbox.reply")
     next_url = ""
@@ -77,7 +77,7 @@ def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]
     )
     return {
         "form": form,
-        "rows": inbox_rows(page.items),
+        "rows": inbox_rows(page.items, tags=page.tags),
         "next_url": next_url,
         "is_first_page": filters.before is None,
         "is_filtered": filters.is_filtered,
@@ -127,14 +127,15 @@ def inbox_new_rows(request: HttpRequest) -> HttpResponse:
     if not after.isdigit():
         return HttpResponse(status=204)
     filters = FilterForm(request.GET, membership=membership).filters()
-    items = inbox_new_items(membership, filters, after_id=int(after))
+    page = inbox_new_items(membership, filters, after_id=int(after))
+    items = page.items
     if not items:
         return HttpResponse(status=204)
     response = render(
         request,
         "inbox/_rows.html",
         {
-            "rows": inbox_rows(items),
+            "rows": inbox_rows(items, tags=page.tags),
             "can_reply": has_perm(membership, "inbox.reply"),
             "fresh": True,
         },
