@@ -530,6 +530,26 @@ def posts_waiting_for_reviewer(membership: Membership) -> list[Post]:
     return _waiting_among(membership, list(_in_review(membership)))
 
 
+def posts_waiting_for_reviewer_count(membership: Membership) -> int:
+    """How many posts wait for this member's review, as ``posts_waiting_for_reviewer``
+    finds them: for the navigation on every publishing page, which shows the number
+    only. Reads only what the approval rules look at (no authors, campaigns or
+    accounts); a fixed number of queries however many posts are in review."""
+    if not membership.is_active:
+        return 0
+    posts = list(
+        Post.objects.filter(organization_id=membership.organization_id, status=PostStatus.IN_REVIEW)
+        .order_by()
+        .only("created_by", "submitted_by", "submitted_at", "review_round")
+        .prefetch_related(
+            Prefetch(
+                "variants", queryset=Variant.objects.only("post", "channel_account", "language")
+            )
+        )
+    )
+    return len(_waiting_among(membership, posts))
+
+
 # The home page looks among this many of the oldest posts in review, however many wait.
 REVIEW_SCAN = 100
 

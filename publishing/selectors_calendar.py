@@ -56,7 +56,9 @@ def first_words(text: str, limit: int = FIRST_WORDS_CHARS) -> str:
     return cut.rstrip(",.;:!?-") + "…"
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which
+# costs more than the rest of making one, and a week page makes hundreds.
+@dataclass(slots=True)
 class EntryTarget:
     """One variant of a post as the calendar shows it."""
 
@@ -107,18 +109,20 @@ class CalendarEntry:
     @property
     def summary(self) -> str:
         """The first words of the first variant's text, or the post's title."""
-        for target in self.targets:
-            if target.text.strip():
-                return first_words(target.text)
-        return first_words(self.title)
+        return self.summary_in_language[0]
 
     @property
     def summary_language(self) -> str:
         """The language of ``summary`` ("" for the title, written in the interface's)."""
+        return self.summary_in_language[1]
+
+    @property
+    def summary_in_language(self) -> tuple[str, str]:
+        """``summary`` and ``summary_language`` at once."""
         for target in self.targets:
             if target.text.strip():
-                return target.language
-        return ""
+                return first_words(target.text), target.language
+        return first_words(self.title), ""
 
 
 def _variant_condition(filters: PostFilters) -> Q:

@@ -7,7 +7,11 @@ from django.core.exceptions import PermissionDenied
 
 from governance.models import AuditEvent, Membership, Role
 from publishing.models import ApprovalDecision, JobStatus, PostStatus, PublishJob
-from publishing.selectors import post_approval_state, posts_waiting_for_reviewer
+from publishing.selectors import (
+    post_approval_state,
+    posts_waiting_for_reviewer,
+    posts_waiting_for_reviewer_count,
+)
 from publishing.services.approval import (
     StageInput,
     approval_policy_save,
@@ -266,6 +270,24 @@ def test_waiting_for_me_lists_only_posts_i_can_decide(team):
     assert posts_waiting_for_reviewer(team.manny) == [theirs]
     assert posts_waiting_for_reviewer(team.bob) == []
     assert posts_waiting_for_reviewer(team.charlie) == []
+
+
+def test_the_navigation_counts_the_posts_waiting_for_me(team):
+    submitted(team)
+    submitted(team, author=team.manny)
+    for member in (team.rita, team.manny, team.bob, team.charlie):
+        assert posts_waiting_for_reviewer_count(member) == len(posts_waiting_for_reviewer(member))
+    assert posts_waiting_for_reviewer_count(team.rita) == 2
+
+
+def test_the_waiting_count_does_not_grow_queries_with_posts(team, django_assert_max_num_queries):
+    submitted(team)
+    with django_assert_max_num_queries(8) as few:
+        assert posts_waiting_for_reviewer_count(team.rita) == 1
+    for _ in range(4):
+        submitted(team)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert posts_waiting_for_reviewer_count(team.rita) == 5
 
 
 def test_waiting_for_me_does_not_grow_queries_with_posts(team, django_assert_max_num_queries):

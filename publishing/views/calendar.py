@@ -282,10 +282,11 @@ def post_url_builder() -> Callable[[int], str]:
     return _url_builder("publishing:post_detail")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EntryView:
     """A post as one calendar page shows it: every value worked out once, since a
-    month page may show hundreds of posts."""
+    month page may show hundreds of posts. (Not frozen: setting each field through
+    object.__setattr__ cost more than the rest of making one.)"""
 
     post_id: int
     status: str
@@ -454,27 +455,52 @@ class _EntryBuilders:
         return found
 
     def view(self, entry: CalendarEntry) -> EntryView:
-        local = entry.at.astimezone(self.tz) if entry.at else None
-        movable = self.can_move and entry.status in MOVABLE_STATUSES
-        summary = entry.summary
-        fields = {
-            "post_id": entry.post_id,
-            "status": entry.shown_status,
-            "status_label": entry.status_label
-            if entry.held
-            else self.status_labels.get(entry.status, entry.status),
-            "url": self.post_url(entry.post_id),
-            "move_url": self.move_url(entry.post_id) if movable else "",
-            "time_label": clock_label(local.hour, local.minute, self.language) if local else "",
-            "hour": local.hour if local else 0,
-            "iso": local.isoformat() if local else "",
-            "accounts_label": ", ".join(entry.handles) or _("no account yet"),
-            "summary": summary or _("(no text)"),
-            "summary_language": entry.summary_language if summary else "",
-        }
+        # Once per post of the page (a week shows hundreds): each value worked out once.
+        at = entry.at
+        if at is not None:
+            local = at.astimezone(self.tz)
+            hour = local.hour
+            time_label = clock_label(hour, local.minute, self.language)
+            iso = local.isoformat()
+        else:
+            hour, time_label, iso = 0, "", ""
+        post_id, status = entry.post_id, entry.status
+        summary, summary_language = entry.summary_in_language
+        accounts_label = ", ".join(entry.handles) or _("no account yet")
+        status_label = entry.status_label if entry.held else self.status_labels.get(status, status)
+        url = self.post_url(post_id)
+        move_url = self.move_url(post_id) if self.can_move and status in MOVABLE_STATUSES else ""
         series_url = self.series_url(entry.series_id) if entry.series_id else ""
-        html = self._html(**fields, series_url=series_url)  # type: ignore[arg-type]
-        return EntryView(**fields, html=html, series_url=series_url)  # type: ignore[arg-type]
+        shown_status = entry.shown_status
+        summary = summary or _("(no text)")
+        html = self._html(
+            post_id=post_id,
+            status=shown_status,
+            status_label=status_label,
+            url=url,
+            move_url=move_url,
+            time_label=time_label,
+            iso=iso,
+            accounts_label=accounts_label,
+            summary=summary,
+            summary_language=summary_language,
+            series_url=series_url,
+        )
+        return EntryView(
+            post_id,
+            shown_status,
+            status_label,
+            url,
+            move_url,
+            time_label,
+            hour,
+            iso,
+            accounts_label,
+            summary,
+            summary_language,
+            html,
+            series_url,
+        )
 
     def _html(
         self,
@@ -756,10 +782,14 @@ def _week_bounds(days: list[CalendarDay], tz: tzinfo) -> list[datetime]:
 
 
 def _more_labels(
-    count: int, hour: int, day: CalendarDay, plurals: dict[int, tuple[str, str]] | None = None
+    count: int,
+    time_label: str,
+    day: CalendarDay,
+    plurals: dict[int, tuple[str, str]] | None = None,
 ) -> tuple[str, str]:
-    """What an hour slot's "N more" link shows, and its full name for a screen reader.
-    ``plurals`` keeps the messages' plural forms by count, for the many slots of a week."""
+    """What an hour slot's "N more" link shows, and its full name for a screen reader
+    (``time_label``: the hour's start, as ``hour_label`` writes it). ``plurals`` keeps
+    the messages' plural forms by count, for the many slots of a week."""
     found = plurals.get(count) if plurals is not None else None
     if found is None:
         found = (
@@ -775,7 +805,7 @@ def _more_labels(
     short, full = found
     return short % {"count": count}, full % {
         "count": count,
-        "time": hour_label(hour),
+        "time": time_label,
         "day": day.label,
     }
 
@@ -797,6 +827,7 @@ def _week_rows(
     )
     total = 0
     plurals: dict[int, tuple[str, str]] = {}
+    hour_labels = [row.label for row in rows]
     for index, found in by_slot.items():
         column, hour = divmod(index, 24)
         cell = rows[hour].cells[column]
@@ -805,7 +836,9 @@ def _week_rows(
         if found.more:
             day = days[column]
             cell.more = found.more
-            cell.more_short, cell.more_label = _more_labels(found.more, hour, day, plurals)
+            cell.more_short, cell.more_label = _more_labels(
+                found.more, hour_labels[hour], day, plurals
+            )
             cell.more_url = day.more_url
             cell.expand_url = f"{expand_base}&date={day.iso}&hour={hour}"
     _queue_markers(membership, days, tz, filters, rows)
@@ -823,10 +856,7 @@ def _queue_markers(
     accounts = channel_accounts_for_membership(membership)
     if filters.channel_account_ids:
         accounts = accounts.filter(pk__in=filters.channel_account_ids)
-    # Only the accounts' ids are needed: not their credentials, decrypted on every load.
-    for at, slot in queue_services.free_slot_markers(
-        list(accounts.only("pk")), membership.organization, start, end
-    ):
+    for at, slot in queue_services.free_slot_markers(accounts, membership.organization, start, end):
         local = at.astimezone(tz)
         column = (local.date() - days[0].day).days
         if 0 <= column < len(days):
@@ -906,7 +936,7 @@ def _more(request: HttpRequest, *, hour: int | None) -> HttpResponse:
     if hour is None:
         label = _day_more_label(len(entries), calendar_day, {})
     else:
-        _short, label = _more_labels(len(entries), hour, calendar_day)
+        _short, label = _more_labels(len(entries), hour_label(hour), calendar_day)
     page = f"{reverse(page_name)}?" + urlencode({**filter_query, "date": day.isoformat()})
     builders = _EntryBuilders(
         tz=tz, can_move=has_perm(membership, "posts.write"), return_q=quote(page, safe="")

@@ -80,6 +80,7 @@ from publishing.selectors import (
     post_targets,
     posts_for_membership,
     posts_waiting_for_reviewer,
+    posts_waiting_for_reviewer_count,
     publish_job_get_for_user,
 )
 from publishing.selectors_guidelines import (
@@ -232,7 +233,7 @@ def publishing_nav(request: HttpRequest) -> list[NavItem]:
         text = str(label)
         if name == "publishing:review_queue":
             text = _("Waiting for me (%(count)d)") % {
-                "count": len(posts_waiting_for_reviewer(membership))
+                "count": posts_waiting_for_reviewer_count(membership)
             }
         items.append(NavItem(url=url, label=text, current=request.path == url))
     return items
