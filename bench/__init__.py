@@ -65,5 +65,5 @@ def kept_database(suffix: str) -> Iterator[str]:
         raise SystemExit("a kept benchmark database needs PostgreSQL (DATABASE_URL)")
     name = f"{os.environ.get('BENCH_DATABASE_NAME', BENCH_DATABASE_NAME)}_{suffix}"
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
     yield name
