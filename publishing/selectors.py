@@ -57,6 +57,21 @@ def posts_for_membership(membership: Membership) -> QuerySet[Post]:
     return posts.filter(reaches_visible | Q(created_by_id=membership.user_id))
 
 
+def post_list_targets(post_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each post's targets as (account handle, language) pairs, for a page of a list: one
+    query of two columns, not whole variants and accounts (an account's row carries its
+    credentials, decrypted as it loads)."""
+    targets: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = (
+        Variant.objects.filter(post_id__in=post_ids)
+        .order_by()
+        .values_list("post_id", "channel_account__handle", "language")
+    )
+    for post_id, handle, language in rows:
+        targets[post_id].append((handle, language))
+    return targets
+
+
 def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -> set[int]:
     """Which of ``posts`` (a queryset or ids) have a target held back (by a crisis pause,
     an account that cannot publish, or for review): they do not go out at the time shown.
@@ -67,7 +82,7 @@ def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -
         jobs = jobs.filter(post__in=posts)
     else:
         jobs = jobs.filter(post_id__in=list(posts))
-    return set(jobs.values_list("post_id", flat=True))
+    return set(jobs.order_by().values_list("post_id", flat=True))
 
 
 def post_get_for_user(membership: Membership, pk: int | str) -> Post:
