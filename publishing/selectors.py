@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import transaction
@@ -57,18 +58,26 @@ def posts_for_membership(membership: Membership) -> QuerySet[Post]:
     return posts.filter(reaches_visible | Q(created_by_id=membership.user_id))
 
 
-def post_list_targets(post_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-    """Each post's targets as (account handle, language) pairs, for a page of a list: one
-    query of two columns, not whole variants and accounts (an account's row carries its
+class PostTarget(NamedTuple):
+    """One account a post goes to, in one language."""
+
+    channel_account_id: int
+    handle: str
+    language: str
+
+
+def post_list_targets(post_ids: Sequence[int]) -> dict[int, list[PostTarget]]:
+    """Each post's targets, by account and language, for a page of a list: one query of
+    three columns, not whole variants and accounts (an account's row carries its
     credentials, decrypted as it loads)."""
-    targets: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    targets: dict[int, list[PostTarget]] = defaultdict(list)
     rows = (
         Variant.objects.filter(post_id__in=post_ids)
-        .order_by()
-        .values_list("post_id", "channel_account__handle", "language")
+        .order_by("channel_account_id", "language")
+        .values_list("post_id", "channel_account_id", "channel_account__handle", "language")
     )
-    for post_id, handle, language in rows:
-        targets[post_id].append((handle, language))
+    for post_id, account_id, handle, language in rows:
+        targets[post_id].append(PostTarget(account_id, handle, language))
     return targets
 
 
@@ -82,7 +91,7 @@ def held_post_ids(organization_id: int, posts: QuerySet[Post] | Iterable[int]) -
         jobs = jobs.filter(post__in=posts)
     else:
         jobs = jobs.filter(post_id__in=list(posts))
-    return set(jobs.order_by().values_list("post_id", flat=True))
+    return set(jobs.values_list("post_id", flat=True))
 
 
 def post_get_for_user(membership: Membership, pk: int | str) -> Post:

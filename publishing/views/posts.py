@@ -69,6 +69,7 @@ from publishing.models import (
 )
 from publishing.selectors import (
     ApprovalState,
+    PostTarget,
     finished_video_copies,
     held_post_ids,
     media_assets_for_membership,
@@ -331,27 +332,30 @@ class ListRow:
 
 def _list_rows(
     posts: Sequence[Post],
-    targets: dict[int, list[tuple[str, str]]],
+    targets: dict[int, list[PostTarget]],
     held: set[int] | frozenset[int] = frozenset(),
 ) -> list[ListRow]:
-    """A list's rows, from each post's (handle, language) targets. Status labels and
-    language names are looked up once a page, not once a row."""
+    """A list's rows, from each post's targets. Status labels and language names are
+    looked up once a page, not once a row."""
     status_labels = {value: str(label) for value, label in PostStatus.choices}
     names: dict[str, str] = {}
+    # A post's address around its id, reversed once for the page, not once a row.
+    marker = 987654321
+    url_start, url_end = reverse("publishing:post_detail", args=[marker]).split(str(marker))
     rows = []
     for post in posts:
-        pairs = targets.get(post.pk, [])
-        for _handle, language in pairs:
-            if language not in names:
-                names[language] = language_name(language)
+        post_targets = targets.get(post.pk, [])
+        for target in post_targets:
+            if target.language not in names:
+                names[target.language] = language_name(target.language)
         local = timezone.localtime(post.scheduled_at) if post.scheduled_at else None
         rows.append(
             ListRow(
                 post=post,
-                url=reverse("publishing:post_detail", args=[post.pk]),
+                url=f"{url_start}{post.pk}{url_end}",
                 status_label=status_labels.get(post.status, post.status),
-                targets=", ".join(sorted({handle for handle, _language in pairs})),
-                languages=", ".join(sorted({names[language] for _handle, language in pairs})),
+                targets=", ".join(sorted({target.handle for target in post_targets})),
+                languages=", ".join(sorted({names[target.language] for target in post_targets})),
                 author=str(post.created_by) if post.created_by else "",
                 scheduled_iso=local.isoformat() if local else "",
                 scheduled_text=formats.date_format(local, "DATETIME_FORMAT") if local else "",
@@ -368,7 +372,10 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
     posts = posts_waiting_for_reviewer(membership)
     # Waiting posts come with their variants and accounts (the approval state needs them).
     targets = {
-        post.pk: [(v.channel_account.handle, v.language) for v in post.variants.all()]
+        post.pk: [
+            PostTarget(v.channel_account_id, v.channel_account.handle, v.language)
+            for v in post.variants.all()
+        ]
         for post in posts
     }
     return render_page(
