@@ -7,26 +7,28 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance.api.representation import DirectReadMixin
 from inbox.models import InboxItem, ItemStatus, Priority, Reply, SavedReply
 from inbox.selectors import ParentPost, Thread
 
 
-class PersonSerializer(serializers.Serializer[Any]):
+class PersonSerializer(DirectReadMixin, serializers.Serializer[Any]):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField(source="get_full_name")
     email = serializers.EmailField()
 
 
-class AccountRefSerializer(serializers.Serializer[Any]):
+class AccountRefSerializer(DirectReadMixin, serializers.Serializer[Any]):
     id = serializers.IntegerField(source="pk")
     handle = serializers.CharField()
     network = serializers.CharField()
 
 
-class InboxItemSerializer(serializers.ModelSerializer[InboxItem]):
+class InboxItemSerializer(DirectReadMixin, serializers.ModelSerializer[InboxItem]):
     channel_account = AccountRefSerializer(read_only=True)
     assignee = PersonSerializer(read_only=True, allow_null=True)
     tags = serializers.SerializerMethodField()
@@ -73,7 +75,15 @@ class InboxItemSerializer(serializers.ModelSerializer[InboxItem]):
 
     @extend_schema_field(serializers.CharField())
     def get_link(self, item: InboxItem) -> str:
-        return settings.SITE_URL.rstrip("/") + reverse("inbox:item", args=[item.pk])
+        start, end = self._link_parts
+        return f"{start}{item.pk}{end}"
+
+    @cached_property
+    def _link_parts(self) -> tuple[str, str]:
+        # An item's address around its id, reversed once for a list's rows, not per row.
+        marker = 987654321
+        start, end = reverse("inbox:item", args=[marker]).split(str(marker))
+        return settings.SITE_URL.rstrip("/") + start, end
 
 
 class ReplySerializer(serializers.ModelSerializer[Reply]):

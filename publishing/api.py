@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
@@ -37,6 +37,7 @@ from publishing.selectors import (
     media_assets_for_membership,
     post_approval_state,
     post_get_for_user,
+    post_list_targets,
     post_targets,
     posts_for_membership,
     posts_in_range,
@@ -186,6 +187,21 @@ def _save_variants(
                 )
 
 
+POST_LIST_FIELDS = (
+    "title",
+    "status",
+    "campaign__name",
+    "scheduled_at",
+    "published_at",
+    "created_by__email",
+    "created_by__full_name",
+    "created_at",
+    "updated_at",
+    "version",
+    "review_round",
+)
+
+
 class PostListView(generics.GenericAPIView[Post]):
     serializer_class = PostSerializer
 
@@ -194,12 +210,12 @@ class PostListView(generics.GenericAPIView[Post]):
 
     def get_queryset(self) -> QuerySet[Post]:
         membership = _membership(self.request, "posts.view")
+        # The columns PostSerializer writes, not the author's password hash; the targets
+        # come for the page alone (post_list_targets).
         return (
             posts_for_membership(membership)
             .select_related("campaign", "created_by")
-            .prefetch_related(
-                Prefetch("variants", queryset=Variant.objects.select_related("channel_account"))
-            )
+            .only(*POST_LIST_FIELDS)
             .order_by("-created_at", "-pk")
         )
 
@@ -225,7 +241,11 @@ class PostListView(generics.GenericAPIView[Post]):
             if data.get("status"):
                 posts = posts.filter(status=data["status"])
         page = self.paginate_queryset(posts)
-        serializer = PostSerializer(page, many=True)
+        # Posts in a range come with their variants; the list reads its page's targets.
+        context = {}
+        if "start" not in data:
+            context["targets"] = post_list_targets([post.pk for post in page or []])
+        serializer = PostSerializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
 
     @extend_schema(

@@ -430,7 +430,18 @@ class Post(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "scheduled_at"], name="post_org_scheduled_idx"),
-            models.Index(fields=["organization", "status"], name="post_org_status_idx"),
+            # The posts list (newest change first, optionally one status) and the API's
+            # list (newest first) read one page off these instead of sorting every post.
+            models.Index(
+                fields=["organization", "-updated_at", "-id"], name="post_org_updated_idx"
+            ),
+            models.Index(
+                fields=["organization", "status", "-updated_at", "-id"],
+                name="post_org_status_updated_idx",
+            ),
+            models.Index(
+                fields=["organization", "-created_at", "-id"], name="post_org_created_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.selectors import channel_accounts_for_membership
+from governance.api.representation import DirectReadMixin
 from governance.models import Membership
 from publishing.forms import MAX_THREAD_PARTS, composed_from_variant
 from publishing.languages import normalise_language_tag
@@ -38,7 +39,12 @@ from publishing.models import (
     Visibility,
 )
 from publishing.network_options import clean_options
-from publishing.selectors import ApprovalState, StageState, media_assets_for_membership
+from publishing.selectors import (
+    ApprovalState,
+    PostTarget,
+    StageState,
+    media_assets_for_membership,
+)
 from publishing.services.media import MAX_ALT_TEXT
 from publishing.services.recurrence import series_summary
 from publishing.validation import publishing_rules
@@ -50,13 +56,13 @@ def _membership(context: Mapping[str, Any]) -> Membership:
     return membership
 
 
-class PostPersonSerializer(serializers.Serializer[Any]):
+class PostPersonSerializer(DirectReadMixin, serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(read_only=True)
     full_name = serializers.CharField(read_only=True)
 
 
-class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+class CampaignSerializer(DirectReadMixin, serializers.ModelSerializer[Campaign]):
     class Meta:
         model = Campaign
         fields = ["id", "name"]
@@ -148,7 +154,7 @@ class PostTargetSerializer(serializers.Serializer[Any]):
     language = serializers.CharField()
 
 
-class PostSerializer(serializers.ModelSerializer[Post]):
+class PostSerializer(DirectReadMixin, serializers.ModelSerializer[Post]):
     """A post as lists show it: its state, time and targets."""
 
     status = serializers.ChoiceField(choices=PostStatus.choices, read_only=True)
@@ -178,13 +184,25 @@ class PostSerializer(serializers.ModelSerializer[Post]):
 
     @extend_schema_field(PostTargetSerializer(many=True))
     def get_targets(self, post: Post) -> list[dict[str, Any]]:
+        # A list passes its page's targets (post_list_targets); otherwise the post's
+        # variants are loaded with their accounts.
+        page_targets: dict[int, list[PostTarget]] | None = self.context.get("targets")
+        if page_targets is not None:
+            targets = page_targets.get(post.pk, [])
+        else:
+            targets = [
+                PostTarget(
+                    variant.channel_account_id, variant.channel_account.handle, variant.language
+                )
+                for variant in post.variants.all()
+            ]
         return [
             {
-                "channel_account": variant.channel_account_id,
-                "handle": variant.channel_account.handle,
-                "language": variant.language,
+                "channel_account": target.channel_account_id,
+                "handle": target.handle,
+                "language": target.language,
             }
-            for variant in post.variants.all()
+            for target in targets
         ]
 
 

@@ -19,7 +19,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,6 +69,7 @@ from publishing.models import (
 )
 from publishing.selectors import (
     ApprovalState,
+    PostTarget,
     finished_video_copies,
     held_post_ids,
     media_assets_for_membership,
@@ -77,6 +77,7 @@ from publishing.selectors import (
     post_approval_state,
     post_get_for_user,
     post_history,
+    post_list_targets,
     post_targets,
     posts_for_membership,
     posts_waiting_for_reviewer,
@@ -277,23 +278,22 @@ def post_list_view(request: HttpRequest) -> HttpResponse:
         posts = posts.filter(status=status)
     posts = (
         posts.select_related("campaign", "created_by")
-        .prefetch_related(
-            Prefetch(
-                "variants",
-                queryset=Variant.objects.select_related("channel_account").order_by(
-                    "channel_account__handle", "language"
-                ),
-            )
-        )
+        .only(*LIST_FIELDS)
         .order_by("-updated_at", "-pk")
     )
     page = Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page_posts = list(page.object_list)
+    post_ids = [post.pk for post in page_posts]
     return render_page(
         request,
         "publishing/posts/list.html",
         {
             "page": page,
-            "posts": _list_rows(membership, page.object_list),
+            "posts": _list_rows(
+                page_posts,
+                post_list_targets(post_ids),
+                held_post_ids(membership.organization_id, post_ids),
+            ),
             "status": status,
             "status_label": PostStatus(status).label if status else "",
             "status_filters": STATUS_FILTERS,
@@ -303,29 +303,67 @@ def post_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+# What a row of a post list shows: the author's name, not their whole row (password hash
+# and all).
+LIST_FIELDS = (
+    "title",
+    "status",
+    "scheduled_at",
+    "campaign__name",
+    "created_by__full_name",
+    "created_by__email",
+)
+
+
 @dataclass
 class ListRow:
+    """One post of a list, its texts made once in Python (a page has fifty rows)."""
+
     post: Post
-    targets: list[str]
-    languages: list[str]
+    url: str
+    status_label: str
+    targets: str  # the accounts' handles, comma-separated; empty when none
+    languages: str
+    author: str
+    scheduled_iso: str  # empty when not scheduled
+    scheduled_text: str
     # A target is held back (crisis pause, account, review): not going out at the time shown.
     held: bool = False
 
 
-def _list_row(post: Post, held: bool = False) -> ListRow:
-    variants = list(post.variants.all())
-    return ListRow(
-        post=post,
-        targets=sorted({v.channel_account.handle for v in variants}),
-        languages=sorted({language_name(v.language) for v in variants}),
-        held=held,
-    )
-
-
-def _list_rows(membership: Membership, posts: Iterable[Post]) -> list[ListRow]:
-    posts = list(posts)
-    held = held_post_ids(membership.organization_id, [post.pk for post in posts])
-    return [_list_row(post, post.pk in held) for post in posts]
+def _list_rows(
+    posts: Sequence[Post],
+    targets: dict[int, list[PostTarget]],
+    held: set[int] | frozenset[int] = frozenset(),
+) -> list[ListRow]:
+    """A list's rows, from each post's targets. Status labels and language names are
+    looked up once a page, not once a row."""
+    status_labels = {value: str(label) for value, label in PostStatus.choices}
+    names: dict[str, str] = {}
+    # A post's address around its id, reversed once for the page, not once a row.
+    marker = 987654321
+    url_start, url_end = reverse("publishing:post_detail", args=[marker]).split(str(marker))
+    rows = []
+    for post in posts:
+        post_targets = targets.get(post.pk, [])
+        for target in post_targets:
+            if target.language not in names:
+                names[target.language] = language_name(target.language)
+        local = timezone.localtime(post.scheduled_at) if post.scheduled_at else None
+        rows.append(
+            ListRow(
+                post=post,
+                url=f"{url_start}{post.pk}{url_end}",
+                status_label=status_labels.get(post.status, post.status),
+                targets=", ".join(sorted({target.handle for target in post_targets})),
+                languages=", ".join(sorted({names[target.language] for target in post_targets})),
+                author=str(post.created_by) if post.created_by else "",
+                scheduled_iso=local.isoformat() if local else "",
+                scheduled_text=formats.date_format(local, "DATETIME_FORMAT") if local else "",
+                held=post.pk in held,
+            )
+        )
+    return rows
 
 
 @login_required
@@ -333,10 +371,18 @@ def _list_rows(membership: Membership, posts: Iterable[Post]) -> list[ListRow]:
 def review_queue_view(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     posts = posts_waiting_for_reviewer(membership)
+    # Waiting posts come with their variants and accounts (the approval state needs them).
+    targets = {
+        post.pk: [
+            PostTarget(v.channel_account_id, v.channel_account.handle, v.language)
+            for v in post.variants.all()
+        ]
+        for post in posts
+    }
     return render_page(
         request,
         "publishing/posts/review_queue.html",
-        {"posts": [_list_row(post) for post in posts]},
+        {"posts": _list_rows(posts, targets)},
     )
 
 
