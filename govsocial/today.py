@@ -135,6 +135,15 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
                 sla_due_at__lt=now + DUE_SOON,
             )
             .select_related("channel_account")
+            # What a line shows: not whole items and accounts (credentials decrypted).
+            .only(
+                "author_name",
+                "author_handle",
+                "text",
+                "sla_due_at",
+                "channel_account_id",
+                "channel_account__handle",
+            )
             .order_by("sla_due_at", "pk")
         )
         today.inbox = _counted(list(mine[: SHOWN + 1]), SHOWN)
