@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import get_language
 
 _VERSION_KEY = "analytics-dashboard-version:{}"
 
@@ -49,3 +52,18 @@ def dashboards_changed(*organization_ids: int) -> None:
 
     if ids:
         transaction.on_commit(bump)
+
+
+def dashboard_part(build_id: str | None, name: str, make: Callable[[], str]) -> str:
+    """A part of the page made from one cached dashboard build only (its charts, in
+    the reader's language), kept as long as that build can be served. A new build
+    (new figures stored, or the live figures read again) has a new id, so a part is
+    never shown with other figures than its own."""
+    if build_id is None:
+        return make()
+    key = f"analytics-dashboard-part:{build_id}:{name}:{get_language()}"
+    part = cache.get(key)
+    if not isinstance(part, str):
+        part = make()
+        cache.set(key, part, int(getattr(settings, "ANALYTICS_LIVE_SECONDS", 60)))
+    return part

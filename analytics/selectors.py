@@ -9,6 +9,7 @@ week, longer than a year by month, so a chart never has more than ~92 points.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -144,6 +145,9 @@ class Dashboard:
     networks: list[NetworkFigures] = field(default_factory=list)
     # When the figures were read (today's are read live from the pulled numbers).
     as_of: datetime | None = None
+    # Which cached build this is (None: built for this request only): what is made
+    # from these figures (the charts) is cached under it, so it never outlives them.
+    build_id: str | None = None
 
     @property
     def impressions_known(self) -> bool:
@@ -348,6 +352,7 @@ def dashboard_build(
         age = (timezone.now() - dashboard.as_of).total_seconds()
         seconds = int(seconds - age)
     if seconds > 0:
+        dashboard.build_id = uuid.uuid4().hex
         cache.set(key, dashboard, seconds)
     return dashboard
 

@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from analytics.dashboard_cache import dashboard_part
 from analytics.exports import CSV_TABLES, csv_text, export_filename
 from analytics.forms import DashboardFilterForm, GoalForm, ScheduledReportForm, goal_initial
 from analytics.link_clicks import link_clicks_block
@@ -100,7 +102,15 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "dashboard": dashboard,
-            "blocks": dashboard_blocks(dashboard),
+            # The six charts and their tables are the page's costliest part, and are
+            # made from the figures alone: once per cached dashboard and language.
+            "charts": dashboard_part(
+                dashboard.build_id,
+                "charts",
+                lambda: render_to_string(
+                    "analytics/_charts.html", {"blocks": dashboard_blocks(dashboard)}
+                ),
+            ),
             "figures": key_figures(dashboard),
             "networks": network_rows(dashboard),
             "top_posts": top_post_rows(dashboard),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.connectors.registry import UnknownNetwork, get_connector
@@ -114,8 +114,6 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
     now = now or timezone.now()
     today = Today(now=now)
     visible = channel_accounts_for_membership(membership)
-    visible_ids = visible.values("pk")
-    org_id = membership.organization_id
 
     if has_perm(membership, "posts.approve"):
         # Bounded: among the oldest posts in review only (the review queue has them all).
@@ -137,6 +135,15 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
                 sla_due_at__lt=now + DUE_SOON,
             )
             .select_related("channel_account")
+            # What a line shows: not whole items and accounts (credentials decrypted).
+            .only(
+                "author_name",
+                "author_handle",
+                "text",
+                "sla_due_at",
+                "channel_account_id",
+                "channel_account__handle",
+            )
             .order_by("sla_due_at", "pk")
         )
         today.inbox = _counted(list(mine[: SHOWN + 1]), SHOWN)
@@ -150,14 +157,12 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
             timezone.get_current_timezone(),
         )
         jobs = list(
-            PublishJob.objects.filter(
-                organization_id=org_id,
-                channel_account__in=visible_ids,
+            job_lines(membership)
+            .filter(
                 status__in=[JobStatus.PENDING, JobStatus.CLAIMED, JobStatus.RUNNING],
                 due_at__gte=now,
                 due_at__lt=end,
             )
-            .select_related("post", "variant", "channel_account")
             .order_by("due_at", "pk")[: SCHEDULE_SHOWN + 1]
         )
         by_day: dict[date, dict[int, AccountDay]] = {day: {} for day in days}
@@ -175,9 +180,7 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
             for day in days
         ]
 
-        problems = PublishJob.objects.filter(
-            organization_id=org_id, channel_account__in=visible_ids
-        ).select_related("post", "variant", "channel_account")
+        problems = job_lines(membership)
         held = list(problems.filter(status=JobStatus.HELD).order_by("due_at", "pk")[: SHOWN + 1])
         failed = list(
             problems.filter(status=JobStatus.FAILED, updated_at__gte=now - FAILED_WITHIN).order_by(
@@ -217,6 +220,33 @@ def today_for(membership: Membership, *, now: datetime | None = None) -> Today:
         today.week = key_figures(dashboard)
         today.week_start = first
     return today
+
+
+# What a job's line shows (the schedule, held and failed lists): loading whole jobs,
+# posts, variants and accounts (credentials decrypted) cost more than the page's
+# other lists together.
+_JOB_LINE_FIELDS = (
+    "due_at",
+    "status",
+    "hold_reason",
+    "last_error_message",
+    "post_id",
+    "variant_id",
+    "channel_account_id",
+    "post__title",
+    "variant__text",
+    "variant__language",
+    "channel_account__handle",
+    "channel_account__display_name",
+)
+
+
+def job_lines(membership: Membership) -> QuerySet[PublishJob]:
+    """The member's publish jobs with what a line of the home page shows."""
+    jobs = PublishJob.objects.filter(organization_id=membership.organization_id)
+    if not membership.all_accounts:
+        jobs = jobs.filter(channel_account__in=channel_accounts_for_membership(membership))
+    return jobs.select_related("post", "variant", "channel_account").only(*_JOB_LINE_FIELDS)
 
 
 def review_lines(membership: Membership, posts: list[Post]) -> list[Post]:

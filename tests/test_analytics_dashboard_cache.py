@@ -126,3 +126,37 @@ def test_a_member_limited_to_some_accounts_never_sees_the_whole_organizations_fi
 
     assert figures["Followers"].startswith("300")
     assert re.search(r"\b1,500\b", figures["Followers"]) is None
+
+
+def _charts(page: str) -> str:
+    return page[page.index('<div class="dash-charts">') : page.index('<div class="dash-side">')]
+
+
+def test_the_charts_are_made_once_and_follow_new_figures_at_once(
+    personas, client, login, cached, django_capture_on_commit_callbacks
+):
+    today = today_local()
+    login(client, personas.alice)
+    first = _charts(_view(client)[0])
+    assert "No follower counts for this range yet." in first
+    assert _charts(_view(client)[0]) == first
+
+    followers(personas.bob_account, local_noon(today - timedelta(days=2)), 1200)
+    with django_capture_on_commit_callbacks(execute=True):
+        rollups_rebuild(organization=personas.org, since=today - timedelta(days=3))
+    after = _charts(_view(client)[0])
+
+    assert "No follower counts for this range yet." not in after
+    assert "1,200" in after
+
+
+def test_the_charts_are_in_the_readers_language(personas, client, login, cached):
+    login(client, personas.alice)
+    assert "Follower growth" in _charts(_view(client)[0])
+
+    personas.alice.preferred_language = "fi"
+    personas.alice.save(update_fields=["preferred_language"])
+    finnish = _charts(_view(client)[0])
+
+    assert "Seuraajamäärän kasvu" in finnish
+    assert "Follower growth" not in finnish
