@@ -51,6 +51,28 @@ class InboxConfig(AppConfig):
         post_save.connect(_person_changed, sender=User, dispatch_uid="inbox-choices-user")
         post_delete.connect(_person_changed, sender=User, dispatch_uid="inbox-choices-user-del")
 
+        # The item page's cached reply setup is dropped whenever its rules may change.
+        from inbox.models import InboxSettings, SavedReply
+
+        for rules in (InboxSettings, SavedReply):
+            post_save.connect(
+                _reply_setup_changed, sender=rules, dispatch_uid=f"inbox-setup-{rules.__name__}"
+            )
+            post_delete.connect(
+                _reply_setup_changed,
+                sender=rules,
+                dispatch_uid=f"inbox-setup-del-{rules.__name__}",
+            )
+        for through in (
+            InboxSettings.approval_accounts.through,
+            InboxSettings.approval_tags.through,
+        ):
+            m2m_changed.connect(
+                _approval_rules_changed,
+                sender=through,
+                dispatch_uid=f"inbox-setup-{through.__name__}",
+            )
+
 
 def _item_changed(sender: type, instance: Any, **kwargs: Any) -> None:
     from inbox.selectors import inbox_changed
@@ -80,3 +102,14 @@ def _person_changed(sender: type, instance: Any, **kwargs: Any) -> None:
         Membership.objects.filter(user_id=instance.pk).values_list("organization_id", flat=True)
     ):
         inbox_filter_choices_forget(organization_id)
+
+
+def _reply_setup_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    from inbox.selectors import inbox_reply_setup_forget
+
+    inbox_reply_setup_forget(instance.organization_id)
+
+
+def _approval_rules_changed(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        _reply_setup_changed(sender, instance)

@@ -31,7 +31,13 @@ from inbox.models import (
     SignatureRule,
     Tag,
 )
-from inbox.selectors import InboxFilters, assignable_members, inbox_filter_choices, tags_for
+from inbox.selectors import (
+    InboxFilterChoices,
+    InboxFilters,
+    assignable_members,
+    inbox_filter_choices,
+    tags_for,
+)
 from inbox.services.org_settings import saved_reply_language_codes
 from publishing.languages import language_choices
 
@@ -79,7 +85,14 @@ class FilterForm(forms.Form):
     )
     overdue = forms.BooleanField(label=_("Only overdue"), required=False)
 
-    def __init__(self, data: QueryDict | None, *, membership: Membership, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data: QueryDict | None,
+        *,
+        membership: Membership,
+        choices: InboxFilterChoices | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(data, **kwargs)
         # What the choices show, not whole rows (each account's credentials would be
         # decrypted as its row is read); each network's label looked up once.
@@ -101,7 +114,7 @@ class FilterForm(forms.Form):
             [("", _("All networks"))] + [(name, labels[name]) for name in sorted(labels)],
         )
         # The organization's people and tags, from the cache.
-        choices = inbox_filter_choices(membership.organization_id)
+        choices = choices or inbox_filter_choices(membership.organization_id)
         # The list's bulk form offers the same people.
         self.people = choices.people
         _set_choices(
@@ -161,7 +174,14 @@ def format_before(position: tuple[datetime, int]) -> str:
 class AssignForm(QuickFieldsForm):
     assignee = forms.ChoiceField(label=_("Assign to"), required=False, widget=QuickSelect)
 
-    def __init__(self, *args: Any, organization_id: int, account_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organization_id: int,
+        account_id: int,
+        choices: InboxFilterChoices | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.people: dict[int, User] = {}
         if self.is_bound:
@@ -172,7 +192,8 @@ class AssignForm(QuickFieldsForm):
             people = [(pk, _person_label(user)) for pk, user in self.people.items()]
         else:
             # Only shown: the organization's people from the cache.
-            people = inbox_filter_choices(organization_id).people_for_account(account_id)
+            choices = choices or inbox_filter_choices(organization_id)
+            people = choices.people_for_account(account_id)
         _set_choices(
             self,
             "assignee",

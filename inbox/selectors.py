@@ -63,6 +63,69 @@ def inbox_settings_for(organization: Organization) -> InboxSettings:
     return settings or InboxSettings(organization=organization)
 
 
+# What the reply box of every item page needs of the organization's rules: kept in the
+# cache until the settings, their approval lists or a saved reply change
+# (``inbox_reply_setup_forget``, called by the signals in ``inbox.apps``), and an hour
+# at most, for writes that send no signal.
+REPLY_SETUP_TTL_SECONDS = 3600
+
+
+def _reply_setup_key(organization_id: int) -> str:
+    return f"inbox:reply-setup:v1:{organization_id}"
+
+
+@dataclass(frozen=True)
+class InboxReplySetup:
+    """The organization's signature rule, approval rules and saved replies, as read once."""
+
+    signature_rule: str
+    # None when the organization has saved no settings (then nothing needs approval).
+    approval_account_ids: frozenset[int] | None
+    approval_tag_ids: frozenset[int]
+    saved_replies: list[SavedReply]
+
+    def needs_approval(self, account_id: int, tag_ids: Iterable[int]) -> bool:
+        """``services.replies.reply_needs_approval``, from the cached rules (for showing)."""
+        if self.approval_account_ids is None:
+            return False
+        return account_id in self.approval_account_ids or not self.approval_tag_ids.isdisjoint(
+            tag_ids
+        )
+
+
+def inbox_reply_setup(organization_id: int) -> InboxReplySetup:
+    key = _reply_setup_key(organization_id)
+    setup = cache.get(key)
+    if isinstance(setup, InboxReplySetup):
+        return setup
+    settings = InboxSettings.objects.filter(organization_id=organization_id).first()
+    setup = InboxReplySetup(
+        signature_rule=(settings or InboxSettings()).signature_rule,
+        approval_account_ids=(
+            None
+            if settings is None
+            else frozenset(settings.approval_accounts.values_list("pk", flat=True))
+        ),
+        approval_tag_ids=(
+            frozenset()
+            if settings is None
+            else frozenset(settings.approval_tags.values_list("pk", flat=True))
+        ),
+        saved_replies=list(
+            SavedReply.objects.filter(organization_id=organization_id).order_by(
+                "title", "language", "pk"
+            )
+        ),
+    )
+    cache.set(key, setup, timeout=REPLY_SETUP_TTL_SECONDS)
+    return setup
+
+
+def inbox_reply_setup_forget(organization_id: int) -> None:
+    """Drop the organization's cached reply setup: its settings or saved replies changed."""
+    cache.delete(_reply_setup_key(organization_id))
+
+
 @dataclass(frozen=True)
 class SlaRules:
     """A policy read once, to give many items their due times."""
@@ -141,7 +204,8 @@ def inbox_items_for_membership(membership: Membership) -> QuerySet[InboxItem]:
     """The items of every account the member may see."""
     items = InboxItem.objects.filter(organization_id=membership.organization_id)
     if not membership.all_accounts:
-        visible = list(channel_accounts_for_membership(membership).values_list("pk", flat=True))
+        # A subquery, not a list read first: one query fewer each time the items are read.
+        visible = channel_accounts_for_membership(membership).values("pk")
         items = items.filter(channel_account_id__in=visible)
     return items
 
@@ -533,24 +597,59 @@ def _ref_post(ref: dict[str, object], known: dict[str, ParentPost]) -> ParentPos
     return known.get(remote_id) or ParentPost(remote_id=remote_id, url=str(ref.get("url") or ""))
 
 
-def inbox_thread(item: InboxItem) -> Thread:
+# What the item page's conversation shows of each item and reply of a thread, and what
+# ordering them needs (``_in_order``); the API's thread has them whole. The items'
+# JSON (payload, references, watch words) and the people's whole rows are not read.
+PAGE_THREAD_ITEM_FIELDS = (
+    "channel_account_id",
+    "remote_id",
+    "author_handle",
+    "author_name",
+    "text",
+    "url",
+    "posted_at",
+    "in_reply_to_remote_id",
+    "deleted_on_network_at",
+)
+PAGE_THREAD_REPLY_FIELDS = (
+    "item_id",
+    "channel_account_id",
+    "author__full_name",
+    "author__email",
+    "text",
+    "status",
+    "decided_by__full_name",
+    "decided_by__email",
+    "decision_comment",
+    "remote_id",
+    "remote_url",
+    "error_message",
+    "created_at",
+    "sent_at",
+)
+
+
+def inbox_thread(item: InboxItem, *, for_page: bool = False) -> Thread:
     """The conversation ``item`` belongs to: what it answers, the thread's first post,
-    and every item and reply of ours in it, oldest first (a few queries, bounded)."""
-    items = list(
-        InboxItem.objects.filter(
-            channel_account_id=item.channel_account_id, thread_key=item.thread_key
-        )
-        .select_related("assignee")
-        .order_by("posted_at", "pk")[: THREAD_LIMIT + 1]
+    and every item and reply of ours in it, oldest first (a few queries, bounded).
+    ``for_page``: only what the item page shows of each (``PAGE_THREAD_*_FIELDS``)."""
+    item_rows = InboxItem.objects.filter(
+        channel_account_id=item.channel_account_id, thread_key=item.thread_key
     )
-    replies = list(
+    reply_rows = (
         Reply.objects.filter(
             channel_account_id=item.channel_account_id, item__thread_key=item.thread_key
         )
         .exclude(status=ReplyStatus.REJECTED)
         .select_related("author", "decided_by")
-        .order_by("created_at", "pk")[: THREAD_LIMIT + 1]
     )
+    if for_page:
+        item_rows = item_rows.only(*PAGE_THREAD_ITEM_FIELDS)
+        reply_rows = reply_rows.only(*PAGE_THREAD_REPLY_FIELDS)
+    else:
+        item_rows = item_rows.select_related("assignee")
+    items = list(item_rows.order_by("posted_at", "pk")[: THREAD_LIMIT + 1])
+    replies = list(reply_rows.order_by("created_at", "pk")[: THREAD_LIMIT + 1])
     truncated = len(items) > THREAD_LIMIT or len(replies) > THREAD_LIMIT
     items, replies = items[:THREAD_LIMIT], replies[:THREAD_LIMIT]
     root_id = str(item.thread_root.get("remote_id") or "") or item.thread_key
@@ -788,4 +887,9 @@ NOTES_LIMIT = 200
 
 def inbox_notes_for(item: InboxItem) -> list[InboxNote]:
     """The team's notes on ``item`` (already fetched through the access layer), oldest first."""
-    return list(item.notes.select_related("author").order_by("created_at", "pk")[:NOTES_LIMIT])
+    return list(
+        item.notes.select_related("author")
+        # A note shows its author's name, not their whole row.
+        .only("item_id", "body", "created_at", "author__full_name", "author__email")
+        .order_by("created_at", "pk")[:NOTES_LIMIT]
+    )

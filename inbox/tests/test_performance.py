@@ -116,3 +116,20 @@ def test_the_cached_filter_and_assign_choices_follow_people_tags_and_limits(
     Membership.objects.filter(user=personas.bob).get().delete()
     body = client.get("/inbox/").content.decode()
     assert "Robert Editor" not in _options(body, "filter_assignee")
+
+
+def test_a_member_limited_to_some_accounts_reads_the_item_page_without_extra_queries(
+    client, personas, login
+):
+    item = make_item(personas.bob_account)
+    login(client, personas.bob)
+    client.get(f"/inbox/{item.pk}/")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/inbox/{item.pk}/")
+    assert response.status_code == 200
+    # The accounts the member sees are a subquery of each item query, not read first.
+    assert not [
+        sql
+        for sql in _sql(captured)
+        if sql.startswith('SELECT "accounts_channelaccount"."id" AS "pk" FROM')
+    ]

@@ -218,6 +218,56 @@ def test_replies_on_chosen_accounts_wait_for_approval(client, personas, login):
     assert Notification.objects.filter(user=personas.bob, kind="inbox.reply_sent").exists()
 
 
+def test_the_reply_box_follows_settings_and_saved_replies_though_they_are_cached(
+    client, personas, login
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    crisis = Tag.objects.create(organization=personas.org, name="Crisis")
+    _post, item = _synced_reply(personas)
+    login(client, personas.bob)
+    page = f"/inbox/{item.pk}/"
+    client.get(page)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(page).content.decode()
+    # Read from the cache: neither the settings nor the saved replies are queried.
+    assert not [
+        query["sql"]
+        for query in captured.captured_queries
+        if "inbox_inboxsettings" in query["sql"] or "inbox_savedreply" in query["sql"]
+    ]
+    assert "Send reply" in body and "Send for approval" not in body
+    assert "Use this saved reply" not in body
+
+    saved = SavedReply.objects.create(
+        organization=personas.org, title="Thanks", language="en", body="Thank you!"
+    )
+    assert "Thanks (English)" in client.get(page).content.decode()
+    saved.title = "Many thanks"
+    saved.save()
+    assert "Many thanks (English)" in client.get(page).content.decode()
+
+    settings = InboxSettings.objects.create(
+        organization=personas.org, signature_rule=SignatureRule.ORGANIZATION
+    )
+    assert f"{DASH} City of Example" in client.get(page).content.decode()
+    settings.approval_accounts.add(personas.bob_account)
+    assert "Send for approval" in client.get(page).content.decode()
+    settings.approval_accounts.remove(personas.bob_account)
+    assert "Send for approval" not in client.get(page).content.decode()
+    settings.approval_tags.add(crisis)
+    item.tags.add(crisis)
+    assert "Send for approval" in client.get(page).content.decode()
+    settings.approval_tags.clear()
+    assert "Send for approval" not in client.get(page).content.decode()
+
+    saved.delete()
+    settings.delete()
+    body = client.get(page).content.decode()
+    assert "Many thanks" not in body and f"{DASH} City of Example" not in body
+
+
 def test_replies_to_items_with_chosen_tags_can_be_turned_down(client, personas, login):
     crisis = Tag.objects.create(organization=personas.org, name="Crisis")
     settings = InboxSettings.objects.create(organization=personas.org)

@@ -30,16 +30,17 @@ from inbox.forms import (
 )
 from inbox.models import InboxItem, ReplyStatus
 from inbox.selectors import (
+    inbox_filter_choices,
     inbox_item_get_for_membership,
     inbox_neighbours,
     inbox_notes_for,
-    inbox_settings_for,
+    inbox_reply_setup,
     inbox_thread,
     reply_get_for_membership,
     saved_replies_for,
 )
 from inbox.services.moderation import inbox_item_can_moderate, inbox_item_moderate
-from inbox.services.replies import reply_blocker, reply_needs_approval, reply_notes
+from inbox.services.replies import reply_blocker, reply_notes
 from inbox.text import SIGNATURE_DASH, fill_placeholders, signature_for
 from inbox.views.common import error_text, membership_with, user_of
 from inbox.views.listing import PANE_ID, filter_query, list_context
@@ -69,9 +70,11 @@ def _page(
     user = user_of(request)
     can_reply = has_perm(membership, "inbox.reply")
     can_approve = has_perm(membership, "inbox.approve")
-    thread = inbox_thread(item)
+    thread = inbox_thread(item, for_page=True)
     newer, older = inbox_neighbours(membership, item)
-    settings = inbox_settings_for(item.organization)
+    pane_only = request.headers.get("HX-Target") == PANE_ID
+    # Read once: beside the list, its filter form offers the same people.
+    choices = inbox_filter_choices(item.organization_id)
     context: dict[str, Any] = {
         "item": item,
         "network": network_summary(item.network),
@@ -96,7 +99,8 @@ def _page(
         "list_query": filter_query(request.GET),
     }
     if can_reply:
-        saved = list(saved_replies_for(item.organization))
+        setup = inbox_reply_setup(item.organization_id)
+        saved = setup.saved_replies
         filled = {
             reply.pk: fill_placeholders(
                 reply.body,
@@ -112,15 +116,14 @@ def _page(
             if chosen.isdigit() and int(chosen) in filled:
                 initial = {"body": filled[int(chosen)], "saved_reply": int(chosen)}
             reply_form = ReplyForm(initial=initial)
-        signature = signature_for(
-            settings.signature_rule, user=user, organization=item.organization
-        )
+        signature = signature_for(setup.signature_rule, user=user, organization=item.organization)
         context.update(
             {
                 "assign_form": AssignForm(
                     organization_id=item.organization_id,
                     account_id=item.channel_account_id,
                     initial={"assignee": item.assignee_id or ""},
+                    choices=choices,
                 ),
                 "status_form": StatusForm(initial={"status": item.status}),
                 "priority_form": PriorityForm(initial={"priority": item.priority}),
@@ -133,19 +136,21 @@ def _page(
                 "saved_texts": filled,
                 "blocker": reply_blocker(item),
                 "reply_notes": reply_notes(item),
-                "needs_approval": reply_needs_approval(item, settings),
+                "needs_approval": setup.needs_approval(
+                    item.channel_account_id, (tag.pk for tag in context["tags"])
+                ),
                 "signature_line": f"{SIGNATURE_DASH} {signature}" if signature else "",
                 "style_guides": style_guides_for(
                     item.organization_id, [item.language] if item.language else []
                 ),
             }
         )
-    if request.headers.get("HX-Target") == PANE_ID:
+    if pane_only:
         # Opened beside the list: only the pane changes; the address bar follows it.
         context["pane_only"] = True
         response = render(request, "inbox/_item_pane.html", context, status=status)
     else:
-        context.update(list_context(request, membership))
+        context.update(list_context(request, membership, choices=choices))
         context["open_pk"] = item.pk
         response = render(request, "inbox/item.html", context, status=status)
     # The same address answers with the pane or the whole page: caches must keep both.

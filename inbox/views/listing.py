@@ -25,6 +25,7 @@ from inbox.forms import BulkForm, FilterForm, SavedViewForm, format_before
 from inbox.models import Priority
 from inbox.presentation import filter_chips, inbox_rows, select_fields
 from inbox.selectors import (
+    InboxFilterChoices,
     inbox_counts,
     inbox_items_for_membership,
     inbox_networks,
@@ -48,11 +49,14 @@ def filter_query(data: QueryDict) -> str:
     return urlencode(pairs)
 
 
-def list_context(request: HttpRequest, membership: Membership) -> dict[str, Any]:
+def list_context(
+    request: HttpRequest, membership: Membership, *, choices: InboxFilterChoices | None = None
+) -> dict[str, Any]:
     """What the list pane shows, for the list page and beside an open item (a constant
-    number of queries, whatever the number of rows)."""
+    number of queries, whatever the number of rows). ``choices``: the organization's
+    people and tags, when the caller already read them."""
     # Its own ids: beside an open item, the item's forms have fields of the same names.
-    form = FilterForm(request.GET, membership=membership, auto_id="filter_%s")
+    form = FilterForm(request.GET, membership=membership, auto_id="filter_%s", choices=choices)
     filters = form.filters(request.GET.get("before", ""))
     page = inbox_row_list(membership, filters)
     query = filter_query(request.GET)
