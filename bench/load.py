@@ -213,31 +213,53 @@ def target(organization: Any, user: Any, device: Any) -> Target:
 
 def page_cpu(target: Target) -> dict[str, float]:
     """Median CPU milliseconds of one request of each page type, in this process."""
+    client = signed_in_client(target)
+    return {
+        page: statistics.median(page_cpu_samples(client, target, page, CPU_REQUESTS))
+        for page in target.paths
+    }
+
+
+def signed_in_client(target: Target) -> Any:
+    """A Django test client holding ``target``'s signed-in session."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = target.session_key
-    bearer = f"Bearer {target.api_token}"
-    medians: dict[str, float] = {}
-    for page, paths in target.paths.items():
-        extra = {"Authorization": bearer} if page == "api" else {}
-        for path in paths[:3]:
-            response = client.get(path, headers=extra)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}")
-        # As a gunicorn worker runs (gunicorn.conf.py): what the application loaded
-        # is frozen out of the collector's reach before requests are served.
-        gc.collect()
-        gc.freeze()
-        samples = []
-        for number in range(CPU_REQUESTS):
-            path = paths[number % len(paths)]
-            started = time.process_time()
-            client.get(path, headers=extra)
-            samples.append((time.process_time() - started) * 1000)
-        medians[page] = statistics.median(samples)
-    return medians
+    return client
+
+
+def api_headers(target: Target, page: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {target.api_token}"} if page == "api" else {}
+
+
+def page_cpu_samples(
+    client: Any, target: Target, page: str, requests: int, profiler: Any = None
+) -> list[float]:
+    """CPU milliseconds of ``requests`` requests of ``page``'s paths, after a warm-up
+    request of (up to) three of them, each of which must answer 200; ``profiler`` (a
+    pyinstrument Profiler) runs over the timed requests only."""
+    paths, extra = target.paths[page], api_headers(target, page)
+    for path in paths[:3]:
+        response = client.get(path, headers=extra)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+    # As a gunicorn worker runs (gunicorn.conf.py): what the application loaded
+    # is frozen out of the collector's reach before requests are served.
+    gc.collect()
+    gc.freeze()
+    if profiler is not None:
+        profiler.start()
+    samples = []
+    for number in range(requests):
+        path = paths[number % len(paths)]
+        started = time.process_time()
+        client.get(path, headers=extra)
+        samples.append((time.process_time() - started) * 1000)
+    if profiler is not None:
+        profiler.stop()
+    return samples
 
 
 def _free_port() -> int:

@@ -16,10 +16,8 @@ does and ``page_queries_<page>``. Goal (issue 14): no page type above 30 ms.
 
 from __future__ import annotations
 
-import gc
 import os
 import statistics
-import time
 from pathlib import Path
 
 from bench import Figure, django_setup, kept_database
@@ -30,9 +28,7 @@ DEFAULT_REQUESTS = 30
 def run() -> list[Figure]:
     os.environ.setdefault("DEBUG", "false")
     django_setup()
-    from django.conf import settings
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from bench import load
@@ -54,41 +50,23 @@ def run() -> list[Figure]:
             user = membership.user
             device = TOTPDevice.objects.filter(user=user).first()
             target = load.target(organization, user, device)
-        client = Client()
-        client.cookies[settings.SESSION_COOKIE_NAME] = target.session_key
-        bearer = f"Bearer {target.api_token}"
+        client = load.signed_in_client(target)
         for page, paths in target.paths.items():
             if wanted and page not in wanted:
                 continue
-            extra = {"Authorization": bearer} if page == "api" else {}
-            for path in paths[:3]:
-                response = client.get(path, headers=extra)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{path} answered {response.status_code}")
-            # As a gunicorn worker runs (gunicorn.conf.py): what the application loaded
-            # is frozen out of the collector's reach before requests are served.
-            gc.collect()
-            gc.freeze()
             profiler = None
             if page == profiled:
                 from pyinstrument import Profiler
 
                 profiler = Profiler(interval=0.0005)
-                profiler.start()
-            samples = []
-            for number in range(requests):
-                path = paths[number % len(paths)]
-                started = time.process_time()
-                client.get(path, headers=extra)
-                samples.append((time.process_time() - started) * 1000)
+            samples = load.page_cpu_samples(client, target, page, requests, profiler)
             if profiler is not None:
-                profiler.stop()
                 out = Path(__file__).resolve().parent.parent / "var" / f"page_cpu-{page}"
                 out.parent.mkdir(exist_ok=True)
                 out.with_suffix(".txt").write_text(profiler.output_text(show_all=True))
                 out.with_suffix(".html").write_text(profiler.output_html())
             with CaptureQueriesContext(connection) as captured:
-                client.get(paths[0], headers=extra)
+                client.get(paths[0], headers=load.api_headers(target, page))
             figures += [
                 (f"page_cpu_ms_{page}", statistics.median(samples), "ms"),
                 (f"page_queries_{page}", float(len(captured.captured_queries)), "queries"),
